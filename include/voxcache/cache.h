@@ -1,0 +1,114 @@
+// Cache: a persistent memo table from OperationKey to Value.
+//
+//   auto cache = voxcache::Cache::Open(voxcache::Cache::DefaultPath().value());
+//   if (!cache.ok()) ...
+//   OperationKey k = KeyBuilder("otsu").arg("bins", 128).input(input_key).build();
+//   Result<Value> mask = (*cache)->get_or_compute(k, [&]() -> Result<Value> { ... });
+//
+// Entries live in one SQLite database in WAL mode, as zstd-compressed chunks
+// with XXH3 checksums (docs/format.md). Entries are immutable: putting a key
+// that is present is a no-op that succeeds, because a key names its content.
+//
+// Thread safety: a Cache is safe for concurrent use from many threads without
+// external synchronization. Several processes may open the same file; SQLite's
+// locking serializes their writes, readers never block writers.
+
+#ifndef VOXCACHE_CACHE_H_
+#define VOXCACHE_CACHE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "voxcache/export.h"
+#include "voxcache/key.h"
+#include "voxcache/options.h"
+#include "voxcache/status.h"
+#include "voxcache/value.h"
+#include "voxcache/volume.h"
+
+namespace voxcache {
+
+// What is known about an entry without reading its payload.
+struct EntryInfo {
+  OperationKey key;
+  std::string data_type;     // Value::type_tag() of the stored value
+  int64_t created_at_ms = 0;  // Unix time in milliseconds
+  uint64_t raw_bytes = 0;     // serialized payload before compression
+  uint64_t stored_bytes = 0;  // header plus every stored chunk, as on disk
+  uint64_t chunk_count = 0;
+  uint64_t chunk_bytes = 0;   // raw bytes per chunk (the last may be shorter)
+  std::string codec;          // "zstd" when any chunk is compressed, else "none"
+  int level = 0;              // zstd level the entry was written with
+  std::string checksum;       // "xxh3-128:" + hex of the whole raw payload
+  std::string metadata;       // JSON text, empty when none was given
+  std::optional<VolumeLayout> volume;  // set for volume entries
+
+  // stored/raw; 0 for an empty payload.
+  double ratio() const {
+    return raw_bytes ? static_cast<double>(stored_bytes) / static_cast<double>(raw_bytes) : 0.0;
+  }
+};
+
+class VOXCACHE_EXPORT Cache {
+ public:
+  // $VOXCACHE_DIR/cache.db, else $XDG_CACHE_HOME/voxcache/cache.db, else
+  // $HOME/.cache/voxcache/cache.db. InvalidArgument when none is set.
+  static Result<std::string> DefaultPath();
+
+  // Opens (and with create_if_missing, creates) the database at `path`.
+  // Corruption for a file that is not a voxcache database, NotSupported for
+  // one written by a newer schema version, IOError when it cannot be opened.
+  static Result<std::unique_ptr<Cache>> Open(const std::string& path,
+                                             const Options& options = Options());
+
+  Cache(const Cache&) = delete;
+  Cache& operator=(const Cache&) = delete;
+  virtual ~Cache();
+
+  // Stores `value` under `key` in one transaction, with optional JSON
+  // metadata (InvalidArgument if it does not parse). OK without writing when
+  // the key is present already.
+  virtual Status put(const OperationKey& key, const Value& value,
+                     std::string_view metadata_json = {}) = 0;
+
+  // The stored value; NotFound on a miss. Corruption when any check fails.
+  virtual Result<Value> get(const OperationKey& key) = 0;
+
+  virtual Result<bool> contains(const OperationKey& key) = 0;
+
+  // Removes the entry; NotFound when there was none.
+  virtual Status erase(const OperationKey& key) = 0;
+
+  // Memoization: returns the stored value, or on a miss calls `compute`,
+  // stores what it returns and returns it. A failed computation is returned
+  // as is and nothing is stored. A stored entry that fails its checks is
+  // reported as Corruption, not recomputed silently.
+  virtual Result<Value> get_or_compute(const OperationKey& key,
+                                       const std::function<Result<Value>()>& compute,
+                                       std::string_view metadata_json = {}) = 0;
+
+  // Type, sizes, creation time, metadata and volume layout; NotFound on a miss.
+  virtual Result<EntryInfo> info(const OperationKey& key) = 0;
+
+  // Every entry, newest first.
+  virtual Result<std::vector<EntryInfo>> list() = 0;
+
+  // The one key starting with `hex_prefix` (at least 8 hex digits).
+  // NotFound when none does, InvalidArgument when several do or the prefix is
+  // malformed.
+  virtual Result<OperationKey> resolve_prefix(std::string_view hex_prefix) = 0;
+
+  virtual const std::string& path() const = 0;
+
+ protected:
+  Cache() = default;
+};
+
+}  // namespace voxcache
+
+#endif  // VOXCACHE_CACHE_H_

@@ -1,0 +1,54 @@
+// Options: how a Cache is opened. Every field has a working default.
+
+#ifndef VOXCACHE_OPTIONS_H_
+#define VOXCACHE_OPTIONS_H_
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+
+namespace voxcache {
+
+class TypeRegistry;
+
+struct Options {
+  // --- Behaviour ---
+
+  // Create the database file (and its directory) when it does not exist.
+  bool create_if_missing = true;
+
+  // Open for reading only: put, erase and get_or_compute's store step return
+  // InvalidArgument; nothing in the file is modified, not even access times.
+  bool read_only = false;
+
+  // Check every chunk's XXH3 checksum (and the entry's whole-payload checksum)
+  // on read. A mismatch is Corruption; wrong voxels are never returned.
+  bool verify_checksums = true;
+
+  // How long a call waits for another connection's lock before it reports Busy.
+  std::chrono::milliseconds busy_timeout{10000};
+
+  // Encoders and decoders of user-defined value types. nullptr: built-in
+  // types only. Must not be modified while the Cache is open.
+  std::shared_ptr<const TypeRegistry> types;
+
+  // --- Performance ---
+
+  // zstd level for new entries: 1 (fast) to 19 (small); 0 stores chunks
+  // uncompressed. Chunks that zstd does not shrink are stored raw anyway.
+  int compression_level = 3;
+
+  // Uncompressed bytes per chunk. Volumes are cut into slabs of whole
+  // z-slices close to this size (docs/format.md, "Chunking"). Each chunk is
+  // compressed and checksummed on its own, so reads can stop at any chunk.
+  uint64_t chunk_bytes = 1 << 20;
+
+  // The largest single value voxcache writes to SQLite; 0 means SQLite's own
+  // limit (1,000,000,000 bytes by default). Chunks are made small enough to
+  // fit. Lowering it exercises the multi-chunk path with small data (tests).
+  uint64_t max_sqlite_value_bytes = 0;
+};
+
+}  // namespace voxcache
+
+#endif  // VOXCACHE_OPTIONS_H_

@@ -1,0 +1,150 @@
+// Volume: a 3D image with its geometry, the unit voxcache stores.
+//
+// Voxels are contiguous with x fastest, then y, then z; each voxel holds
+// `components` values of one PixelType, interleaved. Geometry follows ITK:
+// physical point = origin + direction * (index .* spacing), with direction a
+// row-major 3x3 matrix whose columns are the axis directions.
+//
+// A Volume owns its voxels (or shares them with an owner it keeps alive, as the
+// ITK adapter does). Copying deep-copies the voxels; moving is cheap.
+// Not safe for concurrent mutation; const access from many threads is fine.
+
+#ifndef VOXCACHE_VOLUME_H_
+#define VOXCACHE_VOLUME_H_
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "voxcache/export.h"
+#include "voxcache/status.h"
+
+namespace voxcache {
+
+// Part of the persistent format (docs/format.md): values never change.
+enum class PixelType : uint8_t {
+  kUInt8 = 1,
+  kInt8 = 2,
+  kUInt16 = 3,
+  kInt16 = 4,
+  kUInt32 = 5,
+  kInt32 = 6,
+  kUInt64 = 7,
+  kInt64 = 8,
+  kFloat32 = 9,
+  kFloat64 = 10,
+};
+
+// Bytes of one component: 1, 2, 4 or 8; 0 for a value that is not a PixelType.
+VOXCACHE_EXPORT size_t pixel_type_size(PixelType type);
+// "u8", "i8", "u16", "i16", "u32", "i32", "u64", "i64", "f32", "f64".
+VOXCACHE_EXPORT std::string_view pixel_type_name(PixelType type);
+// Inverse of pixel_type_name; InvalidArgument for anything else.
+VOXCACHE_EXPORT Result<PixelType> parse_pixel_type(std::string_view name);
+
+// The PixelType of a C++ arithmetic type, for templates (ITK adapter, tests).
+template <typename T>
+struct PixelTypeOf;
+#define VOXCACHE_PIXEL_TYPE_OF(T, V) \
+  template <>                        \
+  struct PixelTypeOf<T> {            \
+    static constexpr PixelType value = PixelType::V; \
+  }
+VOXCACHE_PIXEL_TYPE_OF(uint8_t, kUInt8);
+VOXCACHE_PIXEL_TYPE_OF(int8_t, kInt8);
+VOXCACHE_PIXEL_TYPE_OF(uint16_t, kUInt16);
+VOXCACHE_PIXEL_TYPE_OF(int16_t, kInt16);
+VOXCACHE_PIXEL_TYPE_OF(uint32_t, kUInt32);
+VOXCACHE_PIXEL_TYPE_OF(int32_t, kInt32);
+VOXCACHE_PIXEL_TYPE_OF(uint64_t, kUInt64);
+VOXCACHE_PIXEL_TYPE_OF(int64_t, kInt64);
+VOXCACHE_PIXEL_TYPE_OF(float, kFloat32);
+VOXCACHE_PIXEL_TYPE_OF(double, kFloat64);
+#undef VOXCACHE_PIXEL_TYPE_OF
+
+struct Geometry {
+  std::array<double, 3> spacing{1.0, 1.0, 1.0};
+  std::array<double, 3> origin{0.0, 0.0, 0.0};
+  std::array<double, 9> direction{1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0};
+
+  // Bit-exact comparison: 0.0 and -0.0 differ, a NaN equals the same NaN.
+  bool bit_equal(const Geometry& other) const;
+};
+
+// Everything about a volume except its voxels.
+struct VolumeLayout {
+  PixelType pixel_type = PixelType::kUInt8;
+  uint32_t components = 1;
+  std::array<uint64_t, 3> size{0, 0, 0};
+  Geometry geometry;
+
+  // InvalidArgument unless: a known pixel type, 1 <= components <= 65535,
+  // every size >= 1, the byte count fits in 63 bits, spacing finite and
+  // non-zero, origin and direction finite.
+  Status validate() const;
+  // size[0]*size[1]*size[2]; only meaningful after validate() passed.
+  uint64_t voxel_count() const;
+  // voxel_count() * components * pixel_type_size(pixel_type).
+  uint64_t byte_size() const;
+};
+
+class VOXCACHE_EXPORT Volume {
+ public:
+  // A zero-filled volume.
+  static Result<Volume> Create(const VolumeLayout& layout);
+  // A volume over `data`, which must hold exactly layout.byte_size() bytes and
+  // stay valid while `data`'s owner lives. No copy is made.
+  static Result<Volume> Adopt(const VolumeLayout& layout, std::shared_ptr<uint8_t> data,
+                              uint64_t data_bytes);
+  // A volume holding a copy of `bytes`.
+  static Result<Volume> Copy(const VolumeLayout& layout, const void* bytes, uint64_t data_bytes);
+
+  Volume(const Volume& other);
+  Volume& operator=(const Volume& other);
+  Volume(Volume&&) noexcept = default;
+  Volume& operator=(Volume&&) noexcept = default;
+  ~Volume() = default;
+
+  const VolumeLayout& layout() const { return layout_; }
+  PixelType pixel_type() const { return layout_.pixel_type; }
+  uint32_t components() const { return layout_.components; }
+  const std::array<uint64_t, 3>& size() const { return layout_.size; }
+  const Geometry& geometry() const { return layout_.geometry; }
+  uint64_t voxel_count() const { return layout_.voxel_count(); }
+  uint64_t byte_size() const { return byte_size_; }
+
+  const uint8_t* data() const { return data_.get(); }
+  uint8_t* mutable_data() { return data_.get(); }
+  // Typed access; nullptr when T does not match pixel_type().
+  template <typename T>
+  const T* pixels() const {
+    return PixelTypeOf<T>::value == pixel_type() ? reinterpret_cast<const T*>(data()) : nullptr;
+  }
+  template <typename T>
+  T* mutable_pixels() {
+    return PixelTypeOf<T>::value == pixel_type() ? reinterpret_cast<T*>(mutable_data()) : nullptr;
+  }
+
+  // Shares ownership of the voxel buffer (for zero-copy hand-off to ITK).
+  const std::shared_ptr<uint8_t>& shared_data() const { return data_; }
+
+  void set_geometry(const Geometry& geometry) { layout_.geometry = geometry; }
+
+  // Same layout, bit-exact geometry and identical voxel bytes.
+  bool operator==(const Volume& other) const;
+  bool operator!=(const Volume& other) const { return !(*this == other); }
+
+ private:
+  Volume(const VolumeLayout& layout, std::shared_ptr<uint8_t> data, uint64_t bytes)
+      : layout_(layout), data_(std::move(data)), byte_size_(bytes) {}
+
+  VolumeLayout layout_;
+  std::shared_ptr<uint8_t> data_;
+  uint64_t byte_size_ = 0;
+};
+
+}  // namespace voxcache
+
+#endif  // VOXCACHE_VOLUME_H_

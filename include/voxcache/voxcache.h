@@ -1,0 +1,14 @@
+// The whole core API in one include. The ITK adapter is separate:
+// voxcache/itk.h, target voxcache::itk.
+
+#ifndef VOXCACHE_VOXCACHE_H_
+#define VOXCACHE_VOXCACHE_H_
+
+#include "voxcache/cache.h"
+#include "voxcache/key.h"
+#include "voxcache/options.h"
+#include "voxcache/status.h"
+#include "voxcache/value.h"
+#include "voxcache/volume.h"
+
+#endif  // VOXCACHE_VOXCACHE_H_

@@ -1,0 +1,201 @@
+#include "codec/entry_format.h"
+
+#include <cstring>
+
+#include "util/coding.h"
+#include "util/xxhash.h"
+#include "util/zstd.h"
+
+namespace voxcache::codec {
+
+uint64_t EntryHeader::chunk_raw_size(uint64_t i) const {
+  const uint64_t start = i * chunk_bytes;
+  return payload_bytes - start < chunk_bytes ? payload_bytes - start : chunk_bytes;
+}
+
+std::string encode_header(const EntryHeader& h) {
+  std::string out;
+  out.append(kEntryMagic, sizeof(kEntryMagic));
+  util::put_fixed<uint16_t>(&out, kEntryFormatVersion);
+  out.push_back(static_cast<char>(h.kind));
+  out.push_back(static_cast<char>(h.flags));
+  util::put_fixed<uint64_t>(&out, h.payload_bytes);
+  util::put_fixed<uint64_t>(&out, h.chunk_bytes);
+  util::put_fixed<uint64_t>(&out, h.chunk_count);
+  out.append(reinterpret_cast<const char*>(h.payload_xxh3_128.data()), 16);
+  util::put_fixed<uint32_t>(&out, static_cast<uint32_t>(h.kind_header.size()));
+  out += h.kind_header;
+  util::put_fixed<uint64_t>(&out, util::xxh3_64(out.data(), out.size()));
+  return out;
+}
+
+Result<EntryHeader> decode_header(std::string_view blob, size_t* header_len) {
+  util::Reader r(blob);
+  std::string_view magic;
+  uint16_t version = 0;
+  uint8_t kind = 0;
+  EntryHeader h;
+  if (!r.get_bytes(4, &magic) || std::memcmp(magic.data(), kEntryMagic, 4) != 0) {
+    return Status::Corruption("entry header: bad magic");
+  }
+  if (!r.get(&version)) return Status::Corruption("entry header: truncated");
+  if (version > kEntryFormatVersion) {
+    return Status::NotSupported("entry format version " + std::to_string(version) +
+                                " is newer than this voxcache (" +
+                                std::to_string(kEntryFormatVersion) + ")");
+  }
+  if (version == 0) return Status::Corruption("entry header: format version 0");
+  std::string_view sum;
+  uint32_t kind_len = 0;
+  std::string_view kind_header;
+  if (!r.get(&kind) || !r.get(&h.flags) || !r.get(&h.payload_bytes) || !r.get(&h.chunk_bytes) ||
+      !r.get(&h.chunk_count) || !r.get_bytes(16, &sum) || !r.get(&kind_len) ||
+      !r.get_bytes(kind_len, &kind_header)) {
+    return Status::Corruption("entry header: truncated");
+  }
+  const size_t body = blob.size() - r.remaining();
+  uint64_t stored_check = 0;
+  if (!r.get(&stored_check)) return Status::Corruption("entry header: truncated");
+  if (stored_check != util::xxh3_64(blob.data(), body)) {
+    return Status::Corruption("entry header: checksum mismatch");
+  }
+  if (kind > static_cast<uint8_t>(Value::Kind::kCustom)) {
+    return Status::Corruption("entry header: unknown value kind " + std::to_string(kind));
+  }
+  if (h.flags & ~kFlagInlineChunks) {
+    return Status::Corruption("entry header: unknown flags " + std::to_string(h.flags));
+  }
+  if (h.payload_bytes > 0 && (h.chunk_bytes == 0 || h.chunk_bytes > kMaxChunkBytes)) {
+    return Status::Corruption("entry header: chunk size " + std::to_string(h.chunk_bytes) +
+                              " out of range");
+  }
+  const uint64_t expected_chunks =
+      h.payload_bytes == 0 ? 0 : (h.payload_bytes - 1) / h.chunk_bytes + 1;
+  if (h.chunk_count != expected_chunks) {
+    return Status::Corruption("entry header: " + std::to_string(h.chunk_count) +
+                              " chunks recorded, " + std::to_string(expected_chunks) +
+                              " needed for " + std::to_string(h.payload_bytes) + " bytes");
+  }
+  h.kind = static_cast<Value::Kind>(kind);
+  std::memcpy(h.payload_xxh3_128.data(), sum.data(), 16);
+  h.kind_header.assign(kind_header.data(), kind_header.size());
+  *header_len = blob.size() - r.remaining();
+  return h;
+}
+
+void append_inline_chunk(std::string_view chunk_blob, std::string* out) {
+  util::put_fixed<uint32_t>(out, static_cast<uint32_t>(chunk_blob.size()));
+  out->append(chunk_blob.data(), chunk_blob.size());
+}
+
+Result<std::vector<std::string_view>> split_inline_chunks(std::string_view rest, uint64_t count) {
+  util::Reader r(rest);
+  std::vector<std::string_view> out;
+  for (uint64_t i = 0; i < count; ++i) {
+    uint32_t len = 0;
+    std::string_view blob;
+    if (!r.get(&len) || !r.get_bytes(len, &blob)) {
+      return Status::Corruption("inline chunk " + std::to_string(i) + " truncated");
+    }
+    out.push_back(blob);
+  }
+  if (r.remaining() != 0) return Status::Corruption("trailing bytes after inline chunks");
+  return out;
+}
+
+Status encode_chunk(std::string_view raw, int level, std::string* out) {
+  const size_t start = out->size();
+  out->resize(start + kChunkHeaderBytes);
+  ChunkCodec codec = ChunkCodec::kNone;
+  if (level > 0 && !raw.empty()) {
+    Status s = util::zstd_compress(raw, level, out);
+    if (!s.ok()) return s;
+    if (out->size() - start - kChunkHeaderBytes < raw.size()) {
+      codec = ChunkCodec::kZstd;
+    } else {
+      out->resize(start + kChunkHeaderBytes);  // zstd did not help: keep it raw
+    }
+  }
+  if (codec == ChunkCodec::kNone) out->append(raw.data(), raw.size());
+  char* h = out->data() + start;
+  h[0] = static_cast<char>(codec);
+  h[1] = static_cast<char>(ChunkFilter::kNone);
+  h[2] = h[3] = 0;
+  const uint32_t raw_size = static_cast<uint32_t>(raw.size());
+  const uint64_t sum = util::xxh3_64(raw.data(), raw.size());
+  std::memcpy(h + 4, &raw_size, 4);
+  std::memcpy(h + 8, &sum, 8);
+  return Status::OK();
+}
+
+ChunkCodec chunk_codec(std::string_view blob) {
+  return blob.empty() ? ChunkCodec::kNone : static_cast<ChunkCodec>(blob[0]);
+}
+
+Status decode_chunk(std::string_view blob, uint64_t raw_size, bool verify, uint8_t* out) {
+  if (blob.size() < kChunkHeaderBytes) return Status::Corruption("chunk shorter than its header");
+  const auto codec = static_cast<uint8_t>(blob[0]);
+  const auto filter = static_cast<uint8_t>(blob[1]);
+  uint32_t stored_raw = 0;
+  uint64_t sum = 0;
+  std::memcpy(&stored_raw, blob.data() + 4, 4);
+  std::memcpy(&sum, blob.data() + 8, 8);
+  if (stored_raw != raw_size) {
+    return Status::Corruption("chunk records " + std::to_string(stored_raw) +
+                              " raw bytes, the header expects " + std::to_string(raw_size));
+  }
+  if (filter != static_cast<uint8_t>(ChunkFilter::kNone)) {
+    return Status::Corruption("unknown chunk filter " + std::to_string(filter));
+  }
+  const std::string_view payload = blob.substr(kChunkHeaderBytes);
+  if (codec == static_cast<uint8_t>(ChunkCodec::kNone)) {
+    if (payload.size() != raw_size) {
+      return Status::Corruption("raw chunk holds " + std::to_string(payload.size()) +
+                                " bytes, expected " + std::to_string(raw_size));
+    }
+    if (raw_size) std::memcpy(out, payload.data(), raw_size);
+  } else if (codec == static_cast<uint8_t>(ChunkCodec::kZstd)) {
+    Status s = util::zstd_decompress(payload, out, raw_size);
+    if (!s.ok()) return s;
+  } else {
+    return Status::Corruption("unknown chunk codec " + std::to_string(codec));
+  }
+  if (verify && util::xxh3_64(out, raw_size) != sum) {
+    return Status::Corruption("chunk checksum mismatch");
+  }
+  return Status::OK();
+}
+
+std::string encode_layout(const VolumeLayout& l) {
+  std::string out;
+  out.push_back(static_cast<char>(l.pixel_type));
+  out.append(3, '\0');
+  util::put_fixed<uint32_t>(&out, l.components);
+  for (uint64_t s : l.size) util::put_fixed<uint64_t>(&out, s);
+  for (double v : l.geometry.spacing) util::put_fixed<double>(&out, v);
+  for (double v : l.geometry.origin) util::put_fixed<double>(&out, v);
+  for (double v : l.geometry.direction) util::put_fixed<double>(&out, v);
+  return out;
+}
+
+Result<VolumeLayout> decode_layout(std::string_view bytes) {
+  util::Reader r(bytes);
+  VolumeLayout l;
+  uint8_t type = 0;
+  std::string_view pad;
+  bool ok = r.get(&type) && r.get_bytes(3, &pad) && r.get(&l.components);
+  for (auto& s : l.size) ok = ok && r.get(&s);
+  for (auto& v : l.geometry.spacing) ok = ok && r.get(&v);
+  for (auto& v : l.geometry.origin) ok = ok && r.get(&v);
+  for (auto& v : l.geometry.direction) ok = ok && r.get(&v);
+  if (!ok || r.remaining() != 0) {
+    return Status::Corruption("volume header is " + std::to_string(bytes.size()) +
+                              " bytes, expected 152");
+  }
+  l.pixel_type = static_cast<PixelType>(type);
+  Status s = l.validate();
+  if (!s.ok()) return Status::Corruption("volume header: " + s.message());
+  return l;
+}
+
+}  // namespace voxcache::codec

@@ -1,0 +1,76 @@
+// The byte layout of an entry: the header kept in results.data and the chunk
+// blobs kept in the chunks table (or inline after a small entry's header).
+// docs/format.md is the specification; this file implements it.
+
+#ifndef VOXCACHE_CODEC_ENTRY_FORMAT_H_
+#define VOXCACHE_CODEC_ENTRY_FORMAT_H_
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "voxcache/status.h"
+#include "voxcache/value.h"
+#include "voxcache/volume.h"
+
+namespace voxcache::codec {
+
+inline constexpr char kEntryMagic[4] = {'V', 'O', 'X', 'C'};
+inline constexpr uint16_t kEntryFormatVersion = 1;
+inline constexpr size_t kChunkHeaderBytes = 16;
+// Largest raw chunk: raw_size is a u32 and SQLite values stay below 1 GB.
+inline constexpr uint64_t kMaxChunkBytes = uint64_t{1} << 29;
+// A one-chunk entry whose chunk blob is at most this large is stored inline
+// in results.data: tiny values then cost one row, not two.
+inline constexpr size_t kMaxInlineChunkBytes = 16 * 1024;
+
+// Part of the persistent format: never renumber.
+enum class ChunkCodec : uint8_t { kNone = 0, kZstd = 1 };
+enum class ChunkFilter : uint8_t { kNone = 0 };
+enum HeaderFlags : uint8_t { kFlagInlineChunks = 1 };
+
+struct EntryHeader {
+  Value::Kind kind = Value::Kind::kNull;
+  uint8_t flags = 0;
+  uint64_t payload_bytes = 0;
+  uint64_t chunk_bytes = 0;  // raw bytes per chunk; the last may be shorter
+  uint64_t chunk_count = 0;
+  std::array<uint8_t, 16> payload_xxh3_128{};  // canonical (big-endian) XXH3-128
+  std::string kind_header;  // volume: encoded layout; custom: the tag
+
+  bool inline_chunks() const { return flags & kFlagInlineChunks; }
+  // Raw size of chunk i (the last one may be short).
+  uint64_t chunk_raw_size(uint64_t i) const;
+};
+
+// Header bytes, ending with the header's own XXH3-64.
+std::string encode_header(const EntryHeader& h);
+// Parses and checks a header at the start of `blob`; *header_len receives its
+// length (inline chunks follow). Corruption for anything inconsistent,
+// NotSupported for a newer format version.
+Result<EntryHeader> decode_header(std::string_view blob, size_t* header_len);
+
+// Inline chunks: each is u32 length + chunk blob.
+void append_inline_chunk(std::string_view chunk_blob, std::string* out);
+Result<std::vector<std::string_view>> split_inline_chunks(std::string_view rest, uint64_t count);
+
+// A chunk blob: 16-byte header (codec, filter, raw size, XXH3-64 of the raw
+// bytes) and the payload. Stored raw when zstd does not make it smaller, or
+// when level is 0.
+Status encode_chunk(std::string_view raw, int level, std::string* out);
+// Decodes a chunk blob into exactly `raw_size` bytes at `out`. Corruption on
+// a wrong size, an unknown codec or filter, a bad frame or (when `verify`) a
+// checksum mismatch.
+Status decode_chunk(std::string_view blob, uint64_t raw_size, bool verify, uint8_t* out);
+// The codec byte of a chunk blob, for statistics; kNone on a short blob.
+ChunkCodec chunk_codec(std::string_view blob);
+
+// Volume layout: 152 bytes, docs/format.md ("Volume header").
+std::string encode_layout(const VolumeLayout& layout);
+Result<VolumeLayout> decode_layout(std::string_view bytes);
+
+}  // namespace voxcache::codec
+
+#endif  // VOXCACHE_CODEC_ENTRY_FORMAT_H_

@@ -1,0 +1,61 @@
+// Turns a Value into the payload bytes an entry stores, and back.
+
+#ifndef VOXCACHE_CODEC_VALUE_CODEC_H_
+#define VOXCACHE_CODEC_VALUE_CODEC_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "codec/entry_format.h"
+#include "voxcache/status.h"
+#include "voxcache/value.h"
+#include "voxcache/volume.h"
+
+namespace voxcache::codec {
+
+struct Payload {
+  Value::Kind kind = Value::Kind::kNull;
+  std::string data_type;    // Value::type_tag()
+  std::string kind_header;  // see EntryHeader::kind_header
+  std::string_view bytes;   // the payload; points into `owned` or into a volume
+  std::string owned;
+  // Chunks are whole multiples of the coarsest of these that fits (z-slice,
+  // row, voxel bytes for volumes; 1 for everything else).
+  uint64_t slice_bytes = 1, row_bytes = 1, voxel_bytes = 1;
+};
+
+// The payload of `value`. A volume's payload is its voxel buffer, not a copy:
+// `value` must outlive the result.
+Result<Payload> serialize(const Value& value, const TypeRegistry* types);
+
+// Raw bytes per chunk for `payload`: the largest multiple of its slice (else
+// row, else voxel) size not above `target`, and never above kMaxChunkBytes.
+uint64_t plan_chunk_bytes(const Payload& payload, uint64_t target);
+
+// Receives a payload being decoded and turns it into a Value. For a volume the
+// buffer is the volume's own, so chunks decode in place with no extra copy.
+class ValueBuilder {
+ public:
+  // NotSupported for a custom tag no decoder is registered for; Corruption for
+  // a header whose kind and sizes disagree.
+  static Result<ValueBuilder> Create(const EntryHeader& header, const std::string& data_type,
+                                     const TypeRegistry* types);
+
+  uint8_t* buffer();
+  Result<Value> finish() &&;
+
+ private:
+  ValueBuilder() = default;
+  Value::Kind kind_ = Value::Kind::kNull;
+  std::string tag_;
+  const TypeRegistry::Codec* custom_ = nullptr;
+  std::optional<Volume> volume_;
+  std::string bytes_;
+};
+
+}  // namespace voxcache::codec
+
+#endif  // VOXCACHE_CODEC_VALUE_CODEC_H_

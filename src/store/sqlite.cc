@@ -1,0 +1,151 @@
+#include "store/sqlite.h"
+
+#include <sqlite3.h>
+
+namespace voxcache::store {
+
+Status Database::error(int rc, std::string_view what) const {
+  std::string msg = "sqlite: " + std::string(what) + ": ";
+  msg += db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+  msg += " (" + path_ + ")";
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return Status::Busy(msg);
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return Status::Corruption(msg);
+    case SQLITE_TOOBIG:
+    case SQLITE_CONSTRAINT:
+    case SQLITE_MISMATCH:
+    case SQLITE_RANGE:
+      return Status::InvalidArgument(msg);
+    default:  // IOERR, FULL, CANTOPEN, PERM, READONLY, NOMEM, PROTOCOL, ...
+      return Status::IOError(msg);
+  }
+}
+
+Result<std::unique_ptr<Database>> Database::Open(const std::string& path, const OpenOptions& o) {
+  // NOMUTEX: each connection is used by one thread at a time (the Cache's
+  // pool hands it out), so SQLite's own per-connection mutex is pure cost.
+  int flags = SQLITE_OPEN_NOMUTEX;
+  flags |= o.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+  if (!o.read_only && o.create) flags |= SQLITE_OPEN_CREATE;
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  std::unique_ptr<Database> db(new Database(raw, path));
+  if (rc != SQLITE_OK) return db->error(rc, "open");
+  sqlite3_extended_result_codes(raw, 1);
+  sqlite3_busy_timeout(raw, static_cast<int>(o.busy_timeout.count()));
+  if (o.max_value_bytes > 0) {
+    sqlite3_limit(raw, SQLITE_LIMIT_LENGTH, static_cast<int>(o.max_value_bytes));
+  }
+  return db;
+}
+
+Database::~Database() {
+  statements_.clear();  // finalize before close, or close fails with BUSY
+  sqlite3_close(db_);
+}
+
+Status Database::exec(const char* sql) {
+  char* err = nullptr;
+  const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
+  sqlite3_free(err);
+  return rc == SQLITE_OK ? Status::OK() : error(rc, sql);
+}
+
+Result<Statement*> Database::statement(const std::string& sql) {
+  auto it = statements_.find(sql);
+  if (it == statements_.end()) {
+    sqlite3_stmt* stmt = nullptr;
+    const int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()),
+                                      SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    if (rc != SQLITE_OK) return error(rc, "prepare");
+    it = statements_.emplace(sql, std::make_unique<Statement>(this, stmt)).first;
+  }
+  it->second->reset();
+  return it->second.get();
+}
+
+int64_t Database::max_value_bytes() const { return sqlite3_limit(db_, SQLITE_LIMIT_LENGTH, -1); }
+
+Statement::~Statement() { sqlite3_finalize(stmt_); }
+
+static Status bind_result(Database* db, int rc) {
+  return rc == SQLITE_OK ? Status::OK() : db->error(rc, "bind");
+}
+
+// An empty view may carry a null pointer, which SQLite binds as NULL rather
+// than as an empty value: point it somewhere valid instead.
+static const char* non_null(std::string_view v) {
+  static const char kEmpty = 0;
+  return v.data() ? v.data() : &kEmpty;
+}
+
+Status Statement::bind_text(int i, std::string_view v) {
+  return bind_result(db_, sqlite3_bind_text64(stmt_, i, non_null(v), v.size(), SQLITE_STATIC,
+                                              SQLITE_UTF8));
+}
+Status Statement::bind_blob(int i, std::string_view v) {
+  return bind_result(db_, sqlite3_bind_blob64(stmt_, i, non_null(v), v.size(),
+                                              SQLITE_STATIC));
+}
+Status Statement::bind_int64(int i, int64_t v) {
+  return bind_result(db_, sqlite3_bind_int64(stmt_, i, v));
+}
+Status Statement::bind_null(int i) { return bind_result(db_, sqlite3_bind_null(stmt_, i)); }
+
+Result<bool> Statement::step() {
+  const int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  Status s = db_->error(rc, "step");
+  reset();
+  return s;
+}
+
+Status Statement::run() {
+  Result<bool> r = step();
+  reset();
+  return r.ok() ? Status::OK() : r.status();
+}
+
+void Statement::reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
+int64_t Statement::column_int64(int i) const { return sqlite3_column_int64(stmt_, i); }
+
+std::string_view Statement::column_blob(int i) const {
+  const void* p = sqlite3_column_blob(stmt_, i);
+  const int n = sqlite3_column_bytes(stmt_, i);
+  return p ? std::string_view(static_cast<const char*>(p), n) : std::string_view();
+}
+
+std::string_view Statement::column_text(int i) const {
+  const unsigned char* p = sqlite3_column_text(stmt_, i);
+  const int n = sqlite3_column_bytes(stmt_, i);
+  return p ? std::string_view(reinterpret_cast<const char*>(p), n) : std::string_view();
+}
+
+bool Statement::column_is_null(int i) const { return sqlite3_column_type(stmt_, i) == SQLITE_NULL; }
+
+Result<std::unique_ptr<Transaction>> Transaction::Begin(Database* db, Mode mode) {
+  Status s = db->exec(mode == Mode::kWrite ? "BEGIN IMMEDIATE" : "BEGIN");
+  if (!s.ok()) return s;
+  return std::unique_ptr<Transaction>(new Transaction(db));
+}
+
+Transaction::~Transaction() {
+  if (!done_) (void)db_->exec("ROLLBACK");
+}
+
+Status Transaction::commit() {
+  Status s = db_->exec("COMMIT");
+  if (s.ok()) done_ = true;
+  return s;
+}
+
+}  // namespace voxcache::store

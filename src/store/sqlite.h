@@ -1,0 +1,105 @@
+// Thin RAII wrappers over SQLite: a connection with a statement cache, a
+// statement, and a transaction that rolls back unless committed. Every SQLite
+// result code becomes a Status here; no sqlite3 type escapes store/.
+
+#ifndef VOXCACHE_STORE_SQLITE_H_
+#define VOXCACHE_STORE_SQLITE_H_
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "voxcache/status.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace voxcache::store {
+
+class Database;
+
+class Statement {
+ public:
+  Statement(Database* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  ~Statement();
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  // Parameters are 1-based, as in SQLite. Text and blobs are bound without a
+  // copy: they must outlive the next step().
+  Status bind_text(int i, std::string_view v);
+  Status bind_blob(int i, std::string_view v);
+  Status bind_int64(int i, int64_t v);
+  Status bind_null(int i);
+
+  // true: a row is ready; false: done.
+  Result<bool> step();
+  // step() that expects no row (INSERT, UPDATE, DELETE).
+  Status run();
+  void reset();
+
+  // Columns are 0-based. Blob and text views stay valid until the next step()
+  // or reset().
+  int64_t column_int64(int i) const;
+  std::string_view column_blob(int i) const;
+  std::string_view column_text(int i) const;
+  bool column_is_null(int i) const;
+
+ private:
+  Database* db_;
+  sqlite3_stmt* stmt_;
+};
+
+class Database {
+ public:
+  struct OpenOptions {
+    bool read_only = false;
+    bool create = true;
+    std::chrono::milliseconds busy_timeout{10000};
+    int64_t max_value_bytes = 0;  // 0: SQLite's default SQLITE_LIMIT_LENGTH
+  };
+  static Result<std::unique_ptr<Database>> Open(const std::string& path, const OpenOptions& o);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  Status exec(const char* sql);
+  // A prepared statement kept for the life of the connection, reset and with
+  // its bindings cleared. The pointer stays valid until the Database dies.
+  Result<Statement*> statement(const std::string& sql);
+  // SQLITE_LIMIT_LENGTH in force: the largest string or blob a row may hold.
+  int64_t max_value_bytes() const;
+  const std::string& path() const { return path_; }
+
+  // Maps a SQLite result code to a Status that names `what` and the database.
+  Status error(int rc, std::string_view what) const;
+
+ private:
+  Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  sqlite3* db_;
+  std::string path_;
+  std::map<std::string, std::unique_ptr<Statement>, std::less<>> statements_;
+};
+
+// BEGIN on construction (IMMEDIATE takes the write lock at once, so a writer
+// never fails half-way on a lock upgrade); ROLLBACK on destruction unless
+// commit() succeeded.
+class Transaction {
+ public:
+  enum class Mode { kRead, kWrite };
+  static Result<std::unique_ptr<Transaction>> Begin(Database* db, Mode mode);
+  ~Transaction();
+  Status commit();
+
+ private:
+  explicit Transaction(Database* db) : db_(db) {}
+  Database* db_;
+  bool done_ = false;
+};
+
+}  // namespace voxcache::store
+
+#endif  // VOXCACHE_STORE_SQLITE_H_

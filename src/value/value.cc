@@ -1,0 +1,91 @@
+#include "voxcache/value.h"
+
+#include <cstring>
+
+namespace voxcache {
+
+static bool is_builtin_tag(std::string_view tag) {
+  return tag == "null" || tag == "bool" || tag == "int64" || tag == "float64" ||
+         tag == "string" || tag == "volume";
+}
+
+std::string Value::type_tag() const {
+  switch (kind()) {
+    case Kind::kNull:
+      return "null";
+    case Kind::kBool:
+      return "bool";
+    case Kind::kInt64:
+      return "int64";
+    case Kind::kFloat64:
+      return "float64";
+    case Kind::kString:
+      return "string";
+    case Kind::kVolume:
+      return "volume";
+    case Kind::kCustom:
+      return std::get<CustomValue>(v_).tag;
+  }
+  return "null";
+}
+
+const Volume* Value::as_volume() const {
+  const auto* p = std::get_if<std::shared_ptr<const Volume>>(&v_);
+  return p ? p->get() : nullptr;
+}
+
+std::shared_ptr<const Volume> Value::shared_volume() const {
+  const auto* p = std::get_if<std::shared_ptr<const Volume>>(&v_);
+  return p ? *p : nullptr;
+}
+
+bool Value::operator==(const Value& o) const {
+  if (kind() != o.kind()) return false;
+  switch (kind()) {
+    case Kind::kNull:
+      return true;
+    case Kind::kBool:
+      return *as_bool() == *o.as_bool();
+    case Kind::kInt64:
+      return *as_int64() == *o.as_int64();
+    case Kind::kFloat64:
+      // Bit-exact, like geometry: a cache must return what was put.
+      return std::memcmp(as_double(), o.as_double(), sizeof(double)) == 0;
+    case Kind::kString:
+      return *as_string() == *o.as_string();
+    case Kind::kVolume: {
+      const Volume* a = as_volume();
+      const Volume* b = o.as_volume();
+      return a == b || (a && b && *a == *b);
+    }
+    case Kind::kCustom:
+      return as_custom()->tag == o.as_custom()->tag &&
+             as_custom()->object == o.as_custom()->object;
+  }
+  return false;
+}
+
+Status TypeRegistry::add(std::string tag, Encoder encode, Decoder decode) {
+  if (tag.empty() || tag.size() > 64) {
+    return Status::InvalidArgument("type tag must be 1 to 64 characters");
+  }
+  for (char c : tag) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+                    c == ':' || c == '-';
+    if (!ok) return Status::InvalidArgument("type tag '" + tag + "' has a character outside [a-z0-9_.:-]");
+  }
+  if (is_builtin_tag(tag)) {
+    return Status::InvalidArgument("type tag '" + tag + "' is built in");
+  }
+  if (!encode || !decode) return Status::InvalidArgument("type '" + tag + "' needs both functions");
+  if (codecs_.count(tag)) return Status::InvalidArgument("type tag '" + tag + "' is registered already");
+  codecs_.emplace(std::move(tag), Codec{std::move(encode), std::move(decode)});
+  return Status::OK();
+}
+
+const TypeRegistry::Codec* TypeRegistry::find(std::string_view tag) const {
+  auto it = codecs_.find(tag);
+  return it == codecs_.end() ? nullptr : &it->second;
+}
+
+}  // namespace voxcache

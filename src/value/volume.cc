@@ -1,0 +1,166 @@
+#include "voxcache/volume.h"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <string>
+
+namespace voxcache {
+
+size_t pixel_type_size(PixelType type) {
+  switch (type) {
+    case PixelType::kUInt8:
+    case PixelType::kInt8:
+      return 1;
+    case PixelType::kUInt16:
+    case PixelType::kInt16:
+      return 2;
+    case PixelType::kUInt32:
+    case PixelType::kInt32:
+    case PixelType::kFloat32:
+      return 4;
+    case PixelType::kUInt64:
+    case PixelType::kInt64:
+    case PixelType::kFloat64:
+      return 8;
+  }
+  return 0;
+}
+
+static constexpr std::string_view kPixelTypeNames[] = {"",    "u8",  "i8",  "u16", "i16", "u32",
+                                                       "i32", "u64", "i64", "f32", "f64"};
+
+std::string_view pixel_type_name(PixelType type) {
+  const auto i = static_cast<size_t>(type);
+  return pixel_type_size(type) ? kPixelTypeNames[i] : std::string_view("invalid");
+}
+
+Result<PixelType> parse_pixel_type(std::string_view name) {
+  for (size_t i = 1; i < std::size(kPixelTypeNames); ++i) {
+    if (kPixelTypeNames[i] == name) return static_cast<PixelType>(i);
+  }
+  return Status::InvalidArgument("unknown pixel type '" + std::string(name) + "'");
+}
+
+bool Geometry::bit_equal(const Geometry& o) const {
+  return std::memcmp(spacing.data(), o.spacing.data(), sizeof(spacing)) == 0 &&
+         std::memcmp(origin.data(), o.origin.data(), sizeof(origin)) == 0 &&
+         std::memcmp(direction.data(), o.direction.data(), sizeof(direction)) == 0;
+}
+
+Status VolumeLayout::validate() const {
+  if (pixel_type_size(pixel_type) == 0) {
+    return Status::InvalidArgument("unknown pixel type code " +
+                                   std::to_string(static_cast<int>(pixel_type)));
+  }
+  if (components < 1 || components > 65535) {
+    return Status::InvalidArgument("components must be 1 to 65535, got " +
+                                   std::to_string(components));
+  }
+  // Track the byte count as we multiply so no product can wrap.
+  uint64_t bytes = pixel_type_size(pixel_type) * uint64_t{components};
+  static constexpr uint64_t kMaxBytes = uint64_t{1} << 62;
+  for (int i = 0; i < 3; ++i) {
+    if (size[i] == 0) {
+      return Status::InvalidArgument("size[" + std::to_string(i) + "] is zero");
+    }
+    if (size[i] > kMaxBytes / bytes) {
+      return Status::InvalidArgument("volume size " + std::to_string(size[0]) + "x" +
+                                     std::to_string(size[1]) + "x" + std::to_string(size[2]) +
+                                     " overflows the addressable byte count");
+    }
+    bytes *= size[i];
+  }
+  for (int i = 0; i < 3; ++i) {
+    if (!std::isfinite(geometry.spacing[i]) || geometry.spacing[i] == 0.0) {
+      return Status::InvalidArgument("spacing[" + std::to_string(i) +
+                                     "] must be finite and non-zero, got " +
+                                     std::to_string(geometry.spacing[i]));
+    }
+    if (!std::isfinite(geometry.origin[i])) {
+      return Status::InvalidArgument("origin[" + std::to_string(i) + "] is not finite");
+    }
+  }
+  for (int i = 0; i < 9; ++i) {
+    if (!std::isfinite(geometry.direction[i])) {
+      return Status::InvalidArgument("direction[" + std::to_string(i) + "] is not finite");
+    }
+  }
+  return Status::OK();
+}
+
+uint64_t VolumeLayout::voxel_count() const { return size[0] * size[1] * size[2]; }
+
+uint64_t VolumeLayout::byte_size() const {
+  return voxel_count() * components * pixel_type_size(pixel_type);
+}
+
+static Result<std::shared_ptr<uint8_t>> allocate(uint64_t bytes) {
+  if (bytes > std::numeric_limits<size_t>::max()) {
+    return Status::NotSupported("volume of " + std::to_string(bytes) +
+                                " bytes exceeds this platform's address space");
+  }
+  // new[] of a huge size throws; the API promises statuses, not exceptions.
+  uint8_t* p = new (std::nothrow) uint8_t[bytes ? bytes : 1]();
+  if (!p) return Status::IOError("cannot allocate " + std::to_string(bytes) + " bytes");
+  return std::shared_ptr<uint8_t>(p, std::default_delete<uint8_t[]>());
+}
+
+Result<Volume> Volume::Create(const VolumeLayout& layout) {
+  Status s = layout.validate();
+  if (!s.ok()) return s;
+  auto buf = allocate(layout.byte_size());
+  if (!buf.ok()) return buf.status();
+  return Volume(layout, std::move(buf).value(), layout.byte_size());
+}
+
+Result<Volume> Volume::Adopt(const VolumeLayout& layout, std::shared_ptr<uint8_t> data,
+                             uint64_t data_bytes) {
+  Status s = layout.validate();
+  if (!s.ok()) return s;
+  if (data_bytes != layout.byte_size()) {
+    return Status::InvalidArgument("buffer holds " + std::to_string(data_bytes) +
+                                   " bytes, the layout needs " +
+                                   std::to_string(layout.byte_size()));
+  }
+  if (!data) return Status::InvalidArgument("null voxel buffer");
+  return Volume(layout, std::move(data), data_bytes);
+}
+
+Result<Volume> Volume::Copy(const VolumeLayout& layout, const void* bytes, uint64_t data_bytes) {
+  Status s = layout.validate();
+  if (!s.ok()) return s;
+  if (data_bytes != layout.byte_size()) {
+    return Status::InvalidArgument("buffer holds " + std::to_string(data_bytes) +
+                                   " bytes, the layout needs " +
+                                   std::to_string(layout.byte_size()));
+  }
+  auto buf = allocate(data_bytes);
+  if (!buf.ok()) return buf.status();
+  if (data_bytes) std::memcpy(buf->get(), bytes, data_bytes);
+  return Volume(layout, std::move(buf).value(), data_bytes);
+}
+
+Volume::Volume(const Volume& other) : layout_(other.layout_), byte_size_(other.byte_size_) {
+  if (other.data_) {
+    // Copy is documented as deep; an allocation failure here has no status to
+    // report through, so it takes the standard library's route (bad_alloc).
+    data_ = std::shared_ptr<uint8_t>(new uint8_t[byte_size_ ? byte_size_ : 1],
+                                     std::default_delete<uint8_t[]>());
+    std::memcpy(data_.get(), other.data_.get(), byte_size_);
+  }
+}
+
+Volume& Volume::operator=(const Volume& other) {
+  if (this != &other) *this = Volume(other);
+  return *this;
+}
+
+bool Volume::operator==(const Volume& o) const {
+  return layout_.pixel_type == o.layout_.pixel_type &&
+         layout_.components == o.layout_.components && layout_.size == o.layout_.size &&
+         layout_.geometry.bit_equal(o.layout_.geometry) && byte_size_ == o.byte_size_ &&
+         (byte_size_ == 0 || std::memcmp(data(), o.data(), byte_size_) == 0);
+}
+
+}  // namespace voxcache
