@@ -156,20 +156,20 @@ class CacheImpl final : public Cache {
     codec::EntryHeader h;
     h.kind = payload->kind;
     h.kind_header = payload->kind_header;
-    h.payload_bytes = payload->bytes.size();
+    h.payload_bytes = payload->bytes().size();
     const uint64_t target = std::max<uint64_t>(1, std::min(options_.chunk_bytes, max_chunk_));
     h.chunk_bytes = h.payload_bytes ? codec::plan_chunk_bytes(*payload, target) : 0;
     h.chunk_count = h.payload_bytes ? (h.payload_bytes - 1) / h.chunk_bytes + 1 : 0;
 
     // Compress before taking the write lock: other writers wait only for I/O.
     util::Xxh3_128 whole;
-    whole.update(payload->bytes.data(), payload->bytes.size());
+    whole.update(payload->bytes().data(), payload->bytes().size());
     h.payload_xxh3_128 = whole.digest();
     std::vector<std::string> chunks(h.chunk_count);
     bool any_compressed = false;
     uint64_t stored = 0;
     for (uint64_t i = 0; i < h.chunk_count; ++i) {
-      Status s = codec::encode_chunk(payload->bytes.substr(i * h.chunk_bytes, h.chunk_raw_size(i)),
+      Status s = codec::encode_chunk(payload->bytes().substr(i * h.chunk_bytes, h.chunk_raw_size(i)),
                                      options_.compression_level, &chunks[i]);
       if (!s.ok()) return s.with_context("put " + id + ": chunk " + std::to_string(i));
       any_compressed |= codec::chunk_codec(chunks[i]) == codec::ChunkCodec::kZstd;

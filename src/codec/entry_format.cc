@@ -144,6 +144,7 @@ Status decode_chunk(std::string_view blob, uint64_t raw_size, bool verify, uint8
     return Status::Corruption("chunk records " + std::to_string(stored_raw) +
                               " raw bytes, the header expects " + std::to_string(raw_size));
   }
+  if (blob[2] != 0 || blob[3] != 0) return Status::Corruption("chunk reserved bytes are not zero");
   if (filter != static_cast<uint8_t>(ChunkFilter::kNone)) {
     return Status::Corruption("unknown chunk filter " + std::to_string(filter));
   }

@@ -31,7 +31,8 @@ Result<Payload> serialize(const Value& value, const TypeRegistry* types) {
       Status s = v->layout().validate();
       if (!s.ok()) return s;
       p.kind_header = encode_layout(v->layout());
-      p.bytes = std::string_view(reinterpret_cast<const char*>(v->data()), v->byte_size());
+      p.external = std::string_view(reinterpret_cast<const char*>(v->data()), v->byte_size());
+      p.is_external = true;
       p.voxel_bytes = pixel_type_size(v->pixel_type()) * v->components();
       p.row_bytes = p.voxel_bytes * v->size()[0];
       p.slice_bytes = p.row_bytes * v->size()[1];
@@ -52,7 +53,6 @@ Result<Payload> serialize(const Value& value, const TypeRegistry* types) {
       break;
     }
   }
-  p.bytes = p.owned;
   return p;
 }
 
@@ -69,6 +69,14 @@ Result<ValueBuilder> ValueBuilder::Create(const EntryHeader& h, const std::strin
                                           const TypeRegistry* types) {
   ValueBuilder b;
   b.kind_ = h.kind;
+  // The data_type column is what listings show; it must agree with the
+  // header, or one of them is corrupt.
+  static constexpr const char* kTags[] = {"null",   "bool",   "int64", "float64",
+                                          "string", "volume", nullptr};
+  const char* builtin = kTags[static_cast<size_t>(h.kind)];
+  if (builtin ? data_type != builtin : data_type != h.kind_header) {
+    return Status::Corruption("data_type '" + data_type + "' contradicts the entry header");
+  }
   auto expect_size = [&](uint64_t n) -> Status {
     if (h.payload_bytes == n) return Status::OK();
     return Status::Corruption(data_type + " entry has a payload of " +

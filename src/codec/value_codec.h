@@ -20,8 +20,12 @@ struct Payload {
   Value::Kind kind = Value::Kind::kNull;
   std::string data_type;    // Value::type_tag()
   std::string kind_header;  // see EntryHeader::kind_header
-  std::string_view bytes;   // the payload; points into `owned` or into a volume
-  std::string owned;
+  std::string owned;          // the payload, unless it is a volume's voxels
+  std::string_view external;  // a volume's voxels (not owned)
+  bool is_external = false;
+  // Derived on each call: a view stored alongside `owned` would dangle once
+  // the Payload moved (short strings live inside the object).
+  std::string_view bytes() const { return is_external ? external : std::string_view(owned); }
   // Chunks are whole multiples of the coarsest of these that fits (z-slice,
   // row, voxel bytes for volumes; 1 for everything else).
   uint64_t slice_bytes = 1, row_bytes = 1, voxel_bytes = 1;

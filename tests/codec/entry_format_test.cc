@@ -1,0 +1,181 @@
+#include "codec/entry_format.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "test_support.h"
+#include "util/xxhash.h"
+
+namespace voxcache::codec {
+namespace {
+
+std::string compressible(size_t n) {
+  std::string s(n, '\0');
+  for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>((i / 100) % 5);
+  return s;
+}
+
+std::string random_bytes(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::string s(n, '\0');
+  for (char& c : s) c = static_cast<char>(rng());
+  return s;
+}
+
+TEST(Chunk, CompressibleDataIsZstdAndRoundTrips) {
+  const std::string raw = compressible(100000);
+  std::string blob;
+  ASSERT_OK(encode_chunk(raw, 3, &blob));
+  EXPECT_EQ(chunk_codec(blob), ChunkCodec::kZstd);
+  EXPECT_LT(blob.size(), raw.size() / 10);
+  std::string out(raw.size(), '\0');
+  ASSERT_OK(decode_chunk(blob, raw.size(), true, reinterpret_cast<uint8_t*>(out.data())));
+  EXPECT_EQ(out, raw);
+}
+
+TEST(Chunk, IncompressibleDataAndLevelZeroAreStoredRaw) {
+  const std::string raw = random_bytes(50000, 7);
+  for (int level : {0, 3}) {
+    std::string blob;
+    ASSERT_OK(encode_chunk(raw, level, &blob));
+    EXPECT_EQ(chunk_codec(blob), ChunkCodec::kNone) << level;
+    EXPECT_EQ(blob.size(), raw.size() + kChunkHeaderBytes);
+    std::string out(raw.size(), '\0');
+    ASSERT_OK(decode_chunk(blob, raw.size(), true, reinterpret_cast<uint8_t*>(out.data())));
+    EXPECT_EQ(out, raw);
+  }
+}
+
+// Every single-bit flip anywhere in a chunk blob is either caught or harmless
+// (zstd ignores a few reserved frame bits): never wrong bytes.
+TEST(Chunk, EveryBitFlipIsCorruption) {
+  int harmless = 0;
+  for (const std::string& raw : {compressible(3000), random_bytes(300, 3)}) {
+    std::string blob;
+    ASSERT_OK(encode_chunk(raw, 3, &blob));
+    for (size_t byte = 0; byte < blob.size(); ++byte) {
+      for (int bit = 0; bit < 8; ++bit) {
+        std::string bad = blob;
+        bad[byte] = static_cast<char>(bad[byte] ^ (1 << bit));
+        std::string out(raw.size(), '\0');
+        Status s = decode_chunk(bad, raw.size(), true, reinterpret_cast<uint8_t*>(out.data()));
+        if (s.ok()) {
+          ASSERT_EQ(out, raw) << "byte " << byte << " bit " << bit << " gave wrong bytes";
+          ++harmless;
+        } else {
+          ASSERT_TRUE(s.is_corruption()) << "byte " << byte << " bit " << bit << ": " << s.to_string();
+        }
+      }
+    }
+  }
+  EXPECT_LE(harmless, 8) << "only a handful of reserved bits may be ignored";
+}
+
+TEST(Chunk, TruncationAndWrongSizesAreCorruption) {
+  const std::string raw = compressible(5000);
+  std::string blob;
+  ASSERT_OK(encode_chunk(raw, 3, &blob));
+  std::string out(raw.size() + 10, '\0');
+  auto* o = reinterpret_cast<uint8_t*>(out.data());
+  for (size_t n : {size_t{0}, size_t{5}, kChunkHeaderBytes, blob.size() - 1}) {
+    EXPECT_TRUE(decode_chunk(blob.substr(0, n), raw.size(), true, o).is_corruption()) << n;
+  }
+  EXPECT_TRUE(decode_chunk(blob, raw.size() + 1, true, o).is_corruption());
+  std::string unknown = blob;
+  unknown[0] = 9;
+  Status s = decode_chunk(unknown, raw.size(), true, o);
+  EXPECT_TRUE(s.is_corruption());
+  EXPECT_NE(s.message().find("unknown chunk codec 9"), std::string::npos);
+}
+
+EntryHeader sample_header() {
+  EntryHeader h;
+  h.kind = Value::Kind::kVolume;
+  h.payload_bytes = 1000;
+  h.chunk_bytes = 300;
+  h.chunk_count = 4;
+  h.kind_header = "abc";
+  h.payload_xxh3_128[3] = 7;
+  return h;
+}
+
+TEST(Header, RoundTrips) {
+  const std::string bytes = encode_header(sample_header());
+  size_t len = 0;
+  Result<EntryHeader> h = decode_header(bytes + "trailing", &len);
+  ASSERT_OK(h.status());
+  EXPECT_EQ(len, bytes.size());
+  EXPECT_EQ(h->kind, Value::Kind::kVolume);
+  EXPECT_EQ(h->payload_bytes, 1000u);
+  EXPECT_EQ(h->chunk_count, 4u);
+  EXPECT_EQ(h->kind_header, "abc");
+  EXPECT_EQ(h->payload_xxh3_128[3], 7);
+  EXPECT_EQ(h->chunk_raw_size(3), 100u);
+}
+
+TEST(Header, EveryTruncationAndFlipIsAnError) {
+  const std::string bytes = encode_header(sample_header());
+  size_t len = 0;
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    EXPECT_FALSE(decode_header(bytes.substr(0, n), &len).ok()) << n;
+  }
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    std::string bad = bytes;
+    bad[i] = static_cast<char>(bad[i] ^ 0x40);
+    Result<EntryHeader> h = decode_header(bad, &len);
+    EXPECT_FALSE(h.ok()) << "byte " << i;
+  }
+}
+
+TEST(Header, LyingSizesAndNewerVersionsAreRejected) {
+  size_t len = 0;
+  EntryHeader lie = sample_header();
+  lie.chunk_count = 3;  // 1000 bytes in 300-byte chunks need 4
+  Status s = decode_header(encode_header(lie), &len).status();
+  EXPECT_TRUE(s.is_corruption());
+  EXPECT_NE(s.message().find("3 chunks recorded, 4 needed"), std::string::npos) << s.to_string();
+
+  lie = sample_header();
+  lie.chunk_bytes = 0;
+  EXPECT_TRUE(decode_header(encode_header(lie), &len).status().is_corruption());
+
+  lie = sample_header();
+  lie.payload_bytes = ~uint64_t{0};
+  lie.chunk_bytes = 1;
+  EXPECT_TRUE(decode_header(encode_header(lie), &len).status().is_corruption());
+
+  lie = sample_header();
+  lie.kind = static_cast<Value::Kind>(99);
+  EXPECT_TRUE(decode_header(encode_header(lie), &len).status().is_corruption());
+
+  // A newer format version with a valid header checksum: NotSupported.
+  std::string newer = encode_header(sample_header());
+  newer[4] = 2;
+  newer.resize(newer.size() - 8);
+  const uint64_t sum = util::xxh3_64(newer.data(), newer.size());
+  newer.append(reinterpret_cast<const char*>(&sum), 8);
+  Status v = decode_header(newer, &len).status();
+  EXPECT_TRUE(v.is_not_supported()) << v.to_string();
+}
+
+TEST(Layout, RoundTripsAndRejectsNonsense) {
+  VolumeLayout l;
+  l.pixel_type = PixelType::kInt16;
+  l.components = 3;
+  l.size = {7, 3, 5};
+  l.geometry = testing::odd_geometry();
+  const std::string bytes = encode_layout(l);
+  EXPECT_EQ(bytes.size(), 152u);
+  Result<VolumeLayout> back = decode_layout(bytes);
+  ASSERT_OK(back.status());
+  EXPECT_EQ(back->size, l.size);
+  EXPECT_TRUE(back->geometry.bit_equal(l.geometry));
+  EXPECT_TRUE(decode_layout(bytes.substr(0, 151)).status().is_corruption());
+  std::string overflow = bytes;
+  for (int i = 8; i < 32; ++i) overflow[i] = '\xff';  // sizes of 2^64-1
+  EXPECT_TRUE(decode_layout(overflow).status().is_corruption());
+}
+
+}  // namespace
+}  // namespace voxcache::codec

@@ -1,0 +1,123 @@
+// Helpers shared by the voxcache tests: temporary directories, status
+// assertions and deterministic test volumes.
+
+#ifndef VOXCACHE_TESTS_TEST_SUPPORT_H_
+#define VOXCACHE_TESTS_TEST_SUPPORT_H_
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <cstring>
+#include <filesystem>
+#include <random>
+#include <string>
+
+#include "voxcache/status.h"
+#include "voxcache/volume.h"
+
+#define ASSERT_OK(expr)                                          \
+  do {                                                           \
+    const ::voxcache::Status _s = (expr);                        \
+    ASSERT_TRUE(_s.ok()) << #expr << " -> " << _s.to_string();   \
+  } while (0)
+#define EXPECT_OK(expr)                                          \
+  do {                                                           \
+    const ::voxcache::Status _s = (expr);                        \
+    EXPECT_TRUE(_s.ok()) << #expr << " -> " << _s.to_string();   \
+  } while (0)
+
+namespace voxcache::testing {
+
+// A fresh directory under the system temp dir, removed with its contents.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "voxcache-test-XXXXXX").string();
+    path_ = mkdtemp(tmpl.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Geometry with every field distinct and not exactly representable in float,
+// so a lossy round-trip shows.
+inline Geometry odd_geometry() {
+  Geometry g;
+  g.spacing = {0.7, 1.1, 2.3000000000000003};
+  g.origin = {-90.125, 126.1, -72.00000000001};
+  g.direction = {-1.0, 0.0, 0.0, 0.0, -0.9999999, 1e-7, 0.0, 1e-7, 0.9999999};
+  return g;
+}
+
+// Deterministic pseudo-random voxels; `smooth` makes them compressible.
+inline Volume make_volume(PixelType type, uint32_t components, std::array<uint64_t, 3> size,
+                          uint32_t seed = 1, bool smooth = true) {
+  VolumeLayout layout;
+  layout.pixel_type = type;
+  layout.components = components;
+  layout.size = size;
+  layout.geometry = odd_geometry();
+  Result<Volume> v = Volume::Create(layout);
+  EXPECT_TRUE(v.ok()) << v.status().to_string();
+  std::mt19937_64 rng(seed);
+  uint8_t* p = v->mutable_data();
+  const size_t elem = pixel_type_size(type);
+  for (uint64_t i = 0; i < v->byte_size(); ++i) {
+    // Smooth: only the low byte of each element varies slowly.
+    p[i] = smooth ? static_cast<uint8_t>((i % elem == 0) ? (i / 97) % 7 : 0)
+                  : static_cast<uint8_t>(rng());
+  }
+  return std::move(v).value();
+}
+
+// Runs one SQL statement against a database file behind the cache's back.
+inline void raw_sql(const std::string& db_path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_path.c_str(), &db), SQLITE_OK);
+  char* err = nullptr;
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+  const std::string msg = err ? err : "";
+  sqlite3_free(err);
+  sqlite3_close(db);
+  ASSERT_EQ(rc, SQLITE_OK) << sql << ": " << msg;
+}
+
+// XORs byte `offset` of column `data` in the rows of `table` matching `where`.
+inline void flip_blob_byte(const std::string& db_path, const std::string& table,
+                           const std::string& where, size_t offset, uint8_t mask = 0x01) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* sel = nullptr;
+  const std::string q = "SELECT rowid, data FROM " + table + " WHERE " + where;
+  ASSERT_EQ(sqlite3_prepare_v2(db, q.c_str(), -1, &sel, nullptr), SQLITE_OK) << q;
+  int rows = 0;
+  while (sqlite3_step(sel) == SQLITE_ROW) {
+    const int64_t rowid = sqlite3_column_int64(sel, 0);
+    std::string blob(static_cast<const char*>(sqlite3_column_blob(sel, 1)),
+                     sqlite3_column_bytes(sel, 1));
+    ASSERT_LT(offset, blob.size());
+    blob[offset] = static_cast<char>(blob[offset] ^ mask);
+    sqlite3_stmt* upd = nullptr;
+    const std::string u = "UPDATE " + table + " SET data = ?1 WHERE rowid = ?2";
+    ASSERT_EQ(sqlite3_prepare_v2(db, u.c_str(), -1, &upd, nullptr), SQLITE_OK);
+    sqlite3_bind_blob(upd, 1, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_int64(upd, 2, rowid);
+    ASSERT_EQ(sqlite3_step(upd), SQLITE_DONE);
+    sqlite3_finalize(upd);
+    ++rows;
+  }
+  sqlite3_finalize(sel);
+  sqlite3_close(db);
+  ASSERT_GT(rows, 0) << "no row matched " << where;
+}
+
+}  // namespace voxcache::testing
+
+#endif  // VOXCACHE_TESTS_TEST_SUPPORT_H_
