@@ -77,6 +77,31 @@ inline Volume make_volume(PixelType type, uint32_t components, std::array<uint64
   return std::move(v).value();
 }
 
+// Image-like voxels: a finite ramp with structure, the same for every pixel
+// type (random bytes would be NaNs in float volumes, which some file formats
+// do not carry bit for bit).
+inline Volume make_ramp_volume(PixelType type, uint32_t components, std::array<uint64_t, 3> size) {
+  Volume v = make_volume(type, components, size);
+  const uint64_t n = v.voxel_count() * components;
+  auto fill = [&](auto* p) {
+    using T = std::remove_pointer_t<decltype(p)>;
+    for (uint64_t i = 0; i < n; ++i) p[i] = static_cast<T>((i * 7 + i / 13) % 120) / T(2);
+  };
+  switch (type) {
+    case PixelType::kUInt8: fill(v.mutable_pixels<uint8_t>()); break;
+    case PixelType::kInt8: fill(v.mutable_pixels<int8_t>()); break;
+    case PixelType::kUInt16: fill(v.mutable_pixels<uint16_t>()); break;
+    case PixelType::kInt16: fill(v.mutable_pixels<int16_t>()); break;
+    case PixelType::kUInt32: fill(v.mutable_pixels<uint32_t>()); break;
+    case PixelType::kInt32: fill(v.mutable_pixels<int32_t>()); break;
+    case PixelType::kUInt64: fill(v.mutable_pixels<uint64_t>()); break;
+    case PixelType::kInt64: fill(v.mutable_pixels<int64_t>()); break;
+    case PixelType::kFloat32: fill(v.mutable_pixels<float>()); break;
+    case PixelType::kFloat64: fill(v.mutable_pixels<double>()); break;
+  }
+  return v;
+}
+
 // Runs one SQL statement against a database file behind the cache's back.
 inline void raw_sql(const std::string& db_path, const std::string& sql) {
   sqlite3* db = nullptr;

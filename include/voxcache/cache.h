@@ -48,9 +48,9 @@ struct EntryInfo {
   std::string metadata;       // JSON text, empty when none was given
   std::optional<VolumeLayout> volume;  // set for volume entries
 
-  // stored/raw; 0 for an empty payload.
+  // Compression ratio raw/stored (8.0 means 8x smaller); 0 when nothing is stored.
   double ratio() const {
-    return raw_bytes ? static_cast<double>(stored_bytes) / static_cast<double>(raw_bytes) : 0.0;
+    return stored_bytes ? static_cast<double>(raw_bytes) / static_cast<double>(stored_bytes) : 0.0;
   }
 };
 

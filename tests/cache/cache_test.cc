@@ -170,7 +170,7 @@ TEST_F(CacheTest, CompressibleVolumesShrinkAndSpanSeveralChunks) {
   ASSERT_OK(info.status());
   EXPECT_EQ(info->codec, "zstd");
   EXPECT_EQ(info->level, 3);
-  EXPECT_LT(info->ratio(), 0.2);
+  EXPECT_GT(info->ratio(), 5.0);
   EXPECT_GT(info->chunk_count, 1u);
   EXPECT_EQ(info->chunk_bytes % (181 * 217), 0u) << "chunks are whole z-slabs";
 }

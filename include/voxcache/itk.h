@@ -1,0 +1,249 @@
+// ITK adapter (target voxcache::itk): itk::Image and itk::VectorImage to and
+// from Volume, geometry bit-exact, and volume files read and written with ITK.
+//
+//   auto vol = voxcache::from_itk(reader->GetOutput());      // no voxel copy
+//   cache->put(key, std::move(vol).value());
+//   auto img = voxcache::to_itk<float>(*cache->get(key)->as_volume());
+//
+// Supported pixels: the ten scalar types of PixelType; fixed-length ITK pixels
+// built on itk::FixedArray (itk::Vector, CovariantVector, RGBPixel, RGBAPixel,
+// SymmetricSecondRankTensor) as multi-component volumes; itk::VectorImage.
+// Any other pixel type fails to compile rather than storing the wrong bytes.
+
+#ifndef VOXCACHE_ITK_H_
+#define VOXCACHE_ITK_H_
+
+#include <itkImage.h>
+#include <itkImportImageContainer.h>
+#include <itkVectorImage.h>
+
+#include <cstring>
+#include <memory>
+#include <string>
+#include <type_traits>
+
+#include "voxcache/export.h"
+#include "voxcache/status.h"
+#include "voxcache/volume.h"
+
+namespace voxcache {
+
+// --- files --------------------------------------------------------------------
+
+// Reads any volume ITK can read (.nii, .nii.gz, .nrrd, .nhdr, .mha, .mhd,
+// .png, ...) of up to 3 dimensions and any supported component type.
+// NotFound when the file does not exist; NotSupported when no ITK reader
+// accepts it or its component type has no PixelType; IOError when ITK fails.
+VOXCACHE_EXPORT Result<Volume> read_image(const std::string& path);
+
+// Writes with the ITK writer chosen by the file's extension. 2D-only formats
+// (PNG) take volumes with one z-slice. `compress` asks the writer for its own
+// compression where it has one (.nii.gz is always compressed).
+VOXCACHE_EXPORT Status write_image(const Volume& volume, const std::string& path,
+                                   bool compress = true);
+
+// --- images -------------------------------------------------------------------
+
+namespace itk_detail {
+
+// Component type and count of an ITK pixel type.
+template <typename TPixel, typename = void>
+struct PixelTraits;
+template <typename TPixel>
+struct PixelTraits<TPixel, std::enable_if_t<std::is_arithmetic_v<TPixel>>> {
+  using Component = TPixel;
+  static constexpr unsigned kComponents = 1;
+};
+template <typename TPixel>
+struct PixelTraits<TPixel, std::void_t<typename TPixel::ValueType, decltype(TPixel::Length)>> {
+  using Component = typename TPixel::ValueType;
+  static constexpr unsigned kComponents = TPixel::Length;
+  static_assert(sizeof(TPixel) == sizeof(Component) * TPixel::Length,
+                "pixel components must be contiguous");
+};
+
+// An ITK pixel container over memory owned by someone else, kept alive here.
+template <typename TElement>
+class SharedContainer : public itk::ImportImageContainer<itk::SizeValueType, TElement> {
+ public:
+  using Self = SharedContainer;
+  using Superclass = itk::ImportImageContainer<itk::SizeValueType, TElement>;
+  using Pointer = itk::SmartPointer<Self>;
+  itkNewMacro(Self);
+  itkTypeMacro(SharedContainer, ImportImageContainer);
+
+  void share(std::shared_ptr<uint8_t> owner, itk::SizeValueType elements) {
+    owner_ = std::move(owner);
+    this->SetImportPointer(reinterpret_cast<TElement*>(owner_.get()), elements,
+                           /*LetContainerManageMemory=*/false);
+  }
+
+ protected:
+  SharedContainer() = default;
+  ~SharedContainer() override = default;
+
+ private:
+  std::shared_ptr<uint8_t> owner_;
+};
+
+template <typename TImage>
+Status check_buffer_is_whole(const TImage* image) {
+  if (!image) return Status::InvalidArgument("null ITK image");
+  if (image->GetBufferedRegion() != image->GetLargestPossibleRegion()) {
+    return Status::InvalidArgument(
+        "ITK image buffers only part of its largest region; update the whole image first");
+  }
+  return Status::OK();
+}
+
+template <typename TImage>
+Result<VolumeLayout> layout_of(const TImage* image, PixelType type, unsigned components) {
+  VolumeLayout l;
+  l.pixel_type = type;
+  l.components = components;
+  const auto region = image->GetBufferedRegion();
+  for (unsigned i = 0; i < 3; ++i) {
+    l.size[i] = region.GetSize(i);
+    l.geometry.spacing[i] = image->GetSpacing()[i];
+    for (unsigned j = 0; j < 3; ++j) l.geometry.direction[3 * i + j] = image->GetDirection()(i, j);
+  }
+  // voxcache indices start at 0: a region starting elsewhere moves the origin
+  // to the physical point of its first voxel.
+  typename TImage::PointType origin = image->GetOrigin();
+  if (region.GetIndex() != typename TImage::IndexType{{0, 0, 0}}) {
+    image->TransformIndexToPhysicalPoint(region.GetIndex(), origin);
+  }
+  for (unsigned i = 0; i < 3; ++i) l.geometry.origin[i] = origin[i];
+  Status s = l.validate();
+  if (!s.ok()) return s;
+  return l;
+}
+
+template <typename TImage>
+Status apply_geometry(const Volume& v, TImage* image) {
+  typename TImage::RegionType region;
+  typename TImage::SpacingType spacing;
+  typename TImage::PointType origin;
+  typename TImage::DirectionType direction;
+  for (unsigned i = 0; i < 3; ++i) {
+    region.SetSize(i, v.size()[i]);
+    spacing[i] = v.geometry().spacing[i];
+    origin[i] = v.geometry().origin[i];
+    for (unsigned j = 0; j < 3; ++j) direction(i, j) = v.geometry().direction[3 * i + j];
+  }
+  try {
+    image->SetRegions(region);
+    image->SetSpacing(spacing);
+    image->SetOrigin(origin);
+    image->SetDirection(direction);  // throws for a singular matrix
+  } catch (const itk::ExceptionObject& e) {
+    return Status::InvalidArgument(std::string("ITK rejects the geometry: ") + e.GetDescription());
+  }
+  return Status::OK();
+}
+
+template <typename TComponent>
+Status check_pixels(const Volume& v, unsigned components) {
+  if (v.pixel_type() != PixelTypeOf<TComponent>::value) {
+    return Status::InvalidArgument(
+        "volume holds " + std::string(pixel_type_name(v.pixel_type())) + " voxels, the image needs " +
+        std::string(pixel_type_name(PixelTypeOf<TComponent>::value)));
+  }
+  if (components && v.components() != components) {
+    return Status::InvalidArgument("volume has " + std::to_string(v.components()) +
+                                   " components per voxel, the image pixel has " +
+                                   std::to_string(components) +
+                                   (components == 1 ? " (use itk::VectorImage)" : ""));
+  }
+  return Status::OK();
+}
+
+// Gives `v`'s buffer to a new image without copying; the image keeps it alive.
+template <typename TImage, typename TElement>
+Status adopt_buffer(Volume&& v, TImage* image) {
+  Status s = apply_geometry(v, image);
+  if (!s.ok()) return s;
+  auto container = SharedContainer<TElement>::New();
+  container->share(v.shared_data(), v.byte_size() / sizeof(TElement));
+  image->SetPixelContainer(container);
+  return Status::OK();
+}
+
+template <typename TPixel>
+Result<typename itk::Image<TPixel, 3>::Pointer> make_image(Volume&& volume) {
+  using Traits = PixelTraits<TPixel>;
+  Status s = check_pixels<typename Traits::Component>(volume, Traits::kComponents);
+  if (!s.ok()) return s;
+  auto image = itk::Image<TPixel, 3>::New();
+  s = adopt_buffer<itk::Image<TPixel, 3>, TPixel>(std::move(volume), image.GetPointer());
+  if (!s.ok()) return s;
+  return image;
+}
+
+template <typename TComponent>
+Result<typename itk::VectorImage<TComponent, 3>::Pointer> make_vector_image(Volume&& volume) {
+  Status s = check_pixels<TComponent>(volume, 0);
+  if (!s.ok()) return s;
+  auto image = itk::VectorImage<TComponent, 3>::New();
+  image->SetNumberOfComponentsPerPixel(volume.components());
+  s = adopt_buffer<itk::VectorImage<TComponent, 3>, TComponent>(std::move(volume),
+                                                                image.GetPointer());
+  if (!s.ok()) return s;
+  return image;
+}
+
+template <typename TComponent, typename TImage>
+Result<Volume> share_buffer(const TImage* image, unsigned components) {
+  Status s = check_buffer_is_whole(image);
+  if (!s.ok()) return s;
+  Result<VolumeLayout> layout = layout_of(image, PixelTypeOf<TComponent>::value, components);
+  if (!layout.ok()) return layout.status();
+  auto* p = reinterpret_cast<uint8_t*>(const_cast<TComponent*>(
+      reinterpret_cast<const TComponent*>(image->GetBufferPointer())));
+  typename TImage::ConstPointer keep(image);
+  return Volume::Adopt(*layout, std::shared_ptr<uint8_t>(p, [keep](uint8_t*) {}),
+                       layout->byte_size());
+}
+
+}  // namespace itk_detail
+
+// An itk::Image as a Volume. No voxels are copied: the volume shares the
+// image's buffer and keeps the image alive.
+template <typename TPixel>
+Result<Volume> from_itk(const itk::Image<TPixel, 3>* image) {
+  using Traits = itk_detail::PixelTraits<TPixel>;
+  return itk_detail::share_buffer<typename Traits::Component>(image, Traits::kComponents);
+}
+
+template <typename TComponent>
+Result<Volume> from_itk(const itk::VectorImage<TComponent, 3>* image) {
+  return itk_detail::share_buffer<TComponent>(image,
+                                              image ? image->GetNumberOfComponentsPerPixel() : 1);
+}
+
+// A Volume as itk::Image<TPixel, 3>. From an lvalue the voxels are copied
+// once, so the image may be modified freely; from an rvalue the image takes
+// the volume's buffer without a copy. InvalidArgument when the pixel type or
+// component count does not match, or ITK rejects the geometry.
+template <typename TPixel>
+Result<typename itk::Image<TPixel, 3>::Pointer> to_itk(const Volume& volume) {
+  return itk_detail::make_image<TPixel>(Volume(volume));
+}
+template <typename TPixel>
+Result<typename itk::Image<TPixel, 3>::Pointer> to_itk(Volume&& volume) {
+  return itk_detail::make_image<TPixel>(std::move(volume));
+}
+
+// The same for itk::VectorImage<TComponent, 3>, any number of components.
+template <typename TComponent>
+Result<typename itk::VectorImage<TComponent, 3>::Pointer> to_itk_vector(const Volume& volume) {
+  return itk_detail::make_vector_image<TComponent>(Volume(volume));
+}
+template <typename TComponent>
+Result<typename itk::VectorImage<TComponent, 3>::Pointer> to_itk_vector(Volume&& volume) {
+  return itk_detail::make_vector_image<TComponent>(std::move(volume));
+}
+
+}  // namespace voxcache
+
+#endif  // VOXCACHE_ITK_H_

@@ -1,0 +1,77 @@
+#include "cli/format.h"
+
+#include <cstdio>
+#include <ctime>
+
+namespace voxcache::cli {
+
+std::string human_bytes(uint64_t bytes) {
+  static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  double v = static_cast<double>(bytes);
+  int unit = 0;
+  while (v >= 1024.0 && unit < 5) {
+    v /= 1024.0;
+    ++unit;
+  }
+  char buf[32];
+  if (unit == 0) {
+    std::snprintf(buf, sizeof(buf), "%llu B", static_cast<unsigned long long>(bytes));
+  } else {
+    std::snprintf(buf, sizeof(buf), "%.1f %s", v, kUnits[unit]);
+  }
+  return buf;
+}
+
+std::string iso_time(int64_t unix_ms) {
+  const std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string dims_text(const EntryInfo& info) {
+  if (!info.volume) return "-";
+  const auto& s = info.volume->size;
+  return std::to_string(s[0]) + "x" + std::to_string(s[1]) + "x" + std::to_string(s[2]);
+}
+
+std::string pixel_text(const EntryInfo& info) {
+  if (!info.volume) return "-";
+  std::string t(pixel_type_name(info.volume->pixel_type));
+  if (info.volume->components > 1) t += "x" + std::to_string(info.volume->components);
+  return t;
+}
+
+nlohmann::json entry_json(const EntryInfo& info) {
+  nlohmann::json j;
+  j["key"] = info.key.hex();
+  j["data_type"] = info.data_type;
+  j["created_at"] = iso_time(info.created_at_ms);
+  j["created_at_ms"] = info.created_at_ms;
+  j["raw_bytes"] = info.raw_bytes;
+  j["stored_bytes"] = info.stored_bytes;
+  j["ratio"] = info.ratio();
+  j["chunk_count"] = info.chunk_count;
+  j["chunk_bytes"] = info.chunk_bytes;
+  j["codec"] = info.codec;
+  j["level"] = info.level;
+  j["checksum"] = info.checksum;
+  j["metadata"] = info.metadata.empty() ? nlohmann::json(nullptr)
+                                        : nlohmann::json::parse(info.metadata, nullptr, false);
+  if (info.volume) {
+    const VolumeLayout& l = *info.volume;
+    j["volume"] = {{"pixel_type", std::string(pixel_type_name(l.pixel_type))},
+                   {"components", l.components},
+                   {"size", l.size},
+                   {"spacing", l.geometry.spacing},
+                   {"origin", l.geometry.origin},
+                   {"direction", l.geometry.direction}};
+  } else {
+    j["volume"] = nullptr;
+  }
+  return j;
+}
+
+}  // namespace voxcache::cli

@@ -1,0 +1,23 @@
+// How the CLI prints entries: human units for people, exact values in JSON.
+
+#ifndef VOXCACHE_CLI_FORMAT_H_
+#define VOXCACHE_CLI_FORMAT_H_
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+
+#include "voxcache/cache.h"
+
+namespace voxcache::cli {
+
+std::string human_bytes(uint64_t bytes);        // "9.1 MiB"
+std::string iso_time(int64_t unix_ms);          // "2026-11-22T10:40:51Z"
+std::string dims_text(const EntryInfo& info);   // "181x217x181" or "-"
+std::string pixel_text(const EntryInfo& info);  // "u8", "f32x3" or "-"
+nlohmann::json entry_json(const EntryInfo& info);
+
+}  // namespace voxcache::cli
+
+#endif  // VOXCACHE_CLI_FORMAT_H_

@@ -1,0 +1,200 @@
+// Volume files through ITK's ImageIOBase: one code path for every component
+// type and component count, without instantiating a reader per pixel type.
+// The geometry it produces matches itk::ImageFileReader's (tests/itk check
+// that bit for bit on the mricron volumes).
+
+#include <itkImageIOBase.h>
+#include <itkImageIOFactory.h>
+// Registers the IO factories of the ITK modules CMake linked (UseITK generates
+// it). ITK includes it only from ImageFileReader/Writer, which this file does
+// not use; without it, a program that never names those finds no IO at all.
+#ifdef ITK_IO_FACTORY_REGISTER_MANAGER
+#include <itkImageIOFactoryRegisterManager.h>
+#endif
+
+#include <cmath>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "voxcache/itk.h"
+
+namespace voxcache {
+namespace {
+
+using IOComponent = itk::IOComponentEnum;
+
+Result<PixelType> pixel_type_of(IOComponent c, size_t bytes) {
+  switch (c) {
+    case IOComponent::UCHAR:
+      return PixelType::kUInt8;
+    case IOComponent::CHAR:
+      return PixelType::kInt8;
+    case IOComponent::USHORT:
+      return PixelType::kUInt16;
+    case IOComponent::SHORT:
+      return PixelType::kInt16;
+    case IOComponent::UINT:
+    case IOComponent::ULONG:
+    case IOComponent::ULONGLONG:
+      return bytes == 4 ? PixelType::kUInt32 : PixelType::kUInt64;
+    case IOComponent::INT:
+    case IOComponent::LONG:
+    case IOComponent::LONGLONG:
+      return bytes == 4 ? PixelType::kInt32 : PixelType::kInt64;
+    case IOComponent::FLOAT:
+      return PixelType::kFloat32;
+    case IOComponent::DOUBLE:
+      return PixelType::kFloat64;
+    default:
+      return Status::NotSupported("ITK component type " +
+                                  itk::ImageIOBase::GetComponentTypeAsString(c) +
+                                  " has no voxcache pixel type");
+  }
+}
+
+IOComponent io_component_of(PixelType t) {
+  switch (t) {
+    case PixelType::kUInt8:
+      return IOComponent::UCHAR;
+    case PixelType::kInt8:
+      return IOComponent::CHAR;
+    case PixelType::kUInt16:
+      return IOComponent::USHORT;
+    case PixelType::kInt16:
+      return IOComponent::SHORT;
+    case PixelType::kUInt32:
+      return IOComponent::UINT;
+    case PixelType::kInt32:
+      return IOComponent::INT;
+    case PixelType::kUInt64:
+      return IOComponent::ULONGLONG;
+    case PixelType::kInt64:
+      return IOComponent::LONGLONG;
+    case PixelType::kFloat32:
+      return IOComponent::FLOAT;
+    case PixelType::kFloat64:
+      return IOComponent::DOUBLE;
+  }
+  return IOComponent::UNKNOWNCOMPONENTTYPE;
+}
+
+double determinant(const std::array<double, 9>& m) {
+  return m[0] * (m[4] * m[8] - m[5] * m[7]) - m[1] * (m[3] * m[8] - m[5] * m[6]) +
+         m[2] * (m[3] * m[7] - m[4] * m[6]);
+}
+
+Result<Volume> read_with(itk::ImageIOBase* io, const std::string& path) {
+  io->SetFileName(path);
+  io->ReadImageInformation();
+  const unsigned dims = io->GetNumberOfDimensions();
+  if (dims < 1) return Status::NotSupported(path + ": image has no dimensions");
+  for (unsigned i = 3; i < dims; ++i) {
+    if (io->GetDimensions(i) != 1) {
+      return Status::NotSupported(path + ": " + std::to_string(dims) +
+                                  "-D image; voxcache stores up to 3 dimensions");
+    }
+  }
+  Result<PixelType> type = pixel_type_of(io->GetComponentType(), io->GetComponentSize());
+  if (!type.ok()) return type.status().with_context(path);
+  VolumeLayout l;
+  l.pixel_type = *type;
+  l.components = io->GetNumberOfComponents();
+  const unsigned used = dims < 3 ? dims : 3;
+  for (unsigned i = 0; i < used; ++i) {
+    l.size[i] = io->GetDimensions(i);
+    l.geometry.spacing[i] = io->GetSpacing(i);
+    l.geometry.origin[i] = io->GetOrigin(i);
+    // GetDirection(i) is axis i, a column of the direction matrix.
+    const std::vector<double> axis = io->GetDirection(i);
+    for (unsigned r = 0; r < used && r < axis.size(); ++r) l.geometry.direction[3 * r + i] = axis[r];
+  }
+  for (unsigned i = used; i < 3; ++i) l.size[i] = 1;
+  // Match itk::ImageFileReader, so that a file's content key does not depend
+  // on which of the two loaded it: negative spacing flips its axis, and
+  // -0.0 direction entries (NIfTI's quaternion maths makes them) read as +0.0
+  // in an itk::Image.
+  for (unsigned i = 0; i < 3; ++i) {
+    if (l.geometry.spacing[i] < 0) {
+      l.geometry.spacing[i] = -l.geometry.spacing[i];
+      for (unsigned r = 0; r < 3; ++r) l.geometry.direction[3 * r + i] *= -1.0;
+    }
+  }
+  for (double& d : l.geometry.direction) d += 0.0;  // -0.0 + 0.0 == +0.0
+  if (determinant(l.geometry.direction) == 0.0) l.geometry.direction = Geometry().direction;
+  Result<Volume> v = Volume::Create(l);
+  if (!v.ok()) return v.status().with_context(path);
+  itk::ImageIORegion region(dims);
+  for (unsigned i = 0; i < dims; ++i) {
+    region.SetIndex(i, 0);
+    region.SetSize(i, io->GetDimensions(i));
+  }
+  io->SetIORegion(region);
+  io->Read(v->mutable_data());
+  return v;
+}
+
+}  // namespace
+
+Result<Volume> read_image(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return Status::NotFound("no file " + path);
+  try {
+    itk::ImageIOBase::Pointer io =
+        itk::ImageIOFactory::CreateImageIO(path.c_str(), itk::CommonEnums::IOFileMode::ReadMode);
+    if (!io) return Status::NotSupported("no ITK reader accepts " + path);
+    return read_with(io.GetPointer(), path);
+  } catch (const itk::ExceptionObject& e) {
+    return Status::IOError("ITK cannot read " + path + ": " + e.GetDescription());
+  } catch (const std::exception& e) {
+    return Status::IOError("reading " + path + ": " + e.what());
+  }
+}
+
+Status write_image(const Volume& v, const std::string& path, bool compress) {
+  try {
+    itk::ImageIOBase::Pointer io =
+        itk::ImageIOFactory::CreateImageIO(path.c_str(), itk::CommonEnums::IOFileMode::WriteMode);
+    if (!io) return Status::NotSupported("no ITK writer for the extension of " + path);
+    // ImageIOBase::SupportsDimension is a base-class default most 3D IOs do not
+    // override, so name the 2D-only formats instead.
+    const std::string ext = std::filesystem::path(path).extension().string();
+    const bool flat = ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp";
+    unsigned dims = 3;
+    if (flat) {
+      if (v.size()[2] != 1) {
+        return Status::NotSupported(path + ": this format holds 2D images; the volume has " +
+                                    std::to_string(v.size()[2]) + " slices");
+      }
+      dims = 2;
+    }
+    io->SetNumberOfDimensions(dims);
+    io->SetComponentType(io_component_of(v.pixel_type()));
+    io->SetNumberOfComponents(v.components());
+    io->SetPixelType(v.components() == 1 ? itk::CommonEnums::IOPixel::SCALAR
+                                         : itk::CommonEnums::IOPixel::VECTOR);
+    itk::ImageIORegion region(dims);
+    for (unsigned i = 0; i < dims; ++i) {
+      io->SetDimensions(i, v.size()[i]);
+      io->SetSpacing(i, v.geometry().spacing[i]);
+      io->SetOrigin(i, v.geometry().origin[i]);
+      std::vector<double> axis(dims);
+      for (unsigned r = 0; r < dims; ++r) axis[r] = v.geometry().direction[3 * r + i];
+      io->SetDirection(i, axis);
+      region.SetIndex(i, 0);
+      region.SetSize(i, v.size()[i]);
+    }
+    io->SetIORegion(region);
+    io->SetFileName(path);
+    io->SetUseCompression(compress);
+    io->WriteImageInformation();
+    io->Write(v.data());
+    return Status::OK();
+  } catch (const itk::ExceptionObject& e) {
+    return Status::IOError("ITK cannot write " + path + ": " + e.GetDescription());
+  } catch (const std::exception& e) {
+    return Status::IOError("writing " + path + ": " + e.what());
+  }
+}
+
+}  // namespace voxcache

@@ -1,0 +1,167 @@
+// Runs the real voxcache binary, as a user would.
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "test_support.h"
+#include "voxcache/cache.h"
+#include "voxcache/itk.h"
+
+namespace voxcache {
+namespace {
+
+struct CliRun {
+  int code;
+  std::string out;  // stdout and stderr
+};
+
+CliRun voxcache_cli(const std::string& args) {
+  const std::string cmd = std::string(VOXCACHE_CLI) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  CliRun r{-1, ""};
+  if (!p) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
+  const int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ch2_ = std::string(VOXCACHE_TEMPLATES_DIR) + "/ch2.nii.gz";
+    db_ = "--db " + dir_.file("cli.db");
+  }
+  std::string import_ch2() {
+    CliRun r = voxcache_cli(db_ + " import " + ch2_);
+    EXPECT_EQ(r.code, 0) << r.out;
+    return r.out.substr(0, 64);
+  }
+  testing::TempDir dir_;
+  std::string ch2_, db_;
+};
+
+TEST_F(CliTest, ImportPrintsTheContentKey) {
+  const std::string key = import_ch2();
+  Result<Volume> vol = read_image(ch2_);
+  ASSERT_OK(vol.status());
+  EXPECT_EQ(key, content_key(*vol).hex());
+  EXPECT_EQ(import_ch2(), key) << "importing again gives the same key";
+}
+
+TEST_F(CliTest, LsListsEntriesInTextAndJson) {
+  const std::string key = import_ch2();
+  CliRun ls = voxcache_cli(db_ + " ls");
+  ASSERT_EQ(ls.code, 0) << ls.out;
+  EXPECT_NE(ls.out.find(key.substr(0, 16)), std::string::npos) << ls.out;
+  EXPECT_NE(ls.out.find("181x217x181"), std::string::npos) << ls.out;
+  EXPECT_NE(ls.out.find(" u8 "), std::string::npos) << ls.out;
+  EXPECT_NE(ls.out.find("1 entries"), std::string::npos) << ls.out;
+
+  CliRun js = voxcache_cli(db_ + " ls --json");
+  ASSERT_EQ(js.code, 0) << js.out;
+  const nlohmann::json j = nlohmann::json::parse(js.out);
+  ASSERT_EQ(j.size(), 1u);
+  EXPECT_EQ(j[0]["key"], key);
+  EXPECT_EQ(j[0]["data_type"], "volume");
+  EXPECT_EQ(j[0]["raw_bytes"], 181u * 217 * 181);
+  EXPECT_LT(j[0]["stored_bytes"].get<uint64_t>(), j[0]["raw_bytes"].get<uint64_t>());
+  EXPECT_EQ(j[0]["volume"]["size"], nlohmann::json({181, 217, 181}));
+  EXPECT_TRUE(j[0]["metadata"]["source"].get<std::string>().find("ch2.nii.gz") !=
+              std::string::npos);
+}
+
+TEST_F(CliTest, ShowByPrefixInTextAndJson) {
+  const std::string key = import_ch2();
+  CliRun show = voxcache_cli(db_ + " show " + key.substr(0, 8));
+  ASSERT_EQ(show.code, 0) << show.out;
+  EXPECT_NE(show.out.find(key), std::string::npos);
+  EXPECT_NE(show.out.find("u8 (1 component)"), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("xxh3-128:"), std::string::npos) << show.out;
+
+  CliRun js = voxcache_cli(db_ + " show --json " + key.substr(0, 10));
+  ASSERT_EQ(js.code, 0) << js.out;
+  const nlohmann::json j = nlohmann::json::parse(js.out);
+  Result<Volume> vol = read_image(ch2_);
+  ASSERT_OK(vol.status());
+  // JSON carries geometry exactly: doubles survive the text form.
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(j["volume"]["spacing"][i].get<double>(), vol->geometry().spacing[i]);
+    EXPECT_EQ(j["volume"]["origin"][i].get<double>(), vol->geometry().origin[i]);
+  }
+  EXPECT_EQ(j["codec"], "zstd");
+  EXPECT_EQ(j["level"], 3);
+}
+
+TEST_F(CliTest, ExportWritesTheVolumeBack) {
+  const std::string key = import_ch2();
+  for (const char* ext : {".nii.gz", ".nrrd", ".mha"}) {
+    const std::string out = dir_.file(std::string("out") + ext);
+    CliRun r = voxcache_cli(db_ + " export " + key.substr(0, 12) + " " + out);
+    ASSERT_EQ(r.code, 0) << r.out;
+    Result<Volume> a = read_image(ch2_);
+    Result<Volume> b = read_image(out);
+    ASSERT_OK(b.status());
+    EXPECT_EQ(a->size(), b->size());
+    EXPECT_EQ(std::memcmp(a->data(), b->data(), a->byte_size()), 0) << ext;
+    EXPECT_TRUE(a->geometry().bit_equal(b->geometry())) << ext;
+  }
+}
+
+TEST_F(CliTest, KeyErrorsExitWithTwo) {
+  const std::string key = import_ch2();
+  CliRun unknown = voxcache_cli(db_ + " show 0123456789abcdef");
+  EXPECT_EQ(unknown.code, 2) << unknown.out;
+  EXPECT_NE(unknown.out.find("NotFound"), std::string::npos) << unknown.out;
+  EXPECT_EQ(voxcache_cli(db_ + " show 0123").code, 2);
+  EXPECT_EQ(voxcache_cli(db_ + " show not-hex-at-all").code, 2);
+  EXPECT_EQ(voxcache_cli(db_ + " export 0123456789abcdef " + dir_.file("x.nrrd")).code, 2);
+
+  // Two keys sharing their first 8 hex digits make that prefix ambiguous.
+  testing::raw_sql(dir_.file("cli.db"),
+                   "INSERT INTO results SELECT substr(operation_id, 1, 8) || "
+                   "'00000000000000000000000000000000000000000000000000000000', data, data_type, "
+                   "created_at, last_access, access_count, size_bytes, raw_bytes, chunk_count, "
+                   "codec, level, checksum, metadata FROM results");
+  CliRun ambiguous = voxcache_cli(db_ + " show " + key.substr(0, 8));
+  EXPECT_EQ(ambiguous.code, 2) << ambiguous.out;
+  EXPECT_NE(ambiguous.out.find("ambiguous"), std::string::npos) << ambiguous.out;
+  EXPECT_EQ(voxcache_cli(db_ + " show " + key.substr(0, 9)).code, 0) << "a longer prefix resolves";
+}
+
+TEST_F(CliTest, UsageAndBadFiles) {
+  EXPECT_EQ(voxcache_cli("--help").code, 0);
+  CliRun help = voxcache_cli("show --help");
+  EXPECT_EQ(help.code, 0);
+  EXPECT_NE(help.out.find("--json"), std::string::npos);
+  EXPECT_EQ(voxcache_cli(db_).code, 2) << "a command is required";
+  EXPECT_EQ(voxcache_cli(db_ + " frobnicate").code, 2);
+  EXPECT_EQ(voxcache_cli(db_ + " import " + dir_.file("missing.nii.gz")).code, 2);
+
+  std::ofstream(dir_.file("junk.db")) << std::string(4096, 'j');
+  CliRun junk = voxcache_cli("--db " + dir_.file("junk.db") + " ls");
+  EXPECT_EQ(junk.code, 1) << junk.out;
+  EXPECT_NE(junk.out.find("Corruption"), std::string::npos) << junk.out;
+  CliRun missing = voxcache_cli("--db " + dir_.file("nothing-here.db") + " ls");
+  EXPECT_EQ(missing.code, 1) << missing.out;
+  EXPECT_NE(missing.out.find("no database"), std::string::npos) << missing.out;
+}
+
+TEST_F(CliTest, EmptyDatabaseListsNothing) {
+  ASSERT_OK(Cache::Open(dir_.file("cli.db")).status());  // schema, no entries
+  CliRun r = voxcache_cli(db_ + " ls");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("0 entries"), std::string::npos) << r.out;
+  CliRun js = voxcache_cli(db_ + " ls --json");
+  ASSERT_EQ(js.code, 0) << js.out;
+  EXPECT_EQ(nlohmann::json::parse(js.out), nlohmann::json::array());
+}
+
+}  // namespace
+}  // namespace voxcache
