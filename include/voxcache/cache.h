@@ -36,16 +36,16 @@ namespace voxcache {
 // What is known about an entry without reading its payload.
 struct EntryInfo {
   OperationKey key;
-  std::string data_type;     // Value::type_tag() of the stored value
+  std::string data_type;      // Value::type_tag() of the stored value
   int64_t created_at_ms = 0;  // Unix time in milliseconds
   uint64_t raw_bytes = 0;     // serialized payload before compression
   uint64_t stored_bytes = 0;  // header plus every stored chunk, as on disk
   uint64_t chunk_count = 0;
-  uint64_t chunk_bytes = 0;   // raw bytes per chunk (the last may be shorter)
-  std::string codec;          // "zstd" when any chunk is compressed, else "none"
-  int level = 0;              // zstd level the entry was written with
-  std::string checksum;       // "xxh3-128:" + hex of the whole raw payload
-  std::string metadata;       // JSON text, empty when none was given
+  uint64_t chunk_bytes = 0;            // raw bytes per chunk (the last may be shorter)
+  std::string codec;                   // "zstd" when any chunk is compressed, else "none"
+  int level = 0;                       // zstd level the entry was written with
+  std::string checksum;                // "xxh3-128:" + hex of the whole raw payload
+  std::string metadata;                // JSON text, empty when none was given
   std::optional<VolumeLayout> volume;  // set for volume entries
 
   // Compression ratio raw/stored (8.0 means 8x smaller); 0 when nothing is stored.

@@ -145,9 +145,9 @@ Status apply_geometry(const Volume& v, TImage* image) {
 template <typename TComponent>
 Status check_pixels(const Volume& v, unsigned components) {
   if (v.pixel_type() != PixelTypeOf<TComponent>::value) {
-    return Status::InvalidArgument(
-        "volume holds " + std::string(pixel_type_name(v.pixel_type())) + " voxels, the image needs " +
-        std::string(pixel_type_name(PixelTypeOf<TComponent>::value)));
+    return Status::InvalidArgument("volume holds " + std::string(pixel_type_name(v.pixel_type())) +
+                                   " voxels, the image needs " +
+                                   std::string(pixel_type_name(PixelTypeOf<TComponent>::value)));
   }
   if (components && v.components() != components) {
     return Status::InvalidArgument("volume has " + std::to_string(v.components()) +
@@ -198,8 +198,8 @@ Result<Volume> share_buffer(const TImage* image, unsigned components) {
   if (!s.ok()) return s;
   Result<VolumeLayout> layout = layout_of(image, PixelTypeOf<TComponent>::value, components);
   if (!layout.ok()) return layout.status();
-  auto* p = reinterpret_cast<uint8_t*>(const_cast<TComponent*>(
-      reinterpret_cast<const TComponent*>(image->GetBufferPointer())));
+  auto* p = reinterpret_cast<uint8_t*>(
+      const_cast<TComponent*>(reinterpret_cast<const TComponent*>(image->GetBufferPointer())));
   typename TImage::ConstPointer keep(image);
   return Volume::Adopt(*layout, std::shared_ptr<uint8_t>(p, [keep](uint8_t*) {}),
                        layout->byte_size());

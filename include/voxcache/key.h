@@ -61,12 +61,12 @@ class VOXCACHE_EXPORT KeyArg {
   KeyArg(T v) : KeyArg(Kind::kInt64, {}) {  // NOLINT: implicit so builders read naturally
     int_ = static_cast<int64_t>(v);
   }
-  KeyArg(double v);        // NOLINT
+  KeyArg(double v);                                    // NOLINT
   KeyArg(float v) : KeyArg(static_cast<double>(v)) {}  // NOLINT
-  KeyArg(bool v);          // NOLINT
-  KeyArg(const char* v);   // NOLINT: a string, not a bool
-  KeyArg(std::string v);   // NOLINT
-  KeyArg(std::vector<KeyArg> list);  // NOLINT
+  KeyArg(bool v);                                      // NOLINT
+  KeyArg(const char* v);                               // NOLINT: a string, not a bool
+  KeyArg(std::string v);                               // NOLINT
+  KeyArg(std::vector<KeyArg> list);                    // NOLINT
   static KeyArg Bytes(std::string_view raw);
 
   // Appends the canonical encoding (docs/format.md, "Argument values").

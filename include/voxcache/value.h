@@ -43,15 +43,15 @@ class VOXCACHE_EXPORT Value {
     kCustom = 6,
   };
 
-  Value() = default;  // null
-  Value(bool v) : v_(v) {}                                         // NOLINT
-  Value(int64_t v) : v_(v) {}                                      // NOLINT
-  Value(int v) : v_(static_cast<int64_t>(v)) {}                    // NOLINT
-  Value(double v) : v_(v) {}                                       // NOLINT
-  Value(std::string v) : v_(std::move(v)) {}                       // NOLINT
-  Value(const char* v) : v_(std::string(v)) {}                     // NOLINT
+  Value() = default;                                                     // null
+  Value(bool v) : v_(v) {}                                               // NOLINT
+  Value(int64_t v) : v_(v) {}                                            // NOLINT
+  Value(int v) : v_(static_cast<int64_t>(v)) {}                          // NOLINT
+  Value(double v) : v_(v) {}                                             // NOLINT
+  Value(std::string v) : v_(std::move(v)) {}                             // NOLINT
+  Value(const char* v) : v_(std::string(v)) {}                           // NOLINT
   Value(Volume v) : v_(std::make_shared<const Volume>(std::move(v))) {}  // NOLINT
-  Value(std::shared_ptr<const Volume> v) : v_(std::move(v)) {}     // NOLINT
+  Value(std::shared_ptr<const Volume> v) : v_(std::move(v)) {}           // NOLINT
   // A user type; `tag` must be registered in the TypeRegistry of the cache it
   // is put into.
   template <typename T>
@@ -88,8 +88,8 @@ class VOXCACHE_EXPORT Value {
 
  private:
   // Alternative order is Kind's order.
-  std::variant<std::monostate, bool, int64_t, double, std::string,
-               std::shared_ptr<const Volume>, CustomValue>
+  std::variant<std::monostate, bool, int64_t, double, std::string, std::shared_ptr<const Volume>,
+               CustomValue>
       v_;
 };
 

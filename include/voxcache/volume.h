@@ -47,9 +47,9 @@ VOXCACHE_EXPORT Result<PixelType> parse_pixel_type(std::string_view name);
 // The PixelType of a C++ arithmetic type, for templates (ITK adapter, tests).
 template <typename T>
 struct PixelTypeOf;
-#define VOXCACHE_PIXEL_TYPE_OF(T, V) \
-  template <>                        \
-  struct PixelTypeOf<T> {            \
+#define VOXCACHE_PIXEL_TYPE_OF(T, V)                 \
+  template <>                                        \
+  struct PixelTypeOf<T> {                            \
     static constexpr PixelType value = PixelType::V; \
   }
 VOXCACHE_PIXEL_TYPE_OF(uint8_t, kUInt8);

@@ -169,8 +169,9 @@ class CacheImpl final : public Cache {
     bool any_compressed = false;
     uint64_t stored = 0;
     for (uint64_t i = 0; i < h.chunk_count; ++i) {
-      Status s = codec::encode_chunk(payload->bytes().substr(i * h.chunk_bytes, h.chunk_raw_size(i)),
-                                     options_.compression_level, &chunks[i]);
+      Status s =
+          codec::encode_chunk(payload->bytes().substr(i * h.chunk_bytes, h.chunk_raw_size(i)),
+                              options_.compression_level, &chunks[i]);
       if (!s.ok()) return s.with_context("put " + id + ": chunk " + std::to_string(i));
       any_compressed |= codec::chunk_codec(chunks[i]) == codec::ChunkCodec::kZstd;
       stored += chunks[i].size();
@@ -298,9 +299,9 @@ class CacheImpl final : public Cache {
     if (!rows.ok()) return rows.status();
     if (rows->empty()) return Status::NotFound("no entry starts with " + lower);
     if (rows->size() > 1) {
-      return Status::InvalidArgument("key prefix " + lower + " is ambiguous: " +
-                                     (*rows)[0].operation_id + ", " + (*rows)[1].operation_id +
-                                     ", ...");
+      return Status::InvalidArgument("key prefix " + lower +
+                                     " is ambiguous: " + (*rows)[0].operation_id + ", " +
+                                     (*rows)[1].operation_id + ", ...");
     }
     return OperationKey::FromHex((*rows)[0].operation_id);
   }

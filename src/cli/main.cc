@@ -89,8 +89,8 @@ int cmd_export(const Globals& g, const std::string& key_text, const std::string&
   if (!v.ok()) return v.status().is_not_found() ? usage_error(v.status()) : fail(v.status());
   const Volume* vol = v->as_volume();
   if (!vol) {
-    return usage_error(Status::InvalidArgument("entry " + key->hex() + " holds a " +
-                                               v->type_tag() + ", not a volume"));
+    return usage_error(Status::InvalidArgument("entry " + key->hex() + " holds a " + v->type_tag() +
+                                               ", not a volume"));
   }
   Status s = write_image(*vol, file, compress);
   if (!s.ok()) return fail(s);
@@ -183,8 +183,9 @@ int run(int argc, char** argv) {
 
   std::string key_text, out_file;
   bool no_compress = false;
-  CLI::App* exp = app.add_subcommand("export", "Write a cached volume to a file; ITK picks the "
-                                               "format from the extension");
+  CLI::App* exp = app.add_subcommand("export",
+                                     "Write a cached volume to a file; ITK picks the "
+                                     "format from the extension");
   exp->add_option("key", key_text, "Key or unique prefix (8+ hex digits)")->required();
   exp->add_option("file", out_file, "Output file")->required();
   exp->add_flag("--no-compress", no_compress, "Ask the writer not to compress");

@@ -38,7 +38,7 @@ struct EntryHeader {
   uint64_t chunk_bytes = 0;  // raw bytes per chunk; the last may be shorter
   uint64_t chunk_count = 0;
   std::array<uint8_t, 16> payload_xxh3_128{};  // canonical (big-endian) XXH3-128
-  std::string kind_header;  // volume: encoded layout; custom: the tag
+  std::string kind_header;                     // volume: encoded layout; custom: the tag
 
   bool inline_chunks() const { return flags & kFlagInlineChunks; }
   // Raw size of chunk i (the last one may be short).

@@ -130,7 +130,8 @@ Result<Value> ValueBuilder::finish() && {
     case Value::Kind::kNull:
       return Value();
     case Value::Kind::kBool:
-      if (static_cast<uint8_t>(bytes_[0]) > 1) return Status::Corruption("bool payload is not 0 or 1");
+      if (static_cast<uint8_t>(bytes_[0]) > 1)
+        return Status::Corruption("bool payload is not 0 or 1");
       return Value(bytes_[0] == 1);
     case Value::Kind::kInt64: {
       int64_t v;

@@ -18,8 +18,8 @@ namespace voxcache::codec {
 
 struct Payload {
   Value::Kind kind = Value::Kind::kNull;
-  std::string data_type;    // Value::type_tag()
-  std::string kind_header;  // see EntryHeader::kind_header
+  std::string data_type;      // Value::type_tag()
+  std::string kind_header;    // see EntryHeader::kind_header
   std::string owned;          // the payload, unless it is a volume's voxels
   std::string_view external;  // a volume's voxels (not owned)
   bool is_external = false;

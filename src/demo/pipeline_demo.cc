@@ -61,12 +61,17 @@ int run_pipeline(Cache* cache, const Value& source, const OperationKey& source_k
   // whether its own result is cached.
   const OperationKey smooth_key =
       KeyBuilder("itk.SmoothingRecursiveGaussian").arg("sigma_mm", 1.5).input(source_key).build();
-  const OperationKey otsu_key =
-      KeyBuilder("itk.OtsuThreshold").arg("bins", 128).arg("inside", 0).arg("outside", 1)
-          .input(smooth_key).build();
-  const OperationKey cc_key =
-      KeyBuilder("itk.ConnectedComponents+Relabel").arg("fully_connected", false)
-          .arg("min_size", 1000).input(otsu_key).build();
+  const OperationKey otsu_key = KeyBuilder("itk.OtsuThreshold")
+                                    .arg("bins", 128)
+                                    .arg("inside", 0)
+                                    .arg("outside", 1)
+                                    .input(smooth_key)
+                                    .build();
+  const OperationKey cc_key = KeyBuilder("itk.ConnectedComponents+Relabel")
+                                  .arg("fully_connected", false)
+                                  .arg("min_size", 1000)
+                                  .input(otsu_key)
+                                  .build();
 
   const Step steps[] = {
       {"smooth (sigma 1.5 mm, f32)", smooth_key,
@@ -113,10 +118,13 @@ int run_pipeline(Cache* cache, const Value& source, const OperationKey& source_k
     bool computed = false;
     const auto t0 = std::chrono::steady_clock::now();
     const Value input = current;
-    Result<Value> out = cache->get_or_compute(step.key, [&]() {
-      computed = true;
-      return step.compute(input);
-    }, R"({"demo": "ch2 segmentation"})");
+    Result<Value> out = cache->get_or_compute(
+        step.key,
+        [&]() {
+          computed = true;
+          return step.compute(input);
+        },
+        R"({"demo": "ch2 segmentation"})");
     const double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     if (!out.ok()) {
@@ -151,8 +159,10 @@ int main(int argc, char** argv) {
   std::string input = "/usr/share/mricron/templates/ch2.nii.gz";
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
-    if (flag == "--db") db = argv[i + 1];
-    else if (flag == "--input") input = argv[i + 1];
+    if (flag == "--db")
+      db = argv[i + 1];
+    else if (flag == "--input")
+      input = argv[i + 1];
   }
   if (argc % 2 == 0) {
     std::fprintf(stderr, "usage: voxcache-demo [--db FILE] [--input VOLUME]\n");

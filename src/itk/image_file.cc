@@ -107,7 +107,8 @@ Result<Volume> read_with(itk::ImageIOBase* io, const std::string& path) {
     l.geometry.origin[i] = io->GetOrigin(i);
     // GetDirection(i) is axis i, a column of the direction matrix.
     const std::vector<double> axis = io->GetDirection(i);
-    for (unsigned r = 0; r < used && r < axis.size(); ++r) l.geometry.direction[3 * r + i] = axis[r];
+    for (unsigned r = 0; r < used && r < axis.size(); ++r)
+      l.geometry.direction[3 * r + i] = axis[r];
   }
   for (unsigned i = used; i < 3; ++i) l.size[i] = 1;
   // Match itk::ImageFileReader, so that a file's content key does not depend

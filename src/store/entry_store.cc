@@ -140,8 +140,8 @@ Result<bool> entry_exists(Database* db, std::string_view operation_id) {
 }
 
 Status insert_entry(Database* db, const EntryRow& row, const std::vector<std::string>& chunks) {
-  Result<Statement*> ins = db->statement(
-      "INSERT INTO chunks (operation_id, chunk_index, data) VALUES (?1, ?2, ?3)");
+  Result<Statement*> ins =
+      db->statement("INSERT INTO chunks (operation_id, chunk_index, data) VALUES (?1, ?2, ?3)");
   if (!ins.ok()) return ins.status();
   for (size_t i = 0; i < chunks.size(); ++i) {
     Status s = (*ins)->bind_text(1, row.operation_id);

@@ -84,12 +84,11 @@ static const char* non_null(std::string_view v) {
 }
 
 Status Statement::bind_text(int i, std::string_view v) {
-  return bind_result(db_, sqlite3_bind_text64(stmt_, i, non_null(v), v.size(), SQLITE_STATIC,
-                                              SQLITE_UTF8));
+  return bind_result(
+      db_, sqlite3_bind_text64(stmt_, i, non_null(v), v.size(), SQLITE_STATIC, SQLITE_UTF8));
 }
 Status Statement::bind_blob(int i, std::string_view v) {
-  return bind_result(db_, sqlite3_bind_blob64(stmt_, i, non_null(v), v.size(),
-                                              SQLITE_STATIC));
+  return bind_result(db_, sqlite3_bind_blob64(stmt_, i, non_null(v), v.size(), SQLITE_STATIC));
 }
 Status Statement::bind_int64(int i, int64_t v) {
   return bind_result(db_, sqlite3_bind_int64(stmt_, i, v));

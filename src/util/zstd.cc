@@ -32,8 +32,8 @@ Status zstd_compress(std::string_view in, int level, std::string* out) {
   if (!ctx) return Status::IOError("zstd: cannot allocate a compression context");
   const size_t old = out->size();
   out->resize(old + ZSTD_compressBound(in.size()));
-  const size_t n = ZSTD_compressCCtx(ctx, out->data() + old, out->size() - old, in.data(),
-                                     in.size(), level);
+  const size_t n =
+      ZSTD_compressCCtx(ctx, out->data() + old, out->size() - old, in.data(), in.size(), level);
   if (ZSTD_isError(n)) {
     out->resize(old);
     return Status::IOError(std::string("zstd compress: ") + ZSTD_getErrorName(n));

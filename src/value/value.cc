@@ -5,8 +5,8 @@
 namespace voxcache {
 
 static bool is_builtin_tag(std::string_view tag) {
-  return tag == "null" || tag == "bool" || tag == "int64" || tag == "float64" ||
-         tag == "string" || tag == "volume";
+  return tag == "null" || tag == "bool" || tag == "int64" || tag == "float64" || tag == "string" ||
+         tag == "volume";
 }
 
 std::string Value::type_tag() const {
@@ -59,8 +59,7 @@ bool Value::operator==(const Value& o) const {
       return a == b || (a && b && *a == *b);
     }
     case Kind::kCustom:
-      return as_custom()->tag == o.as_custom()->tag &&
-             as_custom()->object == o.as_custom()->object;
+      return as_custom()->tag == o.as_custom()->tag && as_custom()->object == o.as_custom()->object;
   }
   return false;
 }
@@ -72,13 +71,15 @@ Status TypeRegistry::add(std::string tag, Encoder encode, Decoder decode) {
   for (char c : tag) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
                     c == ':' || c == '-';
-    if (!ok) return Status::InvalidArgument("type tag '" + tag + "' has a character outside [a-z0-9_.:-]");
+    if (!ok)
+      return Status::InvalidArgument("type tag '" + tag + "' has a character outside [a-z0-9_.:-]");
   }
   if (is_builtin_tag(tag)) {
     return Status::InvalidArgument("type tag '" + tag + "' is built in");
   }
   if (!encode || !decode) return Status::InvalidArgument("type '" + tag + "' needs both functions");
-  if (codecs_.count(tag)) return Status::InvalidArgument("type tag '" + tag + "' is registered already");
+  if (codecs_.count(tag))
+    return Status::InvalidArgument("type tag '" + tag + "' is registered already");
   codecs_.emplace(std::move(tag), Codec{std::move(encode), std::move(decode)});
   return Status::OK();
 }

@@ -157,9 +157,9 @@ Volume& Volume::operator=(const Volume& other) {
 }
 
 bool Volume::operator==(const Volume& o) const {
-  return layout_.pixel_type == o.layout_.pixel_type &&
-         layout_.components == o.layout_.components && layout_.size == o.layout_.size &&
-         layout_.geometry.bit_equal(o.layout_.geometry) && byte_size_ == o.byte_size_ &&
+  return layout_.pixel_type == o.layout_.pixel_type && layout_.components == o.layout_.components &&
+         layout_.size == o.layout_.size && layout_.geometry.bit_equal(o.layout_.geometry) &&
+         byte_size_ == o.byte_size_ &&
          (byte_size_ == 0 || std::memcmp(data(), o.data(), byte_size_) == 0);
 }
 

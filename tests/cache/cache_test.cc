@@ -226,7 +226,8 @@ TEST_F(CorruptionTest, FlippedChunkByteIsCorruptionNamingKeyAndChunk) {
 }
 
 TEST_F(CorruptionTest, TruncatedChunkIsCorruption) {
-  raw_sql(path_, "UPDATE chunks SET data = substr(data, 1, length(data) - 10) WHERE chunk_index = 2");
+  raw_sql(path_,
+          "UPDATE chunks SET data = substr(data, 1, length(data) - 10) WHERE chunk_index = 2");
   Status s = read_back();
   EXPECT_TRUE(s.is_corruption()) << s.to_string();
   EXPECT_NE(s.message().find("chunk 2"), std::string::npos) << s.message();
@@ -415,8 +416,8 @@ TEST_F(CacheTest, UserRegisteredTypesRoundTrip) {
   {
     auto c = open(o);
     ASSERT_OK(c->put(k, Value::Custom("test.mesh", Mesh{{1.f, 2.f, 3.5f}})));
-    EXPECT_TRUE(c->put(KeyBuilder("x").build(), Value::Custom("unregistered", 1))
-                    .is_invalid_argument());
+    EXPECT_TRUE(
+        c->put(KeyBuilder("x").build(), Value::Custom("unregistered", 1)).is_invalid_argument());
   }
   auto c = open(o);
   Result<Value> v = c->get(k);

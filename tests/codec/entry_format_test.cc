@@ -64,7 +64,8 @@ TEST(Chunk, EveryBitFlipIsCorruption) {
           ASSERT_EQ(out, raw) << "byte " << byte << " bit " << bit << " gave wrong bytes";
           ++harmless;
         } else {
-          ASSERT_TRUE(s.is_corruption()) << "byte " << byte << " bit " << bit << ": " << s.to_string();
+          ASSERT_TRUE(s.is_corruption())
+              << "byte " << byte << " bit " << bit << ": " << s.to_string();
         }
       }
     }

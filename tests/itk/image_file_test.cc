@@ -42,9 +42,11 @@ TEST(WriteImage, EveryPixelTypeRoundTripsThroughNrrdMetaAndNifti) {
       const Volume vol = testing::make_ramp_volume(type, comps, {9, 7, 5});
       for (const char* ext : {".nrrd", ".mha", ".nii.gz"}) {
         SCOPED_TRACE(std::string(pixel_type_name(type)) + " x" + std::to_string(comps) + ext);
-        const std::string path = dir.file("v" + std::to_string(t) + "_" + std::to_string(comps) + ext);
+        const std::string path =
+            dir.file("v" + std::to_string(t) + "_" + std::to_string(comps) + ext);
         Status s = write_image(vol, path);
-        if (std::string(ext) == ".nii.gz" && pixel_type_size(type) == 8 && type != PixelType::kFloat64) {
+        if (std::string(ext) == ".nii.gz" && pixel_type_size(type) == 8 &&
+            type != PixelType::kFloat64) {
           // NIfTI-1 has 64-bit integers; accept either a clean write or a clean refusal.
           if (!s.ok()) continue;
         }

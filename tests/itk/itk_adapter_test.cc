@@ -95,8 +95,8 @@ TEST(AdapterErrors, MismatchedPixelsAndGeometryAreInvalidArgument) {
   g.direction = {1, 0, 0, 1, 0, 0, 0, 0, 1};
   singular.set_geometry(g);
   EXPECT_TRUE(to_itk<uint8_t>(singular).status().is_invalid_argument());
-  EXPECT_TRUE(from_itk(static_cast<const itk::Image<uint8_t, 3>*>(nullptr)).status()
-                  .is_invalid_argument());
+  EXPECT_TRUE(
+      from_itk(static_cast<const itk::Image<uint8_t, 3>*>(nullptr)).status().is_invalid_argument());
 }
 
 TEST(AdapterRegions, ARegionNotAtIndexZeroMovesTheOrigin) {

@@ -18,12 +18,13 @@ namespace {
 TEST(KeyVectors, MatchTheSpecification) {
   const OperationKey k1 = KeyBuilder("smooth").arg("sigma", 1.5).build();
   EXPECT_EQ(k1.hex(), "71186c1af9b119bd4ba9f31c7d0ec8135f86ac7e9248b5e05059e982e32df8ae");
-  EXPECT_EQ([] {
-              const std::string e = KeyBuilder("smooth").arg("sigma", 1.5).canonical_encoding();
-              return util::to_hex(e.data(), e.size());
-            }(),
-            "0e00000000000000766f7863616368652e6f702e76310600000000000000736d6f6f7468010000000000"
-            "000005000000000000007369676d6102000000000000f83f0000000000000000");
+  EXPECT_EQ(
+      [] {
+        const std::string e = KeyBuilder("smooth").arg("sigma", 1.5).canonical_encoding();
+        return util::to_hex(e.data(), e.size());
+      }(),
+      "0e00000000000000766f7863616368652e6f702e76310600000000000000736d6f6f7468010000000000"
+      "000005000000000000007369676d6102000000000000f83f0000000000000000");
 
   const OperationKey k2 = KeyBuilder("threshold")
                               .arg("method", "otsu")
@@ -121,9 +122,12 @@ TEST(ContentKey, CoversVoxelsAndEveryGeometryField) {
   for (int field = 0; field < 15; ++field) {
     Volume moved = base;
     Geometry g = moved.geometry();
-    if (field < 3) g.spacing[field] *= 2;
-    else if (field < 6) g.origin[field - 3] += 1;
-    else g.direction[field - 6] += 0.5;
+    if (field < 3)
+      g.spacing[field] *= 2;
+    else if (field < 6)
+      g.origin[field - 3] += 1;
+    else
+      g.direction[field - 6] += 0.5;
     moved.set_geometry(g);
     EXPECT_NE(k, content_key(moved)) << "geometry field " << field;
   }

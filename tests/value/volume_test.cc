@@ -64,7 +64,8 @@ TEST(Volume, CheckedConstructionRejectsBadLayouts) {
 
 TEST(Volume, BufferOfTheWrongLengthIsRejected) {
   std::vector<uint8_t> bytes(10);
-  EXPECT_TRUE(Volume::Copy(small_layout(), bytes.data(), bytes.size()).status().is_invalid_argument());
+  EXPECT_TRUE(
+      Volume::Copy(small_layout(), bytes.data(), bytes.size()).status().is_invalid_argument());
   auto shared = std::shared_ptr<uint8_t>(new uint8_t[10], std::default_delete<uint8_t[]>());
   EXPECT_TRUE(Volume::Adopt(small_layout(), shared, 10).status().is_invalid_argument());
   EXPECT_TRUE(Volume::Adopt(small_layout(), nullptr, 480).status().is_invalid_argument());

@@ -1,0 +1,209 @@
+// voxcache put/get against the pickle-style baseline, in the same process, on
+// the same inputs: raw voxels plus a small header as one uncompressed BLOB,
+// INSERT OR REPLACE into the seed schema, WAL mode, synchronous=NORMAL; read
+// back with SELECT data and copied out, as unpickling would.
+//
+//   build/voxcache_bench_putget --benchmark_min_time=2
+//
+// Throughput is raw voxel bytes per second (SetBytesProcessed), so the two
+// contenders' MB/s compare directly. Stored sizes are printed as counters.
+
+#include <benchmark/benchmark.h>
+#include <sqlite3.h>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "voxcache/cache.h"
+#include "voxcache/itk.h"
+
+namespace {
+
+using voxcache::Volume;
+
+const std::string kTmp = (std::filesystem::temp_directory_path() / "voxcache-bench").string();
+
+struct Input {
+  std::string name;
+  Volume volume;
+};
+
+// A CT-like int16 phantom: air background, a body ellipsoid, denser core,
+// Gaussian noise; deterministic.
+Volume ct_phantom(uint64_t n) {
+  voxcache::VolumeLayout l;
+  l.pixel_type = voxcache::PixelType::kInt16;
+  l.size = {n, n, n};
+  Volume v = Volume::Create(l).value();
+  int16_t* p = v.mutable_pixels<int16_t>();
+  std::mt19937 rng(42);
+  std::normal_distribution<float> noise(0.f, 20.f);
+  const double c = n / 2.0;
+  for (uint64_t z = 0; z < n; ++z)
+    for (uint64_t y = 0; y < n; ++y)
+      for (uint64_t x = 0; x < n; ++x) {
+        const double dx = (x - c) / (0.45 * n), dy = (y - c) / (0.35 * n),
+                     dz = (z - c) / (0.48 * n);
+        const double r = dx * dx + dy * dy + dz * dz;
+        int16_t val = -1000;  // air, exactly: scanners clamp it
+        if (r < 1.0) val = static_cast<int16_t>((r < 0.3 ? 300 : 40) + noise(rng));
+        p[x + n * (y + n * z)] = val;
+      }
+  return v;
+}
+
+std::vector<Input>& inputs() {
+  static std::vector<Input> all = [] {
+    std::vector<Input> v;
+    const std::string dir = "/usr/share/mricron/templates/";
+    for (const char* f : {"ch2.nii.gz", "inia19-t1-brain.nii.gz", "aal.nii.gz"}) {
+      auto vol = voxcache::read_image(dir + f);
+      if (vol.ok())
+        v.push_back({f, std::move(vol).value()});
+      else
+        std::fprintf(stderr, "skipping %s: %s\n", f, vol.status().to_string().c_str());
+    }
+    v.push_back({"ct_phantom_256_i16", ct_phantom(256)});
+    return v;
+  }();
+  return all;
+}
+
+std::string fresh_db(const std::string& name) {
+  std::filesystem::create_directories(kTmp);
+  const std::string path = kTmp + "/" + name + ".db";
+  for (const char* s : {"", "-wal", "-shm"}) std::filesystem::remove(path + s);
+  return path;
+}
+
+// --- the baseline -------------------------------------------------------------
+
+class Baseline {
+ public:
+  explicit Baseline(const std::string& path) {
+    sqlite3_open(path.c_str(), &db_);
+    sqlite3_exec(db_,
+                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                 "CREATE TABLE IF NOT EXISTS results(operation_id TEXT PRIMARY KEY, data BLOB NOT "
+                 "NULL, data_type TEXT NOT NULL, created_at TIMESTAMP, size_bytes INTEGER, "
+                 "metadata TEXT)",
+                 nullptr, nullptr, nullptr);
+    sqlite3_prepare_v2(db_,
+                       "INSERT OR REPLACE INTO results VALUES (?1, ?2, 'volume', "
+                       "CURRENT_TIMESTAMP, ?3, NULL)",
+                       -1, &put_, nullptr);
+    sqlite3_prepare_v2(db_, "SELECT data FROM results WHERE operation_id = ?1", -1, &get_, nullptr);
+  }
+  ~Baseline() {
+    sqlite3_finalize(put_);
+    sqlite3_finalize(get_);
+    sqlite3_close(db_);
+  }
+  // Header (pixel type, components, size, geometry) + raw voxels, one BLOB.
+  bool put(const std::string& key, const Volume& v) {
+    blob_.assign(reinterpret_cast<const char*>(&v.layout()), sizeof(voxcache::VolumeLayout));
+    blob_.append(reinterpret_cast<const char*>(v.data()), v.byte_size());
+    sqlite3_bind_text(put_, 1, key.c_str(), -1, SQLITE_STATIC);
+    sqlite3_bind_blob64(put_, 2, blob_.data(), blob_.size(), SQLITE_STATIC);
+    sqlite3_bind_int64(put_, 3, static_cast<int64_t>(blob_.size()));
+    const bool ok = sqlite3_step(put_) == SQLITE_DONE;
+    sqlite3_reset(put_);
+    return ok;
+  }
+  std::vector<uint8_t> get(const std::string& key) {
+    sqlite3_bind_text(get_, 1, key.c_str(), -1, SQLITE_STATIC);
+    std::vector<uint8_t> out;
+    if (sqlite3_step(get_) == SQLITE_ROW) {
+      const auto* p = static_cast<const uint8_t*>(sqlite3_column_blob(get_, 0));
+      out.assign(p, p + sqlite3_column_bytes(get_, 0));
+    }
+    sqlite3_reset(get_);
+    return out;
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* put_ = nullptr;
+  sqlite3_stmt* get_ = nullptr;
+  std::string blob_;
+};
+
+void BM_BaselinePut(benchmark::State& state, const Input* in) {
+  Baseline b(fresh_db("baseline_put"));
+  int i = 0;
+  for (auto _ : state) {
+    if (!b.put("k" + std::to_string(i++), in->volume)) state.SkipWithError("baseline put failed");
+  }
+  state.SetBytesProcessed(state.iterations() * in->volume.byte_size());
+  state.counters["stored_MiB"] =
+      (in->volume.byte_size() + sizeof(voxcache::VolumeLayout)) / 1048576.0;
+}
+
+void BM_BaselineGet(benchmark::State& state, const Input* in) {
+  Baseline b(fresh_db("baseline_get"));
+  b.put("k", in->volume);
+  for (auto _ : state) benchmark::DoNotOptimize(b.get("k"));
+  state.SetBytesProcessed(state.iterations() * in->volume.byte_size());
+}
+
+void BM_VoxcachePut(benchmark::State& state, const Input* in) {
+  voxcache::Options o;
+  o.compression_level = static_cast<int>(state.range(0));
+  auto cache = voxcache::Cache::Open(fresh_db("voxcache_put"), o).value();
+  int i = 0;
+  voxcache::OperationKey last;
+  const voxcache::Value value(in->volume);
+  for (auto _ : state) {
+    last = voxcache::KeyBuilder("bench").arg("i", i++).build();
+    if (!cache->put(last, value).ok()) state.SkipWithError("voxcache put failed");
+  }
+  state.SetBytesProcessed(state.iterations() * in->volume.byte_size());
+  state.counters["stored_MiB"] = cache->info(last)->stored_bytes / 1048576.0;
+  state.counters["ratio"] = cache->info(last)->ratio();
+}
+
+void BM_VoxcacheGet(benchmark::State& state, const Input* in) {
+  voxcache::Options o;
+  o.compression_level = static_cast<int>(state.range(0));
+  auto cache = voxcache::Cache::Open(fresh_db("voxcache_get"), o).value();
+  const auto key = voxcache::content_key(in->volume);
+  if (!cache->put(key, in->volume).ok()) state.SkipWithError("voxcache put failed");
+  for (auto _ : state) {
+    auto v = cache->get(key);
+    if (!v.ok()) state.SkipWithError("voxcache get failed");
+    benchmark::DoNotOptimize(v);
+  }
+  state.SetBytesProcessed(state.iterations() * in->volume.byte_size());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  for (const Input& in : inputs()) {
+    benchmark::RegisterBenchmark(("baseline_put/" + in.name).c_str(), BM_BaselinePut, &in)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+    benchmark::RegisterBenchmark(("voxcache_put/" + in.name).c_str(), BM_VoxcachePut, &in)
+        ->Arg(1)
+        ->Arg(3)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+    benchmark::RegisterBenchmark(("baseline_get/" + in.name).c_str(), BM_BaselineGet, &in)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+    benchmark::RegisterBenchmark(("voxcache_get/" + in.name).c_str(), BM_VoxcacheGet, &in)
+        ->Arg(1)
+        ->Arg(3)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+  }
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  std::filesystem::remove_all(kTmp);
+  return 0;
+}
