@@ -88,9 +88,13 @@ class VOXCACHE_EXPORT Cache {
   // stores what it returns and returns it. A failed computation is returned
   // as is and nothing is stored. A stored entry that fails its checks is
   // reported as Corruption, not recomputed silently.
+  // A computed value is returned even when storing it fails (a full disk, a
+  // read-only cache): the work is not thrown away. The store's outcome goes to
+  // `*store_status` when given (OK also on a hit), so the failure stays visible.
   virtual Result<Value> get_or_compute(const OperationKey& key,
                                        const std::function<Result<Value>()>& compute,
-                                       std::string_view metadata_json = {}) = 0;
+                                       std::string_view metadata_json = {},
+                                       Status* store_status = nullptr) = 0;
 
   // Type, sizes, creation time, metadata and volume layout; NotFound on a miss.
   virtual Result<EntryInfo> info(const OperationKey& key) = 0;

@@ -247,13 +247,14 @@ class CacheImpl final : public Cache {
 
   Result<Value> get_or_compute(const OperationKey& key,
                                const std::function<Result<Value>()>& compute,
-                               std::string_view metadata) override {
+                               std::string_view metadata, Status* store_status) override {
+    if (store_status) *store_status = Status::OK();
     Result<Value> cached = get(key);
     if (cached.ok() || !cached.status().is_not_found()) return cached;
     Result<Value> fresh = compute();
     if (!fresh.ok()) return fresh;
     Status s = put(key, *fresh, metadata);
-    if (!s.ok()) return s;
+    if (store_status) *store_status = s;
     return fresh;
   }
 

@@ -378,6 +378,29 @@ TEST_F(CacheTest, GetOrComputeComputesOnceAndStoresNoFailure) {
   EXPECT_TRUE(c->get(f).status().is_not_found()) << "a failure is never cached";
 }
 
+TEST_F(CacheTest, GetOrComputeKeepsTheResultWhenStoringFails) {
+  const OperationKey k = KeyBuilder("expensive").build();
+  ASSERT_OK(open()->put(KeyBuilder("other").build(), Value(0)));  // creates the file
+  Options o;
+  o.read_only = true;
+  auto c = open(o);
+  Status stored = Status::OK();
+  Result<Value> v = c->get_or_compute(
+      k, []() -> Result<Value> { return Value("ten minutes of work"); }, {}, &stored);
+  ASSERT_OK(v.status());
+  EXPECT_EQ(*v->as_string(), "ten minutes of work");
+  EXPECT_TRUE(stored.is_invalid_argument()) << stored.to_string();
+  EXPECT_TRUE(c->get(k).status().is_not_found());
+
+  auto rw = open();
+  Status hit_status = Status::IOError("unset");
+  ASSERT_OK(rw->put(k, Value(1)));
+  ASSERT_OK(rw->get_or_compute(
+                  k, []() -> Result<Value> { return Value(2); }, {}, &hit_status)
+                .status());
+  EXPECT_OK(hit_status);
+}
+
 TEST_F(CacheTest, GetOrComputeReportsCorruptionInsteadOfRecomputing) {
   auto c = open();
   const OperationKey k = KeyBuilder("v").build();
