@@ -16,6 +16,7 @@
 #ifndef VOXCACHE_CACHE_H_
 #define VOXCACHE_CACHE_H_
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -28,6 +29,7 @@
 #include "voxcache/key.h"
 #include "voxcache/options.h"
 #include "voxcache/status.h"
+#include "voxcache/stream.h"
 #include "voxcache/value.h"
 #include "voxcache/volume.h"
 
@@ -41,17 +43,28 @@ struct EntryInfo {
   uint64_t raw_bytes = 0;     // serialized payload before compression
   uint64_t stored_bytes = 0;  // header plus every stored chunk, as on disk
   uint64_t chunk_count = 0;
-  uint64_t chunk_bytes = 0;            // raw bytes per chunk (the last may be shorter)
-  std::string codec;                   // "zstd" when any chunk is compressed, else "none"
-  int level = 0;                       // zstd level the entry was written with
-  std::string checksum;                // "xxh3-128:" + hex of the whole raw payload
-  std::string metadata;                // JSON text, empty when none was given
+  uint64_t chunk_bytes = 0;  // raw bytes per chunk (the last may be shorter)
+  std::string codec;         // "zstd" when any chunk is compressed, else "none"
+  std::string filter;        // "shuffle" when chunks were byte-shuffled before zstd, else "none"
+  int level = 0;             // zstd level the entry was written with
+  std::string checksum;      // "xxh3-128:" + hex of the whole raw payload
+  std::string metadata;      // JSON text, empty when none was given
   std::optional<VolumeLayout> volume;  // set for volume entries
 
   // Compression ratio raw/stored (8.0 means 8x smaller); 0 when nothing is stored.
   double ratio() const {
     return stored_bytes ? static_cast<double>(raw_bytes) / static_cast<double>(stored_bytes) : 0.0;
   }
+};
+
+// Counters of one Cache object since it was opened (not persistent).
+struct CacheStats {
+  uint64_t memory_hits = 0;     // gets served by the in-memory tier: no decode
+  uint64_t disk_hits = 0;       // gets decoded from the database
+  uint64_t misses = 0;          // gets that found nothing
+  uint64_t puts = 0;            // entries written (not counting no-op puts)
+  uint64_t memory_bytes = 0;    // raw bytes held by the in-memory tier now
+  uint64_t memory_entries = 0;  // values held by the in-memory tier now
 };
 
 class VOXCACHE_EXPORT Cache {
@@ -98,6 +111,26 @@ class VOXCACHE_EXPORT Cache {
 
   // Type, sizes, creation time, metadata and volume layout; NotFound on a miss.
   virtual Result<EntryInfo> info(const OperationKey& key) = 0;
+
+  // A box of a stored volume: voxels [start, start + size) on each axis.
+  // Decompresses only the chunks the box intersects. The result's origin is
+  // the physical point of its first voxel; spacing and direction are kept.
+  // InvalidArgument when the box is empty or leaves the volume, or the entry
+  // is not a volume.
+  virtual Result<Volume> read_region(const OperationKey& key, const std::array<uint64_t, 3>& start,
+                                     const std::array<uint64_t, 3>& size) = 0;
+  // One slice: axis 0 (x, sagittal), 1 (y, coronal) or 2 (z, axial) at `index`.
+  virtual Result<Volume> read_slice(const OperationKey& key, int axis, uint64_t index) = 0;
+
+  // Streams a volume in (see voxcache/stream.h). InvalidArgument for a bad
+  // layout or metadata; for a key already present the writer accepts and
+  // discards the voxels and commit() succeeds, as put() does.
+  virtual Result<std::unique_ptr<VolumeWriter>> write_volume(
+      const OperationKey& key, const VolumeLayout& layout, std::string_view metadata_json = {}) = 0;
+  // Streams a stored volume out; NotFound on a miss.
+  virtual Result<std::unique_ptr<VolumeReader>> read_volume(const OperationKey& key) = 0;
+
+  virtual CacheStats stats() const = 0;
 
   // Every entry, newest first.
   virtual Result<std::vector<EntryInfo>> list() = 0;

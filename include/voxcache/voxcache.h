@@ -8,6 +8,7 @@
 #include "voxcache/key.h"
 #include "voxcache/options.h"
 #include "voxcache/status.h"
+#include "voxcache/stream.h"
 #include "voxcache/value.h"
 #include "voxcache/volume.h"
 

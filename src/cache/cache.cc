@@ -1,35 +1,39 @@
-// CacheImpl: puts Value serialization (codec/), chunk compression and the
-// SQLite rows (store/) together behind the Cache interface.
+// CacheImpl: the Cache interface over the entry writer and reader (chunk
+// pipeline), the in-memory tier, the connection pool and the thread pool.
 
 #include "voxcache/cache.h"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <chrono>
+#include <atomic>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
-#include <mutex>
+#include <thread>
 #include <vector>
 
+#include "cache/connection_pool.h"
+#include "cache/entry_reader.h"
+#include "cache/entry_writer.h"
+#include "cache/memory_tier.h"
 #include "codec/entry_format.h"
 #include "codec/value_codec.h"
 #include "store/entry_store.h"
 #include "store/sqlite.h"
-#include "util/coding.h"
-#include "util/xxhash.h"
+#include "util/thread_pool.h"
 
 namespace voxcache {
+
+VolumeWriter::~VolumeWriter() = default;
+VolumeReader::~VolumeReader() = default;
+
 namespace {
 
+using cache::ConnectionPool;
+using cache::EntryReader;
+using cache::EntryWriter;
 using store::Database;
-using store::Transaction;
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Empty stays empty; anything else must be JSON and is stored re-serialized.
 Result<std::optional<std::string>> normalize_metadata(std::string_view text) {
@@ -37,10 +41,6 @@ Result<std::optional<std::string>> normalize_metadata(std::string_view text) {
   nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return Status::InvalidArgument("metadata is not valid JSON");
   return std::optional<std::string>(j.dump());
-}
-
-std::string checksum_text(const std::array<uint8_t, 16>& digest) {
-  return "xxh3-128:" + util::to_hex(digest.data(), digest.size());
 }
 
 Result<EntryInfo> info_from_row(const store::EntryRow& row) {
@@ -58,6 +58,7 @@ Result<EntryInfo> info_from_row(const store::EntryRow& row) {
   info.chunk_count = h->chunk_count;
   info.chunk_bytes = h->chunk_bytes;
   info.codec = row.codec;
+  info.filter = row.filter;
   info.level = row.level;
   info.checksum = row.checksum;
   info.metadata = row.metadata.value_or("");
@@ -69,58 +70,69 @@ Result<EntryInfo> info_from_row(const store::EntryRow& row) {
   return info;
 }
 
-// Hands out SQLite connections, one thread at a time each, creating them on
-// demand. WAL lets the readers among them run in parallel with a writer.
-class ConnectionPool {
- public:
-  ConnectionPool(std::string path, Database::OpenOptions options)
-      : path_(std::move(path)), options_(options) {}
-
-  class Lease {
-   public:
-    Lease(ConnectionPool* pool, std::unique_ptr<Database> db) : pool_(pool), db_(std::move(db)) {}
-    Lease(Lease&&) = default;
-    ~Lease() {
-      if (db_) pool_->release(std::move(db_));
-    }
-    Database* operator->() const { return db_.get(); }
-    Database* get() const { return db_.get(); }
-
-   private:
-    ConnectionPool* pool_;
-    std::unique_ptr<Database> db_;
-  };
-
-  Result<Lease> acquire() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (!idle_.empty()) {
-        std::unique_ptr<Database> db = std::move(idle_.back());
-        idle_.pop_back();
-        return Lease(this, std::move(db));
-      }
-    }
-    Result<std::unique_ptr<Database>> db = Database::Open(path_, options_);
-    if (!db.ok()) return db.status();
-    return Lease(this, std::move(db).value());
+// The layout of a volume entry; InvalidArgument for other kinds.
+Result<VolumeLayout> volume_layout(const EntryReader& r) {
+  if (r.header().kind != Value::Kind::kVolume) {
+    return Status::InvalidArgument("entry " + r.row().operation_id + " holds a " +
+                                   r.row().data_type + ", not a volume");
   }
+  if (r.row().data_type != "volume") {
+    return Status::Corruption("data_type '" + r.row().data_type + "' contradicts the entry header");
+  }
+  return codec::decode_layout(r.header().kind_header);
+}
 
-  void release(std::unique_ptr<Database> db) {
-    std::lock_guard<std::mutex> lock(mu_);
-    idle_.push_back(std::move(db));
+class VolumeWriterImpl final : public VolumeWriter {
+ public:
+  explicit VolumeWriterImpl(std::unique_ptr<EntryWriter> w, std::atomic<uint64_t>* puts)
+      : w_(std::move(w)), puts_(puts) {}
+  Status write(const void* data, uint64_t bytes) override {
+    return w_->append(static_cast<const uint8_t*>(data), bytes);
+  }
+  Status commit() override {
+    Status s = w_->commit();
+    if (s.ok() && !w_->present() && !counted_) {
+      ++*puts_;
+      counted_ = true;
+    }
+    return s;
   }
 
  private:
-  const std::string path_;
-  const Database::OpenOptions options_;
-  std::mutex mu_;
-  std::vector<std::unique_ptr<Database>> idle_;
+  std::unique_ptr<EntryWriter> w_;
+  std::atomic<uint64_t>* puts_;
+  bool counted_ = false;
+};
+
+class VolumeReaderImpl final : public VolumeReader {
+ public:
+  VolumeReaderImpl(std::unique_ptr<EntryReader> r, VolumeLayout layout)
+      : r_(std::move(r)), layout_(layout) {}
+  const VolumeLayout& layout() const override { return layout_; }
+  Result<Slab> next() override {
+    Result<EntryReader::Batch> b = r_->next();
+    if (!b.ok()) return b.status().with_context("entry " + r_->row().operation_id);
+    Slab s;
+    s.offset = b->first_chunk * r_->header().chunk_bytes;
+    s.bytes = b->bytes;
+    s.data = b->data;
+    return s;
+  }
+
+ private:
+  std::unique_ptr<EntryReader> r_;
+  VolumeLayout layout_;
 };
 
 class CacheImpl final : public Cache {
  public:
   CacheImpl(std::string path, const Options& options, Database::OpenOptions open)
-      : path_(std::move(path)), options_(options), pool_(path_, open) {}
+      : path_(std::move(path)),
+        options_(options),
+        pool_(path_, open),
+        threads_(options.threads ? options.threads
+                                 : std::max(1u, std::thread::hardware_concurrency())),
+        tier_(options.memory_budget_bytes) {}
 
   Status init(std::unique_ptr<Database> first) {
     Status s = store::prepare_schema(first.get(), options_.read_only);
@@ -136,92 +148,47 @@ class CacheImpl final : public Cache {
   }
 
   Status put(const OperationKey& key, const Value& value, std::string_view metadata) override {
-    if (options_.read_only) return Status::InvalidArgument("cache is open read-only");
     const std::string id = key.hex();
-    Result<std::optional<std::string>> meta = normalize_metadata(metadata);
+    Result<std::optional<std::string>> meta = check_writable_and_metadata(metadata);
     if (!meta.ok()) return meta.status().with_context("put " + id);
     Result<codec::Payload> payload = codec::serialize(value, options_.types.get());
     if (!payload.ok()) return payload.status().with_context("put " + id);
-
-    // Content addressing makes a present key's value known already: skip the
-    // compression work, not just the write.
     {
+      // Content addressing makes a present key's value known already: skip
+      // the work, not just the write, without waiting for the write lock.
       Result<ConnectionPool::Lease> db = pool_.acquire();
       if (!db.ok()) return db.status();
       Result<bool> exists = store::entry_exists(db->get(), id);
       if (!exists.ok()) return exists.status().with_context("put " + id);
       if (*exists) return Status::OK();
     }
-
-    codec::EntryHeader h;
-    h.kind = payload->kind;
-    h.kind_header = payload->kind_header;
-    h.payload_bytes = payload->bytes().size();
-    const uint64_t target = std::max<uint64_t>(1, std::min(options_.chunk_bytes, max_chunk_));
-    h.chunk_bytes = h.payload_bytes ? codec::plan_chunk_bytes(*payload, target) : 0;
-    h.chunk_count = h.payload_bytes ? (h.payload_bytes - 1) / h.chunk_bytes + 1 : 0;
-
-    // Compress before taking the write lock: other writers wait only for I/O.
-    util::Xxh3_128 whole;
-    whole.update(payload->bytes().data(), payload->bytes().size());
-    h.payload_xxh3_128 = whole.digest();
-    std::vector<std::string> chunks(h.chunk_count);
-    bool any_compressed = false;
-    uint64_t stored = 0;
-    for (uint64_t i = 0; i < h.chunk_count; ++i) {
-      Status s =
-          codec::encode_chunk(payload->bytes().substr(i * h.chunk_bytes, h.chunk_raw_size(i)),
-                              options_.compression_level, &chunks[i]);
-      if (!s.ok()) return s.with_context("put " + id + ": chunk " + std::to_string(i));
-      any_compressed |= codec::chunk_codec(chunks[i]) == codec::ChunkCodec::kZstd;
-      stored += chunks[i].size();
-    }
-
-    store::EntryRow row;
-    row.operation_id = id;
-    if (h.chunk_count == 1 && chunks[0].size() <= max_inline_) {
-      h.flags |= codec::kFlagInlineChunks;
-    }
-    row.data = codec::encode_header(h);
-    if (h.inline_chunks()) {
-      for (const std::string& c : chunks) codec::append_inline_chunk(c, &row.data);
-      chunks.clear();
-      stored = 0;
-    }
-    row.data_type = payload->data_type;
-    row.created_at_ms = now_ms();
-    row.size_bytes = static_cast<int64_t>(stored + row.data.size());
-    row.raw_bytes = static_cast<int64_t>(h.payload_bytes);
-    row.chunk_count = static_cast<int64_t>(h.chunk_count);
-    row.codec = any_compressed ? "zstd" : "none";
-    row.level = any_compressed ? options_.compression_level : 0;
-    row.checksum = checksum_text(h.payload_xxh3_128);
-    row.metadata = std::move(*meta);
-
-    Result<ConnectionPool::Lease> db = pool_.acquire();
-    if (!db.ok()) return db.status();
-    Result<std::unique_ptr<Transaction>> txn =
-        Transaction::Begin(db->get(), Transaction::Mode::kWrite);
-    if (!txn.ok()) return txn.status().with_context("put " + id);
-    Result<bool> exists = store::entry_exists(db->get(), id);  // a racing put may have won
-    if (!exists.ok()) return exists.status().with_context("put " + id);
-    if (*exists) return Status::OK();
-    Status s = store::insert_entry(db->get(), row, chunks);
-    if (s.ok()) s = (*txn)->commit();
+    Result<std::unique_ptr<EntryWriter>> w =
+        begin_entry(id, *payload, payload->bytes().size(), std::move(meta).value());
+    if (!w.ok()) return w.status().with_context("put " + id);
+    if ((*w)->present()) return Status::OK();
+    const std::string_view bytes = payload->bytes();
+    (*w)->choose_filter(sample_chunks(bytes, plan(*payload)));
+    Status s = (*w)->append(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+    if (s.ok()) s = (*w)->commit();
+    if (s.ok() && !(*w)->present()) ++puts_;
     return s.with_context("put " + id);
   }
 
   Result<Value> get(const OperationKey& key) override {
+    if (std::optional<Value> hot = tier_.get(key)) {
+      ++memory_hits_;
+      return std::move(*hot);
+    }
     const std::string id = key.hex();
-    Result<ConnectionPool::Lease> db = pool_.acquire();
-    if (!db.ok()) return db.status();
-    // One read transaction: the header and every chunk come from one snapshot
-    // even while another connection erases or replaces the entry.
-    Result<std::unique_ptr<Transaction>> txn =
-        Transaction::Begin(db->get(), Transaction::Mode::kRead);
-    if (!txn.ok()) return txn.status().with_context("get " + id);
-    Result<Value> v = read_value(db->get(), id);
-    if (!v.ok() && !v.status().is_not_found()) return v.status().with_context("entry " + id);
+    Result<std::unique_ptr<EntryReader>> r = open_reader(id);
+    if (!r.ok()) {
+      if (r.status().is_not_found()) ++misses_;
+      return r.status();
+    }
+    Result<Value> v = read_whole(r->get());
+    if (!v.ok()) return v.status().with_context("entry " + id);
+    tier_.put(key, *v, (*r)->header().payload_bytes);
+    ++disk_hits_;
     return v;
   }
 
@@ -234,10 +201,11 @@ class CacheImpl final : public Cache {
   Status erase(const OperationKey& key) override {
     if (options_.read_only) return Status::InvalidArgument("cache is open read-only");
     const std::string id = key.hex();
+    tier_.erase(key);
     Result<ConnectionPool::Lease> db = pool_.acquire();
     if (!db.ok()) return db.status();
-    Result<std::unique_ptr<Transaction>> txn =
-        Transaction::Begin(db->get(), Transaction::Mode::kWrite);
+    Result<std::unique_ptr<store::Transaction>> txn =
+        store::Transaction::Begin(db->get(), store::Transaction::Mode::kWrite);
     if (!txn.ok()) return txn.status();
     Result<bool> deleted = store::delete_entry(db->get(), id);
     if (!deleted.ok()) return deleted.status().with_context("erase " + id);
@@ -255,6 +223,9 @@ class CacheImpl final : public Cache {
     if (!fresh.ok()) return fresh;
     Status s = put(key, *fresh, metadata);
     if (store_status) *store_status = s;
+    if (s.ok()) {
+      if (std::optional<uint64_t> cost = memory_cost(*fresh)) tier_.put(key, *fresh, *cost);
+    }
     return fresh;
   }
 
@@ -264,6 +235,71 @@ class CacheImpl final : public Cache {
     Result<store::EntryRow> row = store::read_entry(db->get(), key.hex());
     if (!row.ok()) return row.status();
     return info_from_row(*row);
+  }
+
+  Result<Volume> read_region(const OperationKey& key, const std::array<uint64_t, 3>& start,
+                             const std::array<uint64_t, 3>& size) override {
+    const std::string id = key.hex();
+    Result<std::unique_ptr<EntryReader>> r = open_reader(id);
+    if (!r.ok()) return r.status();
+    Result<Volume> v = region(r->get(), start, size);
+    return v.ok() ? v : v.status().with_context("entry " + id);
+  }
+
+  Result<Volume> read_slice(const OperationKey& key, int axis, uint64_t index) override {
+    const std::string id = key.hex();
+    if (axis < 0 || axis > 2) {
+      return Status::InvalidArgument("slice axis must be 0 (x), 1 (y) or 2 (z), got " +
+                                     std::to_string(axis));
+    }
+    Result<std::unique_ptr<EntryReader>> r = open_reader(id);
+    if (!r.ok()) return r.status();
+    Result<VolumeLayout> layout = volume_layout(**r);
+    if (!layout.ok()) return layout.status();
+    std::array<uint64_t, 3> start{0, 0, 0};
+    std::array<uint64_t, 3> size = layout->size;
+    start[axis] = index;
+    size[axis] = 1;
+    Result<Volume> v = region(r->get(), start, size);
+    return v.ok() ? v : v.status().with_context("entry " + id);
+  }
+
+  Result<std::unique_ptr<VolumeWriter>> write_volume(const OperationKey& key,
+                                                     const VolumeLayout& layout,
+                                                     std::string_view metadata) override {
+    const std::string id = key.hex();
+    Result<std::optional<std::string>> meta = check_writable_and_metadata(metadata);
+    if (!meta.ok()) return meta.status().with_context("write_volume " + id);
+    Status s = layout.validate();
+    if (!s.ok()) return s.with_context("write_volume " + id);
+    const codec::Payload payload = codec::describe_volume(layout);
+    Result<std::unique_ptr<EntryWriter>> w =
+        begin_entry(id, payload, layout.byte_size(), std::move(meta).value());
+    if (!w.ok()) return w.status().with_context("write_volume " + id);
+    return std::unique_ptr<VolumeWriter>(new VolumeWriterImpl(std::move(w).value(), &puts_));
+  }
+
+  Result<std::unique_ptr<VolumeReader>> read_volume(const OperationKey& key) override {
+    const std::string id = key.hex();
+    Result<std::unique_ptr<EntryReader>> r = open_reader(id);
+    if (!r.ok()) return r.status();
+    Result<VolumeLayout> layout = volume_layout(**r);
+    if (!layout.ok()) return layout.status().with_context("entry " + id);
+    Status s = (*r)->start(0, (*r)->header().chunk_count, nullptr);
+    if (!s.ok()) return s.with_context("entry " + id);
+    ++disk_hits_;
+    return std::unique_ptr<VolumeReader>(new VolumeReaderImpl(std::move(r).value(), *layout));
+  }
+
+  CacheStats stats() const override {
+    CacheStats s;
+    s.memory_hits = memory_hits_;
+    s.disk_hits = disk_hits_;
+    s.misses = misses_;
+    s.puts = puts_;
+    s.memory_bytes = tier_.bytes();
+    s.memory_entries = tier_.entries();
+    return s;
   }
 
   Result<std::vector<EntryInfo>> list() override {
@@ -310,48 +346,152 @@ class CacheImpl final : public Cache {
   const std::string& path() const override { return path_; }
 
  private:
-  Result<Value> read_value(Database* db, const std::string& id) {
-    Result<store::EntryRow> row = store::read_entry(db, id);
-    if (!row.ok()) return row.status();
-    size_t header_len = 0;
-    Result<codec::EntryHeader> h = codec::decode_header(row->data, &header_len);
-    if (!h.ok()) return h.status();
+  Result<std::optional<std::string>> check_writable_and_metadata(std::string_view metadata) {
+    if (options_.read_only) return Status::InvalidArgument("cache is open read-only");
+    return normalize_metadata(metadata);
+  }
+
+  uint64_t plan(const codec::Payload& payload) const {
+    const uint64_t target = std::max<uint64_t>(1, std::min(options_.chunk_bytes, max_chunk_));
+    return codec::plan_chunk_bytes(payload, target);
+  }
+
+  // The chunks at a quarter and three quarters of the payload (one chunk when
+  // those coincide): the first chunks of a volume are often background,
+  // which says little about the rest.
+  static std::vector<std::string_view> sample_chunks(std::string_view bytes, uint64_t chunk) {
+    std::vector<std::string_view> out;
+    if (bytes.empty()) return out;
+    const uint64_t n = (bytes.size() - 1) / chunk + 1;
+    auto at = [&](uint64_t i) { return bytes.substr(i * chunk, chunk); };
+    out.push_back(at(n / 4));
+    if (3 * n / 4 != n / 4) out.push_back(at(3 * n / 4));
+    return out;
+  }
+
+  // What a value costs the in-memory tier, when that is known without
+  // encoding it: custom values are kept only once read back from disk.
+  static std::optional<uint64_t> memory_cost(const Value& v) {
+    if (const Volume* vol = v.as_volume()) return vol->byte_size();
+    if (const std::string* s = v.as_string()) return s->size();
+    if (v.kind() == Value::Kind::kCustom) return std::nullopt;
+    return sizeof(Value);
+  }
+
+  Result<std::unique_ptr<EntryWriter>> begin_entry(const std::string& id,
+                                                   const codec::Payload& payload,
+                                                   uint64_t payload_bytes,
+                                                   std::optional<std::string> metadata) {
+    cache::EntrySpec spec;
+    spec.id = id;
+    spec.kind = payload.kind;
+    spec.data_type = payload.data_type;
+    spec.kind_header = payload.kind_header;
+    spec.payload_bytes = payload_bytes;
+    spec.chunk_bytes = plan(payload);
+    spec.shuffle_element = payload.kind == Value::Kind::kVolume ? payload.element_bytes : 0;
+    spec.metadata = std::move(metadata);
+    cache::WriterConfig config;
+    config.level = options_.compression_level;
+    config.shuffle = options_.shuffle;
+    config.max_inline_bytes = max_inline_;
+    config.pool = &threads_;
+    Result<ConnectionPool::Lease> db = pool_.acquire();
+    if (!db.ok()) return db.status();
+    return EntryWriter::Begin(std::move(db).value(), std::move(spec), config);
+  }
+
+  Result<std::unique_ptr<EntryReader>> open_reader(const std::string& id) {
+    Result<ConnectionPool::Lease> db = pool_.acquire();
+    if (!db.ok()) return db.status();
+    Result<std::unique_ptr<EntryReader>> r =
+        EntryReader::Open(std::move(db).value(), id, &threads_, options_.verify_checksums);
+    if (!r.ok() && !r.status().is_not_found()) return r.status().with_context("entry " + id);
+    return r;
+  }
+
+  Result<Value> read_whole(EntryReader* r) {
     Result<codec::ValueBuilder> builder =
-        codec::ValueBuilder::Create(*h, row->data_type, options_.types.get());
+        codec::ValueBuilder::Create(r->header(), r->row().data_type, options_.types.get());
     if (!builder.ok()) return builder.status();
-    uint8_t* out = builder->buffer();
-    const bool verify = options_.verify_checksums;
-    util::Xxh3_128 whole;
-    auto decode = [&](uint64_t i, std::string_view blob) -> Status {
-      const uint64_t n = h->chunk_raw_size(i);
-      uint8_t* dst = out + i * h->chunk_bytes;
-      Status s = codec::decode_chunk(blob, n, verify, dst);
-      if (s.ok() && verify) whole.update(dst, n);
-      return s;
-    };
-    if (h->inline_chunks()) {
-      Result<std::vector<std::string_view>> blobs = codec::split_inline_chunks(
-          std::string_view(row->data).substr(header_len), h->chunk_count);
-      if (!blobs.ok()) return blobs.status();
-      for (uint64_t i = 0; i < h->chunk_count; ++i) {
-        Status s = decode(i, (*blobs)[i]);
-        if (!s.ok()) return s.with_context("chunk " + std::to_string(i));
-      }
-    } else {
-      Status s = store::for_each_chunk(db, id, h->chunk_count, decode);
-      if (!s.ok()) return s;
-    }
-    if (verify && whole.digest() != h->payload_xxh3_128) {
-      return Status::Corruption("payload checksum mismatch");
+    Status s = r->start(0, r->header().chunk_count, builder->buffer());
+    if (!s.ok()) return s;
+    for (;;) {
+      Result<EntryReader::Batch> b = r->next();
+      if (!b.ok()) return b.status();
+      if (b->chunks == 0) break;
     }
     return std::move(builder).value().finish();
+  }
+
+  // Copies the box [start, start + size) out of the chunks it intersects.
+  Result<Volume> region(EntryReader* r, const std::array<uint64_t, 3>& start,
+                        const std::array<uint64_t, 3>& size) {
+    Result<VolumeLayout> layout = volume_layout(*r);
+    if (!layout.ok()) return layout.status();
+    const auto& dims = layout->size;
+    for (int i = 0; i < 3; ++i) {
+      if (size[i] == 0 || start[i] >= dims[i] || size[i] > dims[i] - start[i]) {
+        return Status::InvalidArgument(
+            "region [" + std::to_string(start[0]) + "," + std::to_string(start[1]) + "," +
+            std::to_string(start[2]) + "]+[" + std::to_string(size[0]) + "," +
+            std::to_string(size[1]) + "," + std::to_string(size[2]) + "] is empty or leaves the " +
+            std::to_string(dims[0]) + "x" + std::to_string(dims[1]) + "x" +
+            std::to_string(dims[2]) + " volume");
+      }
+    }
+    VolumeLayout out_layout = *layout;
+    out_layout.size = size;
+    const Geometry& g = layout->geometry;
+    for (int i = 0; i < 3; ++i) {  // origin of the box's first voxel, as ITK computes it
+      double p = g.origin[i];
+      for (int j = 0; j < 3; ++j) p += g.direction[3 * i + j] * g.spacing[j] * start[j];
+      out_layout.geometry.origin[i] = p;
+    }
+    Result<Volume> out = Volume::Create(out_layout);
+    if (!out.ok()) return out.status();
+
+    const uint64_t voxel = pixel_type_size(layout->pixel_type) * layout->components;
+    const uint64_t row_bytes = voxel * dims[0];
+    const uint64_t cb = r->header().chunk_bytes;
+    auto row_offset = [&](uint64_t y, uint64_t z) { return (z * dims[1] + y) * row_bytes; };
+    const uint64_t first_byte = row_offset(start[1], start[2]) + start[0] * voxel;
+    const uint64_t last_byte = row_offset(start[1] + size[1] - 1, start[2] + size[2] - 1) +
+                               (start[0] + size[0]) * voxel - 1;
+    Status s = r->start(first_byte / cb, last_byte / cb + 1, nullptr);
+    if (!s.ok()) return s;
+    const uint64_t out_row = size[0] * voxel;
+    uint8_t* dst = out->mutable_data();
+    for (;;) {
+      Result<EntryReader::Batch> b = r->next();
+      if (!b.ok()) return b.status();
+      if (b->chunks == 0) break;
+      const uint64_t lo = b->first_chunk * cb;
+      const uint64_t hi = lo + b->bytes;
+      // Only the volume rows this batch holds, not every row of the box.
+      for (uint64_t row = lo / row_bytes; row * row_bytes < hi; ++row) {
+        const uint64_t y = row % dims[1], z = row / dims[1];
+        if (y < start[1] || y >= start[1] + size[1] || z < start[2] || z >= start[2] + size[2]) {
+          continue;
+        }
+        const uint64_t a = row * row_bytes + start[0] * voxel;  // the box's part of this row
+        const uint64_t from = std::max(a, lo), to = std::min(a + out_row, hi);
+        if (from >= to) continue;
+        const uint64_t out_at = ((z - start[2]) * size[1] + (y - start[1])) * out_row + (from - a);
+        std::memcpy(dst + out_at, b->data + (from - lo), to - from);
+      }
+    }
+    return out;
   }
 
   const std::string path_;
   const Options options_;
   ConnectionPool pool_;
+  util::ThreadPool threads_;
+  cache::MemoryTier tier_;
   uint64_t max_chunk_ = codec::kMaxChunkBytes;
   uint64_t max_inline_ = codec::kMaxInlineChunkBytes;
+  std::atomic<uint64_t> memory_hits_{0}, disk_hits_{0}, misses_{0}, puts_{0};
 };
 
 }  // namespace
@@ -380,6 +520,10 @@ Result<std::unique_ptr<Cache>> Cache::Open(const std::string& path, const Option
   if (options.compression_level < 0 || options.compression_level > 19) {
     return Status::InvalidArgument("compression_level must be 0 to 19, got " +
                                    std::to_string(options.compression_level));
+  }
+  if (options.threads > 1024) {
+    return Status::InvalidArgument("threads must be at most 1024, got " +
+                                   std::to_string(options.threads));
   }
   std::error_code ec;
   if (!options.read_only && options.create_if_missing) {

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "codec/shuffle.h"
 #include "util/coding.h"
 #include "util/xxhash.h"
 #include "util/zstd.h"
@@ -103,12 +104,35 @@ Result<std::vector<std::string_view>> split_inline_chunks(std::string_view rest,
   return out;
 }
 
-Status encode_chunk(std::string_view raw, int level, std::string* out) {
+namespace {
+
+// Scratch space for a filtered chunk, one per thread, reused across chunks so
+// the pipeline allocates nothing per chunk once warm.
+std::string& scratch(size_t n) {
+  thread_local std::string buf;
+  if (buf.size() < n) buf.resize(n);
+  return buf;
+}
+
+bool valid_shuffle_element(size_t e) { return e == 2 || e == 4 || e == 8; }
+
+}  // namespace
+
+Status encode_chunk(std::string_view raw, int level, size_t shuffle_element, std::string* out) {
   const size_t start = out->size();
   out->resize(start + kChunkHeaderBytes);
   ChunkCodec codec = ChunkCodec::kNone;
+  ChunkFilter filter = ChunkFilter::kNone;
   if (level > 0 && !raw.empty()) {
-    Status s = util::zstd_compress(raw, level, out);
+    std::string_view input = raw;
+    if (valid_shuffle_element(shuffle_element) && raw.size() >= shuffle_element) {
+      std::string& buf = scratch(raw.size());
+      shuffle(reinterpret_cast<const uint8_t*>(raw.data()), raw.size(), shuffle_element,
+              reinterpret_cast<uint8_t*>(buf.data()));
+      input = std::string_view(buf.data(), raw.size());
+      filter = ChunkFilter::kShuffle;
+    }
+    Status s = util::zstd_compress(input, level, out);
     if (!s.ok()) return s;
     if (out->size() - start - kChunkHeaderBytes < raw.size()) {
       codec = ChunkCodec::kZstd;
@@ -116,11 +140,15 @@ Status encode_chunk(std::string_view raw, int level, std::string* out) {
       out->resize(start + kChunkHeaderBytes);  // zstd did not help: keep it raw
     }
   }
-  if (codec == ChunkCodec::kNone) out->append(raw.data(), raw.size());
+  if (codec == ChunkCodec::kNone) {
+    filter = ChunkFilter::kNone;
+    out->append(raw.data(), raw.size());
+  }
   char* h = out->data() + start;
   h[0] = static_cast<char>(codec);
-  h[1] = static_cast<char>(ChunkFilter::kNone);
-  h[2] = h[3] = 0;
+  h[1] = static_cast<char>(filter);
+  h[2] = static_cast<char>(filter == ChunkFilter::kShuffle ? shuffle_element : 0);
+  h[3] = 0;
   const uint32_t raw_size = static_cast<uint32_t>(raw.size());
   const uint64_t sum = util::xxh3_64(raw.data(), raw.size());
   std::memcpy(h + 4, &raw_size, 4);
@@ -132,10 +160,15 @@ ChunkCodec chunk_codec(std::string_view blob) {
   return blob.empty() ? ChunkCodec::kNone : static_cast<ChunkCodec>(blob[0]);
 }
 
+ChunkFilter chunk_filter(std::string_view blob) {
+  return blob.size() < 2 ? ChunkFilter::kNone : static_cast<ChunkFilter>(blob[1]);
+}
+
 Status decode_chunk(std::string_view blob, uint64_t raw_size, bool verify, uint8_t* out) {
   if (blob.size() < kChunkHeaderBytes) return Status::Corruption("chunk shorter than its header");
   const auto codec = static_cast<uint8_t>(blob[0]);
   const auto filter = static_cast<uint8_t>(blob[1]);
+  const auto filter_arg = static_cast<uint8_t>(blob[2]);
   uint32_t stored_raw = 0;
   uint64_t sum = 0;
   std::memcpy(&stored_raw, blob.data() + 4, 4);
@@ -144,9 +177,12 @@ Status decode_chunk(std::string_view blob, uint64_t raw_size, bool verify, uint8
     return Status::Corruption("chunk records " + std::to_string(stored_raw) +
                               " raw bytes, the header expects " + std::to_string(raw_size));
   }
-  if (blob[2] != 0 || blob[3] != 0) return Status::Corruption("chunk reserved bytes are not zero");
-  if (filter != static_cast<uint8_t>(ChunkFilter::kNone)) {
-    return Status::Corruption("unknown chunk filter " + std::to_string(filter));
+  if (blob[3] != 0) return Status::Corruption("chunk reserved byte is not zero");
+  const bool shuffled = filter == static_cast<uint8_t>(ChunkFilter::kShuffle);
+  if (shuffled ? !valid_shuffle_element(filter_arg) || codec == 0
+               : filter != static_cast<uint8_t>(ChunkFilter::kNone) || filter_arg != 0) {
+    return Status::Corruption("unknown chunk filter " + std::to_string(filter) + "/" +
+                              std::to_string(filter_arg));
   }
   const std::string_view payload = blob.substr(kChunkHeaderBytes);
   if (codec == static_cast<uint8_t>(ChunkCodec::kNone)) {
@@ -156,8 +192,10 @@ Status decode_chunk(std::string_view blob, uint64_t raw_size, bool verify, uint8
     }
     if (raw_size) std::memcpy(out, payload.data(), raw_size);
   } else if (codec == static_cast<uint8_t>(ChunkCodec::kZstd)) {
-    Status s = util::zstd_decompress(payload, out, raw_size);
+    uint8_t* dst = shuffled ? reinterpret_cast<uint8_t*>(scratch(raw_size).data()) : out;
+    Status s = util::zstd_decompress(payload, dst, raw_size);
     if (!s.ok()) return s;
+    if (shuffled) unshuffle(dst, raw_size, filter_arg, out);
   } else {
     return Status::Corruption("unknown chunk codec " + std::to_string(codec));
   }

@@ -28,7 +28,7 @@ inline constexpr size_t kMaxInlineChunkBytes = 16 * 1024;
 
 // Part of the persistent format: never renumber.
 enum class ChunkCodec : uint8_t { kNone = 0, kZstd = 1 };
-enum class ChunkFilter : uint8_t { kNone = 0 };
+enum class ChunkFilter : uint8_t { kNone = 0, kShuffle = 1 };
 enum HeaderFlags : uint8_t { kFlagInlineChunks = 1 };
 
 struct EntryHeader {
@@ -56,16 +56,18 @@ Result<EntryHeader> decode_header(std::string_view blob, size_t* header_len);
 void append_inline_chunk(std::string_view chunk_blob, std::string* out);
 Result<std::vector<std::string_view>> split_inline_chunks(std::string_view rest, uint64_t count);
 
-// A chunk blob: 16-byte header (codec, filter, raw size, XXH3-64 of the raw
-// bytes) and the payload. Stored raw when zstd does not make it smaller, or
-// when level is 0.
-Status encode_chunk(std::string_view raw, int level, std::string* out);
+// A chunk blob: 16-byte header (codec, filter, filter argument, raw size,
+// XXH3-64 of the raw bytes) and the payload. With `shuffle_element` of 2, 4
+// or 8 the bytes are shuffled by that element size before zstd (filter 1).
+// Stored raw and unfiltered when zstd does not make it smaller, or at level 0.
+Status encode_chunk(std::string_view raw, int level, size_t shuffle_element, std::string* out);
 // Decodes a chunk blob into exactly `raw_size` bytes at `out`. Corruption on
 // a wrong size, an unknown codec or filter, a bad frame or (when `verify`) a
 // checksum mismatch.
 Status decode_chunk(std::string_view blob, uint64_t raw_size, bool verify, uint8_t* out);
-// The codec byte of a chunk blob, for statistics; kNone on a short blob.
+// The codec and filter bytes of a chunk blob; kNone on a short blob.
 ChunkCodec chunk_codec(std::string_view blob);
+ChunkFilter chunk_filter(std::string_view blob);
 
 // Volume layout: 152 bytes, docs/format.md ("Volume header").
 std::string encode_layout(const VolumeLayout& layout);

@@ -6,6 +6,18 @@
 
 namespace voxcache::codec {
 
+Payload describe_volume(const VolumeLayout& l) {
+  Payload p;
+  p.kind = Value::Kind::kVolume;
+  p.data_type = "volume";
+  p.kind_header = encode_layout(l);
+  p.element_bytes = pixel_type_size(l.pixel_type);
+  p.voxel_bytes = p.element_bytes * l.components;
+  p.row_bytes = p.voxel_bytes * l.size[0];
+  p.slice_bytes = p.row_bytes * l.size[1];
+  return p;
+}
+
 Result<Payload> serialize(const Value& value, const TypeRegistry* types) {
   Payload p;
   p.kind = value.kind();
@@ -30,12 +42,9 @@ Result<Payload> serialize(const Value& value, const TypeRegistry* types) {
       if (!v) return Status::InvalidArgument("value holds a null volume");
       Status s = v->layout().validate();
       if (!s.ok()) return s;
-      p.kind_header = encode_layout(v->layout());
+      p = describe_volume(v->layout());
       p.external = std::string_view(reinterpret_cast<const char*>(v->data()), v->byte_size());
       p.is_external = true;
-      p.voxel_bytes = pixel_type_size(v->pixel_type()) * v->components();
-      p.row_bytes = p.voxel_bytes * v->size()[0];
-      p.slice_bytes = p.row_bytes * v->size()[1];
       return p;
     }
     case Value::Kind::kCustom: {

@@ -29,7 +29,13 @@ struct Payload {
   // Chunks are whole multiples of the coarsest of these that fits (z-slice,
   // row, voxel bytes for volumes; 1 for everything else).
   uint64_t slice_bytes = 1, row_bytes = 1, voxel_bytes = 1;
+  // Bytes of one pixel component: the shuffle filter's element (volumes only).
+  uint64_t element_bytes = 1;
 };
+
+// A volume's payload description (kind header, chunking units) without its
+// bytes; serialize() and streaming writers share it.
+Payload describe_volume(const VolumeLayout& layout);
 
 // The payload of `value`. A volume's payload is its voxel buffer, not a copy:
 // `value` must outlive the result.

@@ -31,6 +31,10 @@ CREATE TABLE chunks (
   PRIMARY KEY (operation_id, chunk_index)
 );
 )sql",
+    // 1 -> 2: the byte-shuffle filter chosen for each entry.
+    R"sql(
+ALTER TABLE results ADD COLUMN filter TEXT NOT NULL DEFAULT 'none';
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion, "one migration per schema version");
 
@@ -61,7 +65,7 @@ Status check_version(Database* db, int64_t version) {
 
 const char* kSelectColumns =
     "SELECT operation_id, data, data_type, created_at, size_bytes, raw_bytes, chunk_count, "
-    "codec, level, checksum, metadata FROM results ";
+    "codec, level, checksum, metadata, filter FROM results ";
 
 EntryRow row_from(const Statement& st) {
   EntryRow r;
@@ -76,6 +80,7 @@ EntryRow row_from(const Statement& st) {
   r.level = static_cast<int>(st.column_int64(8));
   r.checksum = st.column_text(9);
   if (!st.column_is_null(10)) r.metadata = std::string(st.column_text(10));
+  r.filter = st.column_text(11);
   return r;
 }
 
@@ -139,21 +144,23 @@ Result<bool> entry_exists(Database* db, std::string_view operation_id) {
   return row;
 }
 
-Status insert_entry(Database* db, const EntryRow& row, const std::vector<std::string>& chunks) {
-  Result<Statement*> ins =
+Status insert_chunk(Database* db, std::string_view operation_id, uint64_t index,
+                    std::string_view blob) {
+  Result<Statement*> st =
       db->statement("INSERT INTO chunks (operation_id, chunk_index, data) VALUES (?1, ?2, ?3)");
-  if (!ins.ok()) return ins.status();
-  for (size_t i = 0; i < chunks.size(); ++i) {
-    Status s = (*ins)->bind_text(1, row.operation_id);
-    if (s.ok()) s = (*ins)->bind_int64(2, static_cast<int64_t>(i));
-    if (s.ok()) s = (*ins)->bind_blob(3, chunks[i]);
-    if (s.ok()) s = (*ins)->run();
-    if (!s.ok()) return s.with_context("writing chunk " + std::to_string(i));
-  }
+  if (!st.ok()) return st.status();
+  Status s = (*st)->bind_text(1, operation_id);
+  if (s.ok()) s = (*st)->bind_int64(2, static_cast<int64_t>(index));
+  if (s.ok()) s = (*st)->bind_blob(3, blob);
+  if (s.ok()) s = (*st)->run();
+  return s.with_context("writing chunk " + std::to_string(index));
+}
+
+Status insert_entry_row(Database* db, const EntryRow& row) {
   Result<Statement*> st = db->statement(
       "INSERT INTO results (operation_id, data, data_type, created_at, last_access, "
-      "size_bytes, raw_bytes, chunk_count, codec, level, checksum, metadata) "
-      "VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+      "size_bytes, raw_bytes, chunk_count, codec, level, checksum, metadata, filter) "
+      "VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
   if (!st.ok()) return st.status();
   Statement* q = *st;
   Status s = q->bind_text(1, row.operation_id);
@@ -167,6 +174,7 @@ Status insert_entry(Database* db, const EntryRow& row, const std::vector<std::st
   if (s.ok()) s = q->bind_int64(9, row.level);
   if (s.ok()) s = q->bind_text(10, row.checksum);
   if (s.ok()) s = row.metadata ? q->bind_text(11, *row.metadata) : q->bind_null(11);
+  if (s.ok()) s = q->bind_text(12, row.filter);
   if (s.ok()) s = q->run();
   return s.with_context("writing entry row");
 }
@@ -184,40 +192,54 @@ Result<EntryRow> read_entry(Database* db, std::string_view operation_id) {
   return r;
 }
 
-Status for_each_chunk(Database* db, std::string_view operation_id, uint64_t count,
-                      const std::function<Status(uint64_t, std::string_view)>& fn) {
+Result<ChunkCursor> ChunkCursor::Open(Database* db, std::string_view operation_id, uint64_t first,
+                                      uint64_t end) {
   Result<Statement*> st = db->statement(
-      "SELECT chunk_index, data FROM chunks WHERE operation_id = ?1 ORDER BY chunk_index");
+      "SELECT chunk_index, data FROM chunks WHERE operation_id = ?1 AND chunk_index >= ?2 "
+      "AND chunk_index < ?3 ORDER BY chunk_index");
   if (!st.ok()) return st.status();
-  Statement* q = *st;
-  Status s = q->bind_text(1, operation_id);
+  Status s = (*st)->bind_text(1, operation_id);
+  if (s.ok()) s = (*st)->bind_int64(2, static_cast<int64_t>(first));
+  if (s.ok()) s = (*st)->bind_int64(3, static_cast<int64_t>(end));
   if (!s.ok()) return s;
-  uint64_t expected = 0;
-  for (;;) {
-    Result<bool> row = q->step();
-    if (!row.ok()) return row.status();
-    if (!*row) break;
-    const int64_t index = q->column_int64(0);
-    if (index < 0 || static_cast<uint64_t>(index) != expected || expected >= count) {
-      q->reset();
-      if (expected >= count) {
-        return Status::Corruption("unexpected chunk " + std::to_string(index) + " (entry has " +
-                                  std::to_string(count) + ")");
-      }
-      return Status::Corruption("chunk " + std::to_string(expected) + " is missing");
-    }
-    s = fn(expected, q->column_blob(1));
-    if (!s.ok()) {
-      q->reset();
-      return s.with_context("chunk " + std::to_string(expected));
-    }
-    ++expected;
+  return ChunkCursor(*st, first, end);
+}
+
+ChunkCursor::ChunkCursor(ChunkCursor&& o) noexcept
+    : st_(o.st_), expected_(o.expected_), end_(o.end_) {
+  o.st_ = nullptr;
+}
+
+ChunkCursor::~ChunkCursor() {
+  if (st_) st_->reset();  // the operation_id binding points into the caller's string
+}
+
+Result<std::string_view> ChunkCursor::next() {
+  if (expected_ >= end_) return std::string_view();
+  Result<bool> row = st_->step();
+  if (!row.ok()) return row.status();
+  if (!*row || st_->column_int64(0) != static_cast<int64_t>(expected_)) {
+    return Status::Corruption("chunk " + std::to_string(expected_) + " is missing");
   }
-  q->reset();
-  if (expected != count) {
-    return Status::Corruption("chunk " + std::to_string(expected) + " is missing");
-  }
-  return Status::OK();
+  ++expected_;
+  std::string_view blob = st_->column_blob(1);
+  // A zero-length blob is never written (a chunk has a 16-byte header), so an
+  // empty view can only mean the end.
+  if (blob.empty())
+    return Status::Corruption("chunk " + std::to_string(expected_ - 1) + " is empty");
+  return blob;
+}
+
+Result<uint64_t> count_chunks(Database* db, std::string_view operation_id) {
+  Result<Statement*> st = db->statement("SELECT count(*) FROM chunks WHERE operation_id = ?1");
+  if (!st.ok()) return st.status();
+  Status s = (*st)->bind_text(1, operation_id);
+  if (!s.ok()) return s;
+  Result<bool> row = (*st)->step();
+  if (!row.ok()) return row.status();
+  const uint64_t n = static_cast<uint64_t>((*st)->column_int64(0));
+  (*st)->reset();
+  return n;
 }
 
 Result<bool> delete_entry(Database* db, std::string_view operation_id) {

@@ -17,7 +17,7 @@
 namespace voxcache::store {
 
 // PRAGMA user_version of the schema this build writes.
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 // PRAGMA application_id: "VXCA".
 inline constexpr int32_t kApplicationId = 0x56584341;
 
@@ -36,6 +36,7 @@ struct EntryRow {
   int64_t raw_bytes = 0;
   int64_t chunk_count = 0;
   std::string codec;
+  std::string filter = "none";
   int level = 0;
   std::string checksum;
   std::optional<std::string> metadata;
@@ -43,18 +44,36 @@ struct EntryRow {
 
 Result<bool> entry_exists(Database* db, std::string_view operation_id);
 
-// Inserts the entry and its out-of-line chunks (chunk i is chunks[i]) inside
-// the caller's write transaction.
-Status insert_entry(Database* db, const EntryRow& row, const std::vector<std::string>& chunks);
+// Inside the caller's write transaction: chunk rows first, then the results
+// row, which is what makes the entry visible.
+Status insert_chunk(Database* db, std::string_view operation_id, uint64_t index,
+                    std::string_view blob);
+Status insert_entry_row(Database* db, const EntryRow& row);
+
+// Iterates chunks [first, end) of an entry in order, one row per next().
+// Uses one cached statement of `db`: one ChunkCursor per connection at a time.
+class ChunkCursor {
+ public:
+  static Result<ChunkCursor> Open(Database* db, std::string_view operation_id, uint64_t first,
+                                  uint64_t end);
+  ChunkCursor(ChunkCursor&& other) noexcept;
+  ~ChunkCursor();
+  // The next chunk's blob, valid until the next call; Corruption when a chunk
+  // is missing or out of order, an empty view after chunk end-1.
+  Result<std::string_view> next();
+
+ private:
+  ChunkCursor(Statement* st, uint64_t first, uint64_t end) : st_(st), expected_(first), end_(end) {}
+  Statement* st_;
+  uint64_t expected_;
+  uint64_t end_;
+};
 
 // NotFound when absent.
 Result<EntryRow> read_entry(Database* db, std::string_view operation_id);
 
-// Calls `fn(index, blob)` for chunks 0..count-1 in order; Corruption naming
-// the chunk when one is missing or an extra one is found. Blob views are only
-// valid during the call.
-Status for_each_chunk(Database* db, std::string_view operation_id, uint64_t count,
-                      const std::function<Status(uint64_t, std::string_view)>& fn);
+// The number of chunk rows of an entry (a cross-check for readers of a whole entry).
+Result<uint64_t> count_chunks(Database* db, std::string_view operation_id);
 
 // Removes the entry and its chunks; returns whether it existed.
 Result<bool> delete_entry(Database* db, std::string_view operation_id);

@@ -15,7 +15,12 @@ struct Xxh3_128::State {
 };
 
 Xxh3_128::Xxh3_128() : state_(std::make_unique<State>()) {
-  if (!state_->s || XXH3_128bits_reset(state_->s) != XXH_OK) std::abort();
+  if (!state_->s) std::abort();
+  reset();
+}
+
+void Xxh3_128::reset() {
+  if (XXH3_128bits_reset(state_->s) != XXH_OK) std::abort();
 }
 
 Xxh3_128::~Xxh3_128() = default;

@@ -21,6 +21,7 @@ class Xxh3_128 {
   Xxh3_128& operator=(const Xxh3_128&) = delete;
 
   void update(const void* data, size_t n);
+  void reset();
   // 16 bytes, big-endian (xxHash's canonical form), as printed in hex.
   std::array<uint8_t, 16> digest() const;
 

@@ -26,7 +26,7 @@ std::string random_bytes(size_t n, uint32_t seed) {
 TEST(Chunk, CompressibleDataIsZstdAndRoundTrips) {
   const std::string raw = compressible(100000);
   std::string blob;
-  ASSERT_OK(encode_chunk(raw, 3, &blob));
+  ASSERT_OK(encode_chunk(raw, 3, 0, &blob));
   EXPECT_EQ(chunk_codec(blob), ChunkCodec::kZstd);
   EXPECT_LT(blob.size(), raw.size() / 10);
   std::string out(raw.size(), '\0');
@@ -38,7 +38,7 @@ TEST(Chunk, IncompressibleDataAndLevelZeroAreStoredRaw) {
   const std::string raw = random_bytes(50000, 7);
   for (int level : {0, 3}) {
     std::string blob;
-    ASSERT_OK(encode_chunk(raw, level, &blob));
+    ASSERT_OK(encode_chunk(raw, level, 0, &blob));
     EXPECT_EQ(chunk_codec(blob), ChunkCodec::kNone) << level;
     EXPECT_EQ(blob.size(), raw.size() + kChunkHeaderBytes);
     std::string out(raw.size(), '\0');
@@ -53,7 +53,7 @@ TEST(Chunk, EveryBitFlipIsCorruption) {
   int harmless = 0;
   for (const std::string& raw : {compressible(3000), random_bytes(300, 3)}) {
     std::string blob;
-    ASSERT_OK(encode_chunk(raw, 3, &blob));
+    ASSERT_OK(encode_chunk(raw, 3, 0, &blob));
     for (size_t byte = 0; byte < blob.size(); ++byte) {
       for (int bit = 0; bit < 8; ++bit) {
         std::string bad = blob;
@@ -76,7 +76,7 @@ TEST(Chunk, EveryBitFlipIsCorruption) {
 TEST(Chunk, TruncationAndWrongSizesAreCorruption) {
   const std::string raw = compressible(5000);
   std::string blob;
-  ASSERT_OK(encode_chunk(raw, 3, &blob));
+  ASSERT_OK(encode_chunk(raw, 3, 0, &blob));
   std::string out(raw.size() + 10, '\0');
   auto* o = reinterpret_cast<uint8_t*>(out.data());
   for (size_t n : {size_t{0}, size_t{5}, kChunkHeaderBytes, blob.size() - 1}) {

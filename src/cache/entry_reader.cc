@@ -1,0 +1,111 @@
+#include "cache/entry_reader.h"
+
+#include <algorithm>
+
+namespace voxcache::cache {
+
+EntryReader::~EntryReader() {
+  cursor_.reset();  // reset the statement before the transaction ends
+}
+
+Result<std::unique_ptr<EntryReader>> EntryReader::Open(ConnectionPool::Lease lease, std::string id,
+                                                       util::ThreadPool* pool, bool verify) {
+  std::unique_ptr<EntryReader> r(new EntryReader(std::move(lease), std::move(id), pool, verify));
+  // One read transaction: the header and every chunk come from one snapshot
+  // even while another connection erases the entry.
+  Result<std::unique_ptr<store::Transaction>> txn =
+      store::Transaction::Begin(r->lease_.get(), store::Transaction::Mode::kRead);
+  if (!txn.ok()) return txn.status();
+  r->txn_ = std::move(txn).value();
+  Result<store::EntryRow> row = store::read_entry(r->lease_.get(), r->id_);
+  if (!row.ok()) return row.status();
+  r->row_ = std::move(row).value();
+  size_t header_len = 0;
+  Result<codec::EntryHeader> h = codec::decode_header(r->row_.data, &header_len);
+  if (!h.ok()) return h.status();
+  r->header_ = std::move(h).value();
+  if (r->header_.inline_chunks()) {
+    Result<std::vector<std::string_view>> blobs = codec::split_inline_chunks(
+        std::string_view(r->row_.data).substr(header_len), r->header_.chunk_count);
+    if (!blobs.ok()) return blobs.status();
+    r->inline_blobs_ = std::move(blobs).value();
+  }
+  return r;
+}
+
+Status EntryReader::start(uint64_t first, uint64_t end, uint8_t* dst) {
+  next_ = first;
+  end_ = std::min(end, header_.chunk_count);
+  dst_ = dst;
+  whole_read_ = first == 0 && end_ == header_.chunk_count;
+  whole_.reset();
+  cursor_.reset();
+  if (!header_.inline_chunks() && next_ < end_) {
+    Result<store::ChunkCursor> c = store::ChunkCursor::Open(lease_.get(), id_, next_, end_);
+    if (!c.ok()) return c.status();
+    cursor_.emplace(std::move(c).value());
+  }
+  return Status::OK();
+}
+
+Result<std::string_view> EntryReader::next_blob(uint64_t index) {
+  if (header_.inline_chunks()) return inline_blobs_[index];
+  return cursor_->next();
+}
+
+Result<EntryReader::Batch> EntryReader::next() {
+  Batch b;
+  b.first_chunk = next_;
+  if (next_ >= end_) return b;
+  const uint64_t per_batch = 2 * std::max(1u, pool_->size());
+  const size_t n = static_cast<size_t>(std::min(per_batch, end_ - next_));
+  blobs_.resize(n);
+  views_.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    Result<std::string_view> blob = next_blob(next_ + i);
+    if (!blob.ok()) return blob.status();
+    if (header_.inline_chunks()) {
+      views_[i] = *blob;
+    } else {  // SQLite's view ends at the next step: keep a copy for the workers
+      blobs_[i].assign(blob->data(), blob->size());
+      views_[i] = blobs_[i];
+    }
+  }
+  const uint64_t cb = header_.chunk_bytes;
+  uint64_t bytes = 0;
+  for (size_t i = 0; i < n; ++i) bytes += header_.chunk_raw_size(next_ + i);
+  uint8_t* out = dst_ ? dst_ + next_ * cb : nullptr;
+  if (!out) {
+    buffer_.resize(bytes);
+    out = reinterpret_cast<uint8_t*>(buffer_.data());
+  }
+  statuses_.assign(n, Status::OK());
+  pool_->parallel_for(n, [&](size_t i) {
+    statuses_[i] =
+        codec::decode_chunk(views_[i], header_.chunk_raw_size(next_ + i), verify_, out + i * cb);
+  });
+  for (size_t i = 0; i < n; ++i) {
+    if (!statuses_[i].ok()) return statuses_[i].with_context("chunk " + std::to_string(next_ + i));
+  }
+  if (whole_read_ && verify_) whole_.update(out, bytes);
+  next_ += n;
+  if (whole_read_ && next_ == end_) {
+    if (!header_.inline_chunks()) {
+      Result<uint64_t> rows = store::count_chunks(lease_.get(), id_);
+      if (!rows.ok()) return rows.status();
+      if (*rows != header_.chunk_count) {
+        return Status::Corruption(std::to_string(*rows) + " chunk rows, the header records " +
+                                  std::to_string(header_.chunk_count));
+      }
+    }
+    if (verify_ && whole_.digest() != header_.payload_xxh3_128) {
+      return Status::Corruption("payload checksum mismatch");
+    }
+  }
+  b.chunks = n;
+  b.data = out;
+  b.bytes = bytes;
+  return b;
+}
+
+}  // namespace voxcache::cache

@@ -1,0 +1,76 @@
+// Reads one entry inside one read transaction: the header, then chunks in
+// order, a batch at a time, decoded in parallel on the thread pool. Serves
+// full gets (decoding in place), streaming reads and region reads alike.
+
+#ifndef VOXCACHE_CACHE_ENTRY_READER_H_
+#define VOXCACHE_CACHE_ENTRY_READER_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cache/connection_pool.h"
+#include "codec/entry_format.h"
+#include "store/entry_store.h"
+#include "store/sqlite.h"
+#include "util/thread_pool.h"
+#include "util/xxhash.h"
+
+namespace voxcache::cache {
+
+class EntryReader {
+ public:
+  // NotFound on a miss; Corruption for a header that fails its checks.
+  static Result<std::unique_ptr<EntryReader>> Open(ConnectionPool::Lease lease, std::string id,
+                                                   util::ThreadPool* pool, bool verify);
+  ~EntryReader();
+
+  const codec::EntryHeader& header() const { return header_; }
+  const store::EntryRow& row() const { return row_; }
+
+  // Starts reading chunks [first, end). With `dst`, chunk i decodes to
+  // dst + i * chunk_bytes (the whole payload's buffer); without, batches
+  // decode into an internal buffer.
+  Status start(uint64_t first, uint64_t end, uint8_t* dst);
+
+  struct Batch {
+    uint64_t first_chunk = 0;
+    uint64_t chunks = 0;            // 0: done
+    const uint8_t* data = nullptr;  // the batch's raw bytes, contiguous
+    uint64_t bytes = 0;
+  };
+  // The next decoded batch, in order. After the last chunk of a read that
+  // started at chunk 0 and covers every chunk, also checks that no extra
+  // chunk rows exist and (when verifying) the whole payload's checksum.
+  Result<Batch> next();
+
+ private:
+  EntryReader(ConnectionPool::Lease lease, std::string id, util::ThreadPool* pool, bool verify)
+      : lease_(std::move(lease)), id_(std::move(id)), pool_(pool), verify_(verify) {}
+  Result<std::string_view> next_blob(uint64_t index);
+
+  ConnectionPool::Lease lease_;
+  std::unique_ptr<store::Transaction> txn_;  // after lease_: ends before it
+  std::string id_;
+  util::ThreadPool* pool_;
+  bool verify_;
+  store::EntryRow row_;
+  codec::EntryHeader header_;
+  std::vector<std::string_view> inline_blobs_;
+  std::optional<store::ChunkCursor> cursor_;
+  uint64_t next_ = 0, end_ = 0;
+  bool whole_read_ = false;
+  uint8_t* dst_ = nullptr;
+  std::vector<std::string> blobs_;  // a batch's stored chunks, copied out of SQLite
+  std::vector<std::string_view> views_;
+  std::vector<Status> statuses_;
+  std::string buffer_;  // a batch's raw bytes when there is no dst
+  util::Xxh3_128 whole_;
+};
+
+}  // namespace voxcache::cache
+
+#endif  // VOXCACHE_CACHE_ENTRY_READER_H_

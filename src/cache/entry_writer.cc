@@ -1,0 +1,193 @@
+#include "cache/entry_writer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+
+#include "store/entry_store.h"
+#include "util/coding.h"
+
+namespace voxcache::cache {
+
+namespace {
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+bool shuffle_helps(const std::vector<std::string_view>& samples, size_t element) {
+  uint64_t plain = 0, shuffled = 0;
+  std::string blob;
+  for (std::string_view s : samples) {
+    blob.clear();
+    if (!codec::encode_chunk(s, 1, 0, &blob).ok()) return false;
+    plain += blob.size();
+    blob.clear();
+    if (!codec::encode_chunk(s, 1, element, &blob).ok()) return false;
+    shuffled += blob.size();
+  }
+  return shuffled < plain;
+}
+
+EntryWriter::EntryWriter(ConnectionPool::Lease lease, EntrySpec spec, const WriterConfig& config)
+    : lease_(std::move(lease)), spec_(std::move(spec)), config_(config) {
+  // Two chunks per thread keep every thread busy while bounding memory.
+  const uint64_t chunks_per_batch = 2 * std::max(1u, config_.pool->size());
+  batch_bytes_ = spec_.chunk_bytes * chunks_per_batch;
+  const bool can_shuffle = spec_.shuffle_element > 1 && config_.level > 0;
+  if (!can_shuffle || config_.shuffle == ShuffleMode::kNever) shuffle_ = false;
+  if (can_shuffle && config_.shuffle == ShuffleMode::kAlways) shuffle_ = true;
+}
+
+EntryWriter::~EntryWriter() = default;  // an uncommitted transaction rolls back
+
+Result<std::unique_ptr<EntryWriter>> EntryWriter::Begin(ConnectionPool::Lease lease, EntrySpec spec,
+                                                        const WriterConfig& config) {
+  std::unique_ptr<EntryWriter> w(new EntryWriter(std::move(lease), std::move(spec), config));
+  Result<std::unique_ptr<store::Transaction>> txn =
+      store::Transaction::Begin(w->lease_.get(), store::Transaction::Mode::kWrite);
+  if (!txn.ok()) return txn.status();
+  Result<bool> exists = store::entry_exists(w->lease_.get(), w->spec_.id);
+  if (!exists.ok()) return exists.status();
+  if (*exists) {
+    w->present_ = true;  // content-addressed: nothing to write; drop the lock now
+  } else {
+    w->txn_ = std::move(txn).value();
+  }
+  return w;
+}
+
+Status EntryWriter::fail(Status s) {
+  failed_ = s;
+  txn_.reset();  // roll back now: other writers need not wait for our destructor
+  return s;
+}
+
+void EntryWriter::choose_filter(const std::vector<std::string_view>& samples) {
+  if (!shuffle_) shuffle_ = shuffle_helps(samples, spec_.shuffle_element);
+}
+
+Status EntryWriter::append(const uint8_t* data, uint64_t bytes) {
+  if (!failed_.ok()) return failed_;
+  if (committed_) return Status::InvalidArgument("entry is committed already");
+  if (bytes > spec_.payload_bytes - written_) {
+    return fail(Status::InvalidArgument(
+        "more data than the layout holds: " + std::to_string(written_ + bytes) + " bytes of " +
+        std::to_string(spec_.payload_bytes)));
+  }
+  written_ += bytes;
+  if (present_) return Status::OK();
+  while (bytes > 0) {
+    if (pending_.empty() && bytes >= batch_bytes_) {  // whole batches straight from the caller
+      Status s = process(data, batch_bytes_);
+      if (!s.ok()) return fail(s);
+      data += batch_bytes_;
+      bytes -= batch_bytes_;
+      continue;
+    }
+    const uint64_t take = std::min<uint64_t>(bytes, batch_bytes_ - pending_.size());
+    pending_.append(reinterpret_cast<const char*>(data), take);
+    data += take;
+    bytes -= take;
+    if (pending_.size() == batch_bytes_) {
+      Status s = process(reinterpret_cast<const uint8_t*>(pending_.data()), batch_bytes_);
+      if (!s.ok()) return fail(s);
+      pending_.clear();
+    }
+  }
+  return Status::OK();
+}
+
+// Encodes and stores whole chunks (the last may be short only at the end).
+Status EntryWriter::process(const uint8_t* data, uint64_t bytes) {
+  const uint64_t cb = spec_.chunk_bytes;
+  const size_t n = static_cast<size_t>((bytes + cb - 1) / cb);
+  auto chunk = [&](size_t i) {
+    return std::string_view(reinterpret_cast<const char*>(data) + i * cb,
+                            std::min<uint64_t>(cb, bytes - i * cb));
+  };
+  if (!shuffle_) {  // streaming: the first batch is the sample
+    std::vector<std::string_view> samples{chunk(0)};
+    if (n > 1) samples.push_back(chunk(n / 2));
+    shuffle_ = shuffle_helps(samples, spec_.shuffle_element);
+  }
+  const size_t element = *shuffle_ ? spec_.shuffle_element : 0;
+  blobs_.resize(n);
+  statuses_.assign(n, Status::OK());
+  config_.pool->parallel_for(n, [&](size_t i) {
+    blobs_[i].clear();
+    statuses_[i] = codec::encode_chunk(chunk(i), config_.level, element, &blobs_[i]);
+  });
+  whole_.update(data, bytes);
+  const uint64_t total_chunks =
+      spec_.payload_bytes ? (spec_.payload_bytes - 1) / spec_.chunk_bytes + 1 : 0;
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t index = next_chunk_ + i;
+    if (!statuses_[i].ok()) return statuses_[i].with_context("chunk " + std::to_string(index));
+    any_compressed_ |= codec::chunk_codec(blobs_[i]) == codec::ChunkCodec::kZstd;
+    stored_ += blobs_[i].size();
+    if (total_chunks == 1) {
+      single_chunk_ = std::move(blobs_[i]);  // commit() decides: inline or a row
+      continue;
+    }
+    Status s = store::insert_chunk(lease_.get(), spec_.id, index, blobs_[i]);
+    if (!s.ok()) return s;
+  }
+  next_chunk_ += n;
+  return Status::OK();
+}
+
+Status EntryWriter::commit() {
+  if (!failed_.ok()) return failed_;
+  if (committed_) return Status::OK();
+  if (written_ != spec_.payload_bytes) {
+    return fail(Status::InvalidArgument("entry got " + std::to_string(written_) + " of its " +
+                                        std::to_string(spec_.payload_bytes) + " bytes"));
+  }
+  committed_ = true;
+  if (present_) return Status::OK();
+  if (!pending_.empty()) {
+    Status s = process(reinterpret_cast<const uint8_t*>(pending_.data()), pending_.size());
+    if (!s.ok()) return fail(s);
+    pending_.clear();
+  }
+  codec::EntryHeader h;
+  h.kind = spec_.kind;
+  h.kind_header = spec_.kind_header;
+  h.payload_bytes = spec_.payload_bytes;
+  h.chunk_bytes = spec_.payload_bytes ? spec_.chunk_bytes : 0;
+  h.chunk_count = next_chunk_;
+  h.payload_xxh3_128 = whole_.digest();
+  const bool inline_chunk = single_chunk_ && single_chunk_->size() <= config_.max_inline_bytes;
+  if (inline_chunk) h.flags |= codec::kFlagInlineChunks;
+
+  store::EntryRow row;
+  row.operation_id = spec_.id;
+  row.data = codec::encode_header(h);
+  if (inline_chunk) {
+    codec::append_inline_chunk(*single_chunk_, &row.data);
+    stored_ -= single_chunk_->size();
+  } else if (single_chunk_) {
+    Status s = store::insert_chunk(lease_.get(), spec_.id, 0, *single_chunk_);
+    if (!s.ok()) return fail(s);
+  }
+  row.data_type = spec_.data_type;
+  row.created_at_ms = now_ms();
+  row.size_bytes = static_cast<int64_t>(stored_ + row.data.size());
+  row.raw_bytes = static_cast<int64_t>(spec_.payload_bytes);
+  row.chunk_count = static_cast<int64_t>(h.chunk_count);
+  row.codec = any_compressed_ ? "zstd" : "none";
+  row.filter = shuffle_.value_or(false) && any_compressed_ ? "shuffle" : "none";
+  row.level = any_compressed_ ? config_.level : 0;
+  row.checksum = "xxh3-128:" + util::to_hex(h.payload_xxh3_128.data(), 16);
+  row.metadata = spec_.metadata;
+  Status s = store::insert_entry_row(lease_.get(), row);
+  if (s.ok()) s = txn_->commit();
+  if (!s.ok()) return fail(s);
+  txn_.reset();
+  return Status::OK();
+}
+
+}  // namespace voxcache::cache

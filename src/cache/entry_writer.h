@@ -1,0 +1,92 @@
+// Writes one entry: cuts the payload into chunks, compresses batches of them
+// on the thread pool, and inserts them in order inside one write transaction.
+// Memory is bounded by two batches of chunks, whatever the payload's size.
+
+#ifndef VOXCACHE_CACHE_ENTRY_WRITER_H_
+#define VOXCACHE_CACHE_ENTRY_WRITER_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cache/connection_pool.h"
+#include "codec/entry_format.h"
+#include "store/sqlite.h"
+#include "util/thread_pool.h"
+#include "util/xxhash.h"
+#include "voxcache/options.h"
+#include "voxcache/status.h"
+#include "voxcache/value.h"
+
+namespace voxcache::cache {
+
+struct EntrySpec {
+  std::string id;  // key hex
+  Value::Kind kind = Value::Kind::kNull;
+  std::string data_type;
+  std::string kind_header;
+  uint64_t payload_bytes = 0;
+  uint64_t chunk_bytes = 0;    // planned by codec::plan_chunk_bytes
+  size_t shuffle_element = 0;  // pixel size for volumes, else 0
+  std::optional<std::string> metadata;
+};
+
+struct WriterConfig {
+  int level = 3;
+  ShuffleMode shuffle = ShuffleMode::kAuto;
+  uint64_t max_inline_bytes = codec::kMaxInlineChunkBytes;
+  util::ThreadPool* pool = nullptr;
+};
+
+class EntryWriter {
+ public:
+  // Takes the write lock on `lease`'s connection. When the key is present
+  // already, present() is true, the lock is released, and append() and
+  // commit() only count bytes.
+  static Result<std::unique_ptr<EntryWriter>> Begin(ConnectionPool::Lease lease, EntrySpec spec,
+                                                    const WriterConfig& config);
+  ~EntryWriter();
+
+  bool present() const { return present_; }
+  // Decides the filter from these sample chunks instead of the first batch.
+  void choose_filter(const std::vector<std::string_view>& samples);
+  // InvalidArgument past payload_bytes. After any failure every call
+  // returns that failure and nothing is stored.
+  Status append(const uint8_t* data, uint64_t bytes);
+  Status commit();
+
+ private:
+  EntryWriter(ConnectionPool::Lease lease, EntrySpec spec, const WriterConfig& config);
+  Status process(const uint8_t* data, uint64_t bytes);
+  Status fail(Status s);
+
+  ConnectionPool::Lease lease_;
+  std::unique_ptr<store::Transaction> txn_;  // after lease_: ends before it
+  EntrySpec spec_;
+  WriterConfig config_;
+  bool present_ = false;
+  bool committed_ = false;
+  Status failed_;
+  std::optional<bool> shuffle_;  // decided on the first batch unless chosen
+  uint64_t batch_bytes_ = 0;
+  uint64_t written_ = 0;
+  uint64_t next_chunk_ = 0;
+  uint64_t stored_ = 0;
+  bool any_compressed_ = false;
+  std::string pending_;             // bytes short of a full batch
+  std::vector<std::string> blobs_;  // one batch of encoded chunks, reused
+  std::vector<Status> statuses_;
+  std::optional<std::string> single_chunk_;  // a one-chunk entry's blob, maybe inlined
+  util::Xxh3_128 whole_;
+};
+
+// Decides kAuto's trial: shuffle when it makes the samples smaller at zstd
+// level 1 (a cheap stand-in for the real level).
+bool shuffle_helps(const std::vector<std::string_view>& samples, size_t element);
+
+}  // namespace voxcache::cache
+
+#endif  // VOXCACHE_CACHE_ENTRY_WRITER_H_

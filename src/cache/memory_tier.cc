@@ -1,0 +1,50 @@
+#include "cache/memory_tier.h"
+
+namespace voxcache::cache {
+
+std::optional<Value> MemoryTier::get(const OperationKey& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = index_.find(key);
+  if (it == index_.end()) return std::nullopt;
+  lru_.splice(lru_.begin(), lru_, it->second);
+  return it->second->value;
+}
+
+void MemoryTier::put(const OperationKey& key, const Value& value, uint64_t bytes) {
+  if (bytes > budget_) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = index_.find(key);
+  if (it != index_.end()) {  // entries are immutable: just refresh its place
+    lru_.splice(lru_.begin(), lru_, it->second);
+    return;
+  }
+  while (bytes_ + bytes > budget_ && !lru_.empty()) {
+    bytes_ -= lru_.back().bytes;
+    index_.erase(lru_.back().key);
+    lru_.pop_back();
+  }
+  lru_.push_front(Item{key, value, bytes});
+  index_[key] = lru_.begin();
+  bytes_ += bytes;
+}
+
+void MemoryTier::erase(const OperationKey& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = index_.find(key);
+  if (it == index_.end()) return;
+  bytes_ -= it->second->bytes;
+  lru_.erase(it->second);
+  index_.erase(it);
+}
+
+uint64_t MemoryTier::bytes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return bytes_;
+}
+
+uint64_t MemoryTier::entries() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return lru_.size();
+}
+
+}  // namespace voxcache::cache

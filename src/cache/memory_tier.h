@@ -1,0 +1,49 @@
+// The in-memory tier: decoded values, least recently used out first, within a
+// byte budget. Values are shared, never copied: a Value holds its volume
+// through std::shared_ptr<const Volume>. Thread-safe.
+
+#ifndef VOXCACHE_CACHE_MEMORY_TIER_H_
+#define VOXCACHE_CACHE_MEMORY_TIER_H_
+
+#include <cstdint>
+#include <list>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+#include <utility>
+
+#include "voxcache/key.h"
+#include "voxcache/value.h"
+
+namespace voxcache::cache {
+
+class MemoryTier {
+ public:
+  explicit MemoryTier(uint64_t budget_bytes) : budget_(budget_bytes) {}
+
+  // The value, now the most recently used; nullopt when absent.
+  std::optional<Value> get(const OperationKey& key);
+  // Keeps `value`, which costs `bytes`, evicting the least recently used
+  // values until it fits. A value larger than the whole budget is not kept.
+  void put(const OperationKey& key, const Value& value, uint64_t bytes);
+  void erase(const OperationKey& key);
+
+  uint64_t bytes() const;
+  uint64_t entries() const;
+
+ private:
+  struct Item {
+    OperationKey key;
+    Value value;
+    uint64_t bytes;
+  };
+  const uint64_t budget_;
+  mutable std::mutex mu_;
+  std::list<Item> lru_;  // front: most recently used
+  std::unordered_map<OperationKey, std::list<Item>::iterator> index_;
+  uint64_t bytes_ = 0;
+};
+
+}  // namespace voxcache::cache
+
+#endif  // VOXCACHE_CACHE_MEMORY_TIER_H_
