@@ -56,6 +56,7 @@ nlohmann::json entry_json(const EntryInfo& info) {
   j["chunk_count"] = info.chunk_count;
   j["chunk_bytes"] = info.chunk_bytes;
   j["codec"] = info.codec;
+  j["filter"] = info.filter;
   j["level"] = info.level;
   j["checksum"] = info.checksum;
   j["metadata"] = info.metadata.empty() ? nlohmann::json(nullptr)

@@ -7,6 +7,8 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -79,22 +81,87 @@ int cmd_import(const Globals& g, const std::vector<std::string>& files) {
   return rc;
 }
 
+// "x,y,z,dx,dy,dz" -> start and size.
+Status parse_region(const std::string& text, std::array<uint64_t, 3>* start,
+                    std::array<uint64_t, 3>* size) {
+  std::vector<uint64_t> v;
+  size_t at = 0;
+  while (at <= text.size()) {
+    const size_t comma = std::min(text.find(',', at), text.size());
+    const std::string part = text.substr(at, comma - at);
+    if (part.empty() || part.find_first_not_of("0123456789") != std::string::npos ||
+        part.size() > 19) {
+      return Status::InvalidArgument("--region wants x,y,z,dx,dy,dz (whole numbers), got '" + text +
+                                     "'");
+    }
+    v.push_back(std::stoull(part));
+    at = comma + 1;
+  }
+  if (v.size() != 6) {
+    return Status::InvalidArgument("--region wants 6 numbers x,y,z,dx,dy,dz, got '" + text + "'");
+  }
+  *start = {v[0], v[1], v[2]};
+  *size = {v[3], v[4], v[5]};
+  return Status::OK();
+}
+
+// "z=90" (or x=, y=, or 0=, 1=, 2=) -> axis and index.
+Status parse_slice(const std::string& text, int* axis, uint64_t* index) {
+  static const std::string kAxes = "xyz012";
+  const size_t eq = text.find('=');
+  const std::string number = eq == std::string::npos ? "" : text.substr(eq + 1);
+  if (eq != 1 || kAxes.find(text[0]) == std::string::npos || number.empty() ||
+      number.find_first_not_of("0123456789") != std::string::npos || number.size() > 19) {
+    return Status::InvalidArgument("--slice wants axis=index with axis x, y or z, got '" + text +
+                                   "'");
+  }
+  *axis = static_cast<int>(kAxes.find(text[0]) % 3);
+  *index = std::stoull(number);
+  return Status::OK();
+}
+
 int cmd_export(const Globals& g, const std::string& key_text, const std::string& file,
-               bool compress) {
+               bool compress, const std::string& region_text, const std::string& slice_text) {
+  if (!region_text.empty() && !slice_text.empty()) {
+    return usage_error(Status::InvalidArgument("give --region or --slice, not both"));
+  }
+  std::array<uint64_t, 3> start{}, size{};
+  int axis = 0;
+  uint64_t index = 0;
+  if (!region_text.empty()) {
+    if (Status s = parse_region(region_text, &start, &size); !s.ok()) return usage_error(s);
+  }
+  if (!slice_text.empty()) {
+    if (Status s = parse_slice(slice_text, &axis, &index); !s.ok()) return usage_error(s);
+  }
   auto cache = open_cache(g, true);
   if (!cache.ok()) return fail(cache.status());
   Result<OperationKey> key = resolve(cache->get(), key_text);
   if (!key.ok()) return usage_error(key.status());
-  Result<Value> v = (*cache)->get(*key);
-  if (!v.ok()) return v.status().is_not_found() ? usage_error(v.status()) : fail(v.status());
-  const Volume* vol = v->as_volume();
-  if (!vol) {
-    return usage_error(Status::InvalidArgument("entry " + key->hex() + " holds a " + v->type_tag() +
-                                               ", not a volume"));
+  // Region and slice reads decompress only the chunks they touch.
+  Result<Volume> vol = Status::InvalidArgument("unreached");
+  if (!region_text.empty()) {
+    vol = (*cache)->read_region(*key, start, size);
+  } else if (!slice_text.empty()) {
+    vol = (*cache)->read_slice(*key, axis, index);
+  } else {
+    Result<Value> v = (*cache)->get(*key);
+    if (!v.ok()) return v.status().is_not_found() ? usage_error(v.status()) : fail(v.status());
+    if (!v->as_volume()) {
+      return usage_error(Status::InvalidArgument("entry " + key->hex() + " holds a " +
+                                                 v->type_tag() + ", not a volume"));
+    }
+    vol = *v->as_volume();
+  }
+  if (!vol.ok()) {
+    const Status& s = vol.status();
+    return s.is_not_found() || s.is_invalid_argument() ? usage_error(s) : fail(s);
   }
   Status s = write_image(*vol, file, compress);
   if (!s.ok()) return fail(s);
-  std::cerr << "wrote " << file << " (" << human_bytes(vol->byte_size()) << " of voxels)\n";
+  const auto& d = vol->size();
+  std::cerr << "wrote " << file << " (" << d[0] << "x" << d[1] << "x" << d[2] << ", "
+            << human_bytes(vol->byte_size()) << " of voxels)\n";
   return 0;
 }
 
@@ -162,7 +229,8 @@ int cmd_show(const Globals& g, const std::string& key_text, bool json) {
               static_cast<unsigned long long>(e.stored_bytes), e.ratio());
   std::printf("chunks       %llu of %s\n", static_cast<unsigned long long>(e.chunk_count),
               human_bytes(e.chunk_bytes).c_str());
-  std::printf("codec        %s (level %d)\n", e.codec.c_str(), e.level);
+  std::printf("codec        %s (level %d), filter %s\n", e.codec.c_str(), e.level,
+              e.filter.c_str());
   std::printf("checksum     %s\n", e.checksum.c_str());
   std::printf("metadata     %s\n", e.metadata.empty() ? "-" : e.metadata.c_str());
   return 0;
@@ -189,6 +257,11 @@ int run(int argc, char** argv) {
   exp->add_option("key", key_text, "Key or unique prefix (8+ hex digits)")->required();
   exp->add_option("file", out_file, "Output file")->required();
   exp->add_flag("--no-compress", no_compress, "Ask the writer not to compress");
+  std::string region_text, slice_text;
+  exp->add_option("--region", region_text,
+                  "Export only the box x,y,z,dx,dy,dz (voxel start and size); reads only the "
+                  "chunks it touches");
+  exp->add_option("--slice", slice_text, "Export one slice, e.g. z=90 (axial), y=100, x=90");
 
   bool json = false;
   CLI::App* ls = app.add_subcommand("ls", "List entries, newest first");
@@ -205,7 +278,7 @@ int run(int argc, char** argv) {
     return rc == 0 ? 0 : kExitUsage;
   }
   if (*import) return cmd_import(g, import_files);
-  if (*exp) return cmd_export(g, key_text, out_file, !no_compress);
+  if (*exp) return cmd_export(g, key_text, out_file, !no_compress, region_text, slice_text);
   if (*ls) return cmd_ls(g, json);
   if (*show) return cmd_show(g, key_text, json);
   return kExitUsage;

@@ -96,6 +96,7 @@ TEST_F(CliTest, ShowByPrefixInTextAndJson) {
     EXPECT_EQ(j["volume"]["origin"][i].get<double>(), vol->geometry().origin[i]);
   }
   EXPECT_EQ(j["codec"], "zstd");
+  EXPECT_EQ(j["filter"], "none");
   EXPECT_EQ(j["level"], 3);
 }
 
@@ -112,6 +113,47 @@ TEST_F(CliTest, ExportWritesTheVolumeBack) {
     EXPECT_EQ(std::memcmp(a->data(), b->data(), a->byte_size()), 0) << ext;
     EXPECT_TRUE(a->geometry().bit_equal(b->geometry())) << ext;
   }
+}
+
+TEST_F(CliTest, ExportRegionAndSliceReadOnlyWhatTheyNeed) {
+  const std::string key = import_ch2();
+  Result<Volume> full = read_image(ch2_);
+  ASSERT_OK(full.status());
+  const std::string box = dir_.file("box.mha");
+  CliRun r =
+      voxcache_cli(db_ + " export " + key.substr(0, 8) + " " + box + " --region 10,20,30,40,50,60");
+  ASSERT_EQ(r.code, 0) << r.out;
+  Result<Volume> got = read_image(box);
+  ASSERT_OK(got.status());
+  EXPECT_EQ(got->size(), (std::array<uint64_t, 3>{40, 50, 60}));
+  for (uint64_t z = 0; z < 60; z += 7)
+    for (uint64_t y = 0; y < 50; y += 3)
+      for (uint64_t x = 0; x < 40; ++x) {
+        ASSERT_EQ(got->data()[(z * 50 + y) * 40 + x],
+                  full->data()[((z + 30) * 217 + y + 20) * 181 + x + 10]);
+      }
+  // Origin moved to the box's first voxel; ch2's direction flips x and y.
+  EXPECT_EQ(got->geometry().origin[0], full->geometry().origin[0] - 10);
+  EXPECT_EQ(got->geometry().origin[2], full->geometry().origin[2] + 30);
+
+  const std::string png = dir_.file("axial.png");
+  r = voxcache_cli(db_ + " export " + key.substr(0, 8) + " " + png + " --slice z=90");
+  ASSERT_EQ(r.code, 0) << r.out;
+  Result<Volume> slice = read_image(png);
+  ASSERT_OK(slice.status());
+  EXPECT_EQ(slice->size(), (std::array<uint64_t, 3>{181, 217, 1}));
+  EXPECT_EQ(std::memcmp(slice->data(), full->data() + 90ull * 181 * 217, 181 * 217), 0);
+
+  for (const char* bad : {"--region 1,2,3", "--region 1,2,3,4,5,x", "--region 0,0,0,182,1,1",
+                          "--slice w=3", "--slice z=181", "--slice z=",
+                          "--region 0,0,0,1,1,1 "
+                          "--slice z=1"}) {
+    CliRun e =
+        voxcache_cli(db_ + " export " + key.substr(0, 8) + " " + dir_.file("x.mha") + " " + bad);
+    EXPECT_EQ(e.code, 2) << bad << ": " << e.out;
+  }
+  CliRun show = voxcache_cli(db_ + " show " + key.substr(0, 8));
+  EXPECT_NE(show.out.find("filter none"), std::string::npos) << "u8 is never shuffled";
 }
 
 TEST_F(CliTest, KeyErrorsExitWithTwo) {
