@@ -3,7 +3,7 @@
 // INSERT OR REPLACE into the seed schema, WAL mode, synchronous=NORMAL; read
 // back with SELECT data and copied out, as unpickling would.
 //
-//   build/voxcache_bench_putget --benchmark_min_time=2
+//   build/benchmarks/voxcache_bench_putget --benchmark_min_time=1
 //
 // Throughput is raw voxel bytes per second (SetBytesProcessed), so the two
 // contenders' MB/s compare directly. Stored sizes are printed as counters.
@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "voxcache/cache.h"
+#include "inputs.h"
 #include "voxcache/itk.h"
 
 namespace {
@@ -32,34 +33,10 @@ struct Input {
   Volume volume;
 };
 
-// A CT-like int16 phantom: air background, a body ellipsoid, denser core,
-// Gaussian noise; deterministic.
-Volume ct_phantom(uint64_t n) {
-  voxcache::VolumeLayout l;
-  l.pixel_type = voxcache::PixelType::kInt16;
-  l.size = {n, n, n};
-  Volume v = Volume::Create(l).value();
-  int16_t* p = v.mutable_pixels<int16_t>();
-  std::mt19937 rng(42);
-  std::normal_distribution<float> noise(0.f, 20.f);
-  const double c = n / 2.0;
-  for (uint64_t z = 0; z < n; ++z)
-    for (uint64_t y = 0; y < n; ++y)
-      for (uint64_t x = 0; x < n; ++x) {
-        const double dx = (x - c) / (0.45 * n), dy = (y - c) / (0.35 * n),
-                     dz = (z - c) / (0.48 * n);
-        const double r = dx * dx + dy * dy + dz * dz;
-        int16_t val = -1000;  // air, exactly: scanners clamp it
-        if (r < 1.0) val = static_cast<int16_t>((r < 0.3 ? 300 : 40) + noise(rng));
-        p[x + n * (y + n * z)] = val;
-      }
-  return v;
-}
-
 std::vector<Input>& inputs() {
   static std::vector<Input> all = [] {
     std::vector<Input> v;
-    const std::string dir = "/usr/share/mricron/templates/";
+    const std::string dir = voxcache::bench::kTemplates;
     for (const char* f : {"ch2.nii.gz", "inia19-t1-brain.nii.gz", "aal.nii.gz"}) {
       auto vol = voxcache::read_image(dir + f);
       if (vol.ok())
@@ -67,7 +44,8 @@ std::vector<Input>& inputs() {
       else
         std::fprintf(stderr, "skipping %s: %s\n", f, vol.status().to_string().c_str());
     }
-    v.push_back({"ct_phantom_256_i16", ct_phantom(256)});
+    v.push_back({"ct_phantom_256_i16", voxcache::bench::ct_phantom(256)});
+    v.push_back({"ct_phantom_512_i16", voxcache::bench::ct_phantom(512)});
     return v;
   }();
   return all;
@@ -150,9 +128,17 @@ void BM_BaselineGet(benchmark::State& state, const Input* in) {
   state.SetBytesProcessed(state.iterations() * in->volume.byte_size());
 }
 
-void BM_VoxcachePut(benchmark::State& state, const Input* in) {
+// Arguments: zstd level, threads.
+voxcache::Options options_of(const benchmark::State& state) {
   voxcache::Options o;
   o.compression_level = static_cast<int>(state.range(0));
+  o.threads = static_cast<unsigned>(state.range(1));
+  o.memory_budget_bytes = 0;  // measure decoding, not the in-memory tier
+  return o;
+}
+
+void BM_VoxcachePut(benchmark::State& state, const Input* in) {
+  voxcache::Options o = options_of(state);
   auto cache = voxcache::Cache::Open(fresh_db("voxcache_put"), o).value();
   int i = 0;
   voxcache::OperationKey last;
@@ -167,8 +153,7 @@ void BM_VoxcachePut(benchmark::State& state, const Input* in) {
 }
 
 void BM_VoxcacheGet(benchmark::State& state, const Input* in) {
-  voxcache::Options o;
-  o.compression_level = static_cast<int>(state.range(0));
+  voxcache::Options o = options_of(state);
   auto cache = voxcache::Cache::Open(fresh_db("voxcache_get"), o).value();
   const auto key = voxcache::content_key(in->volume);
   if (!cache->put(key, in->volume).ok()) state.SkipWithError("voxcache put failed");
@@ -180,6 +165,34 @@ void BM_VoxcacheGet(benchmark::State& state, const Input* in) {
   state.SetBytesProcessed(state.iterations() * in->volume.byte_size());
 }
 
+// Repeated gets with the default in-memory tier: after the first, no decode.
+void BM_VoxcacheGetHot(benchmark::State& state, const Input* in) {
+  auto cache = voxcache::Cache::Open(fresh_db("voxcache_hot")).value();
+  const auto key = voxcache::content_key(in->volume);
+  if (!cache->put(key, in->volume).ok()) state.SkipWithError("voxcache put failed");
+  if (!cache->get(key).ok()) state.SkipWithError("voxcache get failed");
+  for (auto _ : state) {
+    auto v = cache->get(key);
+    if (!v.ok()) state.SkipWithError("voxcache get failed");
+    benchmark::DoNotOptimize(v);
+  }
+  state.SetBytesProcessed(state.iterations() * in->volume.byte_size());
+  state.counters["memory_hits"] = static_cast<double>(cache->stats().memory_hits);
+}
+
+// An axial slice through the middle, against BM_VoxcacheGet of the whole.
+void BM_VoxcacheSlice(benchmark::State& state, const Input* in) {
+  voxcache::Options o = options_of(state);
+  auto cache = voxcache::Cache::Open(fresh_db("voxcache_slice"), o).value();
+  const auto key = voxcache::content_key(in->volume);
+  if (!cache->put(key, in->volume).ok()) state.SkipWithError("voxcache put failed");
+  for (auto _ : state) {
+    auto v = cache->read_slice(key, 2, in->volume.size()[2] / 2);
+    if (!v.ok()) state.SkipWithError("read_slice failed");
+    benchmark::DoNotOptimize(v);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -188,16 +201,30 @@ int main(int argc, char** argv) {
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime();
     benchmark::RegisterBenchmark(("voxcache_put/" + in.name).c_str(), BM_VoxcachePut, &in)
-        ->Arg(1)
-        ->Arg(3)
+        ->ArgNames({"level", "threads"})
+        ->Args({1, 1})
+        ->Args({1, 2})
+        ->Args({3, 1})
+        ->Args({3, 2})
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime();
     benchmark::RegisterBenchmark(("baseline_get/" + in.name).c_str(), BM_BaselineGet, &in)
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime();
     benchmark::RegisterBenchmark(("voxcache_get/" + in.name).c_str(), BM_VoxcacheGet, &in)
-        ->Arg(1)
-        ->Arg(3)
+        ->ArgNames({"level", "threads"})
+        ->Args({1, 1})
+        ->Args({1, 2})
+        ->Args({3, 1})
+        ->Args({3, 2})
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+    benchmark::RegisterBenchmark(("voxcache_get_hot/" + in.name).c_str(), BM_VoxcacheGetHot, &in)
+        ->Unit(benchmark::kMicrosecond)
+        ->UseRealTime();
+    benchmark::RegisterBenchmark(("voxcache_slice_z/" + in.name).c_str(), BM_VoxcacheSlice, &in)
+        ->ArgNames({"level", "threads"})
+        ->Args({3, 2})
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime();
   }

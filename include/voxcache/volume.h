@@ -94,6 +94,10 @@ class VOXCACHE_EXPORT Volume {
  public:
   // A zero-filled volume.
   static Result<Volume> Create(const VolumeLayout& layout);
+  // A volume whose voxels are left unset, for a caller that writes every one
+  // of them next (a decoder, a reader filling it slab by slab): it saves
+  // clearing memory that is overwritten anyway.
+  static Result<Volume> CreateUninitialized(const VolumeLayout& layout);
   // A volume over `data`, which must hold exactly layout.byte_size() bytes and
   // stay valid while `data`'s owner lives. No copy is made.
   static Result<Volume> Adopt(const VolumeLayout& layout, std::shared_ptr<uint8_t> data,

@@ -111,7 +111,7 @@ Result<ValueBuilder> ValueBuilder::Create(const EntryHeader& h, const std::strin
       if (!layout.ok()) return layout.status();
       s = expect_size(layout->byte_size());
       if (!s.ok()) return s;
-      Result<Volume> v = Volume::Create(*layout);
+      Result<Volume> v = Volume::CreateUninitialized(*layout);  // every byte is decoded into
       if (!v.ok()) return v.status();
       b.volume_.emplace(std::move(v).value());
       return b;

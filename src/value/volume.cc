@@ -95,23 +95,30 @@ uint64_t VolumeLayout::byte_size() const {
   return voxel_count() * components * pixel_type_size(pixel_type);
 }
 
-static Result<std::shared_ptr<uint8_t>> allocate(uint64_t bytes) {
+static Result<std::shared_ptr<uint8_t>> allocate(uint64_t bytes, bool zero) {
   if (bytes > std::numeric_limits<size_t>::max()) {
     return Status::NotSupported("volume of " + std::to_string(bytes) +
                                 " bytes exceeds this platform's address space");
   }
   // new[] of a huge size throws; the API promises statuses, not exceptions.
-  uint8_t* p = new (std::nothrow) uint8_t[bytes ? bytes : 1]();
+  const size_t n = bytes ? bytes : 1;
+  uint8_t* p = zero ? new (std::nothrow) uint8_t[n]() : new (std::nothrow) uint8_t[n];
   if (!p) return Status::IOError("cannot allocate " + std::to_string(bytes) + " bytes");
   return std::shared_ptr<uint8_t>(p, std::default_delete<uint8_t[]>());
 }
 
-Result<Volume> Volume::Create(const VolumeLayout& layout) {
+static Result<Volume> create(const VolumeLayout& layout, bool zero) {
   Status s = layout.validate();
   if (!s.ok()) return s;
-  auto buf = allocate(layout.byte_size());
+  auto buf = allocate(layout.byte_size(), zero);
   if (!buf.ok()) return buf.status();
-  return Volume(layout, std::move(buf).value(), layout.byte_size());
+  return Volume::Adopt(layout, std::move(buf).value(), layout.byte_size());
+}
+
+Result<Volume> Volume::Create(const VolumeLayout& layout) { return create(layout, true); }
+
+Result<Volume> Volume::CreateUninitialized(const VolumeLayout& layout) {
+  return create(layout, false);
 }
 
 Result<Volume> Volume::Adopt(const VolumeLayout& layout, std::shared_ptr<uint8_t> data,
@@ -135,7 +142,7 @@ Result<Volume> Volume::Copy(const VolumeLayout& layout, const void* bytes, uint6
                                    " bytes, the layout needs " +
                                    std::to_string(layout.byte_size()));
   }
-  auto buf = allocate(data_bytes);
+  auto buf = allocate(data_bytes, false);
   if (!buf.ok()) return buf.status();
   if (data_bytes) std::memcpy(buf->get(), bytes, data_bytes);
   return Volume(layout, std::move(buf).value(), data_bytes);
