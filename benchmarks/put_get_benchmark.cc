@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
-#include "voxcache/cache.h"
 #include "inputs.h"
+#include "voxcache/cache.h"
 #include "voxcache/itk.h"
 
 namespace {
@@ -196,37 +196,23 @@ void BM_VoxcacheSlice(benchmark::State& state, const Input* in) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  using Fn = void (*)(benchmark::State&, const Input*);
   for (const Input& in : inputs()) {
-    benchmark::RegisterBenchmark(("baseline_put/" + in.name).c_str(), BM_BaselinePut, &in)
-        ->Unit(benchmark::kMillisecond)
-        ->UseRealTime();
-    benchmark::RegisterBenchmark(("voxcache_put/" + in.name).c_str(), BM_VoxcachePut, &in)
-        ->ArgNames({"level", "threads"})
-        ->Args({1, 1})
-        ->Args({1, 2})
-        ->Args({3, 1})
-        ->Args({3, 2})
-        ->Unit(benchmark::kMillisecond)
-        ->UseRealTime();
-    benchmark::RegisterBenchmark(("baseline_get/" + in.name).c_str(), BM_BaselineGet, &in)
-        ->Unit(benchmark::kMillisecond)
-        ->UseRealTime();
-    benchmark::RegisterBenchmark(("voxcache_get/" + in.name).c_str(), BM_VoxcacheGet, &in)
-        ->ArgNames({"level", "threads"})
-        ->Args({1, 1})
-        ->Args({1, 2})
-        ->Args({3, 1})
-        ->Args({3, 2})
-        ->Unit(benchmark::kMillisecond)
-        ->UseRealTime();
-    benchmark::RegisterBenchmark(("voxcache_get_hot/" + in.name).c_str(), BM_VoxcacheGetHot, &in)
-        ->Unit(benchmark::kMicrosecond)
-        ->UseRealTime();
-    benchmark::RegisterBenchmark(("voxcache_slice_z/" + in.name).c_str(), BM_VoxcacheSlice, &in)
-        ->ArgNames({"level", "threads"})
-        ->Args({3, 2})
-        ->Unit(benchmark::kMillisecond)
-        ->UseRealTime();
+    auto add = [&](const char* name, Fn fn) {
+      return benchmark::RegisterBenchmark((std::string(name) + "/" + in.name).c_str(), fn, &in)
+          ->Unit(benchmark::kMillisecond)
+          ->UseRealTime();
+    };
+    // voxcache at zstd levels 1 and 3, on 1 and 2 threads.
+    auto levels_and_threads = [](benchmark::internal::Benchmark* b) {
+      b->ArgNames({"level", "threads"})->Args({1, 1})->Args({1, 2})->Args({3, 1})->Args({3, 2});
+    };
+    add("baseline_put", BM_BaselinePut);
+    add("voxcache_put", BM_VoxcachePut)->Apply(levels_and_threads);
+    add("baseline_get", BM_BaselineGet);
+    add("voxcache_get", BM_VoxcacheGet)->Apply(levels_and_threads);
+    add("voxcache_get_hot", BM_VoxcacheGetHot)->Unit(benchmark::kMicrosecond);
+    add("voxcache_slice_z", BM_VoxcacheSlice)->ArgNames({"level", "threads"})->Args({3, 2});
   }
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();

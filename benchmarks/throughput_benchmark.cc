@@ -55,11 +55,12 @@ int chunks() {
     Volume v;
   };
   std::vector<Input> inputs;
-  inputs.push_back({"ch2 (181x217x181 u8)",
-                    voxcache::read_image(std::string(voxcache::bench::kTemplates) + "ch2.nii.gz")
-                        .value()});
+  inputs.push_back(
+      {"ch2 (181x217x181 u8)",
+       voxcache::read_image(std::string(voxcache::bench::kTemplates) + "ch2.nii.gz").value()});
   inputs.push_back({"CT phantom 512^3 i16", voxcache::bench::ct_phantom(512)});
-  std::printf("| input | chunk | chunks | put MB/s | get MB/s | ratio |\n|---|---|---|---|---|---|\n");
+  std::printf(
+      "| input | chunk | chunks | put MB/s | get MB/s | ratio |\n|---|---|---|---|---|---|\n");
   for (const Input& in : inputs) {
     for (uint64_t chunk : {64ull << 10, 256ull << 10, 1ull << 20, 4ull << 20, 16ull << 20}) {
       Options o;
@@ -141,14 +142,16 @@ int stream(double gib) {
   const double mb = static_cast<double>(layout.byte_size()) / 1e6;
   std::printf("| volume | stored | put MB/s | put peak RSS | get MB/s | get peak RSS |\n");
   std::printf("|---|---|---|---|---|---|\n");
-  std::printf("| %llux%llux%llu i16 (%.2f GiB) | %.0f MiB (%.1fx) | %.0f | %.0f MiB | %.0f | %.0f MiB |\n",
-              static_cast<unsigned long long>(nx), static_cast<unsigned long long>(ny),
-              static_cast<unsigned long long>(nz), layout.byte_size() / double(1ull << 30),
-              info.stored_bytes / 1048576.0, info.ratio(), mb / put, put_rss / 1024.0, mb / get,
-              get_rss / 1024.0);
-  std::printf("(generation of the phantom, %.1f s, is excluded from put; %llu bytes read, "
-              "sample sum %lld)\n",
-              gen, static_cast<unsigned long long>(total), static_cast<long long>(checksum));
+  std::printf(
+      "| %llux%llux%llu i16 (%.2f GiB) | %.0f MiB (%.1fx) | %.0f | %.0f MiB | %.0f | %.0f MiB |\n",
+      static_cast<unsigned long long>(nx), static_cast<unsigned long long>(ny),
+      static_cast<unsigned long long>(nz), layout.byte_size() / double(1ull << 30),
+      info.stored_bytes / 1048576.0, info.ratio(), mb / put, put_rss / 1024.0, mb / get,
+      get_rss / 1024.0);
+  std::printf(
+      "(generation of the phantom, %.1f s, is excluded from put; %llu bytes read, "
+      "sample sum %lld)\n",
+      gen, static_cast<unsigned long long>(total), static_cast<long long>(checksum));
   return total == layout.byte_size() ? 0 : 1;
 }
 
@@ -157,9 +160,12 @@ int stream(double gib) {
 int main(int argc, char** argv) {
   const std::string mode = argc > 1 ? argv[1] : "";
   int rc = 2;
-  if (mode == "chunks") rc = chunks();
-  else if (mode == "stream") rc = stream(argc > 2 ? std::stod(argv[2]) : 4.0);
-  else std::fprintf(stderr, "usage: voxcache_bench_throughput chunks | stream [GiB]\n");
+  if (mode == "chunks")
+    rc = chunks();
+  else if (mode == "stream")
+    rc = stream(argc > 2 ? std::stod(argv[2]) : 4.0);
+  else
+    std::fprintf(stderr, "usage: voxcache_bench_throughput chunks | stream [GiB]\n");
   std::filesystem::remove_all(kTmp);
   return rc;
 }
