@@ -13,12 +13,13 @@ if [[ "$mode" != demo && "$mode" != test ]]; then
 fi
 
 # Debian packages the build, the tests and the demo need. mricron-data ships
-# the real brain MRI volumes; libgdcm-tools silences ITK's CMake warnings.
+# the real brain MRI volumes; libgdcm-tools silences ITK's CMake warnings;
+# gnuplot-nox draws the benchmark charts.
 packages=(
   cmake g++ make pkg-config
   libsqlite3-dev libzstd-dev libxxhash-dev libssl-dev
   nlohmann-json3-dev libcli11-dev libgtest-dev libbenchmark-dev
-  libinsighttoolkit5-dev libgdcm-tools mricron-data
+  libinsighttoolkit5-dev libgdcm-tools mricron-data gnuplot-nox
 )
 missing=()
 for p in "${packages[@]}"; do
