@@ -88,6 +88,10 @@ class VOXCACHE_EXPORT Cache {
   // the key is present already.
   virtual Status put(const OperationKey& key, const Value& value,
                      std::string_view metadata_json = {}) = 0;
+  // The same for a volume, read from the caller's buffer: without this
+  // overload a Volume lvalue would be copied into a Value first.
+  virtual Status put(const OperationKey& key, const Volume& volume,
+                     std::string_view metadata_json = {}) = 0;
 
   // The stored value; NotFound on a miss. Corruption when any check fails.
   virtual Result<Value> get(const OperationKey& key) = 0;

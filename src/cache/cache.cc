@@ -148,30 +148,11 @@ class CacheImpl final : public Cache {
   }
 
   Status put(const OperationKey& key, const Value& value, std::string_view metadata) override {
-    const std::string id = key.hex();
-    Result<std::optional<std::string>> meta = check_writable_and_metadata(metadata);
-    if (!meta.ok()) return meta.status().with_context("put " + id);
-    Result<codec::Payload> payload = codec::serialize(value, options_.types.get());
-    if (!payload.ok()) return payload.status().with_context("put " + id);
-    {
-      // Content addressing makes a present key's value known already: skip
-      // the work, not just the write, without waiting for the write lock.
-      Result<ConnectionPool::Lease> db = pool_.acquire();
-      if (!db.ok()) return db.status();
-      Result<bool> exists = store::entry_exists(db->get(), id);
-      if (!exists.ok()) return exists.status().with_context("put " + id);
-      if (*exists) return Status::OK();
-    }
-    Result<std::unique_ptr<EntryWriter>> w =
-        begin_entry(id, *payload, payload->bytes().size(), std::move(meta).value());
-    if (!w.ok()) return w.status().with_context("put " + id);
-    if ((*w)->present()) return Status::OK();
-    const std::string_view bytes = payload->bytes();
-    (*w)->choose_filter(sample_chunks(bytes, plan(*payload)));
-    Status s = (*w)->append(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
-    if (s.ok()) s = (*w)->commit();
-    if (s.ok() && !(*w)->present()) ++puts_;
-    return s.with_context("put " + id);
+    return put_payload(key, codec::serialize(value, options_.types.get()), metadata);
+  }
+
+  Status put(const OperationKey& key, const Volume& volume, std::string_view metadata) override {
+    return put_payload(key, codec::serialize_volume(volume), metadata);
   }
 
   Result<Value> get(const OperationKey& key) override {
@@ -346,6 +327,33 @@ class CacheImpl final : public Cache {
   const std::string& path() const override { return path_; }
 
  private:
+  Status put_payload(const OperationKey& key, const Result<codec::Payload>& payload,
+                     std::string_view metadata) {
+    const std::string id = key.hex();
+    Result<std::optional<std::string>> meta = check_writable_and_metadata(metadata);
+    if (!meta.ok()) return meta.status().with_context("put " + id);
+    if (!payload.ok()) return payload.status().with_context("put " + id);
+    {
+      // Content addressing makes a present key's value known already: skip
+      // the work, not just the write, without waiting for the write lock.
+      Result<ConnectionPool::Lease> db = pool_.acquire();
+      if (!db.ok()) return db.status();
+      Result<bool> exists = store::entry_exists(db->get(), id);
+      if (!exists.ok()) return exists.status().with_context("put " + id);
+      if (*exists) return Status::OK();
+    }
+    Result<std::unique_ptr<EntryWriter>> w =
+        begin_entry(id, *payload, payload->bytes().size(), std::move(meta).value());
+    if (!w.ok()) return w.status().with_context("put " + id);
+    if ((*w)->present()) return Status::OK();
+    const std::string_view bytes = payload->bytes();
+    (*w)->choose_filter(sample_chunks(bytes, plan(*payload)));
+    Status s = (*w)->append(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+    if (s.ok()) s = (*w)->commit();
+    if (s.ok() && !(*w)->present()) ++puts_;
+    return s.with_context("put " + id);
+  }
+
   Result<std::optional<std::string>> check_writable_and_metadata(std::string_view metadata) {
     if (options_.read_only) return Status::InvalidArgument("cache is open read-only");
     return normalize_metadata(metadata);

@@ -18,6 +18,15 @@ Payload describe_volume(const VolumeLayout& l) {
   return p;
 }
 
+Result<Payload> serialize_volume(const Volume& v) {
+  Status s = v.layout().validate();
+  if (!s.ok()) return s;
+  Payload p = describe_volume(v.layout());
+  p.external = std::string_view(reinterpret_cast<const char*>(v.data()), v.byte_size());
+  p.is_external = true;
+  return p;
+}
+
 Result<Payload> serialize(const Value& value, const TypeRegistry* types) {
   Payload p;
   p.kind = value.kind();
@@ -40,12 +49,7 @@ Result<Payload> serialize(const Value& value, const TypeRegistry* types) {
     case Value::Kind::kVolume: {
       const Volume* v = value.as_volume();
       if (!v) return Status::InvalidArgument("value holds a null volume");
-      Status s = v->layout().validate();
-      if (!s.ok()) return s;
-      p = describe_volume(v->layout());
-      p.external = std::string_view(reinterpret_cast<const char*>(v->data()), v->byte_size());
-      p.is_external = true;
-      return p;
+      return serialize_volume(*v);
     }
     case Value::Kind::kCustom: {
       const CustomValue* c = value.as_custom();

@@ -37,6 +37,10 @@ struct Payload {
 // bytes; serialize() and streaming writers share it.
 Payload describe_volume(const VolumeLayout& layout);
 
+// The payload of a volume: its voxel buffer, not a copy; `volume` must
+// outlive the result. InvalidArgument for an invalid layout.
+Result<Payload> serialize_volume(const Volume& volume);
+
 // The payload of `value`. A volume's payload is its voxel buffer, not a copy:
 // `value` must outlive the result.
 Result<Payload> serialize(const Value& value, const TypeRegistry* types);

@@ -133,5 +133,36 @@ TEST(BoundedMemory, StreamingPutAndGetStayWithinChunkTimesThreads) {
               put_peak / 1048576.0, get_peak / 1048576.0);
 }
 
+// A plain put of a volume in memory reads the caller's buffer: no copy of the
+// voxels, and no more working memory than a streaming put.
+TEST(BoundedMemory, PutOfAVolumeInMemoryDoesNotCopyIt) {
+  testing::TempDir dir;
+  Options o;
+  o.chunk_bytes = 256 * 1024;
+  o.threads = 2;
+  o.compression_level = 1;
+  o.memory_budget_bytes = 0;
+  auto cache = Cache::Open(dir.file("put.db"), o);
+  ASSERT_OK(cache.status());
+  VolumeLayout layout;
+  layout.pixel_type = PixelType::kInt16;
+  layout.size = {512, 512, 128};  // 64 MiB
+  Result<Volume> vol = Volume::Create(layout);
+  ASSERT_OK(vol.status());
+  std::vector<int16_t> slice;
+  for (uint64_t z = 0; z < 128; ++z) {
+    make_slice(z, 512, &slice);
+    std::memcpy(vol->mutable_data() + z * 512 * 512 * 2, slice.data(), 512 * 512 * 2);
+  }
+  const int64_t base = g_live.load();
+  g_peak.store(base);
+  ASSERT_OK((*cache)->put(KeyBuilder("in-memory").build(), *vol));
+  const int64_t peak = g_peak.load() - base;
+  EXPECT_LT(peak, 16 << 20) << "put of a 64 MiB volume peaked at " << peak << " bytes";
+  Result<Value> back = (*cache)->get(KeyBuilder("in-memory").build());
+  ASSERT_OK(back.status());
+  EXPECT_EQ(*back->as_volume(), *vol);
+}
+
 }  // namespace
 }  // namespace voxcache
