@@ -17,6 +17,7 @@
 #define VOXCACHE_CACHE_H_
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -50,6 +51,21 @@ struct EntryInfo {
   std::string checksum;      // "xxh3-128:" + hex of the whole raw payload
   std::string metadata;      // JSON text, empty when none was given
   std::optional<VolumeLayout> volume;  // set for volume entries
+  int64_t last_access_ms = 0;  // last put or get (gets are recorded in batches)
+  uint64_t access_count = 0;   // gets recorded so far
+  bool pinned = false;         // kept through eviction
+  // Lineage, when the entry was stored with a KeyBuilder: the recipe's
+  // operation, the recipe as JSON ({"operation", "args": [{"name", "type",
+  // "value"}], "inputs": [hex]}), its input keys, and the entries whose
+  // recipes name this one as an input.
+  std::string operation;
+  std::string recipe_json;
+  std::vector<OperationKey> inputs;
+  std::vector<OperationKey> dependents;
+  // Intensity statistics of a volume, computed while it was written: JSON
+  // [{"min", "max", "mean", "histogram": [256 counts], "lo", "hi"}] per
+  // component. Empty for other values.
+  std::string intensity_json;
 
   // Compression ratio raw/stored (8.0 means 8x smaller); 0 when nothing is stored.
   double ratio() const {
@@ -65,6 +81,43 @@ struct CacheStats {
   uint64_t puts = 0;            // entries written (not counting no-op puts)
   uint64_t memory_bytes = 0;    // raw bytes held by the in-memory tier now
   uint64_t memory_entries = 0;  // values held by the in-memory tier now
+};
+
+// Limits for gc(); 0 means no limit.
+struct Limits {
+  uint64_t max_bytes = 0;
+  uint64_t max_entries = 0;
+  std::chrono::seconds max_age{0};
+};
+
+struct GcReport {
+  std::vector<OperationKey> removed;
+  uint64_t freed_bytes = 0;
+  uint64_t entries_left = 0;
+  uint64_t bytes_left = 0;
+};
+
+// What the database records about its use, across processes and runs.
+struct StoredStats {
+  uint64_t entries = 0, stored_bytes = 0, raw_bytes = 0;
+  struct ByType {
+    std::string data_type;
+    uint64_t entries = 0, stored_bytes = 0, raw_bytes = 0;
+  };
+  std::vector<ByType> by_type;
+  // Counters by name ("hits_memory", "hits_disk", "misses", "puts",
+  // "evictions", "bytes_read", "bytes_written") and data type ("" = total).
+  struct Counter {
+    std::string name, data_type;
+    uint64_t value = 0;
+  };
+  std::vector<Counter> counters;
+  uint64_t counter(const std::string& name, const std::string& data_type = "") const;
+};
+
+struct RecompressReport {
+  bool changed = false;  // false: already at that level
+  uint64_t bytes_before = 0, bytes_after = 0;
 };
 
 class VOXCACHE_EXPORT Cache {
@@ -101,6 +154,10 @@ class VOXCACHE_EXPORT Cache {
   // Removes the entry; NotFound when there was none.
   virtual Status erase(const OperationKey& key) = 0;
 
+  // The same, recording the recipe as the entry's lineage (EntryInfo).
+  virtual Status put(const KeyBuilder& recipe, const Value& value,
+                     std::string_view metadata_json = {}) = 0;
+
   // Memoization: returns the stored value, or on a miss calls `compute`,
   // stores what it returns and returns it. A failed computation is returned
   // as is and nothing is stored. A stored entry that fails its checks is
@@ -109,6 +166,12 @@ class VOXCACHE_EXPORT Cache {
   // read-only cache): the work is not thrown away. The store's outcome goes to
   // `*store_status` when given (OK also on a hit), so the failure stays visible.
   virtual Result<Value> get_or_compute(const OperationKey& key,
+                                       const std::function<Result<Value>()>& compute,
+                                       std::string_view metadata_json = {},
+                                       Status* store_status = nullptr) = 0;
+
+  // get_or_compute under recipe.build(), recording the recipe as lineage.
+  virtual Result<Value> get_or_compute(const KeyBuilder& recipe,
                                        const std::function<Result<Value>()>& compute,
                                        std::string_view metadata_json = {},
                                        Status* store_status = nullptr) = 0;
@@ -135,6 +198,32 @@ class VOXCACHE_EXPORT Cache {
   virtual Result<std::unique_ptr<VolumeReader>> read_volume(const OperationKey& key) = 0;
 
   virtual CacheStats stats() const = 0;
+
+  // --- management -------------------------------------------------------------
+
+  // Pinned entries are never evicted (gc and automatic limits skip them).
+  virtual Status pin(const OperationKey& key, bool pinned = true) = 0;
+
+  // Evicts least recently used, unpinned entries until every limit holds.
+  virtual Result<GcReport> gc(const Limits& limits) = 0;
+
+  // Totals, per-type breakdown and the persistent counters.
+  virtual Result<StoredStats> stored_stats() = 0;
+  virtual Status zero_stats() = 0;
+
+  // Reads every chunk of the entry and checks every checksum, whatever
+  // Options::verify_checksums says. OK, NotFound, or Corruption naming the chunk.
+  virtual Status verify(const OperationKey& key) = 0;
+
+  // Re-encodes the entry at zstd `level` (0: uncompressed) unless it is
+  // stored at that level already. The old and the new form swap in one
+  // transaction: a crash leaves one or the other. Lineage, pinning, metadata,
+  // times and statistics are kept. Holds the decoded value in memory.
+  virtual Result<RecompressReport> recompress(const OperationKey& key, int level) = 0;
+
+  // Checkpoints the WAL into the database file, truncates it, and rebuilds
+  // the file to give freed pages back to the file system.
+  virtual Status vacuum() = 0;
 
   // Every entry, newest first.
   virtual Result<std::vector<EntryInfo>> list() = 0;

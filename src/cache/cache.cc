@@ -7,7 +7,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <climits>
 #include <cstdlib>
+#include <map>
+#include <mutex>
+#include <unordered_map>
 #include <cstring>
 #include <filesystem>
 #include <thread>
@@ -19,11 +24,19 @@
 #include "cache/memory_tier.h"
 #include "codec/entry_format.h"
 #include "codec/value_codec.h"
+#include "key/recipe.h"
 #include "store/entry_store.h"
 #include "store/sqlite.h"
 #include "util/thread_pool.h"
 
 namespace voxcache {
+
+uint64_t StoredStats::counter(const std::string& name, const std::string& data_type) const {
+  for (const Counter& c : counters) {
+    if (c.name == name && c.data_type == data_type) return c.value;
+  }
+  return 0;
+}
 
 VolumeWriter::~VolumeWriter() = default;
 VolumeReader::~VolumeReader() = default;
@@ -34,6 +47,12 @@ using cache::ConnectionPool;
 using cache::EntryReader;
 using cache::EntryWriter;
 using store::Database;
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 // Empty stays empty; anything else must be JSON and is stored re-serialized.
 Result<std::optional<std::string>> normalize_metadata(std::string_view text) {
@@ -62,6 +81,12 @@ Result<EntryInfo> info_from_row(const store::EntryRow& row) {
   info.level = row.level;
   info.checksum = row.checksum;
   info.metadata = row.metadata.value_or("");
+  info.last_access_ms = row.last_access_ms;
+  info.access_count = static_cast<uint64_t>(row.access_count);
+  info.pinned = row.pinned;
+  info.operation = row.operation.value_or("");
+  info.recipe_json = row.recipe ? key::recipe_to_json(*row.recipe) : "";
+  info.intensity_json = row.intensity.value_or("");
   if (h->kind == Value::Kind::kVolume) {
     Result<VolumeLayout> layout = codec::decode_layout(h->kind_header);
     if (!layout.ok()) return layout.status().with_context("entry " + row.operation_id);
@@ -84,24 +109,27 @@ Result<VolumeLayout> volume_layout(const EntryReader& r) {
 
 class VolumeWriterImpl final : public VolumeWriter {
  public:
-  explicit VolumeWriterImpl(std::unique_ptr<EntryWriter> w, std::atomic<uint64_t>* puts)
-      : w_(std::move(w)), puts_(puts) {}
+  // `committed(stored_bytes)` runs once, after a commit that wrote the entry.
+  VolumeWriterImpl(std::unique_ptr<EntryWriter> w, std::function<Status(uint64_t)> committed)
+      : w_(std::move(w)), committed_(std::move(committed)) {}
   Status write(const void* data, uint64_t bytes) override {
+    if (!w_) return Status::InvalidArgument("entry is committed already");
     return w_->append(static_cast<const uint8_t*>(data), bytes);
   }
   Status commit() override {
+    if (!w_) return Status::OK();
     Status s = w_->commit();
-    if (s.ok() && !w_->present() && !counted_) {
-      ++*puts_;
-      counted_ = true;
-    }
-    return s;
+    if (!s.ok() || w_->present() || !committed_) return s;
+    const uint64_t stored = w_->stored_bytes();
+    w_.reset();  // return the connection first
+    std::function<Status(uint64_t)> done = std::move(committed_);
+    committed_ = nullptr;
+    return done(stored);
   }
 
  private:
   std::unique_ptr<EntryWriter> w_;
-  std::atomic<uint64_t>* puts_;
-  bool counted_ = false;
+  std::function<Status(uint64_t)> committed_;
 };
 
 class VolumeReaderImpl final : public VolumeReader {
@@ -125,6 +153,12 @@ class VolumeReaderImpl final : public VolumeReader {
 };
 
 class CacheImpl final : public Cache {
+  // A batch of gets of one entry not yet written to the database.
+  struct Pending {
+    int64_t at_ms = 0;
+    int64_t count = 0;
+  };
+
  public:
   CacheImpl(std::string path, const Options& options, Database::OpenOptions open)
       : path_(std::move(path)),
@@ -133,6 +167,8 @@ class CacheImpl final : public Cache {
         threads_(options.threads ? options.threads
                                  : std::max(1u, std::thread::hardware_concurrency())),
         tier_(options.memory_budget_bytes) {}
+
+  ~CacheImpl() override { flush(); }
 
   Status init(std::unique_ptr<Database> first) {
     Status s = store::prepare_schema(first.get(), options_.read_only);
@@ -148,28 +184,40 @@ class CacheImpl final : public Cache {
   }
 
   Status put(const OperationKey& key, const Value& value, std::string_view metadata) override {
-    return put_payload(key, codec::serialize(value, options_.types.get()), metadata);
+    return put_payload(key, codec::serialize(value, options_.types.get()), metadata, nullptr);
   }
 
   Status put(const OperationKey& key, const Volume& volume, std::string_view metadata) override {
-    return put_payload(key, codec::serialize_volume(volume), metadata);
+    return put_payload(key, codec::serialize_volume(volume), metadata, nullptr);
+  }
+
+  Status put(const KeyBuilder& recipe, const Value& value, std::string_view metadata) override {
+    return put_payload(recipe.build(), codec::serialize(value, options_.types.get()), metadata,
+                       &recipe);
   }
 
   Result<Value> get(const OperationKey& key) override {
     if (std::optional<Value> hot = tier_.get(key)) {
       ++memory_hits_;
+      note_access(key, hot->type_tag(), "hits_memory", 0);
       return std::move(*hot);
     }
     const std::string id = key.hex();
     Result<std::unique_ptr<EntryReader>> r = open_reader(id);
     if (!r.ok()) {
-      if (r.status().is_not_found()) ++misses_;
+      if (r.status().is_not_found()) {
+        ++misses_;
+        count("misses", "", 1);
+      }
       return r.status();
     }
     Result<Value> v = read_whole(r->get());
     if (!v.ok()) return v.status().with_context("entry " + id);
     tier_.put(key, *v, (*r)->header().payload_bytes);
     ++disk_hits_;
+    note_access(key, (*r)->row().data_type, "hits_disk", (*r)->row().size_bytes);
+    r->reset();  // end the read transaction before a flush may write
+    maybe_flush();
     return v;
   }
 
@@ -197,12 +245,24 @@ class CacheImpl final : public Cache {
   Result<Value> get_or_compute(const OperationKey& key,
                                const std::function<Result<Value>()>& compute,
                                std::string_view metadata, Status* store_status) override {
+    return memoize(key, nullptr, compute, metadata, store_status);
+  }
+
+  Result<Value> get_or_compute(const KeyBuilder& recipe,
+                               const std::function<Result<Value>()>& compute,
+                               std::string_view metadata, Status* store_status) override {
+    return memoize(recipe.build(), &recipe, compute, metadata, store_status);
+  }
+
+  Result<Value> memoize(const OperationKey& key, const KeyBuilder* recipe,
+                        const std::function<Result<Value>()>& compute, std::string_view metadata,
+                        Status* store_status) {
     if (store_status) *store_status = Status::OK();
     Result<Value> cached = get(key);
     if (cached.ok() || !cached.status().is_not_found()) return cached;
     Result<Value> fresh = compute();
     if (!fresh.ok()) return fresh;
-    Status s = put(key, *fresh, metadata);
+    Status s = put_payload(key, codec::serialize(*fresh, options_.types.get()), metadata, recipe);
     if (store_status) *store_status = s;
     if (s.ok()) {
       if (std::optional<uint64_t> cost = memory_cost(*fresh)) tier_.put(key, *fresh, *cost);
@@ -211,11 +271,24 @@ class CacheImpl final : public Cache {
   }
 
   Result<EntryInfo> info(const OperationKey& key) override {
+    flush();  // show this process's recent gets too
     Result<ConnectionPool::Lease> db = pool_.acquire();
     if (!db.ok()) return db.status();
     Result<store::EntryRow> row = store::read_entry(db->get(), key.hex());
     if (!row.ok()) return row.status();
-    return info_from_row(*row);
+    Result<EntryInfo> info = info_from_row(*row);
+    if (!info.ok()) return info;
+    for (auto [ids, out] : {std::pair{store::inputs_of(db->get(), row->operation_id), &info->inputs},
+                            std::pair{store::dependents_of(db->get(), row->operation_id),
+                                      &info->dependents}}) {
+      if (!ids.ok()) return ids.status();
+      for (const std::string& id : *ids) {
+        Result<OperationKey> k = OperationKey::FromHex(id);
+        if (!k.ok()) return Status::Corruption("lineage of " + row->operation_id + ": bad key");
+        out->push_back(*k);
+      }
+    }
+    return info;
   }
 
   Result<Volume> read_region(const OperationKey& key, const std::array<uint64_t, 3>& start,
@@ -255,9 +328,14 @@ class CacheImpl final : public Cache {
     if (!s.ok()) return s.with_context("write_volume " + id);
     const codec::Payload payload = codec::describe_volume(layout);
     Result<std::unique_ptr<EntryWriter>> w =
-        begin_entry(id, payload, layout.byte_size(), std::move(meta).value());
+        begin_entry(id, payload, layout.byte_size(), std::move(meta).value(), store::EntryRow(),
+                    options_.compression_level, false);
     if (!w.ok()) return w.status().with_context("write_volume " + id);
-    return std::unique_ptr<VolumeWriter>(new VolumeWriterImpl(std::move(w).value(), &puts_));
+    return std::unique_ptr<VolumeWriter>(
+        new VolumeWriterImpl(std::move(w).value(), [this](uint64_t stored) {
+          note_put("volume", stored);
+          return enforce_limits();
+        }));
   }
 
   Result<std::unique_ptr<VolumeReader>> read_volume(const OperationKey& key) override {
@@ -280,6 +358,125 @@ class CacheImpl final : public Cache {
     s.puts = puts_;
     s.memory_bytes = tier_.bytes();
     s.memory_entries = tier_.entries();
+    return s;
+  }
+
+  Status pin(const OperationKey& key, bool pinned) override {
+    if (options_.read_only) return Status::InvalidArgument("cache is open read-only");
+    Result<ConnectionPool::Lease> db = pool_.acquire();
+    if (!db.ok()) return db.status();
+    bool found = false;
+    Status s = store::set_pinned(db->get(), key.hex(), pinned, &found);
+    if (!s.ok()) return s;
+    return found ? Status::OK() : Status::NotFound("no entry " + key.hex());
+  }
+
+  Result<GcReport> gc(const Limits& limits) override {
+    if (options_.read_only) return Status::InvalidArgument("cache is open read-only");
+    return evict(limits);
+  }
+
+  Result<StoredStats> stored_stats() override {
+    flush();
+    Result<ConnectionPool::Lease> db = pool_.acquire();
+    if (!db.ok()) return db.status();
+    StoredStats out;
+    Result<store::Totals> t = store::totals(db->get());
+    if (!t.ok()) return t.status();
+    out.entries = static_cast<uint64_t>(t->entries);
+    out.stored_bytes = static_cast<uint64_t>(t->stored_bytes);
+    out.raw_bytes = static_cast<uint64_t>(t->raw_bytes);
+    Result<std::vector<store::TypeTotals>> types = store::totals_by_type(db->get());
+    if (!types.ok()) return types.status();
+    for (const store::TypeTotals& k : *types) {
+      out.by_type.push_back({k.data_type, static_cast<uint64_t>(k.entries),
+                             static_cast<uint64_t>(k.stored_bytes), static_cast<uint64_t>(k.raw_bytes)});
+    }
+    Result<std::vector<store::Counter>> cs = store::counters(db->get());
+    if (!cs.ok()) return cs.status();
+    for (const store::Counter& c : *cs) {
+      out.counters.push_back({c.name, c.data_type, static_cast<uint64_t>(c.value)});
+    }
+    return out;
+  }
+
+  Status zero_stats() override {
+    if (options_.read_only) return Status::InvalidArgument("cache is open read-only");
+    {
+      std::lock_guard<std::mutex> lock(pending_mu_);
+      pending_counters_.clear();
+    }
+    Result<ConnectionPool::Lease> db = pool_.acquire();
+    if (!db.ok()) return db.status();
+    return store::zero_counters(db->get());
+  }
+
+  Status verify(const OperationKey& key) override {
+    const std::string id = key.hex();
+    Result<ConnectionPool::Lease> db = pool_.acquire();
+    if (!db.ok()) return db.status();
+    Result<std::unique_ptr<EntryReader>> r =
+        EntryReader::Open(std::move(db).value(), id, &threads_, /*verify=*/true);
+    if (!r.ok()) return r.status().is_not_found() ? r.status() : r.status().with_context("entry " + id);
+    Result<codec::ValueBuilder> builder =  // checks data_type and the layout
+        codec::ValueBuilder::Create((*r)->header(), (*r)->row().data_type, nullptr);
+    if (!builder.ok() && !builder.status().is_not_supported()) {
+      return builder.status().with_context("entry " + id);
+    }
+    Status s = (*r)->start(0, (*r)->header().chunk_count, nullptr);
+    while (s.ok()) {
+      Result<EntryReader::Batch> b = (*r)->next();
+      if (!b.ok()) s = b.status();
+      else if (b->chunks == 0) break;
+    }
+    return s.ok() ? s : s.with_context("entry " + id);
+  }
+
+  Result<RecompressReport> recompress(const OperationKey& key, int level) override {
+    if (options_.read_only) return Status::InvalidArgument("cache is open read-only");
+    if (level < 0 || level > 19) {
+      return Status::InvalidArgument("level must be 0 to 19, got " + std::to_string(level));
+    }
+    const std::string id = key.hex();
+    RecompressReport report;
+    store::EntryRow carry;
+    Result<Value> value = Status::NotFound(id);
+    {
+      Result<std::unique_ptr<EntryReader>> r = open_reader(id);
+      if (!r.ok()) return r.status();
+      carry = (*r)->row();
+      report.bytes_before = report.bytes_after = static_cast<uint64_t>(carry.size_bytes);
+      const bool same = level == 0 ? carry.codec == "none" : carry.codec == "zstd" && carry.level == level;
+      if (same) return report;
+      value = read_whole(r->get());
+      if (!value.ok()) return value.status().with_context("entry " + id);
+      Result<std::vector<std::string>> inputs = store::inputs_of(r->get()->lease_db(), id);
+      if (!inputs.ok()) return inputs.status();
+      carry.inputs = std::move(inputs).value();
+    }
+    Result<codec::Payload> payload = codec::serialize(*value, options_.types.get());
+    if (!payload.ok()) return payload.status().with_context("entry " + id);
+    std::optional<std::string> metadata = carry.metadata;
+    Result<std::unique_ptr<EntryWriter>> w = begin_entry(
+        id, *payload, payload->bytes().size(), metadata, carry, level, /*replace=*/true);
+    if (!w.ok()) return w.status().with_context("recompress " + id);
+    const std::string_view bytes = payload->bytes();
+    (*w)->choose_filter(sample_chunks(bytes, plan(*payload)));
+    Status s = (*w)->append(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+    if (s.ok()) s = (*w)->commit();
+    if (!s.ok()) return s.with_context("recompress " + id);
+    report.changed = true;
+    report.bytes_after = (*w)->stored_bytes();
+    return report;
+  }
+
+  Status vacuum() override {
+    if (options_.read_only) return Status::InvalidArgument("cache is open read-only");
+    flush();
+    Result<ConnectionPool::Lease> db = pool_.acquire();
+    if (!db.ok()) return db.status();
+    Status s = (*db)->exec("VACUUM");
+    if (s.ok()) s = (*db)->exec("PRAGMA wal_checkpoint(TRUNCATE)");
     return s;
   }
 
@@ -328,7 +525,7 @@ class CacheImpl final : public Cache {
 
  private:
   Status put_payload(const OperationKey& key, const Result<codec::Payload>& payload,
-                     std::string_view metadata) {
+                     std::string_view metadata, const KeyBuilder* recipe) {
     const std::string id = key.hex();
     Result<std::optional<std::string>> meta = check_writable_and_metadata(metadata);
     if (!meta.ok()) return meta.status().with_context("put " + id);
@@ -342,16 +539,176 @@ class CacheImpl final : public Cache {
       if (!exists.ok()) return exists.status().with_context("put " + id);
       if (*exists) return Status::OK();
     }
+    store::EntryRow carry;
+    if (recipe) {
+      carry.operation = recipe->operation();
+      carry.recipe = recipe->canonical_encoding();
+      for (const OperationKey& in : recipe->inputs()) carry.inputs.push_back(in.hex());
+    }
     Result<std::unique_ptr<EntryWriter>> w =
-        begin_entry(id, *payload, payload->bytes().size(), std::move(meta).value());
+        begin_entry(id, *payload, payload->bytes().size(), std::move(meta).value(),
+                    std::move(carry), options_.compression_level, false);
     if (!w.ok()) return w.status().with_context("put " + id);
     if ((*w)->present()) return Status::OK();
     const std::string_view bytes = payload->bytes();
     (*w)->choose_filter(sample_chunks(bytes, plan(*payload)));
     Status s = (*w)->append(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
     if (s.ok()) s = (*w)->commit();
-    if (s.ok() && !(*w)->present()) ++puts_;
-    return s.with_context("put " + id);
+    if (!s.ok()) return s.with_context("put " + id);
+    if (!(*w)->present()) note_put(payload->data_type, (*w)->stored_bytes());
+    w->reset();  // give the connection back before eviction needs one
+    return enforce_limits();
+  }
+
+  // --- use recording: batched so a get costs no write of its own ---------------
+
+  void count(const std::string& name, const std::string& data_type, int64_t delta) {
+    if (options_.read_only) return;
+    std::lock_guard<std::mutex> lock(pending_mu_);
+    pending_counters_[{name, ""}] += delta;
+    if (!data_type.empty()) pending_counters_[{name, data_type}] += delta;
+  }
+
+  void note_access(const OperationKey& key, const std::string& data_type, const char* hit,
+                   int64_t bytes_read) {
+    if (options_.read_only) return;
+    count(hit, data_type, 1);
+    if (bytes_read) count("bytes_read", data_type, bytes_read);
+    std::lock_guard<std::mutex> lock(pending_mu_);
+    Pending& p = pending_access_[key];
+    p.at_ms = now_ms();
+    ++p.count;
+  }
+
+  void note_put(const std::string& data_type, uint64_t stored) {
+    ++puts_;
+    count("puts", data_type, 1);
+    count("bytes_written", data_type, static_cast<int64_t>(stored));
+  }
+
+  // Writes pending records every 256 gets or every 2 seconds.
+  void maybe_flush() {
+    {
+      std::lock_guard<std::mutex> lock(pending_mu_);
+      if (pending_access_.size() < 256 &&
+          std::chrono::steady_clock::now() - last_flush_ < std::chrono::seconds(2)) {
+        return;
+      }
+    }
+    flush();
+  }
+
+  // Best effort: records that cannot be written now (a busy database) are
+  // kept for the next flush; a failure never fails the caller's operation.
+  void flush() {
+    if (options_.read_only) return;
+    std::unordered_map<OperationKey, Pending> access;
+    std::map<std::pair<std::string, std::string>, int64_t> counters;
+    {
+      std::lock_guard<std::mutex> lock(pending_mu_);
+      last_flush_ = std::chrono::steady_clock::now();
+      if (pending_access_.empty() && pending_counters_.empty()) return;
+      access.swap(pending_access_);
+      counters.swap(pending_counters_);
+    }
+    Status s = write_records(access, counters);
+    if (s.ok()) return;
+    std::lock_guard<std::mutex> lock(pending_mu_);
+    for (const auto& [k, p] : access) {
+      Pending& q = pending_access_[k];
+      q.at_ms = std::max(q.at_ms, p.at_ms);
+      q.count += p.count;
+    }
+    for (const auto& [k, v] : counters) pending_counters_[k] += v;
+  }
+
+  Status write_records(const std::unordered_map<OperationKey, Pending>& access,
+                       const std::map<std::pair<std::string, std::string>, int64_t>& counters) {
+    Result<ConnectionPool::Lease> db = pool_.acquire();
+    if (!db.ok()) return db.status();
+    Result<std::unique_ptr<store::Transaction>> txn =
+        store::Transaction::Begin(db->get(), store::Transaction::Mode::kWrite);
+    if (!txn.ok()) return txn.status();
+    for (const auto& [k, p] : access) {
+      Status s = store::touch(db->get(), k.hex(), p.at_ms, p.count);
+      if (!s.ok()) return s;
+    }
+    for (const auto& [k, v] : counters) {
+      Status s = store::add_counter(db->get(), k.first, k.second, v);
+      if (!s.ok()) return s;
+    }
+    return (*txn)->commit();
+  }
+
+  // --- limits -------------------------------------------------------------------
+
+  Status enforce_limits() {
+    if (!options_.max_bytes && !options_.max_entries && options_.max_age.count() == 0) {
+      return Status::OK();
+    }
+    bool over = false;
+    {
+      Result<ConnectionPool::Lease> db = pool_.acquire();
+      if (!db.ok()) return db.status();
+      Result<store::Totals> t = store::totals(db->get());
+      if (!t.ok()) return t.status();
+      over = (options_.max_bytes && static_cast<uint64_t>(t->stored_bytes) > options_.max_bytes) ||
+             (options_.max_entries && static_cast<uint64_t>(t->entries) > options_.max_entries);
+      if (!over && options_.max_age.count() > 0) {
+        Result<std::optional<int64_t>> oldest = store::oldest_unpinned_access(db->get());
+        if (!oldest.ok()) return oldest.status();
+        over = *oldest && **oldest < now_ms() - options_.max_age.count() * 1000;
+      }
+    }
+    if (!over) return Status::OK();
+    // Down to 90%, so that the next puts do not each evict again.
+    Limits target{options_.max_bytes / 10 * 9, options_.max_entries / 10 * 9, options_.max_age};
+    if (options_.max_entries && target.max_entries == 0) target.max_entries = 1;
+    Result<GcReport> r = evict(target);
+    return r.ok() ? Status::OK() : r.status().with_context("evicting to the cache's limits");
+  }
+
+  Result<GcReport> evict(const Limits& limits) {
+    flush();  // recent gets count as use
+    Result<ConnectionPool::Lease> db = pool_.acquire();
+    if (!db.ok()) return db.status();
+    Result<std::unique_ptr<store::Transaction>> txn =
+        store::Transaction::Begin(db->get(), store::Transaction::Mode::kWrite);
+    if (!txn.ok()) return txn.status();
+    Result<store::Totals> t = store::totals(db->get());
+    if (!t.ok()) return t.status();
+    uint64_t bytes = static_cast<uint64_t>(t->stored_bytes), entries = static_cast<uint64_t>(t->entries);
+    const int64_t cutoff =
+        limits.max_age.count() > 0 ? now_ms() - limits.max_age.count() * 1000 : INT64_MIN;
+    std::vector<store::LruEntry> victims;
+    Status s = store::for_each_lru(db->get(), [&](const store::LruEntry& e) {
+      const bool over = (limits.max_bytes && bytes > limits.max_bytes) ||
+                        (limits.max_entries && entries > limits.max_entries) ||
+                        e.last_access_ms < cutoff;
+      if (!over) return false;  // the rest are more recently used
+      victims.push_back(e);
+      bytes -= static_cast<uint64_t>(e.size_bytes);
+      --entries;
+      return true;
+    });
+    if (!s.ok()) return s;
+    GcReport report;
+    for (const store::LruEntry& e : victims) {
+      Result<bool> gone = store::delete_entry(db->get(), e.operation_id);
+      if (!gone.ok()) return gone.status();
+      s = store::add_counter(db->get(), "evictions", "", 1);
+      if (s.ok()) s = store::add_counter(db->get(), "evictions", e.data_type, 1);
+      if (!s.ok()) return s;
+      Result<OperationKey> k = OperationKey::FromHex(e.operation_id);
+      if (k.ok()) report.removed.push_back(*k);
+      report.freed_bytes += static_cast<uint64_t>(e.size_bytes);
+    }
+    s = (*txn)->commit();
+    if (!s.ok()) return s;
+    for (const OperationKey& k : report.removed) tier_.erase(k);
+    report.entries_left = entries;
+    report.bytes_left = bytes;
+    return report;
   }
 
   Result<std::optional<std::string>> check_writable_and_metadata(std::string_view metadata) {
@@ -389,7 +746,8 @@ class CacheImpl final : public Cache {
   Result<std::unique_ptr<EntryWriter>> begin_entry(const std::string& id,
                                                    const codec::Payload& payload,
                                                    uint64_t payload_bytes,
-                                                   std::optional<std::string> metadata) {
+                                                   std::optional<std::string> metadata,
+                                                   store::EntryRow carry, int level, bool replace) {
     cache::EntrySpec spec;
     spec.id = id;
     spec.kind = payload.kind;
@@ -399,8 +757,11 @@ class CacheImpl final : public Cache {
     spec.chunk_bytes = plan(payload);
     spec.shuffle_element = payload.kind == Value::Kind::kVolume ? payload.element_bytes : 0;
     spec.metadata = std::move(metadata);
+    spec.volume = payload.layout;
+    spec.carry = std::move(carry);
+    spec.replace = replace;
     cache::WriterConfig config;
-    config.level = options_.compression_level;
+    config.level = level;
     config.shuffle = options_.shuffle;
     config.max_inline_bytes = max_inline_;
     config.pool = &threads_;
@@ -500,6 +861,11 @@ class CacheImpl final : public Cache {
   uint64_t max_chunk_ = codec::kMaxChunkBytes;
   uint64_t max_inline_ = codec::kMaxInlineChunkBytes;
   std::atomic<uint64_t> memory_hits_{0}, disk_hits_{0}, misses_{0}, puts_{0};
+
+  std::mutex pending_mu_;
+  std::unordered_map<OperationKey, Pending> pending_access_;
+  std::map<std::pair<std::string, std::string>, int64_t> pending_counters_;
+  std::chrono::steady_clock::time_point last_flush_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace

@@ -30,6 +30,8 @@ class EntryReader {
 
   const codec::EntryHeader& header() const { return header_; }
   const store::EntryRow& row() const { return row_; }
+  // The reader's connection, inside its read transaction.
+  store::Database* lease_db() const { return lease_.get(); }
 
   // Starts reading chunks [first, end). With `dst`, chunk i decodes to
   // dst + i * chunk_bytes (the whole payload's buffer); without, batches

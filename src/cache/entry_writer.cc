@@ -51,11 +51,14 @@ Result<std::unique_ptr<EntryWriter>> EntryWriter::Begin(ConnectionPool::Lease le
   if (!txn.ok()) return txn.status();
   Result<bool> exists = store::entry_exists(w->lease_.get(), w->spec_.id);
   if (!exists.ok()) return exists.status();
-  if (*exists) {
+  if (*exists && w->spec_.replace) {
+    Result<bool> gone = store::delete_entry(w->lease_.get(), w->spec_.id);  // same transaction
+    if (!gone.ok()) return gone.status();
+  } else if (*exists) {
     w->present_ = true;  // content-addressed: nothing to write; drop the lock now
-  } else {
-    w->txn_ = std::move(txn).value();
+    return w;
   }
+  w->txn_ = std::move(txn).value();
   return w;
 }
 
@@ -116,10 +119,19 @@ Status EntryWriter::process(const uint8_t* data, uint64_t bytes) {
   const size_t element = *shuffle_ ? spec_.shuffle_element : 0;
   blobs_.resize(n);
   statuses_.assign(n, Status::OK());
+  const std::optional<VolumeLayout>& vol = spec_.volume;
+  if (vol) chunk_intensity_.assign(n, codec::Intensity());
   config_.pool->parallel_for(n, [&](size_t i) {
     blobs_[i].clear();
     statuses_[i] = codec::encode_chunk(chunk(i), config_.level, element, &blobs_[i]);
+    if (vol) {
+      const std::string_view c = chunk(i);
+      chunk_intensity_[i] = codec::Intensity::Of(
+          vol->pixel_type, vol->components, reinterpret_cast<const uint8_t*>(c.data()), c.size());
+    }
   });
+  for (const codec::Intensity& k : chunk_intensity_) intensity_.merge(k);  // in chunk order
+  chunk_intensity_.clear();
   whole_.update(data, bytes);
   const uint64_t total_chunks =
       spec_.payload_bytes ? (spec_.payload_bytes - 1) / spec_.chunk_bytes + 1 : 0;
@@ -163,7 +175,7 @@ Status EntryWriter::commit() {
   const bool inline_chunk = single_chunk_ && single_chunk_->size() <= config_.max_inline_bytes;
   if (inline_chunk) h.flags |= codec::kFlagInlineChunks;
 
-  store::EntryRow row;
+  store::EntryRow row = spec_.carry;
   row.operation_id = spec_.id;
   row.data = codec::encode_header(h);
   if (inline_chunk) {
@@ -174,7 +186,7 @@ Status EntryWriter::commit() {
     if (!s.ok()) return fail(s);
   }
   row.data_type = spec_.data_type;
-  row.created_at_ms = now_ms();
+  if (row.created_at_ms == 0) row.created_at_ms = now_ms();
   row.size_bytes = static_cast<int64_t>(stored_ + row.data.size());
   row.raw_bytes = static_cast<int64_t>(spec_.payload_bytes);
   row.chunk_count = static_cast<int64_t>(h.chunk_count);
@@ -183,10 +195,12 @@ Status EntryWriter::commit() {
   row.level = any_compressed_ ? config_.level : 0;
   row.checksum = "xxh3-128:" + util::to_hex(h.payload_xxh3_128.data(), 16);
   row.metadata = spec_.metadata;
+  if (spec_.volume) row.intensity = intensity_.to_json();
   Status s = store::insert_entry_row(lease_.get(), row);
   if (s.ok()) s = txn_->commit();
   if (!s.ok()) return fail(s);
   txn_.reset();
+  committed_bytes_ = static_cast<uint64_t>(row.size_bytes);
   return Status::OK();
 }
 

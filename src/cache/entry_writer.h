@@ -14,6 +14,8 @@
 
 #include "cache/connection_pool.h"
 #include "codec/entry_format.h"
+#include "codec/intensity.h"
+#include "store/entry_store.h"
 #include "store/sqlite.h"
 #include "util/thread_pool.h"
 #include "util/xxhash.h"
@@ -32,6 +34,13 @@ struct EntrySpec {
   uint64_t chunk_bytes = 0;    // planned by codec::plan_chunk_bytes
   size_t shuffle_element = 0;  // pixel size for volumes, else 0
   std::optional<std::string> metadata;
+  // Volumes: intensity statistics are gathered chunk by chunk.
+  std::optional<VolumeLayout> volume;
+  // Columns the entry starts with: lineage (operation, recipe, inputs) and,
+  // when an entry is rewritten, what it had (times, count, pinning).
+  store::EntryRow carry;
+  // Rewrite an entry that exists (recompress) instead of keeping it.
+  bool replace = false;
 };
 
 struct WriterConfig {
@@ -51,6 +60,8 @@ class EntryWriter {
   ~EntryWriter();
 
   bool present() const { return present_; }
+  // Stored bytes of the committed entry (header and chunks); 0 before.
+  uint64_t stored_bytes() const { return committed_bytes_; }
   // Decides the filter from these sample chunks instead of the first batch.
   void choose_filter(const std::vector<std::string_view>& samples);
   // InvalidArgument past payload_bytes. After any failure every call
@@ -75,12 +86,15 @@ class EntryWriter {
   uint64_t written_ = 0;
   uint64_t next_chunk_ = 0;
   uint64_t stored_ = 0;
+  uint64_t committed_bytes_ = 0;
   bool any_compressed_ = false;
   std::string pending_;             // bytes short of a full batch
   std::vector<std::string> blobs_;  // one batch of encoded chunks, reused
   std::vector<Status> statuses_;
   std::optional<std::string> single_chunk_;  // a one-chunk entry's blob, maybe inlined
   util::Xxh3_128 whole_;
+  codec::Intensity intensity_;
+  std::vector<codec::Intensity> chunk_intensity_;
 };
 
 // Decides kAuto's trial: shuffle when it makes the samples smaller at zstd

@@ -11,6 +11,7 @@ Payload describe_volume(const VolumeLayout& l) {
   p.kind = Value::Kind::kVolume;
   p.data_type = "volume";
   p.kind_header = encode_layout(l);
+  p.layout = l;
   p.element_bytes = pixel_type_size(l.pixel_type);
   p.voxel_bytes = p.element_bytes * l.components;
   p.row_bytes = p.voxel_bytes * l.size[0];

@@ -31,6 +31,7 @@ struct Payload {
   uint64_t slice_bytes = 1, row_bytes = 1, voxel_bytes = 1;
   // Bytes of one pixel component: the shuffle filter's element (volumes only).
   uint64_t element_bytes = 1;
+  std::optional<VolumeLayout> layout;  // volumes only
 };
 
 // A volume's payload description (kind header, chunking units) without its

@@ -35,6 +35,50 @@ CREATE TABLE chunks (
     R"sql(
 ALTER TABLE results ADD COLUMN filter TEXT NOT NULL DEFAULT 'none';
 )sql",
+    // 2 -> 3: pinning, lineage, intensity statistics, counters, and totals
+    // kept by triggers so limits are checked without a scan.
+    R"sql(
+ALTER TABLE results ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE results ADD COLUMN operation TEXT;
+ALTER TABLE results ADD COLUMN recipe BLOB;
+ALTER TABLE results ADD COLUMN intensity TEXT;
+CREATE INDEX results_by_access ON results (last_access);
+CREATE INDEX results_by_operation ON results (operation);
+CREATE TABLE inputs (
+  operation_id TEXT NOT NULL,
+  position     INTEGER NOT NULL,
+  input_id     TEXT NOT NULL,
+  PRIMARY KEY (operation_id, position)
+);
+CREATE INDEX inputs_by_input ON inputs (input_id);
+CREATE TABLE counters (
+  name      TEXT NOT NULL,
+  data_type TEXT NOT NULL,
+  value     INTEGER NOT NULL,
+  PRIMARY KEY (name, data_type)
+) WITHOUT ROWID;
+CREATE TABLE totals (
+  id           INTEGER PRIMARY KEY CHECK (id = 1),
+  entries      INTEGER NOT NULL,
+  stored_bytes INTEGER NOT NULL,
+  raw_bytes    INTEGER NOT NULL
+);
+INSERT INTO totals SELECT 1, count(*), coalesce(sum(size_bytes), 0), coalesce(sum(raw_bytes), 0)
+  FROM results;
+CREATE TRIGGER totals_after_insert AFTER INSERT ON results BEGIN
+  UPDATE totals SET entries = entries + 1, stored_bytes = stored_bytes + NEW.size_bytes,
+                    raw_bytes = raw_bytes + NEW.raw_bytes;
+END;
+CREATE TRIGGER totals_after_delete AFTER DELETE ON results BEGIN
+  UPDATE totals SET entries = entries - 1, stored_bytes = stored_bytes - OLD.size_bytes,
+                    raw_bytes = raw_bytes - OLD.raw_bytes;
+  DELETE FROM inputs WHERE operation_id = OLD.operation_id;
+END;
+CREATE TRIGGER totals_after_update AFTER UPDATE OF size_bytes, raw_bytes ON results BEGIN
+  UPDATE totals SET stored_bytes = stored_bytes - OLD.size_bytes + NEW.size_bytes,
+                    raw_bytes = raw_bytes - OLD.raw_bytes + NEW.raw_bytes;
+END;
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion, "one migration per schema version");
 
@@ -65,7 +109,8 @@ Status check_version(Database* db, int64_t version) {
 
 const char* kSelectColumns =
     "SELECT operation_id, data, data_type, created_at, size_bytes, raw_bytes, chunk_count, "
-    "codec, level, checksum, metadata, filter FROM results ";
+    "codec, level, checksum, metadata, filter, last_access, access_count, pinned, operation, "
+    "recipe, intensity FROM results ";
 
 EntryRow row_from(const Statement& st) {
   EntryRow r;
@@ -81,6 +126,12 @@ EntryRow row_from(const Statement& st) {
   r.checksum = st.column_text(9);
   if (!st.column_is_null(10)) r.metadata = std::string(st.column_text(10));
   r.filter = st.column_text(11);
+  r.last_access_ms = st.column_int64(12);
+  r.access_count = st.column_int64(13);
+  r.pinned = st.column_int64(14) != 0;
+  if (!st.column_is_null(15)) r.operation = std::string(st.column_text(15));
+  if (!st.column_is_null(16)) r.recipe = std::string(st.column_blob(16));
+  if (!st.column_is_null(17)) r.intensity = std::string(st.column_text(17));
   return r;
 }
 
@@ -159,8 +210,10 @@ Status insert_chunk(Database* db, std::string_view operation_id, uint64_t index,
 Status insert_entry_row(Database* db, const EntryRow& row) {
   Result<Statement*> st = db->statement(
       "INSERT INTO results (operation_id, data, data_type, created_at, last_access, "
-      "size_bytes, raw_bytes, chunk_count, codec, level, checksum, metadata, filter) "
-      "VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+      "size_bytes, raw_bytes, chunk_count, codec, level, checksum, metadata, filter, "
+      "access_count, pinned, operation, recipe, intensity) "
+      "VALUES (?1, ?2, ?3, ?4, max(?4, ?13), ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14, ?15, ?16, "
+      "?17, ?18)");
   if (!st.ok()) return st.status();
   Statement* q = *st;
   Status s = q->bind_text(1, row.operation_id);
@@ -175,8 +228,176 @@ Status insert_entry_row(Database* db, const EntryRow& row) {
   if (s.ok()) s = q->bind_text(10, row.checksum);
   if (s.ok()) s = row.metadata ? q->bind_text(11, *row.metadata) : q->bind_null(11);
   if (s.ok()) s = q->bind_text(12, row.filter);
+  if (s.ok()) s = q->bind_int64(13, row.last_access_ms);
+  if (s.ok()) s = q->bind_int64(14, row.access_count);
+  if (s.ok()) s = q->bind_int64(15, row.pinned ? 1 : 0);
+  if (s.ok()) s = row.operation ? q->bind_text(16, *row.operation) : q->bind_null(16);
+  if (s.ok()) s = row.recipe ? q->bind_blob(17, *row.recipe) : q->bind_null(17);
+  if (s.ok()) s = row.intensity ? q->bind_text(18, *row.intensity) : q->bind_null(18);
   if (s.ok()) s = q->run();
-  return s.with_context("writing entry row");
+  if (!s.ok()) return s.with_context("writing entry row");
+  for (size_t i = 0; i < row.inputs.size(); ++i) {
+    Result<Statement*> in = db->statement(
+        "INSERT INTO inputs (operation_id, position, input_id) VALUES (?1, ?2, ?3)");
+    if (!in.ok()) return in.status();
+    s = (*in)->bind_text(1, row.operation_id);
+    if (s.ok()) s = (*in)->bind_int64(2, static_cast<int64_t>(i));
+    if (s.ok()) s = (*in)->bind_text(3, row.inputs[i]);
+    if (s.ok()) s = (*in)->run();
+    if (!s.ok()) return s.with_context("writing lineage");
+  }
+  return Status::OK();
+}
+
+
+namespace {
+Result<std::vector<std::string>> strings(Database* db, const char* sql, std::string_view arg) {
+  Result<Statement*> st = db->statement(sql);
+  if (!st.ok()) return st.status();
+  Status s = (*st)->bind_text(1, arg);
+  if (!s.ok()) return s;
+  std::vector<std::string> out;
+  for (;;) {
+    Result<bool> row = (*st)->step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    out.emplace_back((*st)->column_text(0));
+  }
+  (*st)->reset();
+  return out;
+}
+}  // namespace
+
+Result<std::vector<std::string>> dependents_of(Database* db, std::string_view input_id) {
+  return strings(db,
+                 "SELECT DISTINCT operation_id FROM inputs WHERE input_id = ?1 ORDER BY "
+                 "operation_id",
+                 input_id);
+}
+
+Result<std::vector<std::string>> inputs_of(Database* db, std::string_view operation_id) {
+  return strings(db, "SELECT input_id FROM inputs WHERE operation_id = ?1 ORDER BY position",
+                 operation_id);
+}
+
+Status for_each_lru(Database* db, const std::function<bool(const LruEntry&)>& fn) {
+  Result<Statement*> st = db->statement(
+      "SELECT operation_id, data_type, size_bytes, last_access FROM results WHERE pinned = 0 "
+      "ORDER BY last_access, operation_id");
+  if (!st.ok()) return st.status();
+  for (;;) {
+    Result<bool> row = (*st)->step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    LruEntry e{std::string((*st)->column_text(0)), std::string((*st)->column_text(1)),
+               (*st)->column_int64(2), (*st)->column_int64(3)};
+    if (!fn(e)) break;
+  }
+  (*st)->reset();
+  return Status::OK();
+}
+
+Result<std::optional<int64_t>> oldest_unpinned_access(Database* db) {
+  Result<Statement*> st = db->statement("SELECT min(last_access) FROM results WHERE pinned = 0");
+  if (!st.ok()) return st.status();
+  Result<bool> row = (*st)->step();
+  if (!row.ok()) return row.status();
+  std::optional<int64_t> v;
+  if (*row && !(*st)->column_is_null(0)) v = (*st)->column_int64(0);
+  (*st)->reset();
+  return v;
+}
+
+Result<std::vector<TypeTotals>> totals_by_type(Database* db) {
+  Result<Statement*> st = db->statement(
+      "SELECT data_type, count(*), sum(size_bytes), sum(raw_bytes) FROM results GROUP BY "
+      "data_type ORDER BY data_type");
+  if (!st.ok()) return st.status();
+  std::vector<TypeTotals> out;
+  for (;;) {
+    Result<bool> row = (*st)->step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    out.push_back({std::string((*st)->column_text(0)), (*st)->column_int64(1),
+                   (*st)->column_int64(2), (*st)->column_int64(3)});
+  }
+  (*st)->reset();
+  return out;
+}
+
+Result<Totals> totals(Database* db) {
+  Result<Statement*> st =
+      db->statement("SELECT entries, stored_bytes, raw_bytes FROM totals WHERE id = 1");
+  if (!st.ok()) return st.status();
+  Result<bool> row = (*st)->step();
+  if (!row.ok()) return row.status();
+  Totals t;
+  if (*row) {
+    t.entries = (*st)->column_int64(0);
+    t.stored_bytes = (*st)->column_int64(1);
+    t.raw_bytes = (*st)->column_int64(2);
+  }
+  (*st)->reset();
+  return t;
+}
+
+Status add_counter(Database* db, std::string_view name, std::string_view data_type,
+                   int64_t delta) {
+  Result<Statement*> st = db->statement(
+      "INSERT INTO counters (name, data_type, value) VALUES (?1, ?2, ?3) "
+      "ON CONFLICT (name, data_type) DO UPDATE SET value = value + excluded.value");
+  if (!st.ok()) return st.status();
+  Status s = (*st)->bind_text(1, name);
+  if (s.ok()) s = (*st)->bind_text(2, data_type);
+  if (s.ok()) s = (*st)->bind_int64(3, delta);
+  if (s.ok()) s = (*st)->run();
+  return s;
+}
+
+Result<std::vector<Counter>> counters(Database* db) {
+  Result<Statement*> st =
+      db->statement("SELECT name, data_type, value FROM counters ORDER BY name, data_type");
+  if (!st.ok()) return st.status();
+  std::vector<Counter> out;
+  for (;;) {
+    Result<bool> row = (*st)->step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    out.push_back({std::string((*st)->column_text(0)), std::string((*st)->column_text(1)),
+                   (*st)->column_int64(2)});
+  }
+  (*st)->reset();
+  return out;
+}
+
+Status zero_counters(Database* db) { return db->exec("DELETE FROM counters"); }
+
+Status touch(Database* db, std::string_view operation_id, int64_t at_ms, int64_t count) {
+  Result<Statement*> st = db->statement(
+      "UPDATE results SET last_access = max(last_access, ?2), access_count = access_count + ?3 "
+      "WHERE operation_id = ?1");
+  if (!st.ok()) return st.status();
+  Status s = (*st)->bind_text(1, operation_id);
+  if (s.ok()) s = (*st)->bind_int64(2, at_ms);
+  if (s.ok()) s = (*st)->bind_int64(3, count);
+  if (s.ok()) s = (*st)->run();
+  return s;
+}
+
+Status set_pinned(Database* db, std::string_view operation_id, bool pinned, bool* found) {
+  Result<Statement*> st = db->statement("UPDATE results SET pinned = ?2 WHERE operation_id = ?1");
+  if (!st.ok()) return st.status();
+  Status s = (*st)->bind_text(1, operation_id);
+  if (s.ok()) s = (*st)->bind_int64(2, pinned ? 1 : 0);
+  if (s.ok()) s = (*st)->run();
+  if (!s.ok()) return s;
+  Result<Statement*> changes = db->statement("SELECT changes()");
+  if (!changes.ok()) return changes.status();
+  Result<bool> row = (*changes)->step();
+  if (!row.ok()) return row.status();
+  *found = (*changes)->column_int64(0) > 0;
+  (*changes)->reset();
+  return Status::OK();
 }
 
 Result<EntryRow> read_entry(Database* db, std::string_view operation_id) {

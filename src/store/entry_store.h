@@ -17,7 +17,7 @@
 namespace voxcache::store {
 
 // PRAGMA user_version of the schema this build writes.
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 // PRAGMA application_id: "VXCA".
 inline constexpr int32_t kApplicationId = 0x56584341;
 
@@ -40,6 +40,14 @@ struct EntryRow {
   int level = 0;
   std::string checksum;
   std::optional<std::string> metadata;
+  // Version 3: management and lineage.
+  int64_t last_access_ms = 0;  // 0: created_at
+  int64_t access_count = 0;
+  bool pinned = false;
+  std::optional<std::string> operation;  // recipe's operation name
+  std::optional<std::string> recipe;     // KeyBuilder::canonical_encoding()
+  std::optional<std::string> intensity;  // JSON, docs/format.md
+  std::vector<std::string> inputs;       // input keys (hex) of the recipe
 };
 
 Result<bool> entry_exists(Database* db, std::string_view operation_id);
@@ -77,6 +85,47 @@ Result<uint64_t> count_chunks(Database* db, std::string_view operation_id);
 
 // Removes the entry and its chunks; returns whether it existed.
 Result<bool> delete_entry(Database* db, std::string_view operation_id);
+
+// Entries written with a recipe that names `input_id` as an input.
+Result<std::vector<std::string>> dependents_of(Database* db, std::string_view input_id);
+
+// Input keys (hex) of an entry's recipe, in order.
+Result<std::vector<std::string>> inputs_of(Database* db, std::string_view operation_id);
+
+// Unpinned entries, least recently used first, until `fn` returns false.
+struct LruEntry {
+  std::string operation_id, data_type;
+  int64_t size_bytes = 0, last_access_ms = 0;
+};
+Status for_each_lru(Database* db, const std::function<bool(const LruEntry&)>& fn);
+
+// Oldest last access among unpinned entries; nullopt when there are none.
+Result<std::optional<int64_t>> oldest_unpinned_access(Database* db);
+
+struct TypeTotals {
+  std::string data_type;
+  int64_t entries = 0, stored_bytes = 0, raw_bytes = 0;
+};
+Result<std::vector<TypeTotals>> totals_by_type(Database* db);
+
+// Running totals kept by triggers: entries, stored and raw bytes.
+struct Totals {
+  int64_t entries = 0, stored_bytes = 0, raw_bytes = 0;
+};
+Result<Totals> totals(Database* db);
+
+// Adds `delta` to counter `name` for `data_type` ("" for all types).
+Status add_counter(Database* db, std::string_view name, std::string_view data_type, int64_t delta);
+struct Counter {
+  std::string name, data_type;
+  int64_t value = 0;
+};
+Result<std::vector<Counter>> counters(Database* db);
+Status zero_counters(Database* db);
+
+// Records batched gets: last access becomes at least `at_ms`, count grows.
+Status touch(Database* db, std::string_view operation_id, int64_t at_ms, int64_t count);
+Status set_pinned(Database* db, std::string_view operation_id, bool pinned, bool* found);
 
 // Every entry, newest first; `prefix` (lower-case hex) limits the listing.
 Result<std::vector<EntryRow>> list_entries(Database* db, std::string_view prefix = {},

@@ -170,7 +170,8 @@ TEST_F(CliTest, KeyErrorsExitWithTwo) {
                    "INSERT INTO results SELECT substr(operation_id, 1, 8) || "
                    "'00000000000000000000000000000000000000000000000000000000', data, data_type, "
                    "created_at, last_access, access_count, size_bytes, raw_bytes, chunk_count, "
-                   "codec, level, checksum, metadata, filter FROM results");
+                   "codec, level, checksum, metadata, filter, pinned, "
+                   "operation, recipe, intensity FROM results");
   CliRun ambiguous = voxcache_cli(db_ + " show " + key.substr(0, 8));
   EXPECT_EQ(ambiguous.code, 2) << ambiguous.out;
   EXPECT_NE(ambiguous.out.find("ambiguous"), std::string::npos) << ambiguous.out;
