@@ -51,9 +51,9 @@ struct EntryInfo {
   std::string checksum;      // "xxh3-128:" + hex of the whole raw payload
   std::string metadata;      // JSON text, empty when none was given
   std::optional<VolumeLayout> volume;  // set for volume entries
-  int64_t last_access_ms = 0;  // last put or get (gets are recorded in batches)
-  uint64_t access_count = 0;   // gets recorded so far
-  bool pinned = false;         // kept through eviction
+  int64_t last_access_ms = 0;          // last put or get (gets are recorded in batches)
+  uint64_t access_count = 0;           // gets recorded so far
+  bool pinned = false;                 // kept through eviction
   // Lineage, when the entry was stored with a KeyBuilder: the recipe's
   // operation, the recipe as JSON ({"operation", "args": [{"name", "type",
   // "value"}], "inputs": [hex]}), its input keys, and the entries whose

@@ -39,8 +39,8 @@ struct Options {
   // Size limits, enforced after every put: when one is exceeded, the least
   // recently used entries that are not pinned are evicted until the cache is
   // under 90% of each limit. 0 means no limit.
-  uint64_t max_bytes = 0;    // stored bytes of all entries
-  uint64_t max_entries = 0;  // number of entries
+  uint64_t max_bytes = 0;           // stored bytes of all entries
+  uint64_t max_entries = 0;         // number of entries
   std::chrono::seconds max_age{0};  // entries not read or written for longer go
 
   // Encoders and decoders of user-defined value types. nullptr: built-in

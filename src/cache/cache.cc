@@ -10,12 +10,12 @@
 #include <chrono>
 #include <climits>
 #include <cstdlib>
-#include <map>
-#include <mutex>
-#include <unordered_map>
 #include <cstring>
 #include <filesystem>
+#include <map>
+#include <mutex>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "cache/connection_pool.h"
@@ -278,9 +278,9 @@ class CacheImpl final : public Cache {
     if (!row.ok()) return row.status();
     Result<EntryInfo> info = info_from_row(*row);
     if (!info.ok()) return info;
-    for (auto [ids, out] : {std::pair{store::inputs_of(db->get(), row->operation_id), &info->inputs},
-                            std::pair{store::dependents_of(db->get(), row->operation_id),
-                                      &info->dependents}}) {
+    for (auto [ids, out] :
+         {std::pair{store::inputs_of(db->get(), row->operation_id), &info->inputs},
+          std::pair{store::dependents_of(db->get(), row->operation_id), &info->dependents}}) {
       if (!ids.ok()) return ids.status();
       for (const std::string& id : *ids) {
         Result<OperationKey> k = OperationKey::FromHex(id);
@@ -390,7 +390,8 @@ class CacheImpl final : public Cache {
     if (!types.ok()) return types.status();
     for (const store::TypeTotals& k : *types) {
       out.by_type.push_back({k.data_type, static_cast<uint64_t>(k.entries),
-                             static_cast<uint64_t>(k.stored_bytes), static_cast<uint64_t>(k.raw_bytes)});
+                             static_cast<uint64_t>(k.stored_bytes),
+                             static_cast<uint64_t>(k.raw_bytes)});
     }
     Result<std::vector<store::Counter>> cs = store::counters(db->get());
     if (!cs.ok()) return cs.status();
@@ -417,7 +418,8 @@ class CacheImpl final : public Cache {
     if (!db.ok()) return db.status();
     Result<std::unique_ptr<EntryReader>> r =
         EntryReader::Open(std::move(db).value(), id, &threads_, /*verify=*/true);
-    if (!r.ok()) return r.status().is_not_found() ? r.status() : r.status().with_context("entry " + id);
+    if (!r.ok())
+      return r.status().is_not_found() ? r.status() : r.status().with_context("entry " + id);
     Result<codec::ValueBuilder> builder =  // checks data_type and the layout
         codec::ValueBuilder::Create((*r)->header(), (*r)->row().data_type, nullptr);
     if (!builder.ok() && !builder.status().is_not_supported()) {
@@ -426,8 +428,10 @@ class CacheImpl final : public Cache {
     Status s = (*r)->start(0, (*r)->header().chunk_count, nullptr);
     while (s.ok()) {
       Result<EntryReader::Batch> b = (*r)->next();
-      if (!b.ok()) s = b.status();
-      else if (b->chunks == 0) break;
+      if (!b.ok())
+        s = b.status();
+      else if (b->chunks == 0)
+        break;
     }
     return s.ok() ? s : s.with_context("entry " + id);
   }
@@ -446,7 +450,8 @@ class CacheImpl final : public Cache {
       if (!r.ok()) return r.status();
       carry = (*r)->row();
       report.bytes_before = report.bytes_after = static_cast<uint64_t>(carry.size_bytes);
-      const bool same = level == 0 ? carry.codec == "none" : carry.codec == "zstd" && carry.level == level;
+      const bool same =
+          level == 0 ? carry.codec == "none" : carry.codec == "zstd" && carry.level == level;
       if (same) return report;
       value = read_whole(r->get());
       if (!value.ok()) return value.status().with_context("entry " + id);
@@ -457,8 +462,8 @@ class CacheImpl final : public Cache {
     Result<codec::Payload> payload = codec::serialize(*value, options_.types.get());
     if (!payload.ok()) return payload.status().with_context("entry " + id);
     std::optional<std::string> metadata = carry.metadata;
-    Result<std::unique_ptr<EntryWriter>> w = begin_entry(
-        id, *payload, payload->bytes().size(), metadata, carry, level, /*replace=*/true);
+    Result<std::unique_ptr<EntryWriter>> w = begin_entry(id, *payload, payload->bytes().size(),
+                                                         metadata, carry, level, /*replace=*/true);
     if (!w.ok()) return w.status().with_context("recompress " + id);
     const std::string_view bytes = payload->bytes();
     (*w)->choose_filter(sample_chunks(bytes, plan(*payload)));
@@ -677,7 +682,8 @@ class CacheImpl final : public Cache {
     if (!txn.ok()) return txn.status();
     Result<store::Totals> t = store::totals(db->get());
     if (!t.ok()) return t.status();
-    uint64_t bytes = static_cast<uint64_t>(t->stored_bytes), entries = static_cast<uint64_t>(t->entries);
+    uint64_t bytes = static_cast<uint64_t>(t->stored_bytes),
+             entries = static_cast<uint64_t>(t->entries);
     const int64_t cutoff =
         limits.max_age.count() > 0 ? now_ms() - limits.max_age.count() * 1000 : INT64_MIN;
     std::vector<store::LruEntry> victims;

@@ -61,6 +61,21 @@ nlohmann::json entry_json(const EntryInfo& info) {
   j["checksum"] = info.checksum;
   j["metadata"] = info.metadata.empty() ? nlohmann::json(nullptr)
                                         : nlohmann::json::parse(info.metadata, nullptr, false);
+  j["last_access"] = iso_time(info.last_access_ms);
+  j["last_access_ms"] = info.last_access_ms;
+  j["access_count"] = info.access_count;
+  j["pinned"] = info.pinned;
+  j["operation"] =
+      info.operation.empty() ? nlohmann::json(nullptr) : nlohmann::json(info.operation);
+  j["recipe"] = info.recipe_json.empty() ? nlohmann::json(nullptr)
+                                         : nlohmann::json::parse(info.recipe_json, nullptr, false);
+  j["inputs"] = nlohmann::json::array();
+  for (const OperationKey& k : info.inputs) j["inputs"].push_back(k.hex());
+  j["dependents"] = nlohmann::json::array();
+  for (const OperationKey& k : info.dependents) j["dependents"].push_back(k.hex());
+  j["intensity"] = info.intensity_json.empty()
+                       ? nlohmann::json(nullptr)
+                       : nlohmann::json::parse(info.intensity_json, nullptr, false);
   if (info.volume) {
     const VolumeLayout& l = *info.volume;
     j["volume"] = {{"pixel_type", std::string(pixel_type_name(l.pixel_type))},

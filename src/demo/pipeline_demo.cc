@@ -54,7 +54,7 @@ Result<Value> run_filter(const Value& input, TFilter* filter) {
 
 struct Step {
   const char* name;
-  OperationKey key;
+  KeyBuilder recipe;  // stored with the result: `voxcache show` lists its inputs
   std::function<Result<Value>(const Value& input)> compute;
 };
 
@@ -62,28 +62,26 @@ int run_pipeline(Cache* cache, const Value& source, const OperationKey& source_k
                  const char* what) {
   // Keys come from the recipe alone: no step needs its input's voxels to know
   // whether its own result is cached.
-  const OperationKey smooth_key =
-      KeyBuilder("itk.SmoothingRecursiveGaussian").arg("sigma_mm", 1.5).input(source_key).build();
-  const OperationKey otsu_key = KeyBuilder("itk.OtsuThreshold")
-                                    .arg("bins", 128)
-                                    .arg("inside", 0)
-                                    .arg("outside", 1)
-                                    .input(smooth_key)
-                                    .build();
-  const OperationKey cc_key = KeyBuilder("itk.ConnectedComponents+Relabel")
-                                  .arg("fully_connected", false)
-                                  .arg("min_size", 1000)
-                                  .input(otsu_key)
-                                  .build();
+  const KeyBuilder smooth =
+      KeyBuilder("itk.SmoothingRecursiveGaussian").arg("sigma_mm", 1.5).input(source_key);
+  const KeyBuilder otsu = KeyBuilder("itk.OtsuThreshold")
+                              .arg("bins", 128)
+                              .arg("inside", 0)
+                              .arg("outside", 1)
+                              .input(smooth.build());
+  const KeyBuilder cc = KeyBuilder("itk.ConnectedComponents+Relabel")
+                            .arg("fully_connected", false)
+                            .arg("min_size", 1000)
+                            .input(otsu.build());
 
   const Step steps[] = {
-      {"smooth (sigma 1.5 mm, f32)", smooth_key,
+      {"smooth (sigma 1.5 mm, f32)", smooth,
        [](const Value& in) {
          auto f = itk::SmoothingRecursiveGaussianImageFilter<U8, F32>::New();
          f->SetSigma(1.5);
          return run_filter<U8, F32>(in, f.GetPointer());
        }},
-      {"otsu threshold (u8 mask)", otsu_key,
+      {"otsu threshold (u8 mask)", otsu,
        [](const Value& in) {
          auto f = itk::OtsuThresholdImageFilter<F32, U8>::New();
          f->SetNumberOfHistogramBins(128);
@@ -91,7 +89,7 @@ int run_pipeline(Cache* cache, const Value& source, const OperationKey& source_k
          f->SetOutsideValue(1);
          return run_filter<F32, U8>(in, f.GetPointer());
        }},
-      {"connected components (u32)", cc_key,
+      {"connected components (u32)", cc,
        [](const Value& in) -> Result<Value> {
          auto image = voxcache::to_itk<uint8_t>(*in.as_volume());
          if (!image.ok()) return image.status();
@@ -123,7 +121,7 @@ int run_pipeline(Cache* cache, const Value& source, const OperationKey& source_k
     const auto t0 = std::chrono::steady_clock::now();
     const Value input = current;
     Result<Value> out = cache->get_or_compute(
-        step.key,
+        step.recipe,
         [&]() {
           computed = true;
           return step.compute(input);
@@ -135,7 +133,7 @@ int run_pipeline(Cache* cache, const Value& source, const OperationKey& source_k
       std::fprintf(stderr, "step %s failed: %s\n", step.name, out.status().to_string().c_str());
       return 1;
     }
-    Result<voxcache::EntryInfo> info = cache->info(step.key);
+    Result<voxcache::EntryInfo> info = cache->info(step.recipe.build());
     if (!info.ok()) {
       std::fprintf(stderr, "info failed: %s\n", info.status().to_string().c_str());
       return 1;
@@ -145,7 +143,7 @@ int run_pipeline(Cache* cache, const Value& source, const OperationKey& source_k
                                                                      : "disk";
     std::printf("  %-30s %-6s %8.2f ms %7.2f MiB %7.2f MiB %6.1fx  %s\n", step.name, outcome, ms,
                 info->raw_bytes / 1048576.0, info->stored_bytes / 1048576.0, info->ratio(),
-                step.key.hex().substr(0, 16).c_str());
+                step.recipe.build().hex().substr(0, 16).c_str());
     current = std::move(out).value();
   }
   if (const uint32_t* labels = current.as_volume()->pixels<uint32_t>()) {

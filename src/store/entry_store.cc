@@ -237,8 +237,8 @@ Status insert_entry_row(Database* db, const EntryRow& row) {
   if (s.ok()) s = q->run();
   if (!s.ok()) return s.with_context("writing entry row");
   for (size_t i = 0; i < row.inputs.size(); ++i) {
-    Result<Statement*> in = db->statement(
-        "INSERT INTO inputs (operation_id, position, input_id) VALUES (?1, ?2, ?3)");
+    Result<Statement*> in =
+        db->statement("INSERT INTO inputs (operation_id, position, input_id) VALUES (?1, ?2, ?3)");
     if (!in.ok()) return in.status();
     s = (*in)->bind_text(1, row.operation_id);
     if (s.ok()) s = (*in)->bind_int64(2, static_cast<int64_t>(i));
@@ -248,7 +248,6 @@ Status insert_entry_row(Database* db, const EntryRow& row) {
   }
   return Status::OK();
 }
-
 
 namespace {
 Result<std::vector<std::string>> strings(Database* db, const char* sql, std::string_view arg) {
@@ -341,8 +340,7 @@ Result<Totals> totals(Database* db) {
   return t;
 }
 
-Status add_counter(Database* db, std::string_view name, std::string_view data_type,
-                   int64_t delta) {
+Status add_counter(Database* db, std::string_view name, std::string_view data_type, int64_t delta) {
   Result<Statement*> st = db->statement(
       "INSERT INTO counters (name, data_type, value) VALUES (?1, ?2, ?3) "
       "ON CONFLICT (name, data_type) DO UPDATE SET value = value + excluded.value");

@@ -1,0 +1,114 @@
+#include "cli/thumbnail.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "voxcache/itk.h"
+
+namespace voxcache::cli {
+namespace {
+
+double element(const uint8_t* p, PixelType t) {
+  auto get = [p](auto v) {
+    std::memcpy(&v, p, sizeof(v));
+    return static_cast<double>(v);
+  };
+  switch (t) {
+    case PixelType::kUInt8:
+      return get(uint8_t{});
+    case PixelType::kInt8:
+      return get(int8_t{});
+    case PixelType::kUInt16:
+      return get(uint16_t{});
+    case PixelType::kInt16:
+      return get(int16_t{});
+    case PixelType::kUInt32:
+      return get(uint32_t{});
+    case PixelType::kInt32:
+      return get(int32_t{});
+    case PixelType::kUInt64:
+      return get(uint64_t{});
+    case PixelType::kInt64:
+      return get(int64_t{});
+    case PixelType::kFloat32:
+      return get(float{});
+    case PixelType::kFloat64:
+      return get(double{});
+  }
+  return 0;
+}
+
+Status write_windowed(const std::vector<double>& values, uint64_t w, uint64_t h,
+                      const std::string& file) {
+  std::vector<double> finite;
+  finite.reserve(values.size());
+  for (double v : values) {
+    if (std::isfinite(v)) finite.push_back(v);
+  }
+  double lo = 0, hi = 1;
+  if (!finite.empty()) {
+    auto at = [&](double q) {
+      const size_t k = static_cast<size_t>(q * (finite.size() - 1));
+      std::nth_element(finite.begin(), finite.begin() + k, finite.end());
+      return finite[k];
+    };
+    lo = at(0.005);
+    hi = at(0.995);
+    if (!(hi > lo)) hi = lo + 1;
+  }
+  VolumeLayout l;
+  l.size = {w, h, 1};
+  Result<Volume> img = Volume::Create(l);
+  if (!img.ok()) return img.status();
+  for (uint64_t i = 0; i < values.size(); ++i) {
+    const double v = std::isfinite(values[i]) ? (values[i] - lo) / (hi - lo) : 0;
+    img->mutable_data()[i] = static_cast<uint8_t>(std::clamp(v, 0.0, 1.0) * 255.0 + 0.5);
+  }
+  return write_image(*img, file);
+}
+
+}  // namespace
+
+Result<std::pair<uint64_t, uint64_t>> write_thumbnail(
+    Cache* cache, const OperationKey& key, const std::string& file,
+    std::optional<std::pair<int, uint64_t>> slice) {
+  if (slice) {
+    Result<Volume> v = cache->read_slice(key, slice->first, slice->second);
+    if (!v.ok()) return v.status();
+    const auto& d = v->size();
+    const uint64_t w = slice->first == 0 ? d[1] : d[0];
+    const uint64_t h = slice->first == 2 ? d[1] : d[2];
+    const uint64_t vb = pixel_type_size(v->pixel_type()) * v->components();
+    std::vector<double> values(v->voxel_count());
+    for (uint64_t i = 0; i < values.size(); ++i)
+      values[i] = element(v->data() + i * vb, v->pixel_type());
+    Status s = write_windowed(values, w, h, file);
+    if (!s.ok()) return s;
+    return std::make_pair(w, h);
+  }
+  Result<std::unique_ptr<VolumeReader>> r = cache->read_volume(key);
+  if (!r.ok()) return r.status();
+  const VolumeLayout& l = (*r)->layout();
+  const uint64_t plane = l.size[0] * l.size[1];
+  const uint64_t vb = pixel_type_size(l.pixel_type) * l.components;
+  std::vector<double> mip(plane, -std::numeric_limits<double>::infinity());
+  for (;;) {
+    Result<VolumeReader::Slab> s = (*r)->next();
+    if (!s.ok()) return s.status();
+    if (s->bytes == 0) break;
+    const uint64_t first = s->offset / vb;
+    for (uint64_t j = 0; j < s->bytes / vb; ++j) {
+      const double v = element(s->data + j * vb, l.pixel_type);
+      double& m = mip[(first + j) % plane];
+      if (v > m) m = v;  // NaN never wins
+    }
+  }
+  Status s = write_windowed(mip, l.size[0], l.size[1], file);
+  if (!s.ok()) return s;
+  return std::make_pair(l.size[0], l.size[1]);
+}
+
+}  // namespace voxcache::cli
