@@ -47,7 +47,7 @@ struct EntryInfo {
   uint64_t chunk_bytes = 0;  // raw bytes per chunk (the last may be shorter)
   std::string codec;         // "zstd" when any chunk is compressed, else "none"
   std::string filter;        // "shuffle" when chunks were byte-shuffled before zstd, else "none"
-  int level = 0;             // zstd level the entry was written with
+  int level = 0;             // zstd level the entry was written with; 0: uncompressed
   std::string checksum;      // "xxh3-128:" + hex of the whole raw payload
   std::string metadata;      // JSON text, empty when none was given
   std::optional<VolumeLayout> volume;  // set for volume entries

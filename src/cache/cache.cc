@@ -450,8 +450,7 @@ class CacheImpl final : public Cache {
       if (!r.ok()) return r.status();
       carry = (*r)->row();
       report.bytes_before = report.bytes_after = static_cast<uint64_t>(carry.size_bytes);
-      const bool same =
-          level == 0 ? carry.codec == "none" : carry.codec == "zstd" && carry.level == level;
+      const bool same = carry.level == level;  // the level it was written with
       if (same) return report;
       value = read_whole(r->get());
       if (!value.ok()) return value.status().with_context("entry " + id);
@@ -666,9 +665,10 @@ class CacheImpl final : public Cache {
       }
     }
     if (!over) return Status::OK();
-    // Down to 90%, so that the next puts do not each evict again.
-    Limits target{options_.max_bytes / 10 * 9, options_.max_entries / 10 * 9, options_.max_age};
-    if (options_.max_entries && target.max_entries == 0) target.max_entries = 1;
+    // Down to 90% (rounded down, never to 0, which would mean "no limit"),
+    // so that the next puts do not each evict again.
+    auto ninety = [](uint64_t m) { return m ? std::max<uint64_t>(1, m - (m + 9) / 10) : 0; };
+    const Limits target{ninety(options_.max_bytes), ninety(options_.max_entries), options_.max_age};
     Result<GcReport> r = evict(target);
     return r.ok() ? Status::OK() : r.status().with_context("evicting to the cache's limits");
   }

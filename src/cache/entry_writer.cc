@@ -192,7 +192,9 @@ Status EntryWriter::commit() {
   row.chunk_count = static_cast<int64_t>(h.chunk_count);
   row.codec = any_compressed_ ? "zstd" : "none";
   row.filter = shuffle_.value_or(false) && any_compressed_ ? "shuffle" : "none";
-  row.level = any_compressed_ ? config_.level : 0;
+  // The level asked for, even when no chunk shrank: recompress to that level
+  // must then find nothing to do.
+  row.level = config_.level;
   row.checksum = "xxh3-128:" + util::to_hex(h.payload_xxh3_128.data(), 16);
   row.metadata = spec_.metadata;
   if (spec_.volume) row.intensity = intensity_.to_json();

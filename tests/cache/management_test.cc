@@ -1,0 +1,306 @@
+// Cache management through the library: limits and eviction, pinning,
+// counters, access recording, lineage, intensity statistics, verify,
+// recompress and vacuum.
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <nlohmann/json.hpp>
+
+#include <thread>
+
+#include "test_support.h"
+#include "voxcache/cache.h"
+
+namespace voxcache {
+namespace {
+
+using testing::make_volume;
+using testing::TempDir;
+
+class ManagementTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<Cache> open(Options o = Options()) {
+    Result<std::unique_ptr<Cache>> c = Cache::Open(path_, o);
+    EXPECT_TRUE(c.ok()) << c.status().to_string();
+    return c.ok() ? std::move(c).value() : nullptr;
+  }
+  static OperationKey k(int i) { return KeyBuilder("entry").arg("i", i).build(); }
+  // ~100 KiB stored each: noise does not compress.
+  static Volume noise(int seed) {
+    return make_volume(PixelType::kUInt8, 1, {64, 40, 40}, seed, /*smooth=*/false);
+  }
+  TempDir dir_;
+  std::string path_ = dir_.file("m.db");
+};
+
+TEST_F(ManagementTest, MaxBytesHoldsAcrossALoopOfPuts) {
+  Options o;
+  o.max_bytes = 1 << 20;  // about ten entries
+  auto c = open(o);
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_OK(c->put(k(i), noise(i)));
+    Result<StoredStats> s = c->stored_stats();
+    ASSERT_OK(s.status());
+    ASSERT_LE(s->stored_bytes, o.max_bytes) << "after put " << i;
+  }
+  Result<StoredStats> s = c->stored_stats();
+  EXPECT_GT(s->counter("evictions"), 20u);
+  EXPECT_GE(s->entries, 8u);
+  // The newest entries survive, the oldest went first.
+  EXPECT_TRUE(*c->contains(k(39)));
+  EXPECT_FALSE(*c->contains(k(0)));
+}
+
+TEST_F(ManagementTest, EvictionIsLeastRecentlyUsedAndSparesPinnedEntries) {
+  Options o;
+  o.max_entries = 5;
+  auto c = open(o);
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_OK(c->put(k(i), Value(i)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(3));  // distinct access times
+  }
+  ASSERT_OK(c->pin(k(0)));
+  ASSERT_OK(c->get(k(1)).status());  // 1 is now recently used
+  std::this_thread::sleep_for(std::chrono::milliseconds(3));
+  ASSERT_OK(c->put(k(5), Value(5)));  // 6 > 5: evict down to 90% of 5, i.e. 4
+  EXPECT_TRUE(*c->contains(k(0))) << "pinned";
+  EXPECT_TRUE(*c->contains(k(1))) << "recently read";
+  EXPECT_TRUE(*c->contains(k(5))) << "just written";
+  EXPECT_FALSE(*c->contains(k(2))) << "least recently used";
+  EXPECT_FALSE(*c->contains(k(3)));
+  EXPECT_EQ(c->stored_stats()->entries, 4u);
+  EXPECT_TRUE(c->pin(KeyBuilder("absent").build()).is_not_found());
+}
+
+TEST_F(ManagementTest, GcBringsTheCacheUnderExplicitLimits) {
+  auto c = open();
+  for (int i = 0; i < 10; ++i) ASSERT_OK(c->put(k(i), noise(i)));
+  ASSERT_OK(c->pin(k(0)));
+  const uint64_t before = c->stored_stats()->stored_bytes;
+  Limits l;
+  l.max_bytes = before / 2;
+  Result<GcReport> r = c->gc(l);
+  ASSERT_OK(r.status());
+  EXPECT_LE(r->bytes_left, l.max_bytes);
+  EXPECT_EQ(r->bytes_left + r->freed_bytes, before);
+  EXPECT_EQ(r->entries_left + r->removed.size(), 10u);
+  EXPECT_TRUE(*c->contains(k(0)));
+  for (const OperationKey& gone : r->removed) EXPECT_FALSE(*c->contains(gone));
+
+  Limits age;
+  age.max_age = std::chrono::seconds(1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  ASSERT_OK(c->put(k(100), Value(1)));
+  r = c->gc(age);
+  ASSERT_OK(r.status());
+  EXPECT_TRUE(*c->contains(k(100))) << "fresh";
+  EXPECT_TRUE(*c->contains(k(0))) << "pinned";
+  EXPECT_EQ(c->stored_stats()->entries, 2u);
+}
+
+TEST_F(ManagementTest, CountersPersistAndZero) {
+  {
+    auto c = open();
+    ASSERT_OK(c->put(k(1), make_volume(PixelType::kInt16, 1, {20, 20, 20})));
+    ASSERT_OK(c->put(k(2), Value(2.5)));
+    ASSERT_OK(c->get(k(1)).status());  // disk
+    ASSERT_OK(c->get(k(1)).status());  // memory
+    EXPECT_TRUE(c->get(k(3)).status().is_not_found());
+  }  // closing flushes
+  auto c = open();
+  Result<StoredStats> s = c->stored_stats();
+  ASSERT_OK(s.status());
+  EXPECT_EQ(s->counter("puts"), 2u);
+  EXPECT_EQ(s->counter("puts", "volume"), 1u);
+  EXPECT_EQ(s->counter("puts", "float64"), 1u);
+  EXPECT_EQ(s->counter("hits_disk"), 1u);
+  EXPECT_EQ(s->counter("hits_memory"), 1u);
+  EXPECT_EQ(s->counter("misses"), 1u);
+  EXPECT_GT(s->counter("bytes_read", "volume"), 0u);
+  EXPECT_GT(s->counter("bytes_written"), s->counter("bytes_read"));
+  ASSERT_EQ(s->by_type.size(), 2u);
+  EXPECT_EQ(s->entries, 2u);
+  Result<EntryInfo> info = c->info(k(1));
+  EXPECT_EQ(info->access_count, 2u);
+  EXPECT_GE(info->last_access_ms, info->created_at_ms);
+  ASSERT_OK(c->zero_stats());
+  EXPECT_EQ(c->stored_stats()->counter("puts"), 0u);
+  EXPECT_EQ(c->stored_stats()->entries, 2u) << "zeroing counters keeps entries";
+}
+
+TEST_F(ManagementTest, LineageRecordsRecipesInputsAndDependents) {
+  auto c = open();
+  const Volume src = make_volume(PixelType::kUInt8, 1, {8, 8, 8});
+  const OperationKey src_key = content_key(src);
+  ASSERT_OK(c->put(src_key, src));
+  const KeyBuilder smooth = KeyBuilder("smooth")
+                                .arg("sigma", 1.5)
+                                .arg("tags", std::vector<KeyArg>{"a", 2})
+                                .input(src_key);
+  int calls = 0;
+  Result<Value> out = c->get_or_compute(smooth, [&]() -> Result<Value> {
+    ++calls;
+    return Value(src);
+  });
+  ASSERT_OK(out.status());
+  const KeyBuilder sum = KeyBuilder("sum").input(src_key).input(smooth.build());
+  ASSERT_OK(c->put(sum, Value(42)));
+
+  Result<EntryInfo> info = c->info(smooth.build());
+  ASSERT_OK(info.status());
+  EXPECT_EQ(info->operation, "smooth");
+  ASSERT_EQ(info->inputs.size(), 1u);
+  EXPECT_EQ(info->inputs[0], src_key);
+  ASSERT_EQ(info->dependents.size(), 1u);
+  EXPECT_EQ(info->dependents[0], sum.build());
+  const nlohmann::json recipe = nlohmann::json::parse(info->recipe_json);
+  EXPECT_EQ(recipe["operation"], "smooth");
+  EXPECT_EQ(recipe["args"][0]["name"], "sigma");
+  EXPECT_EQ(recipe["args"][0]["value"], 1.5);
+  EXPECT_EQ(recipe["args"][1]["type"], "list");
+  EXPECT_EQ(recipe["args"][1]["value"], nlohmann::json::parse(R"(["a", 2])"));
+  EXPECT_EQ(recipe["inputs"][0], src_key.hex());
+
+  Result<EntryInfo> src_info = c->info(src_key);
+  EXPECT_EQ(src_info->dependents.size(), 2u);
+  EXPECT_TRUE(src_info->operation.empty());
+  ASSERT_OK(c->erase(sum.build()));
+  EXPECT_EQ(c->info(smooth.build())->dependents.size(), 0u) << "erase drops lineage rows";
+}
+
+TEST_F(ManagementTest, IntensityStatisticsAreComputedWhileWriting) {
+  Options o;
+  o.chunk_bytes = 4096;  // many chunks: the statistics are merged across them
+  auto c = open(o);
+  VolumeLayout l;
+  l.pixel_type = PixelType::kInt16;
+  l.components = 2;
+  l.size = {32, 32, 16};
+  Volume v = Volume::Create(l).value();
+  int16_t* p = v.mutable_pixels<int16_t>();
+  double sum0 = 0;
+  for (uint64_t i = 0; i < v.voxel_count(); ++i) {
+    p[2 * i] = static_cast<int16_t>(i % 1000 - 200);  // component 0: -200..799
+    p[2 * i + 1] = 7;                                 // component 1: constant
+    sum0 += p[2 * i];
+  }
+  ASSERT_OK(c->put(k(1), v));
+  const nlohmann::json j = nlohmann::json::parse(c->info(k(1))->intensity_json);
+  ASSERT_EQ(j.size(), 2u);
+  EXPECT_EQ(j[0]["min"], -200.0);
+  EXPECT_EQ(j[0]["max"], 799.0);
+  EXPECT_NEAR(j[0]["mean"].get<double>(), sum0 / v.voxel_count(), 1e-9);
+  EXPECT_EQ(j[0]["count"], v.voxel_count());
+  uint64_t total = 0;
+  for (uint64_t b : j[0]["histogram"]) total += b;
+  EXPECT_EQ(total, v.voxel_count()) << "every value is in one bin";
+  EXPECT_EQ(j[1]["min"], 7.0);
+  EXPECT_EQ(j[1]["max"], 7.0);
+  EXPECT_EQ(j[1]["histogram"][0], v.voxel_count());
+
+  VolumeLayout f;
+  f.pixel_type = PixelType::kFloat32;
+  f.size = {4, 1, 1};
+  Volume nan = Volume::Create(f).value();
+  float* q = nan.mutable_pixels<float>();
+  q[0] = 1.5f;
+  q[1] = std::numeric_limits<float>::quiet_NaN();
+  q[2] = -std::numeric_limits<float>::infinity();
+  q[3] = 2.5f;
+  ASSERT_OK(c->put(k(2), nan));
+  const nlohmann::json n = nlohmann::json::parse(c->info(k(2))->intensity_json);
+  EXPECT_EQ(n[0]["non_finite"], 2);
+  EXPECT_EQ(n[0]["min"], 1.5);
+  EXPECT_EQ(n[0]["mean"], 2.0);
+  ASSERT_OK(c->put(k(3), Value("text")));
+  EXPECT_TRUE(c->info(k(3))->intensity_json.empty());
+}
+
+TEST_F(ManagementTest, VerifyFindsAFlippedByteWhateverTheOptions) {
+  Options o;
+  o.verify_checksums = false;
+  auto c = open(o);
+  ASSERT_OK(c->put(k(1), noise(1)));
+  ASSERT_OK(c->put(k(2), noise(2)));
+  ASSERT_OK(c->verify(k(1)));
+  testing::flip_blob_byte(path_, "chunks",
+                          "chunk_index = 0 AND operation_id = '" + k(1).hex() + "'", 500);
+  Status s = c->verify(k(1));
+  EXPECT_TRUE(s.is_corruption()) << s.to_string();
+  EXPECT_NE(s.message().find(k(1).hex()), std::string::npos);
+  EXPECT_OK(c->verify(k(2)));
+  EXPECT_TRUE(c->verify(k(3)).is_not_found());
+}
+
+TEST_F(ManagementTest, RecompressChangesOnlyWhatItShouldAndKeepsEverythingElse) {
+  {
+    Options plain;
+    plain.compression_level = 0;
+    auto c = open(plain);
+    ASSERT_OK(c->put(KeyBuilder("op").arg("i", 1),
+                     Value(make_volume(PixelType::kInt16, 1, {64, 64, 32})), R"({"note": 1})"));
+  }
+  Options o;
+  o.compression_level = 3;
+  auto c = open(o);
+  const OperationKey a = KeyBuilder("op").arg("i", 1).build();
+  const OperationKey b = k(2);
+  ASSERT_OK(c->put(b, make_volume(PixelType::kUInt8, 1, {64, 64, 32})));
+  ASSERT_OK(c->pin(a));
+  const EntryInfo before = *c->info(a);
+  const Value a_value = *c->get(a);
+  ASSERT_EQ(before.codec, "none");
+
+  Result<RecompressReport> r = c->recompress(a, 3);
+  ASSERT_OK(r.status());
+  EXPECT_TRUE(r->changed);
+  EXPECT_LT(r->bytes_after, r->bytes_before / 4);
+  Result<RecompressReport> again = c->recompress(b, 3);
+  ASSERT_OK(again.status());
+  EXPECT_FALSE(again->changed) << "already at level 3";
+
+  const EntryInfo after = *c->info(a);
+  EXPECT_EQ(after.codec, "zstd");
+  EXPECT_EQ(after.level, 3);
+  EXPECT_EQ(after.created_at_ms, before.created_at_ms);
+  EXPECT_TRUE(after.pinned);
+  EXPECT_EQ(after.metadata, before.metadata);
+  EXPECT_EQ(after.operation, "op");
+  EXPECT_EQ(after.checksum, before.checksum) << "same payload";
+  EXPECT_EQ(after.stored_bytes, r->bytes_after);
+  Options fresh;
+  fresh.memory_budget_bytes = 0;
+  auto reader = Cache::Open(path_, fresh);
+  ASSERT_OK(reader.status());
+  EXPECT_EQ(*(*reader)->get(a), a_value) << "still round-trips";
+  EXPECT_EQ((*reader)->stored_stats()->stored_bytes, after.stored_bytes + c->info(b)->stored_bytes)
+      << "totals follow the rewrite";
+  EXPECT_TRUE(c->recompress(a, 42).status().is_invalid_argument());
+}
+
+TEST_F(ManagementTest, VacuumShrinksTheFileAfterErases) {
+  auto c = open();
+  for (int i = 0; i < 30; ++i) ASSERT_OK(c->put(k(i), noise(i)));
+  for (int i = 0; i < 30; ++i) ASSERT_OK(c->erase(k(i)));
+  ASSERT_OK(c->vacuum());
+  std::error_code ec;
+  EXPECT_LT(std::filesystem::file_size(path_, ec), 200u * 1024);
+  EXPECT_EQ(std::filesystem::file_size(path_ + "-wal", ec), 0u);
+}
+
+TEST_F(ManagementTest, ReadOnlyRefusesManagementWrites) {
+  ASSERT_OK(open()->put(k(1), Value(1)));
+  Options ro;
+  ro.read_only = true;
+  auto c = open(ro);
+  EXPECT_TRUE(c->pin(k(1)).is_invalid_argument());
+  EXPECT_TRUE(c->gc(Limits{1, 0, {}}).status().is_invalid_argument());
+  EXPECT_TRUE(c->zero_stats().is_invalid_argument());
+  EXPECT_TRUE(c->recompress(k(1), 1).status().is_invalid_argument());
+  EXPECT_TRUE(c->vacuum().is_invalid_argument());
+  EXPECT_OK(c->verify(k(1)));
+  EXPECT_OK(c->stored_stats().status());
+}
+
+}  // namespace
+}  // namespace voxcache

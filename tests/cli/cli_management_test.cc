@@ -1,0 +1,277 @@
+// The management commands of the real voxcache binary: stats, ls filters,
+// show, verify, rm, gc, vacuum, recompress, thumbnail, pin, --read-only.
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <thread>
+
+#include "test_support.h"
+#include "voxcache/cache.h"
+#include "voxcache/itk.h"
+
+namespace voxcache {
+namespace {
+
+struct CliRun {
+  int code;
+  std::string out;
+};
+
+CliRun cli(const std::string& args) {
+  FILE* p = popen((std::string(VOXCACHE_CLI) + " " + args + " 2>&1").c_str(), "r");
+  CliRun r{-1, ""};
+  if (!p) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
+  const int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+nlohmann::json json_of(const CliRun& r) {
+  nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
+  EXPECT_FALSE(j.is_discarded()) << r.out;
+  return j;
+}
+
+// A database with: a volume (ch2), a derived volume with a recipe, two
+// results of operation "blur", and a double.
+class CliManagementTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = dir_.file("m.db");
+    Result<std::unique_ptr<Cache>> c = Cache::Open(db_);
+    ASSERT_OK(c.status());
+    Result<Volume> ch2 = read_image(std::string(VOXCACHE_TEMPLATES_DIR) + "/ch2.nii.gz");
+    ASSERT_OK(ch2.status());
+    source_ = content_key(*ch2);
+    ASSERT_OK((*c)->put(source_, *ch2));
+    for (int i = 0; i < 2; ++i) {
+      KeyBuilder blur = KeyBuilder("blur").arg("sigma", 1.0 + i).input(source_);
+      ASSERT_OK(
+          (*c)->put(blur, Value(testing::make_volume(PixelType::kInt16, 1, {40, 30, 20}, i))));
+      blurs_.push_back(blur.build());
+    }
+    number_ = KeyBuilder("volume-of-brain").build();
+    ASSERT_OK((*c)->put(number_, Value(1234.5)));
+  }
+  std::string db() const { return "--db " + db_; }
+
+  testing::TempDir dir_;
+  std::string db_;
+  OperationKey source_, number_;
+  std::vector<OperationKey> blurs_;
+};
+
+TEST_F(CliManagementTest, StatsInTextAndJsonAndZero) {
+  ASSERT_EQ(cli(db() + " show " + source_.hex()).code, 0);
+  CliRun r = cli(db() + " stats");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("entries        4"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("MiB"), std::string::npos) << "human units";
+  EXPECT_NE(r.out.find("volume"), std::string::npos);
+  const nlohmann::json j = json_of(cli(db() + " stats --json"));
+  EXPECT_EQ(j["entries"], 4);
+  EXPECT_GT(j["raw_bytes"].get<uint64_t>(), 7000000u) << "exact bytes in JSON";
+  EXPECT_EQ(j["counters"]["total"]["puts"], 4);
+  EXPECT_EQ(j["counters"]["volume"]["puts"], 3);
+  EXPECT_EQ(j["by_type"].size(), 2u);
+  ASSERT_TRUE(j.contains("hit_rate"));
+  ASSERT_EQ(cli(db() + " stats --zero").code, 0);
+  EXPECT_FALSE(json_of(cli(db() + " stats --json"))["counters"].contains("total"));
+}
+
+TEST_F(CliManagementTest, LsFiltersAndSorts) {
+  nlohmann::json j = json_of(cli(db() + " ls --json --type float64"));
+  ASSERT_EQ(j.size(), 1u);
+  EXPECT_EQ(j[0]["key"], number_.hex());
+  j = json_of(cli(db() + " ls --json --op blur"));
+  EXPECT_EQ(j.size(), 2u);
+  j = json_of(cli(db() + " ls --json --larger-than 1M"));
+  ASSERT_EQ(j.size(), 1u);
+  EXPECT_EQ(j[0]["key"], source_.hex());
+  j = json_of(cli(db() + " ls --json --sort size"));
+  ASSERT_EQ(j.size(), 4u);
+  for (size_t i = 1; i < j.size(); ++i) {
+    EXPECT_GE(j[i - 1]["stored_bytes"].get<uint64_t>(), j[i]["stored_bytes"].get<uint64_t>());
+  }
+  EXPECT_EQ(json_of(cli(db() + " ls --json --older-than 1d")).size(), 0u);
+  EXPECT_EQ(cli(db() + " ls --larger-than 12Q").code, 2);
+  EXPECT_EQ(cli(db() + " ls --older-than 3").code, 2);
+  EXPECT_EQ(cli(db() + " ls --sort shape").code, 2);
+  CliRun text = cli(db() + " ls --op blur");
+  EXPECT_NE(text.out.find("blur"), std::string::npos);
+  EXPECT_NE(text.out.find("2 entries"), std::string::npos) << text.out;
+}
+
+TEST_F(CliManagementTest, ShowHasLineageAccessAndIntensity) {
+  const nlohmann::json src = json_of(cli(db() + " show --json " + source_.hex().substr(0, 10)));
+  EXPECT_EQ(src["dependents"].size(), 2u);
+  EXPECT_TRUE(src["operation"].is_null());
+  EXPECT_EQ(src["intensity"][0]["max"], 254.0);
+  EXPECT_EQ(src["chunk_count"], 7);
+  EXPECT_EQ(src["filter"], "none");
+  const nlohmann::json blur = json_of(cli(db() + " show --json " + blurs_[1].hex()));
+  EXPECT_EQ(blur["operation"], "blur");
+  EXPECT_EQ(blur["recipe"]["args"][0]["value"], 2.0);
+  EXPECT_EQ(blur["inputs"][0], source_.hex());
+  ASSERT_EQ(cli(db() + " export " + blurs_[1].hex() + " " + dir_.file("b.mha")).code, 0);
+  EXPECT_GE(json_of(cli(db() + " show --json " + blurs_[1].hex()))["access_count"], 1);
+  CliRun text = cli(db() + " show " + blurs_[1].hex().substr(0, 8));
+  EXPECT_NE(text.out.find("input        " + source_.hex()), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("intensity"), std::string::npos) << text.out;
+  const std::string png = dir_.file("show.png");
+  CliRun with = cli(db() + " show " + source_.hex() + " --thumbnail " + png);
+  ASSERT_EQ(with.code, 0) << with.out;
+  EXPECT_TRUE(read_image(png).ok());
+}
+
+TEST_F(CliManagementTest, VerifyFindsAFlippedByteAndRepairRemovesIt) {
+  CliRun clean = cli(db() + " verify");
+  ASSERT_EQ(clean.code, 0) << clean.out;
+  EXPECT_NE(clean.out.find("4 entries checked, 0 bad"), std::string::npos) << clean.out;
+  testing::flip_blob_byte(db_, "chunks",
+                          "chunk_index = 3 AND operation_id = '" + source_.hex() + "'", 1000);
+  CliRun bad = cli(db() + " verify");
+  EXPECT_EQ(bad.code, 1) << bad.out;
+  EXPECT_NE(bad.out.find("BAD " + source_.hex()), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("chunk 3"), std::string::npos) << bad.out;
+  const nlohmann::json j = json_of(cli(db() + " verify --json " + source_.hex().substr(0, 8)));
+  ASSERT_EQ(j["bad"].size(), 1u);
+  EXPECT_EQ(j["bad"][0]["removed"], false);
+  CliRun repair = cli(db() + " verify --repair");
+  EXPECT_EQ(repair.code, 1) << "the run that found the damage still reports it";
+  EXPECT_NE(repair.out.find("(removed)"), std::string::npos) << repair.out;
+  EXPECT_EQ(cli(db() + " verify").code, 0);
+  EXPECT_EQ(cli(db() + " show " + source_.hex()).code, 2) << "gone: recomputed next time";
+  EXPECT_EQ(cli(db() + " verify 0123456789abcdef").code, 2);
+}
+
+TEST_F(CliManagementTest, RmByKeyAndByOperation) {
+  CliRun r = cli(db() + " rm --op blur");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("2 entries of operation 'blur' removed"), std::string::npos) << r.out;
+  EXPECT_EQ(json_of(cli(db() + " ls --json")).size(), 2u);
+  ASSERT_EQ(cli(db() + " rm " + number_.hex().substr(0, 9)).code, 0);
+  EXPECT_EQ(json_of(cli(db() + " ls --json")).size(), 1u);
+  EXPECT_EQ(cli(db() + " rm " + number_.hex()).code, 2) << "already gone";
+  EXPECT_EQ(cli(db() + " rm").code, 2);
+  EXPECT_EQ(cli(db() + " rm --op blur " + source_.hex()).code, 2);
+}
+
+TEST_F(CliManagementTest, GcKeepsPinnedAndRecentEntriesAndHonoursTheLimit) {
+  ASSERT_EQ(cli(db() + " pin " + source_.hex().substr(0, 8)).code, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_EQ(cli(db() + " export " + blurs_[1].hex() + " " + dir_.file("b.nrrd")).code,
+            0);  // recent
+  const nlohmann::json j = json_of(cli(db() + " gc --max-entries 2 --json"));
+  ASSERT_EQ(j["removed"].size(), 2u) << j.dump();
+  EXPECT_EQ(j["entries_left"], 2);
+  const nlohmann::json left = json_of(cli(db() + " ls --json"));
+  std::set<std::string> keys;
+  for (const auto& e : left) keys.insert(e["key"]);
+  EXPECT_TRUE(keys.count(source_.hex())) << "pinned";
+  EXPECT_TRUE(keys.count(blurs_[1].hex())) << "recently used";
+  CliRun text = cli(db() + " gc --max-size 1K");
+  ASSERT_EQ(text.code, 0) << text.out;
+  EXPECT_NE(text.out.find("1 entries removed"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("freed"), std::string::npos);
+  EXPECT_EQ(json_of(cli(db() + " ls --json")).size(), 1u) << "only the pinned entry stays";
+  ASSERT_EQ(cli(db() + " unpin " + source_.hex()).code, 0);
+  EXPECT_EQ(json_of(cli(db() + " gc --max-size 1K --json"))["removed"].size(), 1u);
+  EXPECT_EQ(cli(db() + " gc").code, 2) << "no limit given";
+  EXPECT_EQ(cli(db() + " gc --max-size lots").code, 2);
+  EXPECT_EQ(cli(db() + " gc --max-age 7y").code, 2);
+  EXPECT_EQ(cli(db() + " pin 0123456789abcdef").code, 2);
+}
+
+TEST_F(CliManagementTest, RecompressChangesOnlyOtherLevelsAndEverythingRoundTrips) {
+  std::map<std::string, std::string> checksum;
+  for (const auto& e : json_of(cli(db() + " ls --json"))) checksum[e["key"]] = e["checksum"];
+  nlohmann::json j = json_of(cli(db() + " recompress --level 1 --json"));
+  EXPECT_EQ(j["recompressed"].size(), 4u);
+  j = json_of(cli(db() + " recompress --level 1 --json"));
+  EXPECT_EQ(j["recompressed"].size(), 0u) << "all at level 1 already";
+  EXPECT_EQ(j["bytes_before"], j["bytes_after"]);
+  for (const auto& e : json_of(cli(db() + " ls --json"))) {
+    if (e["data_type"] == "volume") EXPECT_EQ(e["level"], 1);
+    EXPECT_EQ(e["checksum"], checksum[e["key"]]);
+  }
+  CliRun text = cli(db() + " recompress --level 0");
+  ASSERT_EQ(text.code, 0) << text.out;
+  EXPECT_NE(text.out.find("recompressed to level 0"), std::string::npos);
+  EXPECT_EQ(cli(db() + " verify").code, 0);
+  Result<std::unique_ptr<Cache>> c = Cache::Open(db_);
+  ASSERT_OK(c.status());
+  Result<Volume> ch2 = read_image(std::string(VOXCACHE_TEMPLATES_DIR) + "/ch2.nii.gz");
+  EXPECT_EQ(*(*c)->get(source_)->as_volume(), *ch2);
+  EXPECT_EQ((*c)->info(source_)->codec, "none");
+  EXPECT_EQ((*c)->info(blurs_[0])->operation, "blur") << "lineage kept";
+  EXPECT_EQ(cli(db() + " recompress --level 20").code, 2);
+  EXPECT_EQ(cli(db() + " recompress").code, 2);
+}
+
+TEST_F(CliManagementTest, ThumbnailWritesAPngItkReadsBack) {
+  const std::string mip = dir_.file("mip.png");
+  CliRun r = cli(db() + " thumbnail " + source_.hex().substr(0, 8) + " " + mip);
+  ASSERT_EQ(r.code, 0) << r.out;
+  Result<Volume> png = read_image(mip);
+  ASSERT_OK(png.status());
+  EXPECT_EQ(png->size(), (std::array<uint64_t, 3>{181, 217, 1}));
+  EXPECT_EQ(png->pixel_type(), PixelType::kUInt8);
+  uint8_t lo = 255, hi = 0;
+  for (uint64_t i = 0; i < png->byte_size(); ++i) {
+    lo = std::min(lo, png->data()[i]);
+    hi = std::max(hi, png->data()[i]);
+  }
+  EXPECT_EQ(lo, 0);
+  EXPECT_EQ(hi, 255) << "the window spans the 8 bits";
+  const std::string sag = dir_.file("sag.png");
+  ASSERT_EQ(cli(db() + " thumbnail " + source_.hex() + " " + sag + " --slice x=90").code, 0);
+  EXPECT_EQ(read_image(sag)->size(), (std::array<uint64_t, 3>{217, 181, 1}));
+  EXPECT_EQ(cli(db() + " thumbnail " + number_.hex() + " " + dir_.file("n.png")).code, 2)
+      << "not a volume";
+  EXPECT_EQ(cli(db() + " thumbnail " + source_.hex() + " " + sag + " --slice z=999").code, 2);
+}
+
+TEST_F(CliManagementTest, ReadOnlyDatabasesServeReadsAndRefuseWrites) {
+  const std::string ro = "--read-only " + db();
+  EXPECT_EQ(cli(ro + " ls").code, 0);
+  EXPECT_EQ(cli(ro + " stats").code, 0);
+  EXPECT_EQ(cli(ro + " verify").code, 0);
+  EXPECT_EQ(cli(ro + " show " + source_.hex()).code, 0);
+  for (const std::string& write :
+       {" rm " + number_.hex(), std::string(" gc --max-entries 1"), std::string(" vacuum"),
+        std::string(" recompress --level 1"), " pin " + number_.hex(), std::string(" stats --zero"),
+        " import " + std::string(VOXCACHE_TEMPLATES_DIR) + "/aal.nii.gz"}) {
+    CliRun r = cli(ro + write);
+    EXPECT_EQ(r.code, 1) << write << ": " << r.out;
+    EXPECT_NE(r.out.find("read-only"), std::string::npos) << write << ": " << r.out;
+  }
+  EXPECT_EQ(json_of(cli(db() + " ls --json")).size(), 4u) << "nothing changed";
+}
+
+TEST_F(CliManagementTest, VacuumReportsSizes) {
+  ASSERT_EQ(cli(db() + " rm " + source_.hex()).code, 0);
+  CliRun r = cli(db() + " vacuum");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find(" -> "), std::string::npos);
+  std::error_code ec;
+  EXPECT_LT(std::filesystem::file_size(db_, ec), 1u << 20) << "ch2's 3.4 MiB given back";
+}
+
+TEST_F(CliManagementTest, EveryCommandHasHelp) {
+  for (const char* c : {"import", "export", "ls", "show", "stats", "verify", "rm", "gc", "vacuum",
+                        "recompress", "thumbnail", "pin", "unpin"}) {
+    CliRun r = cli(std::string(c) + " --help");
+    EXPECT_EQ(r.code, 0) << c;
+    EXPECT_NE(r.out.find("Usage"), std::string::npos) << c << ": " << r.out;
+  }
+}
+
+}  // namespace
+}  // namespace voxcache
