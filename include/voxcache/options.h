@@ -43,6 +43,14 @@ struct Options {
   uint64_t max_entries = 0;         // number of entries
   std::chrono::seconds max_age{0};  // entries not read or written for longer go
 
+  // Single flight (docs/reliability.md): when several threads or processes
+  // ask get_or_compute for the same missing key, one computes and the others
+  // wait for its result. The computing process holds a claim it renews every
+  // claim_lease / 3; a claim not renewed for claim_lease (its process died)
+  // is taken over. A waiter gives up with Busy after compute_wait_timeout.
+  std::chrono::milliseconds claim_lease{30000};
+  std::chrono::milliseconds compute_wait_timeout{std::chrono::hours(1)};
+
   // Encoders and decoders of user-defined value types. nullptr: built-in
   // types only. Must not be modified while the Cache is open.
   std::shared_ptr<const TypeRegistry> types;

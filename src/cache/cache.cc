@@ -5,15 +5,19 @@
 
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
 #include <algorithm>
+
 #include <atomic>
 #include <chrono>
 #include <climits>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <random>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -159,6 +163,73 @@ class CacheImpl final : public Cache {
     int64_t count = 0;
   };
 
+  // One computation of a key in this process; its followers wait on it.
+  struct Flight {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+  };
+
+  // Ends a Flight: forgets it and wakes its followers, whatever happened.
+  class FlightGuard {
+   public:
+    FlightGuard(CacheImpl* c, const OperationKey& key, std::shared_ptr<Flight> f)
+        : c_(c), key_(key), f_(std::move(f)) {}
+    ~FlightGuard() {
+      {
+        std::lock_guard<std::mutex> lock(c_->flights_mu_);
+        c_->flights_.erase(key_);
+      }
+      std::lock_guard<std::mutex> lock(f_->mu);
+      f_->done = true;
+      f_->cv.notify_all();
+    }
+
+   private:
+    CacheImpl* c_;
+    OperationKey key_;
+    std::shared_ptr<Flight> f_;
+  };
+
+  // Holds a claim: renews its lease from a thread while the computation runs,
+  // and releases it at the end, also when the computation fails or throws.
+  class ClaimGuard {
+   public:
+    ClaimGuard(CacheImpl* c, std::string id) : c_(c), id_(std::move(id)) {
+      renewer_ = std::thread([this] {
+        std::unique_lock<std::mutex> lock(mu_);
+        const auto every = std::max(std::chrono::milliseconds(1), c_->options_.claim_lease / 3);
+        while (!cv_.wait_for(lock, every, [this] { return stop_; })) {
+          lock.unlock();
+          c_->with_write([&](Database* db) {
+            return store::renew_claim(db, id_, c_->owner_,
+                                      now_ms() + c_->options_.claim_lease.count())
+                .status();
+          });
+          lock.lock();
+        }
+      });
+    }
+    ~ClaimGuard() {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        stop_ = true;
+      }
+      cv_.notify_all();
+      renewer_.join();
+      // If this fails the lease runs out and another process takes over.
+      c_->with_write([&](Database* db) { return store::release_claim(db, id_, c_->owner_); });
+    }
+
+   private:
+    CacheImpl* c_;
+    std::string id_;
+    std::mutex mu_;
+    std::condition_variable cv_;
+    bool stop_ = false;
+    std::thread renewer_;
+  };
+
  public:
   CacheImpl(std::string path, const Options& options, Database::OpenOptions open)
       : path_(std::move(path)),
@@ -254,14 +325,65 @@ class CacheImpl final : public Cache {
     return memoize(recipe.build(), &recipe, compute, metadata, store_status);
   }
 
+  // Single flight: one computation per key across this process's threads
+  // (a Flight) and across processes (a claim row with a renewed lease).
   Result<Value> memoize(const OperationKey& key, const KeyBuilder* recipe,
                         const std::function<Result<Value>()>& compute, std::string_view metadata,
                         Status* store_status) {
     if (store_status) *store_status = Status::OK();
-    Result<Value> cached = get(key);
-    if (cached.ok() || !cached.status().is_not_found()) return cached;
+    const auto deadline = std::chrono::steady_clock::now() + options_.compute_wait_timeout;
+    auto waited_too_long = [&](const std::string& owner) {
+      return Status::Busy("gave up after " + std::to_string(options_.compute_wait_timeout.count()) +
+                          " ms waiting for " + owner + " to compute " + key.hex());
+    };
+    std::chrono::milliseconds backoff{5};
+    for (;;) {
+      Result<Value> cached = get(key);
+      if (cached.ok() || !cached.status().is_not_found()) return cached;
+      if (options_.read_only)
+        return compute_and_store(key, recipe, compute, metadata, store_status);
+
+      std::shared_ptr<Flight> flight;
+      bool leader = false;
+      {
+        std::lock_guard<std::mutex> lock(flights_mu_);
+        std::shared_ptr<Flight>& f = flights_[key];
+        if (!f) {
+          f = std::make_shared<Flight>();
+          leader = true;
+        }
+        flight = f;
+      }
+      if (!leader) {  // another thread of ours computes or waits for us: wait for it
+        std::unique_lock<std::mutex> lock(flight->mu);
+        if (!flight->cv.wait_until(lock, deadline, [&] { return flight->done; })) {
+          return waited_too_long("another thread");
+        }
+        continue;
+      }
+      FlightGuard flight_guard(this, key, flight);
+      std::string owner;
+      Result<bool> claimed = claim(key.hex(), &owner);
+      if (!claimed.ok()) return claimed.status().with_context("claiming " + key.hex());
+      if (!*claimed) {  // another process computes it: poll, backing off
+        if (std::chrono::steady_clock::now() + backoff > deadline) return waited_too_long(owner);
+        std::this_thread::sleep_for(backoff);
+        backoff = std::min(backoff * 2, std::chrono::milliseconds(250));
+        continue;
+      }
+      ClaimGuard claim_guard(this, key.hex());
+      // The claim's previous holder may have stored it just before we took over.
+      Result<Value> again = get(key);
+      if (again.ok() || !again.status().is_not_found()) return again;
+      return compute_and_store(key, recipe, compute, metadata, store_status);
+    }
+  }
+
+  Result<Value> compute_and_store(const OperationKey& key, const KeyBuilder* recipe,
+                                  const std::function<Result<Value>()>& compute,
+                                  std::string_view metadata, Status* store_status) {
     Result<Value> fresh = compute();
-    if (!fresh.ok()) return fresh;
+    if (!fresh.ok()) return fresh;  // nothing stored: the next caller computes again
     Status s = put_payload(key, codec::serialize(*fresh, options_.types.get()), metadata, recipe);
     if (store_status) *store_status = s;
     if (s.ok()) {
@@ -562,6 +684,31 @@ class CacheImpl final : public Cache {
     if (!(*w)->present()) note_put(payload->data_type, (*w)->stored_bytes());
     w->reset();  // give the connection back before eviction needs one
     return enforce_limits();
+  }
+
+  // --- single flight ------------------------------------------------------------
+
+  // Runs `fn` in a write transaction on a pooled connection.
+  Status with_write(const std::function<Status(Database*)>& fn) {
+    Result<ConnectionPool::Lease> db = pool_.acquire();
+    if (!db.ok()) return db.status();
+    Result<std::unique_ptr<store::Transaction>> txn =
+        store::Transaction::Begin(db->get(), store::Transaction::Mode::kWrite);
+    if (!txn.ok()) return txn.status();
+    Status s = fn(db->get());
+    return s.ok() ? (*txn)->commit() : s;
+  }
+
+  Result<bool> claim(const std::string& id, std::string* owner) {
+    bool claimed = false;
+    Status s = with_write([&](Database* db) {
+      Result<bool> r =
+          store::try_claim(db, id, owner_, now_ms(), options_.claim_lease.count(), owner);
+      if (r.ok()) claimed = *r;
+      return r.status();
+    });
+    if (!s.ok()) return s;
+    return claimed;
   }
 
   // --- use recording: batched so a get costs no write of its own ---------------
@@ -868,6 +1015,16 @@ class CacheImpl final : public Cache {
   uint64_t max_inline_ = codec::kMaxInlineChunkBytes;
   std::atomic<uint64_t> memory_hits_{0}, disk_hits_{0}, misses_{0}, puts_{0};
 
+  std::mutex flights_mu_;
+  std::unordered_map<OperationKey, std::shared_ptr<Flight>> flights_;
+  // Names this process in claims: host, pid, and a random part, since a pid
+  // is reused after its process dies.
+  const std::string owner_ = [] {
+    char host[256] = {0};
+    gethostname(host, sizeof(host) - 1);
+    std::random_device rd;
+    return std::string(host) + ":" + std::to_string(getpid()) + ":" + std::to_string(rd());
+  }();
   std::mutex pending_mu_;
   std::unordered_map<OperationKey, Pending> pending_access_;
   std::map<std::pair<std::string, std::string>, int64_t> pending_counters_;

@@ -79,6 +79,14 @@ CREATE TRIGGER totals_after_update AFTER UPDATE OF size_bytes, raw_bytes ON resu
                     raw_bytes = raw_bytes - OLD.raw_bytes + NEW.raw_bytes;
 END;
 )sql",
+    // 3 -> 4: single-flight claims of keys being computed.
+    R"sql(
+CREATE TABLE claims (
+  operation_id TEXT PRIMARY KEY NOT NULL,
+  owner        TEXT NOT NULL,
+  expires_at   INTEGER NOT NULL
+);
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion, "one migration per schema version");
 
@@ -266,6 +274,64 @@ Result<std::vector<std::string>> strings(Database* db, const char* sql, std::str
   return out;
 }
 }  // namespace
+
+Result<bool> try_claim(Database* db, std::string_view operation_id, std::string_view me,
+                       int64_t now_ms, int64_t lease_ms, std::string* owner) {
+  Result<Statement*> sel =
+      db->statement("SELECT owner, expires_at FROM claims WHERE operation_id = ?1");
+  if (!sel.ok()) return sel.status();
+  Status s = (*sel)->bind_text(1, operation_id);
+  if (!s.ok()) return s;
+  Result<bool> row = (*sel)->step();
+  if (!row.ok()) return row.status();
+  if (*row && (*sel)->column_int64(1) >= now_ms && (*sel)->column_text(0) != me) {
+    *owner = std::string((*sel)->column_text(0));
+    (*sel)->reset();
+    return false;  // held, and alive
+  }
+  (*sel)->reset();
+  Result<Statement*> put = db->statement(
+      "INSERT INTO claims (operation_id, owner, expires_at) VALUES (?1, ?2, ?3) "
+      "ON CONFLICT (operation_id) DO UPDATE SET owner = excluded.owner, "
+      "expires_at = excluded.expires_at");
+  if (!put.ok()) return put.status();
+  s = (*put)->bind_text(1, operation_id);
+  if (s.ok()) s = (*put)->bind_text(2, me);
+  if (s.ok()) s = (*put)->bind_int64(3, now_ms + lease_ms);
+  if (s.ok()) s = (*put)->run();
+  if (!s.ok()) return s;
+  *owner = std::string(me);
+  return true;
+}
+
+Result<bool> renew_claim(Database* db, std::string_view operation_id, std::string_view me,
+                         int64_t expires_at_ms) {
+  Result<Statement*> st = db->statement(
+      "UPDATE claims SET expires_at = ?3 WHERE operation_id = ?1 AND owner = ?2");
+  if (!st.ok()) return st.status();
+  Status s = (*st)->bind_text(1, operation_id);
+  if (s.ok()) s = (*st)->bind_text(2, me);
+  if (s.ok()) s = (*st)->bind_int64(3, expires_at_ms);
+  if (s.ok()) s = (*st)->run();
+  if (!s.ok()) return s;
+  Result<Statement*> changes = db->statement("SELECT changes()");
+  if (!changes.ok()) return changes.status();
+  Result<bool> row = (*changes)->step();
+  if (!row.ok()) return row.status();
+  const bool ours = (*changes)->column_int64(0) > 0;
+  (*changes)->reset();
+  return ours;
+}
+
+Status release_claim(Database* db, std::string_view operation_id, std::string_view me) {
+  Result<Statement*> st =
+      db->statement("DELETE FROM claims WHERE operation_id = ?1 AND owner = ?2");
+  if (!st.ok()) return st.status();
+  Status s = (*st)->bind_text(1, operation_id);
+  if (s.ok()) s = (*st)->bind_text(2, me);
+  if (s.ok()) s = (*st)->run();
+  return s;
+}
 
 Result<std::vector<std::string>> dependents_of(Database* db, std::string_view input_id) {
   return strings(db,

@@ -17,7 +17,7 @@
 namespace voxcache::store {
 
 // PRAGMA user_version of the schema this build writes.
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 // PRAGMA application_id: "VXCA".
 inline constexpr int32_t kApplicationId = 0x56584341;
 
@@ -126,6 +126,16 @@ Status zero_counters(Database* db);
 // Records batched gets: last access becomes at least `at_ms`, count grows.
 Status touch(Database* db, std::string_view operation_id, int64_t at_ms, int64_t count);
 Status set_pinned(Database* db, std::string_view operation_id, bool pinned, bool* found);
+
+// Single-flight claims (docs/reliability.md): who computes a missing key.
+// Takes the claim when there is none or it expired; *owner receives the
+// holder's name either way. Call inside a write transaction.
+Result<bool> try_claim(Database* db, std::string_view operation_id, std::string_view me,
+                       int64_t now_ms, int64_t lease_ms, std::string* owner);
+// Extends our claim; false when it is no longer ours (it expired and was taken).
+Result<bool> renew_claim(Database* db, std::string_view operation_id, std::string_view me,
+                         int64_t expires_at_ms);
+Status release_claim(Database* db, std::string_view operation_id, std::string_view me);
 
 // Every entry, newest first; `prefix` (lower-case hex) limits the listing.
 Result<std::vector<EntryRow>> list_entries(Database* db, std::string_view prefix = {},

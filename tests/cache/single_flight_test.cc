@@ -1,0 +1,186 @@
+// Single-flight get_or_compute across threads and processes (claims).
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <stdexcept>
+#include <thread>
+
+#include "test_support.h"
+#include "voxcache/cache.h"
+
+namespace voxcache {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+int64_t count_rows(const std::string& path, const std::string& table) {
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(db, ("SELECT count(*) FROM " + table).c_str(), -1, &st, nullptr);
+  sqlite3_step(st);
+  const int64_t n = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return n;
+}
+
+class SingleFlightTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<Cache> open(Options o = Options()) {
+    auto c = Cache::Open(path_, o);
+    EXPECT_TRUE(c.ok()) << c.status().to_string();
+    return std::move(c).value();
+  }
+  testing::TempDir dir_;
+  std::string path_ = dir_.file("sf.db");
+  const OperationKey key_ = KeyBuilder("slow").arg("n", 1).build();
+};
+
+TEST_F(SingleFlightTest, ThreadsOfOneProcessComputeOnce) {
+  auto c = open();
+  std::atomic<int> computed{0};
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      Result<Value> v = c->get_or_compute(key_, [&]() -> Result<Value> {
+        ++computed;
+        std::this_thread::sleep_for(std::chrono::milliseconds(150));
+        return Value(int64_t{42});
+      });
+      if (!v.ok() || *v->as_int64() != 42) ++wrong;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(computed.load(), 1);
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(count_rows(path_, "claims"), 0) << "released";
+}
+
+TEST_F(SingleFlightTest, ProcessesComputeOnce) {
+  const std::string log = dir_.file("computed.log");
+  std::vector<pid_t> kids;
+  for (int p = 0; p < 4; ++p) {
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      auto c = Cache::Open(path_);
+      if (!c.ok()) _exit(3);
+      Result<Value> v = (*c)->get_or_compute(key_, [&]() -> Result<Value> {
+        std::ofstream(log, std::ios::app) << getpid() << "\n";
+        std::this_thread::sleep_for(std::chrono::milliseconds(400));
+        return Value(int64_t{7});
+      });
+      _exit(v.ok() && *v->as_int64() == 7 ? 0 : 4);
+    }
+    kids.push_back(pid);
+  }
+  for (pid_t pid : kids) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
+  }
+  std::ifstream in(log);
+  int lines = 0;
+  for (std::string l; std::getline(in, l);) ++lines;
+  EXPECT_EQ(lines, 1) << "exactly one process computed";
+  EXPECT_EQ(count_rows(path_, "claims"), 0);
+}
+
+TEST_F(SingleFlightTest, AFailedComputationStoresNothingAndReleasesItsClaim) {
+  auto c = open();
+  int calls = 0;
+  Result<Value> r = c->get_or_compute(key_, [&]() -> Result<Value> {
+    ++calls;
+    return Status::IOError("out of memory in the filter");
+  });
+  EXPECT_TRUE(r.status().is_io_error());
+  EXPECT_EQ(count_rows(path_, "claims"), 0);
+  EXPECT_THROW(c->get_or_compute(key_,
+                                 [&]() -> Result<Value> {
+                                   ++calls;
+                                   throw std::runtime_error("user code threw");
+                                 }),
+               std::runtime_error);
+  EXPECT_EQ(count_rows(path_, "claims"), 0) << "released on an exception too";
+  Result<Value> ok = c->get_or_compute(key_, [&]() -> Result<Value> {
+    ++calls;
+    return Value(1.0);
+  });
+  ASSERT_OK(ok.status());
+  EXPECT_EQ(calls, 3) << "no failure was cached";
+}
+
+TEST_F(SingleFlightTest, AClaimWhoseOwnerDiedIsTakenOver) {
+  open();  // schema
+  testing::raw_sql(path_, "INSERT INTO claims VALUES ('" + key_.hex() + "', 'ghost:1:1', " +
+                              std::to_string(now_ms() + 300) + ")");
+  Options o;
+  o.claim_lease = std::chrono::milliseconds(300);
+  auto c = open(o);
+  const auto t0 = Clock::now();
+  Result<Value> v = c->get_or_compute(key_, []() -> Result<Value> { return Value("mine"); });
+  const auto waited = Clock::now() - t0;
+  ASSERT_OK(v.status());
+  EXPECT_EQ(*v->as_string(), "mine");
+  EXPECT_GE(waited, std::chrono::milliseconds(250)) << "waited for the lease to run out";
+  EXPECT_EQ(count_rows(path_, "claims"), 0);
+}
+
+TEST_F(SingleFlightTest, WaitingForALiveClaimTimesOutWithBusy) {
+  open();
+  testing::raw_sql(path_, "INSERT INTO claims VALUES ('" + key_.hex() + "', 'worker:9:9', " +
+                              std::to_string(now_ms() + 3600000) + ")");
+  Options o;
+  o.compute_wait_timeout = std::chrono::milliseconds(200);
+  auto c = open(o);
+  bool computed = false;
+  Result<Value> v = c->get_or_compute(key_, [&]() -> Result<Value> {
+    computed = true;
+    return Value();
+  });
+  EXPECT_TRUE(v.status().is_busy()) << v.status().to_string();
+  EXPECT_NE(v.status().message().find("worker:9:9"), std::string::npos) << v.status().message();
+  EXPECT_FALSE(computed);
+}
+
+TEST_F(SingleFlightTest, ALongComputationKeepsItsClaimAlive) {
+  Options o;
+  o.claim_lease = std::chrono::milliseconds(150);
+  auto c = open(o);
+  std::atomic<int> computed{0};
+  std::thread first([&] {
+    (void)c->get_or_compute(key_, [&]() -> Result<Value> {
+      ++computed;
+      std::this_thread::sleep_for(std::chrono::milliseconds(700));  // several leases
+      return Value(int64_t{5});
+    });
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  auto other = Cache::Open(path_, o);  // another handle: claims, not flights, decide
+  ASSERT_OK(other.status());
+  Result<Value> v = (*other)->get_or_compute(key_, [&]() -> Result<Value> {
+    ++computed;
+    return Value(int64_t{6});
+  });
+  first.join();
+  ASSERT_OK(v.status());
+  EXPECT_EQ(*v->as_int64(), 5) << "the renewed claim was not taken over";
+  EXPECT_EQ(computed.load(), 1);
+}
+
+}  // namespace
+}  // namespace voxcache
