@@ -43,6 +43,17 @@ struct Options {
   uint64_t max_entries = 0;         // number of entries
   std::chrono::seconds max_age{0};  // entries not read or written for longer go
 
+  // The largest the database file may grow, in bytes; 0: no cap but the disk.
+  // A put that would pass it fails with IOError and leaves the cache as it
+  // was, exactly as on a full disk (which is how the tests make one).
+  uint64_t max_database_bytes = 0;
+
+  // Once the write-ahead log passes this size, the next put waits (up to
+  // busy_timeout) for readers to reach the end of it so it can start over,
+  // and a reset log is truncated to this size. Bounds the WAL under a
+  // continuous mixed load; see docs/reliability.md.
+  uint64_t wal_limit_bytes = 64ull << 20;
+
   // Single flight (docs/reliability.md): when several threads or processes
   // ask get_or_compute for the same missing key, one computes and the others
   // wait for its result. The computing process holds a claim it renews every

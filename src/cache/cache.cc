@@ -456,6 +456,7 @@ class CacheImpl final : public Cache {
     return std::unique_ptr<VolumeWriter>(
         new VolumeWriterImpl(std::move(w).value(), [this](uint64_t stored) {
           note_put("volume", stored);
+          bound_wal();
           return enforce_limits();
         }));
   }
@@ -683,6 +684,7 @@ class CacheImpl final : public Cache {
     if (!s.ok()) return s.with_context("put " + id);
     if (!(*w)->present()) note_put(payload->data_type, (*w)->stored_bytes());
     w->reset();  // give the connection back before eviction needs one
+    bound_wal();
     return enforce_limits();
   }
 
@@ -789,6 +791,22 @@ class CacheImpl final : public Cache {
       if (!s.ok()) return s;
     }
     return (*txn)->commit();
+  }
+
+  // SQLite checkpoints after commits on its own (PASSIVE, every 1000 pages),
+  // but a checkpoint cannot start the log over while a reader still uses its
+  // end, so under a continuous mix of readers and writers the file only
+  // grows. Past the limit, a RESTART checkpoint waits (busy handler, up to
+  // busy_timeout) for those readers to move on, then the log starts over and
+  // journal_size_limit truncates it. A reader that never ends (a VolumeReader
+  // kept open) still holds the log at its snapshot; that is documented.
+  void bound_wal() {
+    if (options_.wal_limit_bytes == 0) return;
+    std::error_code ec;
+    const uint64_t wal = std::filesystem::file_size(path_ + "-wal", ec);
+    if (ec || wal <= options_.wal_limit_bytes) return;
+    Result<ConnectionPool::Lease> db = pool_.acquire();
+    if (db.ok()) (void)(*db)->exec("PRAGMA wal_checkpoint(RESTART)");  // Busy: next put tries again
   }
 
   // --- limits -------------------------------------------------------------------
@@ -1075,6 +1093,8 @@ Result<std::unique_ptr<Cache>> Cache::Open(const std::string& path, const Option
   open.create = options.create_if_missing;
   open.busy_timeout = options.busy_timeout;
   open.max_value_bytes = static_cast<int64_t>(options.max_sqlite_value_bytes);
+  open.max_database_bytes = options.max_database_bytes;
+  open.wal_limit_bytes = options.wal_limit_bytes;
   Result<std::unique_ptr<Database>> first = Database::Open(path, open);
   if (!first.ok()) return first.status();
   auto cache = std::make_unique<CacheImpl>(path, options, open);

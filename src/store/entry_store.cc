@@ -306,8 +306,8 @@ Result<bool> try_claim(Database* db, std::string_view operation_id, std::string_
 
 Result<bool> renew_claim(Database* db, std::string_view operation_id, std::string_view me,
                          int64_t expires_at_ms) {
-  Result<Statement*> st = db->statement(
-      "UPDATE claims SET expires_at = ?3 WHERE operation_id = ?1 AND owner = ?2");
+  Result<Statement*> st =
+      db->statement("UPDATE claims SET expires_at = ?3 WHERE operation_id = ?1 AND owner = ?2");
   if (!st.ok()) return st.status();
   Status s = (*st)->bind_text(1, operation_id);
   if (s.ok()) s = (*st)->bind_text(2, me);

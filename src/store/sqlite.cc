@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+
 namespace voxcache::store {
 
 Status Database::error(int rc, std::string_view what) const {
@@ -39,6 +41,24 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, const 
   sqlite3_busy_timeout(raw, static_cast<int>(o.busy_timeout.count()));
   if (o.max_value_bytes > 0) {
     sqlite3_limit(raw, SQLITE_LIMIT_LENGTH, static_cast<int>(o.max_value_bytes));
+  }
+  if (o.wal_limit_bytes > 0) {
+    Status s = db->exec(("PRAGMA journal_size_limit=" + std::to_string(o.wal_limit_bytes)).c_str());
+    if (!s.ok()) return s;
+  }
+  if (o.max_database_bytes > 0) {
+    // max_page_count is per connection, so every connection sets it.
+    sqlite3_stmt* st = nullptr;
+    int64_t page = 4096;
+    if (sqlite3_prepare_v2(raw, "PRAGMA page_size", -1, &st, nullptr) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+      page = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    const uint64_t pages =
+        std::max<uint64_t>(1, o.max_database_bytes / static_cast<uint64_t>(page));
+    Status s = db->exec(("PRAGMA max_page_count=" + std::to_string(pages)).c_str());
+    if (!s.ok()) return s;
   }
   return db;
 }

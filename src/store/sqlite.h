@@ -59,7 +59,9 @@ class Database {
     bool read_only = false;
     bool create = true;
     std::chrono::milliseconds busy_timeout{10000};
-    int64_t max_value_bytes = 0;  // 0: SQLite's default SQLITE_LIMIT_LENGTH
+    int64_t max_value_bytes = 0;      // 0: SQLite's default SQLITE_LIMIT_LENGTH
+    uint64_t max_database_bytes = 0;  // 0: no cap (PRAGMA max_page_count)
+    uint64_t wal_limit_bytes = 0;     // PRAGMA journal_size_limit; 0: SQLite's default
   };
   static Result<std::unique_ptr<Database>> Open(const std::string& path, const OpenOptions& o);
   ~Database();

@@ -1,0 +1,161 @@
+// Crashes, full disks and a long mixed load: nothing committed is lost, no
+// partial entry is ever visible, and the cache keeps working.
+//
+// VOXCACHE_CRASH_ITERATIONS sets the number of SIGKILL rounds (default 5; the
+// heavy run in docs/reliability.md uses 50).
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <random>
+#include <thread>
+
+#include "test_support.h"
+#include "voxcache/cache.h"
+
+namespace voxcache {
+namespace {
+
+int64_t query(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr);
+  sqlite3_step(st);
+  const int64_t n = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return n;
+}
+
+// The volume a crash-test writer stores for `seed`: 6 MiB, barely compressible,
+// so a put takes long enough to be killed in the middle.
+Volume crash_volume(int seed) {
+  return testing::make_volume(PixelType::kUInt16, 1, {256, 192, 64}, 1000 + seed, false);
+}
+
+int nlohmann_seed(const std::string& meta);
+
+TEST(Crash, SigkillDuringPutsLosesNothingCommittedAndLeavesNoPartialEntry) {
+  testing::TempDir dir;
+  const std::string path = dir.file("crash.db");
+  ASSERT_OK(Cache::Open(path).status());
+  const char* env = std::getenv("VOXCACHE_CRASH_ITERATIONS");
+  const int rounds = env ? std::max(1, std::atoi(env)) : 5;
+  std::mt19937 rng(12345);
+  int seed = 0;
+  std::set<std::string> committed;  // keys seen complete after earlier rounds
+  for (int round = 0; round < rounds; ++round) {
+    const int first = seed;
+    seed += 1000;
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      Options o;
+      o.compression_level = 1;
+      auto c = Cache::Open(path, o);
+      if (!c.ok()) _exit(3);
+      for (int s = first;; ++s) {
+        const Volume v = crash_volume(s);
+        if (!(*c)->put(content_key(v), v, "{\"seed\": " + std::to_string(s) + "}").ok()) _exit(4);
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(60 + rng() % 400));
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "round " << round << ": the writer ended on its own";
+
+    Options o;
+    o.memory_budget_bytes = 0;
+    auto c = Cache::Open(path, o);
+    ASSERT_OK(c.status());
+    Result<std::vector<EntryInfo>> all = (*c)->list();
+    ASSERT_OK(all.status());
+    std::set<std::string> now;
+    for (const EntryInfo& e : *all) {
+      now.insert(e.key.hex());
+      ASSERT_OK((*c)->verify(e.key));
+      const int s = nlohmann_seed(e.metadata);
+      Result<Value> v = (*c)->get(e.key);
+      ASSERT_OK(v.status());
+      ASSERT_EQ(*v->as_volume(), crash_volume(s)) << "seed " << s;
+    }
+    for (const std::string& k : committed) EXPECT_TRUE(now.count(k)) << "lost " << k;
+    committed = now;
+    EXPECT_EQ(query(path,
+                    "SELECT count(*) FROM chunks WHERE operation_id NOT IN "
+                    "(SELECT operation_id FROM results)"),
+              0)
+        << "a killed put left chunk rows behind";
+    EXPECT_EQ(query(path, "SELECT entries FROM totals"), static_cast<int64_t>(all->size()));
+  }
+  EXPECT_GT(committed.size(), 0u);
+}
+
+// Metadata {"seed": N} -> N, without pulling a JSON parser into the test.
+int nlohmann_seed(const std::string& meta) {
+  return std::atoi(meta.substr(meta.find(':') + 1).c_str());
+}
+
+TEST(FullDisk, APutThatDoesNotFitFailsCleanlyAndTheCacheKeepsWorking) {
+  testing::TempDir dir;
+  Options o;
+  o.max_database_bytes = 3 << 20;
+  auto c = Cache::Open(dir.file("full.db"), o);
+  ASSERT_OK(c.status());
+  const Volume small =
+      testing::make_volume(PixelType::kUInt8, 1, {64, 64, 64}, 1, false);  // 256 KiB
+  ASSERT_OK((*c)->put(KeyBuilder("small").build(), small));
+  const Volume big = testing::make_volume(PixelType::kUInt8, 1, {256, 256, 64}, 2, false);  // 4 MiB
+  Status s = (*c)->put(KeyBuilder("big").build(), big);
+  EXPECT_TRUE(s.is_io_error()) << s.to_string();
+  EXPECT_NE(s.message().find("full"), std::string::npos) << s.message();
+  EXPECT_TRUE((*c)->get(KeyBuilder("big").build()).status().is_not_found()) << "nothing partial";
+  EXPECT_EQ(*(*c)->get(KeyBuilder("small").build())->as_volume(), small) << "earlier entry intact";
+  ASSERT_OK((*c)->put(KeyBuilder("after").build(), Value(1.5)));  // still takes puts that fit
+  ASSERT_OK((*c)->erase(KeyBuilder("small").build()));
+  EXPECT_OK((*c)->verify(KeyBuilder("after").build()));
+}
+
+TEST(Wal, StaysBoundedUnderAContinuousMixedLoad) {
+  testing::TempDir dir;
+  const std::string path = dir.file("wal.db");
+  Options o;
+  o.wal_limit_bytes = 4 << 20;
+  o.memory_budget_bytes = 0;
+  auto c = Cache::Open(path, o);
+  ASSERT_OK(c.status());
+  std::atomic<bool> stop{false};
+  std::atomic<int> reader_errors{0};
+  const Volume seed_volume = testing::make_volume(PixelType::kUInt8, 1, {128, 128, 16}, 0, false);
+  ASSERT_OK((*c)->put(KeyBuilder("w").arg("i", -1).build(), seed_volume));
+  // Readers that overlap one another, so there is never a moment without one.
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 2; ++r) {
+    readers.emplace_back([&] {
+      while (!stop) {
+        if (!(*c)->get(KeyBuilder("w").arg("i", -1).build()).ok()) ++reader_errors;
+      }
+    });
+  }
+  uint64_t peak = 0;
+  for (int i = 0; i < 120; ++i) {  // 120 x 256 KiB of incompressible writes: 30 MiB
+    const Volume v = testing::make_volume(PixelType::kUInt8, 1, {128, 128, 16}, i + 1, false);
+    ASSERT_OK((*c)->put(KeyBuilder("w").arg("i", i).build(), v));
+    std::error_code ec;
+    peak = std::max<uint64_t>(peak, std::filesystem::file_size(path + "-wal", ec));
+  }
+  stop = true;
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(reader_errors.load(), 0);
+  EXPECT_LT(peak, 3 * o.wal_limit_bytes) << "peak WAL " << peak;
+}
+
+}  // namespace
+}  // namespace voxcache
