@@ -201,7 +201,7 @@ class CacheImpl final : public Cache {
         const auto every = std::max(std::chrono::milliseconds(1), c_->options_.claim_lease / 3);
         while (!cv_.wait_for(lock, every, [this] { return stop_; })) {
           lock.unlock();
-          c_->with_write([&](Database* db) {
+          (void)c_->with_write([&](Database* db) {
             return store::renew_claim(db, id_, c_->owner_,
                                       now_ms() + c_->options_.claim_lease.count())
                 .status();
@@ -218,7 +218,8 @@ class CacheImpl final : public Cache {
       cv_.notify_all();
       renewer_.join();
       // If this fails the lease runs out and another process takes over.
-      c_->with_write([&](Database* db) { return store::release_claim(db, id_, c_->owner_); });
+      (void)c_->with_write(
+          [&](Database* db) { return store::release_claim(db, id_, c_->owner_); });
     }
 
    private:

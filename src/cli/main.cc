@@ -95,7 +95,13 @@ Result<std::vector<OperationKey>> resolve_all(Cache* cache, const std::vector<st
   return out;
 }
 
-void print_json(const nlohmann::json& j) { std::cout << j.dump(2) << "\n"; }
+// Keys' operation names and file names need not be UTF-8; JSON output
+// replaces what it cannot carry rather than failing.
+std::string dump(const nlohmann::json& j, int indent = -1) {
+  return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void print_json(const nlohmann::json& j) { std::cout << dump(j, 2) << "\n"; }
 
 // --- import / export / thumbnail ---------------------------------------------
 
@@ -114,7 +120,7 @@ int cmd_import(const Globals& g, const std::vector<std::string>& files) {
     }
     const OperationKey key = content_key(*vol);
     nlohmann::json meta = {{"source", std::filesystem::absolute(file).string()}};
-    Status s = (*cache)->put(key, *vol, meta.dump());
+    Status s = (*cache)->put(key, *vol, dump(meta));
     if (!s.ok()) {
       rc = std::max(rc, kExitFailure);
       std::cerr << "voxcache: " << s.to_string() << "\n";
@@ -306,8 +312,8 @@ int cmd_show(const Globals& g, const std::string& key_text, bool json,
     for (size_t c = 0; k.is_array() && c < k.size(); ++c) {
       std::printf("intensity    %s%s\n",
                   k.size() > 1 ? ("[" + std::to_string(c) + "] ").c_str() : "",
-                  ("min " + k[c]["min"].dump() + ", max " + k[c]["max"].dump() + ", mean " +
-                   k[c]["mean"].dump())
+                  ("min " + dump(k[c]["min"]) + ", max " + dump(k[c]["max"]) + ", mean " +
+                   dump(k[c]["mean"]))
                       .c_str());
     }
   }

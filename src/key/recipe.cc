@@ -106,7 +106,9 @@ std::string recipe_to_json(std::string_view canonical) {
     j["inputs"].push_back(util::to_hex(k.data(), k.size()));
   }
   if (r.remaining() != 0) return "";
-  return j.dump();
+  // Names and strings are whatever bytes the caller gave KeyBuilder, not
+  // necessarily UTF-8: replace what JSON cannot carry instead of throwing.
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace voxcache::key

@@ -1,0 +1,47 @@
+// libFuzzer target: the entry decoder, fed what a corrupted or hostile
+// database could hold in results.data (a header, inline chunks) and in a
+// chunk row. Any input must give a clean Status, never a crash or an
+// out-of-bounds read (AddressSanitizer), and never a value whose checksums
+// do not hold.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "codec/entry_format.h"
+#include "codec/value_codec.h"
+#include "util/xxhash.h"
+
+using namespace voxcache;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string_view in(reinterpret_cast<const char*>(data), size);
+  // As results.data: header, then inline chunks.
+  size_t header_len = 0;
+  Result<codec::EntryHeader> h = codec::decode_header(in, &header_len);
+  if (h.ok() && h->payload_bytes <= (16u << 20)) {
+    Result<codec::ValueBuilder> b = codec::ValueBuilder::Create(*h, "volume", nullptr);
+    if (!b.ok()) b = codec::ValueBuilder::Create(*h, "string", nullptr);
+    if (b.ok() && h->inline_chunks()) {
+      Result<std::vector<std::string_view>> chunks =
+          codec::split_inline_chunks(in.substr(header_len), h->chunk_count);
+      bool good = chunks.ok();
+      util::Xxh3_128 whole;
+      for (uint64_t i = 0; good && i < h->chunk_count; ++i) {
+        uint8_t* out = b->buffer() + i * h->chunk_bytes;
+        good = codec::decode_chunk((*chunks)[i], h->chunk_raw_size(i), true, out).ok();
+        if (good) whole.update(out, h->chunk_raw_size(i));
+      }
+      if (good && whole.digest() == h->payload_xxh3_128) (void)std::move(b).value().finish();
+    }
+  }
+  // As a chunk row on its own.
+  std::vector<uint8_t> out(4096);
+  for (uint64_t raw : {uint64_t{0}, uint64_t{1}, uint64_t{100}, uint64_t{4096}}) {
+    (void)codec::decode_chunk(in, raw, true, out.data());
+  }
+  (void)codec::decode_layout(in);
+  return 0;
+}
