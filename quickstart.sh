@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # voxcache quick start on Debian 12.
 #   ./quickstart.sh demo   install what is missing, build, run the ch2 pipeline demo twice
-#   ./quickstart.sh test   install what is missing, build, run the whole test suite
-# Environment: VOXCACHE_BUILD_DIR (default: build).
+#   ./quickstart.sh test   install what is missing, build, run the whole test suite: the
+#                          core suite under AddressSanitizer and UBSan, the concurrency
+#                          tests under ThreadSanitizer, each fuzzer for a bounded time,
+#                          then every test of the Release build (docs/reliability.md)
+# Environment: VOXCACHE_BUILD_DIR (default: build), VOXCACHE_FUZZ_SECONDS (default 30).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -14,12 +17,13 @@ fi
 
 # Debian packages the build, the tests and the demo need. mricron-data ships
 # the real brain MRI volumes; libgdcm-tools silences ITK's CMake warnings;
-# gnuplot-nox draws the benchmark charts.
+# gnuplot-nox draws the benchmark charts; clang and its runtime build the fuzzers.
 packages=(
   cmake g++ make pkg-config
   libsqlite3-dev libzstd-dev libxxhash-dev libssl-dev
   nlohmann-json3-dev libcli11-dev libgtest-dev libbenchmark-dev
   libinsighttoolkit5-dev libgdcm-tools mricron-data gnuplot-nox
+  clang libclang-rt-14-dev
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -46,6 +50,23 @@ case "$mode" in
     "$build/voxcache" --db "$build/demo/cache.db" ls
     ;;
   test)
+    # Reliability stages first, the Release suite last: its summary closes the run.
+    common=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DVOXCACHE_BUILD_ITK=OFF -DVOXCACHE_BUILD_BENCHMARKS=OFF)
+    echo "== core suite under AddressSanitizer and UndefinedBehaviorSanitizer"
+    cmake -S . -B "$build-asan" "${common[@]}" -DVOXCACHE_SANITIZE=address,undefined >/dev/null
+    cmake --build "$build-asan" -j2
+    ctest --test-dir "$build-asan" --output-on-failure -j2
+    echo "== concurrency tests under ThreadSanitizer"
+    cmake -S . -B "$build-tsan" "${common[@]}" -DVOXCACHE_SANITIZE=thread >/dev/null
+    cmake --build "$build-tsan" -j2 --target voxcache_core_tests
+    ctest --test-dir "$build-tsan" --output-on-failure -j2 \
+      -R 'ThreadPool|Concurrent|SingleFlightTest\.(Threads|ALong|AFailed)|MemoryTier|StreamTest'
+    echo "== fuzzers, ${VOXCACHE_FUZZ_SECONDS:-30} s each"
+    CC=clang CXX=clang++ cmake -S . -B "$build-fuzz" "${common[@]}" -DVOXCACHE_BUILD_TESTS=OFF \
+      -DVOXCACHE_FUZZ=ON -DVOXCACHE_FUZZ_SECONDS="${VOXCACHE_FUZZ_SECONDS:-30}" >/dev/null
+    cmake --build "$build-fuzz" -j2
+    ctest --test-dir "$build-fuzz" --output-on-failure
+    echo "== the whole Release suite"
     ctest --test-dir "$build" --output-on-failure -j2
     ;;
 esac

@@ -218,8 +218,7 @@ class CacheImpl final : public Cache {
       cv_.notify_all();
       renewer_.join();
       // If this fails the lease runs out and another process takes over.
-      (void)c_->with_write(
-          [&](Database* db) { return store::release_claim(db, id_, c_->owner_); });
+      (void)c_->with_write([&](Database* db) { return store::release_claim(db, id_, c_->owner_); });
     }
 
    private:

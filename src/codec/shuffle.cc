@@ -34,11 +34,11 @@ void run(const uint8_t* in, size_t bytes, size_t element, uint8_t* out) {
       transpose<8, kForward>(in, n, out);
       break;
     default:
-      std::memcpy(out, in, bytes);
+      if (bytes) std::memcpy(out, in, bytes);  // memcpy of null pointers is UB even for 0 bytes
       return;
   }
   const size_t tail = n * element;
-  std::memcpy(out + tail, in + tail, bytes - tail);
+  if (bytes > tail) std::memcpy(out + tail, in + tail, bytes - tail);
 }
 
 }  // namespace
