@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "baseline.h"
 #include "inputs.h"
 #include "voxcache/cache.h"
 #include "voxcache/itk.h"
@@ -142,38 +143,29 @@ class Contender {
 
 class Baseline final : public Contender {
  public:
-  explicit Baseline(fs::path dir) : path_(dir / "baseline.db") {
-    fs::create_directories(dir);
-    open();
-  }
-  ~Baseline() override { close(); }
+  explicit Baseline(fs::path dir) : path_(dir / "baseline.db"), db_(make(dir, path_)) {}
   std::string name() const override { return "baseline"; }
   fs::path store_path() const override { return path_; }
-  void reopen() override {
-    close();
-    open();
-  }
+  void reopen() override { db_.reopen(); }
   Result<uint64_t> put(const std::string& key, const Volume& v) override {
-    blob_.assign(reinterpret_cast<const char*>(&v.layout()), sizeof(voxcache::VolumeLayout));
-    blob_.append(reinterpret_cast<const char*>(v.data()), v.byte_size());
-    Status s = insert(key, "volume", blob_);
+    const std::string blob = voxcache::bench::PickleBaseline::pickle(v);
+    Status s = db_.put(operation_id(key), "volume", blob);
     if (!s.ok()) return s;
-    return static_cast<uint64_t>(blob_.size());
+    return static_cast<uint64_t>(blob.size());
   }
   Result<Volume> get(const std::string& key) override {
     std::string blob;
-    Status s = select(key, &blob);
+    Status s = db_.get(operation_id(key), &blob);
     if (!s.ok()) return s;
-    voxcache::VolumeLayout l;
-    std::memcpy(&l, blob.data(), sizeof(l));  // unpickling: copy out of the row
-    return Volume::Copy(l, blob.data() + sizeof(l), blob.size() - sizeof(l));
+    return voxcache::bench::PickleBaseline::unpickle(blob);
   }
   Status put_double(const std::string& key, double d) override {
-    return insert(key, "float", std::string(reinterpret_cast<const char*>(&d), sizeof(d)));
+    return db_.put(operation_id(key), "float",
+                   std::string(reinterpret_cast<const char*>(&d), sizeof(d)));
   }
   Result<double> get_double(const std::string& key) override {
     std::string blob;
-    Status s = select(key, &blob);
+    Status s = db_.get(operation_id(key), &blob);
     if (!s.ok()) return s;
     double d;
     std::memcpy(&d, blob.data(), sizeof(d));
@@ -181,63 +173,12 @@ class Baseline final : public Contender {
   }
 
  private:
-  void open() {
-    if (sqlite3_open(path_.c_str(), &db_) != SQLITE_OK) {
-      std::fprintf(stderr, "baseline: cannot open %s: %s\n", path_.c_str(), sqlite3_errmsg(db_));
-      std::exit(1);
-    }
-    sqlite3_exec(db_,
-                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                 "CREATE TABLE IF NOT EXISTS results(operation_id TEXT PRIMARY KEY, data BLOB NOT "
-                 "NULL, data_type TEXT NOT NULL, created_at TIMESTAMP, size_bytes INTEGER, "
-                 "metadata TEXT)",
-                 nullptr, nullptr, nullptr);
-    sqlite3_prepare_v2(db_,
-                       "INSERT OR REPLACE INTO results VALUES (?1, ?2, ?3, CURRENT_TIMESTAMP, ?4, "
-                       "NULL)",
-                       -1, &put_, nullptr);
-    sqlite3_prepare_v2(db_, "SELECT data FROM results WHERE operation_id = ?1", -1, &get_, nullptr);
+  static const fs::path& make(const fs::path& dir, const fs::path& path) {
+    fs::create_directories(dir);
+    return path;
   }
-  void close() {
-    sqlite3_finalize(put_);
-    sqlite3_finalize(get_);
-    sqlite3_close(db_);
-  }
-  Status insert(const std::string& name, const char* type, const std::string& blob) {
-    const std::string key = operation_id(name);
-    sqlite3_bind_text(put_, 1, key.c_str(), -1, SQLITE_STATIC);
-    // Past SQLITE_LIMIT_LENGTH (1 GB) the bind itself fails: the baseline
-    // cannot hold such a volume at all.
-    if (int rc = sqlite3_bind_blob64(put_, 2, blob.data(), blob.size(), SQLITE_STATIC)) {
-      sqlite3_reset(put_);
-      return Status::NotSupported(std::string("SQLite cannot store a ") +
-                                  std::to_string(blob.size() >> 20) +
-                                  " MiB BLOB: " + sqlite3_errstr(rc));
-    }
-    sqlite3_bind_text(put_, 3, type, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(put_, 4, static_cast<int64_t>(blob.size()));
-    const int rc = sqlite3_step(put_);
-    sqlite3_reset(put_);
-    if (rc != SQLITE_DONE) return Status::IOError(sqlite3_errmsg(db_));
-    return Status::OK();
-  }
-  Status select(const std::string& name, std::string* blob) {
-    const std::string key = operation_id(name);
-    sqlite3_bind_text(get_, 1, key.c_str(), -1, SQLITE_STATIC);
-    const int rc = sqlite3_step(get_);
-    if (rc == SQLITE_ROW) {
-      blob->assign(static_cast<const char*>(sqlite3_column_blob(get_, 0)),
-                   sqlite3_column_bytes(get_, 0));
-    }
-    sqlite3_reset(get_);
-    return rc == SQLITE_ROW ? Status::OK() : Status::NotFound(key);
-  }
-
   fs::path path_;
-  sqlite3* db_ = nullptr;
-  sqlite3_stmt* put_ = nullptr;
-  sqlite3_stmt* get_ = nullptr;
-  std::string blob_;
+  voxcache::bench::PickleBaseline db_;
 };
 
 class VoxcacheContender final : public Contender {

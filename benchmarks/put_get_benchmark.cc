@@ -1,7 +1,5 @@
-// voxcache put/get against the pickle-style baseline, in the same process, on
-// the same inputs: raw voxels plus a small header as one uncompressed BLOB,
-// INSERT OR REPLACE into the seed schema, WAL mode, synchronous=NORMAL; read
-// back with SELECT data and copied out, as unpickling would.
+// voxcache put/get against the pickle-style baseline (baseline.h), in the
+// same process, on the same inputs.
 //
 //   build/benchmarks/voxcache_bench_putget --benchmark_min_time=1
 //
@@ -18,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "baseline.h"
 #include "inputs.h"
 #include "voxcache/cache.h"
 #include "voxcache/itk.h"
@@ -60,61 +59,15 @@ std::string fresh_db(const std::string& name) {
 
 // --- the baseline -------------------------------------------------------------
 
-class Baseline {
- public:
-  explicit Baseline(const std::string& path) {
-    sqlite3_open(path.c_str(), &db_);
-    sqlite3_exec(db_,
-                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                 "CREATE TABLE IF NOT EXISTS results(operation_id TEXT PRIMARY KEY, data BLOB NOT "
-                 "NULL, data_type TEXT NOT NULL, created_at TIMESTAMP, size_bytes INTEGER, "
-                 "metadata TEXT)",
-                 nullptr, nullptr, nullptr);
-    sqlite3_prepare_v2(db_,
-                       "INSERT OR REPLACE INTO results VALUES (?1, ?2, 'volume', "
-                       "CURRENT_TIMESTAMP, ?3, NULL)",
-                       -1, &put_, nullptr);
-    sqlite3_prepare_v2(db_, "SELECT data FROM results WHERE operation_id = ?1", -1, &get_, nullptr);
-  }
-  ~Baseline() {
-    sqlite3_finalize(put_);
-    sqlite3_finalize(get_);
-    sqlite3_close(db_);
-  }
-  // Header (pixel type, components, size, geometry) + raw voxels, one BLOB.
-  bool put(const std::string& key, const Volume& v) {
-    blob_.assign(reinterpret_cast<const char*>(&v.layout()), sizeof(voxcache::VolumeLayout));
-    blob_.append(reinterpret_cast<const char*>(v.data()), v.byte_size());
-    sqlite3_bind_text(put_, 1, key.c_str(), -1, SQLITE_STATIC);
-    sqlite3_bind_blob64(put_, 2, blob_.data(), blob_.size(), SQLITE_STATIC);
-    sqlite3_bind_int64(put_, 3, static_cast<int64_t>(blob_.size()));
-    const bool ok = sqlite3_step(put_) == SQLITE_DONE;
-    sqlite3_reset(put_);
-    return ok;
-  }
-  std::vector<uint8_t> get(const std::string& key) {
-    sqlite3_bind_text(get_, 1, key.c_str(), -1, SQLITE_STATIC);
-    std::vector<uint8_t> out;
-    if (sqlite3_step(get_) == SQLITE_ROW) {
-      const auto* p = static_cast<const uint8_t*>(sqlite3_column_blob(get_, 0));
-      out.assign(p, p + sqlite3_column_bytes(get_, 0));
-    }
-    sqlite3_reset(get_);
-    return out;
-  }
-
- private:
-  sqlite3* db_ = nullptr;
-  sqlite3_stmt* put_ = nullptr;
-  sqlite3_stmt* get_ = nullptr;
-  std::string blob_;
-};
+using Baseline = voxcache::bench::PickleBaseline;
 
 void BM_BaselinePut(benchmark::State& state, const Input* in) {
   Baseline b(fresh_db("baseline_put"));
   int i = 0;
   for (auto _ : state) {
-    if (!b.put("k" + std::to_string(i++), in->volume)) state.SkipWithError("baseline put failed");
+    if (!b.put("k" + std::to_string(i++), "volume", Baseline::pickle(in->volume)).ok()) {
+      state.SkipWithError("baseline put failed");
+    }
   }
   state.SetBytesProcessed(state.iterations() * in->volume.byte_size());
   state.counters["stored_MiB"] =
@@ -123,8 +76,13 @@ void BM_BaselinePut(benchmark::State& state, const Input* in) {
 
 void BM_BaselineGet(benchmark::State& state, const Input* in) {
   Baseline b(fresh_db("baseline_get"));
-  b.put("k", in->volume);
-  for (auto _ : state) benchmark::DoNotOptimize(b.get("k"));
+  if (!b.put("k", "volume", Baseline::pickle(in->volume)).ok()) state.SkipWithError("put failed");
+  for (auto _ : state) {
+    std::string blob;
+    if (!b.get("k", &blob).ok()) state.SkipWithError("baseline get failed");
+    benchmark::DoNotOptimize(
+        Baseline::unpickle(blob));  // unpickling copies, as voxcache's get does
+  }
   state.SetBytesProcessed(state.iterations() * in->volume.byte_size());
 }
 

@@ -314,13 +314,7 @@ Result<bool> renew_claim(Database* db, std::string_view operation_id, std::strin
   if (s.ok()) s = (*st)->bind_int64(3, expires_at_ms);
   if (s.ok()) s = (*st)->run();
   if (!s.ok()) return s;
-  Result<Statement*> changes = db->statement("SELECT changes()");
-  if (!changes.ok()) return changes.status();
-  Result<bool> row = (*changes)->step();
-  if (!row.ok()) return row.status();
-  const bool ours = (*changes)->column_int64(0) > 0;
-  (*changes)->reset();
-  return ours;
+  return db->changes() > 0;
 }
 
 Status release_claim(Database* db, std::string_view operation_id, std::string_view me) {
@@ -455,12 +449,7 @@ Status set_pinned(Database* db, std::string_view operation_id, bool pinned, bool
   if (s.ok()) s = (*st)->bind_int64(2, pinned ? 1 : 0);
   if (s.ok()) s = (*st)->run();
   if (!s.ok()) return s;
-  Result<Statement*> changes = db->statement("SELECT changes()");
-  if (!changes.ok()) return changes.status();
-  Result<bool> row = (*changes)->step();
-  if (!row.ok()) return row.status();
-  *found = (*changes)->column_int64(0) > 0;
-  (*changes)->reset();
+  *found = db->changes() > 0;
   return Status::OK();
 }
 
@@ -536,13 +525,7 @@ Result<bool> delete_entry(Database* db, std::string_view operation_id) {
     if (s.ok()) s = (*st)->run();
     if (!s.ok()) return s;
   }
-  Result<Statement*> st = db->statement("SELECT changes()");
-  if (!st.ok()) return st.status();
-  Result<bool> row = (*st)->step();
-  if (!row.ok()) return row.status();
-  const bool deleted = (*st)->column_int64(0) > 0;
-  (*st)->reset();
-  return deleted;
+  return db->changes() > 0;  // of the results DELETE, the last statement
 }
 
 Result<std::vector<EntryRow>> list_entries(Database* db, std::string_view prefix, int limit) {

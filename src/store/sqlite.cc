@@ -88,6 +88,8 @@ Result<Statement*> Database::statement(const std::string& sql) {
   return it->second.get();
 }
 
+int64_t Database::changes() const { return sqlite3_changes64(db_); }
+
 int64_t Database::max_value_bytes() const { return sqlite3_limit(db_, SQLITE_LIMIT_LENGTH, -1); }
 
 Statement::~Statement() { sqlite3_finalize(stmt_); }

@@ -72,6 +72,8 @@ class Database {
   // A prepared statement kept for the life of the connection, reset and with
   // its bindings cleared. The pointer stays valid until the Database dies.
   Result<Statement*> statement(const std::string& sql);
+  // Rows changed by the last INSERT, UPDATE or DELETE (triggers' not counted).
+  int64_t changes() const;
   // SQLITE_LIMIT_LENGTH in force: the largest string or blob a row may hold.
   int64_t max_value_bytes() const;
   const std::string& path() const { return path_; }

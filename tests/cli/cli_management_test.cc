@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "cli/cli_support.h"
 #include "test_support.h"
 #include "voxcache/cache.h"
 #include "voxcache/itk.h"
@@ -15,22 +16,9 @@
 namespace voxcache {
 namespace {
 
-struct CliRun {
-  int code;
-  std::string out;
-};
+using testing::CliRun;
 
-CliRun cli(const std::string& args) {
-  FILE* p = popen((std::string(VOXCACHE_CLI) + " " + args + " 2>&1").c_str(), "r");
-  CliRun r{-1, ""};
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+CliRun cli(const std::string& args) { return testing::run_cli(args); }
 
 nlohmann::json json_of(const CliRun& r) {
   nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);

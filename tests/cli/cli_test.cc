@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <fstream>
 
+#include "cli/cli_support.h"
 #include "test_support.h"
 #include "voxcache/cache.h"
 #include "voxcache/itk.h"
@@ -14,23 +15,9 @@
 namespace voxcache {
 namespace {
 
-struct CliRun {
-  int code;
-  std::string out;  // stdout and stderr
-};
+using testing::CliRun;
 
-CliRun voxcache_cli(const std::string& args) {
-  const std::string cmd = std::string(VOXCACHE_CLI) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  CliRun r{-1, ""};
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+CliRun voxcache_cli(const std::string& args) { return testing::run_cli(args); }
 
 class CliTest : public ::testing::Test {
  protected:
