@@ -271,6 +271,7 @@ class CacheImpl final : public Cache {
     if (std::optional<Value> hot = tier_.get(key)) {
       ++memory_hits_;
       note_access(key, hot->type_tag(), "hits_memory", 0);
+      maybe_flush();  // a process served from memory still shows its use to gc elsewhere
       return std::move(*hot);
     }
     const std::string id = key.hex();
