@@ -1,6 +1,7 @@
 // Single-flight get_or_compute across threads and processes (claims).
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -137,6 +138,39 @@ TEST_F(SingleFlightTest, AClaimWhoseOwnerDiedIsTakenOver) {
   ASSERT_OK(v.status());
   EXPECT_EQ(*v->as_string(), "mine");
   EXPECT_GE(waited, std::chrono::milliseconds(250)) << "waited for the lease to run out";
+  EXPECT_EQ(count_rows(path_, "claims"), 0);
+}
+
+// The real thing: a worker SIGKILLed in the middle of its computation, its
+// renewing thread dying with it. The next caller waits out one lease at most.
+TEST_F(SingleFlightTest, AWorkerKilledWhileComputingBlocksOthersForOneLeaseAtMost) {
+  Options o;
+  o.claim_lease = std::chrono::milliseconds(400);
+  open(o);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    auto c = Cache::Open(path_, o);
+    (void)(*c)->get_or_compute(key_, []() -> Result<Value> {
+      for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));  // never finishes
+    });
+    _exit(1);
+  }
+  // Wait until the worker holds its claim, then kill it.
+  for (int i = 0; i < 200 && count_rows(path_, "claims") == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(count_rows(path_, "claims"), 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // it renews meanwhile
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  auto c = open(o);
+  const auto t0 = Clock::now();
+  Result<Value> v = c->get_or_compute(key_, []() -> Result<Value> { return Value("recovered"); });
+  const auto waited = Clock::now() - t0;
+  ASSERT_OK(v.status());
+  EXPECT_EQ(*v->as_string(), "recovered");
+  EXPECT_LE(waited, std::chrono::milliseconds(400 + 400)) << "one lease, plus polling slack";
   EXPECT_EQ(count_rows(path_, "claims"), 0);
 }
 
