@@ -36,14 +36,12 @@
 namespace {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
 using voxcache::Result;
 using voxcache::Status;
 using voxcache::Volume;
+using voxcache::bench::Clock;
 
-double since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
+const auto since = voxcache::bench::seconds_since;
 
 // --- measurements -------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 #ifndef VOXCACHE_BENCHMARKS_INPUTS_H_
 #define VOXCACHE_BENCHMARKS_INPUTS_H_
 
+#include <chrono>
 #include <cstdint>
 #include <random>
 #include <string>
@@ -12,6 +13,11 @@
 namespace voxcache::bench {
 
 inline const char* kTemplates = "/usr/share/mricron/templates/";
+
+using Clock = std::chrono::steady_clock;
+inline double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
 
 // One z-slice of a CT-like int16 phantom: air (-1000, exactly, as scanners
 // clamp it), a body ellipse with soft tissue and a denser core, Gaussian

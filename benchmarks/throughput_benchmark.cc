@@ -20,14 +20,11 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using voxcache::Cache;
 using voxcache::Options;
 using voxcache::Volume;
-
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
+using voxcache::bench::Clock;
+using voxcache::bench::seconds_since;
 
 const std::string kTmp = (std::filesystem::temp_directory_path() / "voxcache-bench-tp").string();
 

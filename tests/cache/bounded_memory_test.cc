@@ -72,13 +72,19 @@ void make_slice(uint64_t z, uint64_t n, std::vector<int16_t>* out) {
     }
 }
 
-TEST(BoundedMemory, StreamingPutAndGetStayWithinChunkTimesThreads) {
-  testing::TempDir dir;
+// 256 KiB chunks on 2 threads: the bound is a few MiB, far below the volumes.
+Options small_chunks() {
   Options o;
   o.chunk_bytes = 256 * 1024;
   o.threads = 2;
   o.compression_level = 1;
   o.memory_budget_bytes = 0;
+  return o;
+}
+
+TEST(BoundedMemory, StreamingPutAndGetStayWithinChunkTimesThreads) {
+  testing::TempDir dir;
+  const Options o = small_chunks();
   auto cache = Cache::Open(dir.file("big.db"), o);
   ASSERT_OK(cache.status());
   const uint64_t n = 512, slices = 512;  // 512^3 int16: 256 MiB, never held whole
@@ -137,11 +143,7 @@ TEST(BoundedMemory, StreamingPutAndGetStayWithinChunkTimesThreads) {
 // voxels, and no more working memory than a streaming put.
 TEST(BoundedMemory, PutOfAVolumeInMemoryDoesNotCopyIt) {
   testing::TempDir dir;
-  Options o;
-  o.chunk_bytes = 256 * 1024;
-  o.threads = 2;
-  o.compression_level = 1;
-  o.memory_budget_bytes = 0;
+  const Options o = small_chunks();
   auto cache = Cache::Open(dir.file("put.db"), o);
   ASSERT_OK(cache.status());
   VolumeLayout layout;
