@@ -87,38 +87,7 @@ inline Volume make_ramp_volume(PixelType type, uint32_t components, std::array<u
     using T = std::remove_pointer_t<decltype(p)>;
     for (uint64_t i = 0; i < n; ++i) p[i] = static_cast<T>((i * 7 + i / 13) % 120) / T(2);
   };
-  switch (type) {
-    case PixelType::kUInt8:
-      fill(v.mutable_pixels<uint8_t>());
-      break;
-    case PixelType::kInt8:
-      fill(v.mutable_pixels<int8_t>());
-      break;
-    case PixelType::kUInt16:
-      fill(v.mutable_pixels<uint16_t>());
-      break;
-    case PixelType::kInt16:
-      fill(v.mutable_pixels<int16_t>());
-      break;
-    case PixelType::kUInt32:
-      fill(v.mutable_pixels<uint32_t>());
-      break;
-    case PixelType::kInt32:
-      fill(v.mutable_pixels<int32_t>());
-      break;
-    case PixelType::kUInt64:
-      fill(v.mutable_pixels<uint64_t>());
-      break;
-    case PixelType::kInt64:
-      fill(v.mutable_pixels<int64_t>());
-      break;
-    case PixelType::kFloat32:
-      fill(v.mutable_pixels<float>());
-      break;
-    case PixelType::kFloat64:
-      fill(v.mutable_pixels<double>());
-      break;
-  }
+  visit_pixel_type(type, [&](auto t) { fill(v.mutable_pixels<decltype(t)>()); });
   return v;
 }
 

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <string_view>
+#include <type_traits>
 
 #include "voxcache/export.h"
 #include "voxcache/status.h"
@@ -63,6 +64,38 @@ VOXCACHE_PIXEL_TYPE_OF(int64_t, kInt64);
 VOXCACHE_PIXEL_TYPE_OF(float, kFloat32);
 VOXCACHE_PIXEL_TYPE_OF(double, kFloat64);
 #undef VOXCACHE_PIXEL_TYPE_OF
+
+// Calls f(T{}) with T the C++ type of `type` (uint8_t for kUInt8, ...), so one
+// generic lambda serves every pixel type:
+//   visit_pixel_type(v.pixel_type(), [&](auto t) { use(v.pixels<decltype(t)>()); });
+// For a value that is not a PixelType, f is not called and R{} is returned.
+template <typename F>
+decltype(auto) visit_pixel_type(PixelType type, F&& f) {
+  using R = decltype(f(uint8_t{}));
+  switch (type) {
+    case PixelType::kUInt8:
+      return f(uint8_t{});
+    case PixelType::kInt8:
+      return f(int8_t{});
+    case PixelType::kUInt16:
+      return f(uint16_t{});
+    case PixelType::kInt16:
+      return f(int16_t{});
+    case PixelType::kUInt32:
+      return f(uint32_t{});
+    case PixelType::kInt32:
+      return f(int32_t{});
+    case PixelType::kUInt64:
+      return f(uint64_t{});
+    case PixelType::kInt64:
+      return f(int64_t{});
+    case PixelType::kFloat32:
+      return f(float{});
+    case PixelType::kFloat64:
+      return f(double{});
+  }
+  if constexpr (!std::is_void_v<R>) return R{};
+}
 
 struct Geometry {
   std::array<double, 3> spacing{1.0, 1.0, 1.0};

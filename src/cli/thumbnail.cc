@@ -11,34 +11,18 @@
 namespace voxcache::cli {
 namespace {
 
-double element(const uint8_t* p, PixelType t) {
-  auto get = [p](auto v) {
-    std::memcpy(&v, p, sizeof(v));
-    return static_cast<double>(v);
-  };
-  switch (t) {
-    case PixelType::kUInt8:
-      return get(uint8_t{});
-    case PixelType::kInt8:
-      return get(int8_t{});
-    case PixelType::kUInt16:
-      return get(uint16_t{});
-    case PixelType::kInt16:
-      return get(int16_t{});
-    case PixelType::kUInt32:
-      return get(uint32_t{});
-    case PixelType::kInt32:
-      return get(int32_t{});
-    case PixelType::kUInt64:
-      return get(uint64_t{});
-    case PixelType::kInt64:
-      return get(int64_t{});
-    case PixelType::kFloat32:
-      return get(float{});
-    case PixelType::kFloat64:
-      return get(double{});
-  }
-  return 0;
+// Component 0 of `count` voxels of `stride` bytes, as doubles, passed to
+// `use(i, value)`. The pixel type is resolved once, not once per voxel.
+template <typename F>
+void for_each_value(PixelType type, const uint8_t* p, uint64_t count, uint64_t stride, F&& use) {
+  visit_pixel_type(type, [&](auto t) {
+    using T = decltype(t);
+    for (uint64_t i = 0; i < count; ++i) {
+      T v;
+      std::memcpy(&v, p + i * stride, sizeof(T));
+      use(i, static_cast<double>(v));
+    }
+  });
 }
 
 Status write_windowed(const std::vector<double>& values, uint64_t w, uint64_t h,
@@ -83,8 +67,8 @@ Result<std::pair<uint64_t, uint64_t>> write_thumbnail(
     const uint64_t h = slice->first == 2 ? d[1] : d[2];
     const uint64_t vb = pixel_type_size(v->pixel_type()) * v->components();
     std::vector<double> values(v->voxel_count());
-    for (uint64_t i = 0; i < values.size(); ++i)
-      values[i] = element(v->data() + i * vb, v->pixel_type());
+    for_each_value(v->pixel_type(), v->data(), values.size(), vb,
+                   [&](uint64_t i, double x) { values[i] = x; });
     Status s = write_windowed(values, w, h, file);
     if (!s.ok()) return s;
     return std::make_pair(w, h);
@@ -100,11 +84,10 @@ Result<std::pair<uint64_t, uint64_t>> write_thumbnail(
     if (!s.ok()) return s.status();
     if (s->bytes == 0) break;
     const uint64_t first = s->offset / vb;
-    for (uint64_t j = 0; j < s->bytes / vb; ++j) {
-      const double v = element(s->data + j * vb, l.pixel_type);
+    for_each_value(l.pixel_type, s->data, s->bytes / vb, vb, [&](uint64_t j, double v) {
       double& m = mip[(first + j) % plane];
       if (v > m) m = v;  // NaN never wins
-    }
+    });
   }
   Status s = write_windowed(mip, l.size[0], l.size[1], file);
   if (!s.ok()) return s;

@@ -69,38 +69,7 @@ Intensity::Intensity(PixelType, uint32_t components) : c_(components) {}
 
 Intensity Intensity::Of(PixelType type, uint32_t components, const uint8_t* data, uint64_t bytes) {
   Intensity r(type, components);
-  switch (type) {
-    case PixelType::kUInt8:
-      accumulate<uint8_t>(data, bytes, &r.c_);
-      break;
-    case PixelType::kInt8:
-      accumulate<int8_t>(data, bytes, &r.c_);
-      break;
-    case PixelType::kUInt16:
-      accumulate<uint16_t>(data, bytes, &r.c_);
-      break;
-    case PixelType::kInt16:
-      accumulate<int16_t>(data, bytes, &r.c_);
-      break;
-    case PixelType::kUInt32:
-      accumulate<uint32_t>(data, bytes, &r.c_);
-      break;
-    case PixelType::kInt32:
-      accumulate<int32_t>(data, bytes, &r.c_);
-      break;
-    case PixelType::kUInt64:
-      accumulate<uint64_t>(data, bytes, &r.c_);
-      break;
-    case PixelType::kInt64:
-      accumulate<int64_t>(data, bytes, &r.c_);
-      break;
-    case PixelType::kFloat32:
-      accumulate<float>(data, bytes, &r.c_);
-      break;
-    case PixelType::kFloat64:
-      accumulate<double>(data, bytes, &r.c_);
-      break;
-  }
+  visit_pixel_type(type, [&](auto t) { accumulate<decltype(t)>(data, bytes, &r.c_); });
   return r;
 }
 
