@@ -4,29 +4,18 @@
 
 namespace voxcache::cache {
 
-EntryReader::~EntryReader() {
-  cursor_.reset();  // reset the statement before the transaction ends
-}
+EntryReader::~EntryReader() = default;
 
-Result<std::unique_ptr<EntryReader>> EntryReader::Open(ConnectionPool::Lease lease, std::string id,
+Result<std::unique_ptr<EntryReader>> EntryReader::Open(std::unique_ptr<tier::EntrySource> source,
                                                        util::ThreadPool* pool, bool verify) {
-  std::unique_ptr<EntryReader> r(new EntryReader(std::move(lease), std::move(id), pool, verify));
-  // One read transaction: the header and every chunk come from one snapshot
-  // even while another connection erases the entry.
-  Result<std::unique_ptr<store::Transaction>> txn =
-      store::Transaction::Begin(r->lease_.get(), store::Transaction::Mode::kRead);
-  if (!txn.ok()) return txn.status();
-  r->txn_ = std::move(txn).value();
-  Result<store::EntryRow> row = store::read_entry(r->lease_.get(), r->id_);
-  if (!row.ok()) return row.status();
-  r->row_ = std::move(row).value();
+  std::unique_ptr<EntryReader> r(new EntryReader(std::move(source), pool, verify));
   size_t header_len = 0;
-  Result<codec::EntryHeader> h = codec::decode_header(r->row_.data, &header_len);
+  Result<codec::EntryHeader> h = codec::decode_header(r->row().data, &header_len);
   if (!h.ok()) return h.status();
   r->header_ = std::move(h).value();
   if (r->header_.inline_chunks()) {
     Result<std::vector<std::string_view>> blobs = codec::split_inline_chunks(
-        std::string_view(r->row_.data).substr(header_len), r->header_.chunk_count);
+        std::string_view(r->row().data).substr(header_len), r->header_.chunk_count);
     if (!blobs.ok()) return blobs.status();
     r->inline_blobs_ = std::move(blobs).value();
   }
@@ -39,18 +28,13 @@ Status EntryReader::start(uint64_t first, uint64_t end, uint8_t* dst) {
   dst_ = dst;
   whole_read_ = first == 0 && end_ == header_.chunk_count;
   whole_.reset();
-  cursor_.reset();
-  if (!header_.inline_chunks() && next_ < end_) {
-    Result<store::ChunkCursor> c = store::ChunkCursor::Open(lease_.get(), id_, next_, end_);
-    if (!c.ok()) return c.status();
-    cursor_.emplace(std::move(c).value());
-  }
+  if (!header_.inline_chunks() && next_ < end_) return source_->seek(next_, end_);
   return Status::OK();
 }
 
 Result<std::string_view> EntryReader::next_blob(uint64_t index) {
   if (header_.inline_chunks()) return inline_blobs_[index];
-  return cursor_->next();
+  return source_->next_chunk();
 }
 
 Result<EntryReader::Batch> EntryReader::next() {
@@ -91,7 +75,7 @@ Result<EntryReader::Batch> EntryReader::next() {
   next_ += n;
   if (whole_read_ && next_ == end_) {
     if (!header_.inline_chunks()) {
-      Result<uint64_t> rows = store::count_chunks(lease_.get(), id_);
+      Result<uint64_t> rows = source_->stored_chunks();
       if (!rows.ok()) return rows.status();
       if (*rows != header_.chunk_count) {
         return Status::Corruption(std::to_string(*rows) + " chunk rows, the header records " +

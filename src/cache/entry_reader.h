@@ -1,6 +1,7 @@
-// Reads one entry inside one read transaction: the header, then chunks in
-// order, a batch at a time, decoded in parallel on the thread pool. Serves
-// full gets (decoding in place), streaming reads and region reads alike.
+// Reads one entry from a tier's EntrySource (one snapshot): the header, then
+// chunks in order, a batch at a time, decoded and checked in parallel on the
+// thread pool. Serves full gets (decoding in place), streaming reads and
+// region reads alike, whichever tier the bytes come from.
 
 #ifndef VOXCACHE_CACHE_ENTRY_READER_H_
 #define VOXCACHE_CACHE_ENTRY_READER_H_
@@ -12,10 +13,9 @@
 #include <string_view>
 #include <vector>
 
-#include "cache/connection_pool.h"
 #include "codec/entry_format.h"
 #include "store/entry_store.h"
-#include "store/sqlite.h"
+#include "tier/tier.h"
 #include "util/thread_pool.h"
 #include "util/xxhash.h"
 
@@ -24,14 +24,12 @@ namespace voxcache::cache {
 class EntryReader {
  public:
   // NotFound on a miss; Corruption for a header that fails its checks.
-  static Result<std::unique_ptr<EntryReader>> Open(ConnectionPool::Lease lease, std::string id,
+  static Result<std::unique_ptr<EntryReader>> Open(std::unique_ptr<tier::EntrySource> source,
                                                    util::ThreadPool* pool, bool verify);
   ~EntryReader();
 
   const codec::EntryHeader& header() const { return header_; }
-  const store::EntryRow& row() const { return row_; }
-  // The reader's connection, inside its read transaction.
-  store::Database* lease_db() const { return lease_.get(); }
+  const store::EntryRow& row() const { return source_->row(); }
 
   // Starts reading chunks [first, end). With `dst`, chunk i decodes to
   // dst + i * chunk_bytes (the whole payload's buffer); without, batches
@@ -50,19 +48,15 @@ class EntryReader {
   Result<Batch> next();
 
  private:
-  EntryReader(ConnectionPool::Lease lease, std::string id, util::ThreadPool* pool, bool verify)
-      : lease_(std::move(lease)), id_(std::move(id)), pool_(pool), verify_(verify) {}
+  EntryReader(std::unique_ptr<tier::EntrySource> source, util::ThreadPool* pool, bool verify)
+      : source_(std::move(source)), pool_(pool), verify_(verify) {}
   Result<std::string_view> next_blob(uint64_t index);
 
-  ConnectionPool::Lease lease_;
-  std::unique_ptr<store::Transaction> txn_;  // after lease_: ends before it
-  std::string id_;
+  std::unique_ptr<tier::EntrySource> source_;
   util::ThreadPool* pool_;
   bool verify_;
-  store::EntryRow row_;
   codec::EntryHeader header_;
   std::vector<std::string_view> inline_blobs_;
-  std::optional<store::ChunkCursor> cursor_;
   uint64_t next_ = 0, end_ = 0;
   bool whole_read_ = false;
   uint8_t* dst_ = nullptr;

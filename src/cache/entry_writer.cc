@@ -1,21 +1,11 @@
 #include "cache/entry_writer.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cstring>
 
-#include "store/entry_store.h"
 #include "util/coding.h"
 
 namespace voxcache::cache {
-
-namespace {
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-}  // namespace
 
 bool shuffle_helps(const std::vector<std::string_view>& samples, size_t element) {
   uint64_t plain = 0, shuffled = 0;
@@ -31,8 +21,9 @@ bool shuffle_helps(const std::vector<std::string_view>& samples, size_t element)
   return shuffled < plain;
 }
 
-EntryWriter::EntryWriter(ConnectionPool::Lease lease, EntrySpec spec, const WriterConfig& config)
-    : lease_(std::move(lease)), spec_(std::move(spec)), config_(config) {
+EntryWriter::EntryWriter(std::unique_ptr<tier::EntrySink> sink, EntrySpec spec,
+                         const WriterConfig& config)
+    : sink_(std::move(sink)), spec_(std::move(spec)), config_(config) {
   // Two chunks per thread keep every thread busy while bounding memory.
   const uint64_t chunks_per_batch = 2 * std::max(1u, config_.pool->size());
   batch_bytes_ = spec_.chunk_bytes * chunks_per_batch;
@@ -41,30 +32,23 @@ EntryWriter::EntryWriter(ConnectionPool::Lease lease, EntrySpec spec, const Writ
   if (can_shuffle && config_.shuffle == ShuffleMode::kAlways) shuffle_ = true;
 }
 
-EntryWriter::~EntryWriter() = default;  // an uncommitted transaction rolls back
+EntryWriter::~EntryWriter() = default;  // an uncommitted sink discards the entry
 
-Result<std::unique_ptr<EntryWriter>> EntryWriter::Begin(ConnectionPool::Lease lease, EntrySpec spec,
+Result<std::unique_ptr<EntryWriter>> EntryWriter::Begin(std::unique_ptr<tier::EntrySink> sink,
+                                                        EntrySpec spec,
                                                         const WriterConfig& config) {
-  std::unique_ptr<EntryWriter> w(new EntryWriter(std::move(lease), std::move(spec), config));
-  Result<std::unique_ptr<store::Transaction>> txn =
-      store::Transaction::Begin(w->lease_.get(), store::Transaction::Mode::kWrite);
-  if (!txn.ok()) return txn.status();
-  Result<bool> exists = store::entry_exists(w->lease_.get(), w->spec_.id);
-  if (!exists.ok()) return exists.status();
-  if (*exists && w->spec_.replace) {
-    Result<bool> gone = store::delete_entry(w->lease_.get(), w->spec_.id);  // same transaction
-    if (!gone.ok()) return gone.status();
-  } else if (*exists) {
-    w->present_ = true;  // content-addressed: nothing to write; drop the lock now
-    return w;
+  const bool present = sink->present();
+  std::unique_ptr<EntryWriter> w(new EntryWriter(std::move(sink), std::move(spec), config));
+  if (present) {
+    w->present_ = true;  // content-addressed: nothing to write
+    w->sink_.reset();
   }
-  w->txn_ = std::move(txn).value();
   return w;
 }
 
 Status EntryWriter::fail(Status s) {
   failed_ = s;
-  txn_.reset();  // roll back now: other writers need not wait for our destructor
+  sink_.reset();  // discard now: other writers need not wait for our destructor
   return s;
 }
 
@@ -144,7 +128,7 @@ Status EntryWriter::process(const uint8_t* data, uint64_t bytes) {
       single_chunk_ = std::move(blobs_[i]);  // commit() decides: inline or a row
       continue;
     }
-    Status s = store::insert_chunk(lease_.get(), spec_.id, index, blobs_[i]);
+    Status s = sink_->add_chunk(index, blobs_[i]);
     if (!s.ok()) return s;
   }
   next_chunk_ += n;
@@ -182,11 +166,11 @@ Status EntryWriter::commit() {
     codec::append_inline_chunk(*single_chunk_, &row.data);
     stored_ -= single_chunk_->size();
   } else if (single_chunk_) {
-    Status s = store::insert_chunk(lease_.get(), spec_.id, 0, *single_chunk_);
+    Status s = sink_->add_chunk(0, *single_chunk_);
     if (!s.ok()) return fail(s);
   }
   row.data_type = spec_.data_type;
-  if (row.created_at_ms == 0) row.created_at_ms = now_ms();
+  if (row.created_at_ms == 0) row.created_at_ms = config_.env->now_ms();
   row.size_bytes = static_cast<int64_t>(stored_ + row.data.size());
   row.raw_bytes = static_cast<int64_t>(spec_.payload_bytes);
   row.chunk_count = static_cast<int64_t>(h.chunk_count);
@@ -198,10 +182,9 @@ Status EntryWriter::commit() {
   row.checksum = "xxh3-128:" + util::to_hex(h.payload_xxh3_128.data(), 16);
   row.metadata = spec_.metadata;
   if (spec_.volume) row.intensity = intensity_.to_json();
-  Status s = store::insert_entry_row(lease_.get(), row);
-  if (s.ok()) s = txn_->commit();
+  Status s = sink_->commit(row);
   if (!s.ok()) return fail(s);
-  txn_.reset();
+  sink_.reset();
   committed_bytes_ = static_cast<uint64_t>(row.size_bytes);
   return Status::OK();
 }

@@ -1,6 +1,7 @@
-// Writes one entry: cuts the payload into chunks, compresses batches of them
-// on the thread pool, and inserts them in order inside one write transaction.
-// Memory is bounded by two batches of chunks, whatever the payload's size.
+// Writes one entry into a tier's EntrySink: cuts the payload into chunks,
+// compresses batches of them on the thread pool, and hands them to the sink in
+// order; the entry appears at commit. Memory is bounded by two batches of
+// chunks, whatever the payload's size.
 
 #ifndef VOXCACHE_CACHE_ENTRY_WRITER_H_
 #define VOXCACHE_CACHE_ENTRY_WRITER_H_
@@ -12,11 +13,11 @@
 #include <string_view>
 #include <vector>
 
-#include "cache/connection_pool.h"
 #include "codec/entry_format.h"
 #include "codec/intensity.h"
 #include "store/entry_store.h"
-#include "store/sqlite.h"
+#include "tier/tier.h"
+#include "util/env.h"
 #include "util/thread_pool.h"
 #include "util/xxhash.h"
 #include "voxcache/options.h"
@@ -48,15 +49,15 @@ struct WriterConfig {
   ShuffleMode shuffle = ShuffleMode::kAuto;
   uint64_t max_inline_bytes = codec::kMaxInlineChunkBytes;
   util::ThreadPool* pool = nullptr;
+  util::Env* env = nullptr;  // the creation time
 };
 
 class EntryWriter {
  public:
-  // Takes the write lock on `lease`'s connection. When the key is present
-  // already, present() is true, the lock is released, and append() and
-  // commit() only count bytes.
-  static Result<std::unique_ptr<EntryWriter>> Begin(ConnectionPool::Lease lease, EntrySpec spec,
-                                                    const WriterConfig& config);
+  // When the sink is present() (the tier has the key), so is the writer, and
+  // append() and commit() only count bytes.
+  static Result<std::unique_ptr<EntryWriter>> Begin(std::unique_ptr<tier::EntrySink> sink,
+                                                    EntrySpec spec, const WriterConfig& config);
   ~EntryWriter();
 
   bool present() const { return present_; }
@@ -70,12 +71,11 @@ class EntryWriter {
   Status commit();
 
  private:
-  EntryWriter(ConnectionPool::Lease lease, EntrySpec spec, const WriterConfig& config);
+  EntryWriter(std::unique_ptr<tier::EntrySink> sink, EntrySpec spec, const WriterConfig& config);
   Status process(const uint8_t* data, uint64_t bytes);
   Status fail(Status s);
 
-  ConnectionPool::Lease lease_;
-  std::unique_ptr<store::Transaction> txn_;  // after lease_: ends before it
+  std::unique_ptr<tier::EntrySink> sink_;  // reset on failure: nothing of the entry stays
   EntrySpec spec_;
   WriterConfig config_;
   bool present_ = false;

@@ -157,9 +157,17 @@ Status prepare_schema(Database* db, bool read_only) {
   // WAL must be chosen outside a transaction. It persists in the file;
   // synchronous is per connection. NORMAL in WAL mode never corrupts the
   // database; a power loss may drop the last commits, a process crash not.
-  Status s = db->exec("PRAGMA journal_mode=WAL");
-  if (!s.ok()) return s;
-  s = db->exec("PRAGMA synchronous=NORMAL");
+  Result<Statement*> wal = db->statement("PRAGMA journal_mode=WAL");
+  if (!wal.ok()) return wal.status();
+  Result<bool> has_mode = (*wal)->step();
+  if (!has_mode.ok()) return has_mode.status();
+  const std::string mode = *has_mode ? std::string((*wal)->column_text(0)) : "";
+  (*wal)->reset();
+  if (mode != "wal") {
+    return Status::IOError("cannot put " + db->path() + " in WAL mode (journal mode '" + mode +
+                           "')");
+  }
+  Status s = db->exec("PRAGMA synchronous=NORMAL");
   if (!s.ok()) return s;
   if (*version == kSchemaVersion) return check_version(db, *version);
 

@@ -2,8 +2,8 @@
 // byte budget. Values are shared, never copied: a Value holds its volume
 // through std::shared_ptr<const Volume>. Thread-safe.
 
-#ifndef VOXCACHE_CACHE_MEMORY_TIER_H_
-#define VOXCACHE_CACHE_MEMORY_TIER_H_
+#ifndef VOXCACHE_TIER_MEMORY_TIER_H_
+#define VOXCACHE_TIER_MEMORY_TIER_H_
 
 #include <cstdint>
 #include <list>
@@ -15,7 +15,7 @@
 #include "voxcache/key.h"
 #include "voxcache/value.h"
 
-namespace voxcache::cache {
+namespace voxcache::tier {
 
 class MemoryTier {
  public:
@@ -44,6 +44,6 @@ class MemoryTier {
   uint64_t bytes_ = 0;
 };
 
-}  // namespace voxcache::cache
+}  // namespace voxcache::tier
 
-#endif  // VOXCACHE_CACHE_MEMORY_TIER_H_
+#endif  // VOXCACHE_TIER_MEMORY_TIER_H_

@@ -1,10 +1,10 @@
-#include "cache/memory_tier.h"
+#include "tier/memory_tier.h"
 
 #include <gtest/gtest.h>
 
 #include "test_support.h"
 
-namespace voxcache::cache {
+namespace voxcache::tier {
 namespace {
 
 OperationKey key(int i) { return KeyBuilder("k").arg("i", i).build(); }
@@ -50,4 +50,4 @@ TEST(MemoryTier, ValuesAreSharedNotCopied) {
 }
 
 }  // namespace
-}  // namespace voxcache::cache
+}  // namespace voxcache::tier

@@ -1,6 +1,6 @@
-#include "cache/memory_tier.h"
+#include "tier/memory_tier.h"
 
-namespace voxcache::cache {
+namespace voxcache::tier {
 
 std::optional<Value> MemoryTier::get(const OperationKey& key) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -47,4 +47,4 @@ uint64_t MemoryTier::entries() const {
   return lru_.size();
 }
 
-}  // namespace voxcache::cache
+}  // namespace voxcache::tier

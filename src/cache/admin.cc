@@ -1,0 +1,205 @@
+#include "cache/admin.h"
+
+#include "codec/entry_format.h"
+#include "key/recipe.h"
+#include "store/entry_store.h"
+
+namespace voxcache::cache {
+
+Result<EntryInfo> info_from_row(const store::EntryRow& row) {
+  Result<OperationKey> key = OperationKey::FromHex(row.operation_id);
+  if (!key.ok()) return Status::Corruption("stored key is malformed: " + key.status().message());
+  size_t header_len = 0;
+  Result<codec::EntryHeader> h = codec::decode_header(row.data, &header_len);
+  if (!h.ok()) return h.status().with_context("entry " + row.operation_id);
+  EntryInfo info;
+  info.key = *key;
+  info.data_type = row.data_type;
+  info.created_at_ms = row.created_at_ms;
+  info.raw_bytes = h->payload_bytes;
+  info.stored_bytes = static_cast<uint64_t>(row.size_bytes);
+  info.chunk_count = h->chunk_count;
+  info.chunk_bytes = h->chunk_bytes;
+  info.codec = row.codec;
+  info.filter = row.filter;
+  info.level = row.level;
+  info.checksum = row.checksum;
+  info.metadata = row.metadata.value_or("");
+  info.last_access_ms = row.last_access_ms;
+  info.access_count = static_cast<uint64_t>(row.access_count);
+  info.pinned = row.pinned;
+  info.operation = row.operation.value_or("");
+  info.recipe_json = row.recipe ? key::recipe_to_json(*row.recipe) : "";
+  info.intensity_json = row.intensity.value_or("");
+  if (h->kind == Value::Kind::kVolume) {
+    Result<VolumeLayout> layout = codec::decode_layout(h->kind_header);
+    if (!layout.ok()) return layout.status().with_context("entry " + row.operation_id);
+    info.volume = *layout;
+  }
+  return info;
+}
+
+namespace {
+
+Status append_keys(const Result<std::vector<std::string>>& ids, const std::string& of,
+                   std::vector<OperationKey>* out) {
+  if (!ids.ok()) return ids.status();
+  for (const std::string& id : *ids) {
+    Result<OperationKey> k = OperationKey::FromHex(id);
+    if (!k.ok()) return Status::Corruption("lineage of " + of + ": bad key");
+    out->push_back(*k);
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<EntryInfo> Admin::info(const std::string& id) {
+  EntryInfo info;
+  Status s = catalog_->read([&](store::Database* db) {
+    Result<store::EntryRow> row = store::read_entry(db, id);
+    if (!row.ok()) return row.status();
+    Result<EntryInfo> i = info_from_row(*row);
+    if (!i.ok()) return i.status();
+    info = std::move(i).value();
+    Status st = append_keys(store::inputs_of(db, id), id, &info.inputs);
+    return st.ok() ? append_keys(store::dependents_of(db, id), id, &info.dependents) : st;
+  });
+  if (!s.ok()) return s;
+  return info;
+}
+
+Result<std::vector<EntryInfo>> Admin::list() {
+  Result<std::vector<store::EntryRow>> rows = local_->list("", -1);
+  if (!rows.ok()) return rows.status();
+  std::vector<EntryInfo> out;
+  out.reserve(rows->size());
+  for (const store::EntryRow& row : *rows) {
+    Result<EntryInfo> info = info_from_row(row);
+    if (!info.ok()) return info.status();
+    out.push_back(std::move(info).value());
+  }
+  return out;
+}
+
+Result<OperationKey> Admin::resolve_prefix(std::string_view prefix) {
+  if (prefix.size() < 8 || prefix.size() > OperationKey::kHexChars) {
+    return Status::InvalidArgument("a key prefix needs 8 to 64 hex digits, got '" +
+                                   std::string(prefix) + "'");
+  }
+  std::string lower(prefix);
+  for (char& c : lower) {
+    if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+      return Status::InvalidArgument("key prefix '" + std::string(prefix) +
+                                     "' has a non-hex character");
+    }
+  }
+  Result<std::vector<store::EntryRow>> rows = local_->list(lower, 2);
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return Status::NotFound("no entry starts with " + lower);
+  if (rows->size() > 1) {
+    return Status::InvalidArgument("key prefix " + lower +
+                                   " is ambiguous: " + (*rows)[0].operation_id + ", " +
+                                   (*rows)[1].operation_id + ", ...");
+  }
+  return OperationKey::FromHex((*rows)[0].operation_id);
+}
+
+Status Admin::pin(const std::string& id, bool pinned) {
+  bool found = false;
+  Status s = catalog_->write(
+      "pin", [&](store::Database* db) { return store::set_pinned(db, id, pinned, &found); });
+  if (!s.ok()) return s;
+  return found ? Status::OK() : Status::NotFound("no entry " + id);
+}
+
+Result<StoredStats> Admin::stored_stats() {
+  StoredStats out;
+  Status s = catalog_->read([&](store::Database* db) {
+    Result<store::Totals> t = store::totals(db);
+    if (!t.ok()) return t.status();
+    out.entries = static_cast<uint64_t>(t->entries);
+    out.stored_bytes = static_cast<uint64_t>(t->stored_bytes);
+    out.raw_bytes = static_cast<uint64_t>(t->raw_bytes);
+    Result<std::vector<store::TypeTotals>> types = store::totals_by_type(db);
+    if (!types.ok()) return types.status();
+    for (const store::TypeTotals& k : *types) {
+      out.by_type.push_back({k.data_type, static_cast<uint64_t>(k.entries),
+                             static_cast<uint64_t>(k.stored_bytes),
+                             static_cast<uint64_t>(k.raw_bytes)});
+    }
+    Result<std::vector<store::Counter>> cs = store::counters(db);
+    if (!cs.ok()) return cs.status();
+    for (const store::Counter& c : *cs) {
+      out.counters.push_back({c.name, c.data_type, static_cast<uint64_t>(c.value)});
+    }
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+Status Admin::zero_counters() {
+  return catalog_->write("zero counters",
+                         [](store::Database* db) { return store::zero_counters(db); });
+}
+
+Status Admin::verify(const std::string& id) {
+  Result<std::unique_ptr<tier::EntrySource>> source = local_->open(id);
+  if (!source.ok()) {
+    return source.status().is_not_found() ? source.status()
+                                          : source.status().with_context("entry " + id);
+  }
+  Result<std::unique_ptr<EntryReader>> r =
+      pipeline_->reader(std::move(source).value(), /*verify=*/true);
+  Status s = r.ok() ? pipeline_->check_all(r->get()) : r.status();
+  return s.ok() ? s : s.with_context("entry " + id);
+}
+
+Result<RecompressReport> Admin::recompress(const std::string& id, int level) {
+  Status s = catalog_->check_writable();
+  if (!s.ok()) return s;
+  if (level < 0 || level > 19) {
+    return Status::InvalidArgument("level must be 0 to 19, got " + std::to_string(level));
+  }
+  RecompressReport report;
+  Pipeline::NewEntry entry;
+  entry.id = id;
+  entry.level = level;
+  Result<Value> value = Status::NotFound(id);
+  {
+    Result<std::unique_ptr<tier::EntrySource>> source = local_->open(id);
+    if (!source.ok()) return source.status();
+    Result<std::unique_ptr<EntryReader>> r = pipeline_->reader(std::move(source).value(), true);
+    if (!r.ok()) return r.status().with_context("entry " + id);
+    entry.carry = (*r)->row();  // lineage, pinning, times and count stay
+    report.bytes_before = report.bytes_after = static_cast<uint64_t>(entry.carry.size_bytes);
+    if (entry.carry.level == level) return report;  // the level it was written with
+    value = pipeline_->read_value(r->get());
+    if (!value.ok()) return value.status().with_context("entry " + id);
+  }
+  entry.metadata = entry.carry.metadata;
+  Result<codec::Payload> payload = codec::serialize(*value, pipeline_->types());
+  if (!payload.ok()) return payload.status().with_context("entry " + id);
+  // The old and the new form swap in the sink's one transaction.
+  Result<std::unique_ptr<tier::EntrySink>> sink = local_->create(id, /*replace=*/true);
+  if (!sink.ok()) return sink.status().with_context("recompress " + id);
+  Result<uint64_t> stored = pipeline_->write(std::move(sink).value(), *payload, std::move(entry));
+  if (!stored.ok()) return stored.status().with_context("recompress " + id);
+  report.changed = true;
+  report.bytes_after = *stored;
+  return report;
+}
+
+Status Admin::vacuum() {
+  Status s = catalog_->check_writable();
+  if (!s.ok()) return s;
+  Result<store::ConnectionPool::Lease> db = catalog_->lease();
+  if (!db.ok()) return db.status();
+  s = (*db)->exec("VACUUM");
+  if (s.ok()) s = (*db)->exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  return s;
+}
+
+}  // namespace voxcache::cache

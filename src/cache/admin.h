@@ -1,0 +1,47 @@
+// Admin: what the Cache does for people looking after it rather than for a
+// pipeline: entry info with lineage, listing, key prefixes, pinning, stored
+// statistics, verify, recompress and vacuum. All of it concerns the local
+// database.
+
+#ifndef VOXCACHE_CACHE_ADMIN_H_
+#define VOXCACHE_CACHE_ADMIN_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cache/pipeline.h"
+#include "store/catalog.h"
+#include "tier/local_tier.h"
+#include "voxcache/cache.h"
+
+namespace voxcache::cache {
+
+// The EntryInfo of a row, without lineage.
+Result<EntryInfo> info_from_row(const store::EntryRow& row);
+
+class Admin {
+ public:
+  Admin(tier::LocalTier* local, const Pipeline* pipeline)
+      : local_(local), catalog_(local->catalog()), pipeline_(pipeline) {}
+
+  // NotFound on a miss.
+  Result<EntryInfo> info(const std::string& id);
+  Result<std::vector<EntryInfo>> list();
+  Result<OperationKey> resolve_prefix(std::string_view hex_prefix);
+  Status pin(const std::string& id, bool pinned);
+  Result<StoredStats> stored_stats();
+  Status zero_counters();
+  Status verify(const std::string& id);
+  Result<RecompressReport> recompress(const std::string& id, int level);
+  Status vacuum();
+
+ private:
+  tier::LocalTier* const local_;
+  store::Catalog* const catalog_;
+  const Pipeline* const pipeline_;
+};
+
+}  // namespace voxcache::cache
+
+#endif  // VOXCACHE_CACHE_ADMIN_H_

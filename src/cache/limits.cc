@@ -1,0 +1,105 @@
+#include "cache/limits.h"
+
+#include <algorithm>
+#include <climits>
+#include <filesystem>
+#include <vector>
+
+#include "store/entry_store.h"
+
+namespace voxcache::cache {
+
+uint64_t LimitKeeper::target(uint64_t limit) {
+  // Rounded down, so the next puts do not each evict again; a limit of 1
+  // stays 1.
+  return limit ? std::max<uint64_t>(1, limit - (limit + 9) / 10) : 0;
+}
+
+Status LimitKeeper::after_put() {
+  bound_wal();
+  return enforce();
+}
+
+Status LimitKeeper::enforce() {
+  if (!options_.max_bytes && !options_.max_entries && options_.max_age.count() == 0) {
+    return Status::OK();
+  }
+  bool over = false;
+  const int64_t now = catalog_->env()->now_ms();
+  Status s = catalog_->read([&](store::Database* db) {
+    Result<store::Totals> t = store::totals(db);
+    if (!t.ok()) return t.status();
+    over = (options_.max_bytes && static_cast<uint64_t>(t->stored_bytes) > options_.max_bytes) ||
+           (options_.max_entries && static_cast<uint64_t>(t->entries) > options_.max_entries);
+    if (over || options_.max_age.count() == 0) return Status::OK();
+    Result<std::optional<int64_t>> oldest = store::oldest_unpinned_access(db);
+    if (!oldest.ok()) return oldest.status();
+    over = *oldest && **oldest < now - options_.max_age.count() * 1000;
+    return Status::OK();
+  });
+  if (!s.ok() || !over) return s;
+  const Limits to{target(options_.max_bytes), target(options_.max_entries), options_.max_age};
+  Result<GcReport> r = evict(to);
+  return r.ok() ? Status::OK() : r.status().with_context("evicting to the cache's limits");
+}
+
+Result<GcReport> LimitKeeper::evict(const Limits& limits) {
+  usage_->flush();
+  GcReport report;
+  const int64_t cutoff = limits.max_age.count() > 0
+                             ? catalog_->env()->now_ms() - limits.max_age.count() * 1000
+                             : INT64_MIN;
+  Status s = catalog_->write("evict", [&](store::Database* db) {
+    Result<store::Totals> t = store::totals(db);
+    if (!t.ok()) return t.status();
+    uint64_t bytes = static_cast<uint64_t>(t->stored_bytes);
+    uint64_t entries = static_cast<uint64_t>(t->entries);
+    std::vector<store::LruEntry> victims;
+    Status st = store::for_each_lru(db, [&](const store::LruEntry& e) {
+      const bool over = (limits.max_bytes && bytes > limits.max_bytes) ||
+                        (limits.max_entries && entries > limits.max_entries) ||
+                        e.last_access_ms < cutoff;
+      if (!over) return false;  // the rest are more recently used
+      victims.push_back(e);
+      bytes -= static_cast<uint64_t>(e.size_bytes);
+      --entries;
+      return true;
+    });
+    if (!st.ok()) return st;
+    report = GcReport();
+    for (const store::LruEntry& e : victims) {
+      Result<bool> gone = store::delete_entry(db, e.operation_id);
+      if (!gone.ok()) return gone.status();
+      st = store::add_counter(db, "evictions", "", 1);
+      if (st.ok()) st = store::add_counter(db, "evictions", e.data_type, 1);
+      if (!st.ok()) return st;
+      Result<OperationKey> k = OperationKey::FromHex(e.operation_id);
+      if (k.ok()) report.removed.push_back(*k);
+      report.freed_bytes += static_cast<uint64_t>(e.size_bytes);
+    }
+    report.entries_left = entries;
+    report.bytes_left = bytes;
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  for (const OperationKey& k : report.removed) evicted_(k);
+  return report;
+}
+
+// SQLite checkpoints after commits on its own (PASSIVE, every 1000 pages),
+// but a checkpoint cannot start the log over while a reader still uses its
+// end, so under a continuous mix of readers and writers the file only grows.
+// Past the limit, a RESTART checkpoint waits (busy handler, up to
+// busy_timeout) for those readers to move on, then the log starts over and
+// journal_size_limit truncates it. A reader that never ends (a VolumeReader
+// kept open) still holds the log at its snapshot; that is documented.
+void LimitKeeper::bound_wal() {
+  if (options_.wal_limit_bytes == 0) return;
+  std::error_code ec;
+  const uint64_t wal = std::filesystem::file_size(catalog_->path() + "-wal", ec);
+  if (ec || wal <= options_.wal_limit_bytes) return;
+  Result<store::ConnectionPool::Lease> db = catalog_->lease();
+  if (db.ok()) (void)(*db)->exec("PRAGMA wal_checkpoint(RESTART)");  // Busy: the next put retries
+}
+
+}  // namespace voxcache::cache

@@ -1,0 +1,25 @@
+// Opening a Cache with the seams tests need: an Env other than the system's,
+// and tiers below the local one (read through, hits copied up).
+
+#ifndef VOXCACHE_CACHE_OPEN_H_
+#define VOXCACHE_CACHE_OPEN_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tier/tier.h"
+#include "util/env.h"
+#include "voxcache/cache.h"
+
+namespace voxcache::cache {
+
+// Cache::Open is OpenCache(path, options, util::Env::Default(), {}).
+// `env` must outlive the Cache.
+Result<std::unique_ptr<Cache>> OpenCache(const std::string& path, const Options& options,
+                                         util::Env* env,
+                                         std::vector<std::unique_ptr<tier::Tier>> below = {});
+
+}  // namespace voxcache::cache
+
+#endif  // VOXCACHE_CACHE_OPEN_H_

@@ -1,0 +1,119 @@
+#include "cache/pipeline.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+
+namespace voxcache::cache {
+
+namespace {
+
+// The chunks at a quarter and three quarters of the payload (one chunk when
+// those coincide): the first chunks of a volume are often background,
+// which says little about the rest.
+std::vector<std::string_view> sample_chunks(std::string_view bytes, uint64_t chunk) {
+  std::vector<std::string_view> out;
+  if (bytes.empty()) return out;
+  const uint64_t n = (bytes.size() - 1) / chunk + 1;
+  auto at = [&](uint64_t i) { return bytes.substr(i * chunk, chunk); };
+  out.push_back(at(n / 4));
+  if (3 * n / 4 != n / 4) out.push_back(at(3 * n / 4));
+  return out;
+}
+
+}  // namespace
+
+Result<std::optional<std::string>> normalize_metadata(std::string_view text) {
+  if (text.empty()) return std::optional<std::string>();
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return Status::InvalidArgument("metadata is not valid JSON");
+  return std::optional<std::string>(j.dump());
+}
+
+Pipeline::Pipeline(const Options& options, util::ThreadPool* threads, util::Env* env,
+                   uint64_t max_value_bytes)
+    : options_(options), threads_(threads), env_(env) {
+  // A chunk blob is at most its raw bytes plus the chunk header, because a
+  // chunk zstd cannot shrink is stored raw; so this bound keeps every blob
+  // within SQLite's value limit.
+  max_chunk_ = max_value_bytes > 2 * codec::kChunkHeaderBytes
+                   ? max_value_bytes - codec::kChunkHeaderBytes
+                   : 1;
+  max_inline_ = std::min<uint64_t>(codec::kMaxInlineChunkBytes, max_value_bytes / 2);
+}
+
+uint64_t Pipeline::plan(const codec::Payload& payload) const {
+  const uint64_t target = std::max<uint64_t>(1, std::min(options_.chunk_bytes, max_chunk_));
+  return codec::plan_chunk_bytes(payload, target);
+}
+
+Result<std::unique_ptr<EntryWriter>> Pipeline::writer(std::unique_ptr<tier::EntrySink> sink,
+                                                      const codec::Payload& payload,
+                                                      uint64_t payload_bytes,
+                                                      NewEntry entry) const {
+  EntrySpec spec;
+  spec.id = std::move(entry.id);
+  spec.kind = payload.kind;
+  spec.data_type = payload.data_type;
+  spec.kind_header = payload.kind_header;
+  spec.payload_bytes = payload_bytes;
+  spec.chunk_bytes = plan(payload);
+  spec.shuffle_element = payload.kind == Value::Kind::kVolume ? payload.element_bytes : 0;
+  spec.metadata = std::move(entry.metadata);
+  spec.volume = payload.layout;
+  spec.carry = std::move(entry.carry);
+  WriterConfig config;
+  config.level = entry.level;
+  config.shuffle = options_.shuffle;
+  config.max_inline_bytes = max_inline_;
+  config.pool = threads_;
+  config.env = env_;
+  return EntryWriter::Begin(std::move(sink), std::move(spec), config);
+}
+
+Result<uint64_t> Pipeline::write(std::unique_ptr<tier::EntrySink> sink,
+                                 const codec::Payload& payload, NewEntry entry) const {
+  const std::string_view bytes = payload.bytes();
+  Result<std::unique_ptr<EntryWriter>> w =
+      writer(std::move(sink), payload, bytes.size(), std::move(entry));
+  if (!w.ok()) return w.status();
+  if ((*w)->present()) return uint64_t{0};
+  (*w)->choose_filter(sample_chunks(bytes, plan(payload)));
+  Status s = (*w)->append(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  if (s.ok()) s = (*w)->commit();
+  if (!s.ok()) return s;
+  return (*w)->stored_bytes();
+}
+
+Result<std::unique_ptr<EntryReader>> Pipeline::reader(std::unique_ptr<tier::EntrySource> source,
+                                                      bool verify) const {
+  return EntryReader::Open(std::move(source), threads_, verify);
+}
+
+Result<Value> Pipeline::read_value(EntryReader* r) const {
+  Result<codec::ValueBuilder> builder =
+      codec::ValueBuilder::Create(r->header(), r->row().data_type, options_.types.get());
+  if (!builder.ok()) return builder.status();
+  Status s = r->start(0, r->header().chunk_count, builder->buffer());
+  while (s.ok()) {
+    Result<EntryReader::Batch> b = r->next();
+    if (!b.ok()) return b.status();
+    if (b->chunks == 0) return std::move(builder).value().finish();
+  }
+  return s;
+}
+
+Status Pipeline::check_all(EntryReader* r) const {
+  Result<codec::ValueBuilder> builder =  // checks data_type and the layout
+      codec::ValueBuilder::Create(r->header(), r->row().data_type, nullptr);
+  if (!builder.ok() && !builder.status().is_not_supported()) return builder.status();
+  Status s = r->start(0, r->header().chunk_count, nullptr);
+  while (s.ok()) {
+    Result<EntryReader::Batch> b = r->next();
+    if (!b.ok()) return b.status();
+    if (b->chunks == 0) break;
+  }
+  return s;
+}
+
+}  // namespace voxcache::cache

@@ -1,0 +1,72 @@
+// Pipeline: the Options' side of the chunk pipeline. Plans chunks, picks the
+// filter from sample chunks, and runs EntryWriter and EntryReader over any
+// tier's sinks and sources with the cache's thread pool.
+
+#ifndef VOXCACHE_CACHE_PIPELINE_H_
+#define VOXCACHE_CACHE_PIPELINE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cache/entry_reader.h"
+#include "cache/entry_writer.h"
+#include "codec/value_codec.h"
+#include "tier/tier.h"
+#include "util/env.h"
+#include "util/thread_pool.h"
+#include "voxcache/options.h"
+
+namespace voxcache::cache {
+
+class Pipeline {
+ public:
+  // `max_value_bytes`: the largest blob the local store takes.
+  Pipeline(const Options& options, util::ThreadPool* threads, util::Env* env,
+           uint64_t max_value_bytes);
+
+  // What an entry starts with besides its payload.
+  struct NewEntry {
+    std::string id;
+    std::optional<std::string> metadata;  // normalized JSON
+    store::EntryRow carry;                // lineage; on a rewrite, what the entry had
+    int level = 3;
+  };
+  // A writer of `payload_bytes` bytes described by `payload` into `sink`.
+  Result<std::unique_ptr<EntryWriter>> writer(std::unique_ptr<tier::EntrySink> sink,
+                                              const codec::Payload& payload, uint64_t payload_bytes,
+                                              NewEntry entry) const;
+  // Writes the whole of `payload` into `sink`, choosing the filter from
+  // sample chunks first. Returns the stored bytes, 0 when the sink's tier
+  // had the key already.
+  Result<uint64_t> write(std::unique_ptr<tier::EntrySink> sink, const codec::Payload& payload,
+                         NewEntry entry) const;
+
+  Result<std::unique_ptr<EntryReader>> reader(std::unique_ptr<tier::EntrySource> source,
+                                              bool verify) const;
+  // Decodes every chunk of `r`'s entry into a Value.
+  Result<Value> read_value(EntryReader* r) const;
+  // Reads every chunk and checks every checksum; decodes nothing into a Value.
+  Status check_all(EntryReader* r) const;
+
+  const TypeRegistry* types() const { return options_.types.get(); }
+
+ private:
+  uint64_t plan(const codec::Payload& payload) const;
+
+  const Options& options_;
+  util::ThreadPool* const threads_;
+  util::Env* const env_;
+  uint64_t max_chunk_;
+  uint64_t max_inline_;
+};
+
+// Empty stays empty; anything else must be JSON and is stored re-serialized.
+Result<std::optional<std::string>> normalize_metadata(std::string_view text);
+
+}  // namespace voxcache::cache
+
+#endif  // VOXCACHE_CACHE_PIPELINE_H_

@@ -1,0 +1,33 @@
+// Region reads: a box of a stored volume, decoding only the chunks the box
+// intersects and copying only the rows it holds.
+
+#ifndef VOXCACHE_CACHE_REGION_H_
+#define VOXCACHE_CACHE_REGION_H_
+
+#include <array>
+#include <cstdint>
+
+#include "cache/entry_reader.h"
+#include "voxcache/volume.h"
+
+namespace voxcache::cache {
+
+using Box = std::array<uint64_t, 3>;
+
+// The layout of a volume entry; InvalidArgument for other kinds, Corruption
+// when the row's data_type contradicts the header.
+Result<VolumeLayout> volume_layout(const EntryReader& r);
+
+// Voxels [start, start + size) of the entry `r` reads. The result's origin is
+// the physical point of its first voxel, as ITK computes it; spacing and
+// direction are kept. InvalidArgument when the box is empty or leaves the
+// volume.
+Result<Volume> read_box(EntryReader* r, const Box& start, const Box& size);
+
+// The box of slice `index` on `axis` (0 x, 1 y, 2 z); InvalidArgument for
+// another axis.
+Result<std::pair<Box, Box>> slice_box(const VolumeLayout& layout, int axis, uint64_t index);
+
+}  // namespace voxcache::cache
+
+#endif  // VOXCACHE_CACHE_REGION_H_

@@ -1,0 +1,89 @@
+#include "cache/usage_recorder.h"
+
+#include <algorithm>
+
+#include "store/entry_store.h"
+
+namespace voxcache::cache {
+
+UsageRecorder::UsageRecorder(store::Catalog* catalog)
+    : catalog_(catalog),
+      enabled_(!catalog->read_only()),
+      last_flush_(catalog->env()->steady_now()) {}
+
+void UsageRecorder::count(const std::string& name, const std::string& data_type, int64_t delta) {
+  if (!enabled_) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  pending_counters_[{name, ""}] += delta;
+  if (!data_type.empty()) pending_counters_[{name, data_type}] += delta;
+}
+
+void UsageRecorder::note_access(const OperationKey& key, const std::string& data_type,
+                                const char* hit, int64_t bytes_read) {
+  if (!enabled_) return;
+  count(hit, data_type, 1);
+  if (bytes_read) count("bytes_read", data_type, bytes_read);
+  const int64_t now = catalog_->env()->now_ms();
+  std::lock_guard<std::mutex> lock(mu_);
+  Pending& p = pending_access_[key];
+  p.at_ms = now;
+  ++p.count;
+}
+
+void UsageRecorder::note_put(const std::string& data_type, uint64_t stored_bytes) {
+  count("puts", data_type, 1);
+  count("bytes_written", data_type, static_cast<int64_t>(stored_bytes));
+}
+
+void UsageRecorder::maybe_flush() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (pending_access_.size() < kMaxPendingEntries &&
+        catalog_->env()->steady_now() - last_flush_ < kMaxDelay) {
+      return;
+    }
+  }
+  flush();
+}
+
+void UsageRecorder::flush() {
+  if (!enabled_) return;
+  Accesses access;
+  Counters counters;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    last_flush_ = catalog_->env()->steady_now();
+    if (pending_access_.empty() && pending_counters_.empty()) return;
+    access.swap(pending_access_);
+    counters.swap(pending_counters_);
+  }
+  if (write(access, counters).ok()) return;
+  std::lock_guard<std::mutex> lock(mu_);  // keep them for the next flush
+  for (const auto& [k, p] : access) {
+    Pending& q = pending_access_[k];
+    q.at_ms = std::max(q.at_ms, p.at_ms);
+    q.count += p.count;
+  }
+  for (const auto& [k, v] : counters) pending_counters_[k] += v;
+}
+
+void UsageRecorder::forget_counters() {
+  std::lock_guard<std::mutex> lock(mu_);
+  pending_counters_.clear();
+}
+
+Status UsageRecorder::write(const Accesses& access, const Counters& counters) {
+  return catalog_->write("usage", [&](store::Database* db) {
+    for (const auto& [k, p] : access) {
+      Status s = store::touch(db, k.hex(), p.at_ms, p.count);
+      if (!s.ok()) return s;
+    }
+    for (const auto& [k, v] : counters) {
+      Status s = store::add_counter(db, k.first, k.second, v);
+      if (!s.ok()) return s;
+    }
+    return Status::OK();
+  });
+}
+
+}  // namespace voxcache::cache

@@ -1,0 +1,71 @@
+#include "store/catalog.h"
+
+#include <algorithm>
+#include <random>
+
+#include "store/entry_store.h"
+
+namespace voxcache::store {
+
+Result<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path,
+                                               const Database::OpenOptions& o, util::Env* env) {
+  // SQLite calls the busy handler only where waiting cannot deadlock. Two
+  // connections that have both read a new file and both want to write it (the
+  // switch to WAL, creating the schema) are such a case: one gets BUSY at
+  // once. So the opener waits here, as every other write waits in SQLite's
+  // handler, with a jittered back-off that keeps N openers from retrying in
+  // lock step.
+  const auto deadline = env->steady_now() + o.busy_timeout;
+  std::minstd_rand jitter(std::random_device{}());
+  std::chrono::milliseconds backoff{1};
+  for (;;) {
+    Result<std::unique_ptr<Database>> db = Database::Open(path, o);
+    Status s = db.ok() ? prepare_schema(db->get(), o.read_only) : db.status();
+    if (s.ok()) {
+      std::unique_ptr<Catalog> c(new Catalog(path, o, env));
+      c->max_value_bytes_ = static_cast<uint64_t>((*db)->max_value_bytes());
+      c->pool_.release(std::move(db).value());
+      return c;
+    }
+    if (!s.is_busy()) return s;
+    const auto pause = backoff + std::chrono::milliseconds(jitter() % (backoff.count() + 1));
+    if (env->steady_now() + pause > deadline) {
+      return s.with_context("opening " + path + " (waited " +
+                            std::to_string(o.busy_timeout.count()) + " ms)");
+    }
+    env->sleep_for(pause);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(64));
+  }
+}
+
+Status Catalog::read(const std::function<Status(Database*)>& fn) {
+  Result<ConnectionPool::Lease> db = lease();
+  if (!db.ok()) return db.status();
+  Result<std::unique_ptr<Transaction>> txn =
+      Transaction::Begin(db->get(), Transaction::Mode::kRead);
+  if (!txn.ok()) return txn.status();
+  return fn(db->get());  // a read transaction has nothing to commit: its end releases the snapshot
+}
+
+Status Catalog::write(std::string_view what, const std::function<Status(Database*)>& fn) {
+  Status s = check_writable();
+  if (!s.ok()) return s;
+  Result<ConnectionPool::Lease> db = lease();
+  if (!db.ok()) return db.status();
+  Result<std::unique_ptr<Transaction>> txn =
+      Transaction::Begin(db->get(), Transaction::Mode::kWrite);
+  if (!txn.ok()) return txn.status();
+  s = fn(db->get());
+  return s.ok() ? commit(txn->get(), what) : s;
+}
+
+Status Catalog::commit(Transaction* txn, std::string_view what) {
+  Status s = env_->before_commit(what);
+  return s.ok() ? txn->commit() : s;  // not committed: the Transaction rolls back
+}
+
+Status Catalog::check_writable() const {
+  return options_.read_only ? Status::InvalidArgument("cache is open read-only") : Status::OK();
+}
+
+}  // namespace voxcache::store

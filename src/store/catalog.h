@@ -1,0 +1,71 @@
+// Catalog: the local database as the rest of voxcache uses it. Opens and
+// prepares the file (waiting out other processes that are creating or
+// migrating it), pools its connections, and runs work in read or write
+// transactions. Every write transaction, and the read-only check, goes
+// through here, so a test Env can fail any write at its commit.
+//
+// Thread-safe: each call takes its own pooled connection.
+
+#ifndef VOXCACHE_STORE_CATALOG_H_
+#define VOXCACHE_STORE_CATALOG_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "store/connection_pool.h"
+#include "store/sqlite.h"
+#include "util/env.h"
+#include "voxcache/status.h"
+
+namespace voxcache::store {
+
+class Catalog {
+ public:
+  // Opens `path` and creates or migrates its schema (store::prepare_schema).
+  // Several processes may open a new file at once: a step that finds the
+  // file locked (the WAL switch, schema creation, a migration, another
+  // process's long write) is retried until o.busy_timeout has passed, then
+  // reported as Busy.
+  static Result<std::unique_ptr<Catalog>> Open(const std::string& path,
+                                               const Database::OpenOptions& o, util::Env* env);
+
+  Catalog(const Catalog&) = delete;
+  Catalog& operator=(const Catalog&) = delete;
+
+  // A connection for the caller alone until the lease ends.
+  Result<ConnectionPool::Lease> lease() { return pool_.acquire(); }
+
+  // Runs `fn` inside one read transaction (one snapshot).
+  Status read(const std::function<Status(Database*)>& fn);
+  // Runs `fn` inside one write transaction named `what`, committing when it
+  // returns OK and rolling back otherwise. InvalidArgument when read-only.
+  Status write(std::string_view what, const std::function<Status(Database*)>& fn);
+  // Commits a write transaction the caller began on a lease (the chunk
+  // writer holds one across many calls), through the same fault point.
+  Status commit(Transaction* txn, std::string_view what);
+
+  // OK, or InvalidArgument when the database was opened read-only.
+  Status check_writable() const;
+  bool read_only() const { return options_.read_only; }
+  // SQLITE_LIMIT_LENGTH in force: the largest blob a row may hold.
+  uint64_t max_value_bytes() const { return max_value_bytes_; }
+  const std::string& path() const { return path_; }
+  util::Env* env() const { return env_; }
+
+ private:
+  Catalog(std::string path, const Database::OpenOptions& o, util::Env* env)
+      : path_(std::move(path)), options_(o), env_(env), pool_(path_, o) {}
+
+  const std::string path_;
+  const Database::OpenOptions options_;
+  util::Env* const env_;
+  ConnectionPool pool_;
+  uint64_t max_value_bytes_ = 0;
+};
+
+}  // namespace voxcache::store
+
+#endif  // VOXCACHE_STORE_CATALOG_H_

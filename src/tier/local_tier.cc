@@ -1,0 +1,163 @@
+#include "tier/local_tier.h"
+
+#include <optional>
+
+namespace voxcache::tier {
+
+namespace {
+
+using store::ConnectionPool;
+using store::Transaction;
+
+class LocalSource final : public EntrySource {
+ public:
+  LocalSource(ConnectionPool::Lease lease, std::string id)
+      : lease_(std::move(lease)), id_(std::move(id)) {}
+  ~LocalSource() override { cursor_.reset(); }  // reset the statement before the snapshot ends
+
+  Status begin() {
+    Result<std::unique_ptr<Transaction>> txn =
+        Transaction::Begin(lease_.get(), Transaction::Mode::kRead);
+    if (!txn.ok()) return txn.status();
+    txn_ = std::move(txn).value();
+    Result<EntryRow> row = store::read_entry(lease_.get(), id_);
+    if (!row.ok()) return row.status();
+    row_ = std::move(row).value();
+    if (!row_.operation) return Status::OK();
+    // Lineage travels with the row, so a copy into another tier keeps it.
+    Result<std::vector<std::string>> inputs = store::inputs_of(lease_.get(), id_);
+    if (!inputs.ok()) return inputs.status();
+    row_.inputs = std::move(inputs).value();
+    return Status::OK();
+  }
+
+  const EntryRow& row() const override { return row_; }
+
+  Status seek(uint64_t first, uint64_t end) override {
+    cursor_.reset();
+    Result<store::ChunkCursor> c = store::ChunkCursor::Open(lease_.get(), id_, first, end);
+    if (!c.ok()) return c.status();
+    cursor_.emplace(std::move(c).value());
+    return Status::OK();
+  }
+
+  Result<std::string_view> next_chunk() override {
+    if (!cursor_) return Status::InvalidArgument("next_chunk before seek");
+    return cursor_->next();
+  }
+
+  Result<uint64_t> stored_chunks() override { return store::count_chunks(lease_.get(), id_); }
+
+ private:
+  ConnectionPool::Lease lease_;
+  std::unique_ptr<Transaction> txn_;  // after lease_: ends before it
+  std::string id_;
+  EntryRow row_;
+  std::optional<store::ChunkCursor> cursor_;
+};
+
+class LocalSink final : public EntrySink {
+ public:
+  LocalSink(store::Catalog* catalog, ConnectionPool::Lease lease, std::string id)
+      : catalog_(catalog), lease_(std::move(lease)), id_(std::move(id)) {}
+
+  Status begin(bool replace) {
+    Result<std::unique_ptr<Transaction>> txn =
+        Transaction::Begin(lease_.get(), Transaction::Mode::kWrite);
+    if (!txn.ok()) return txn.status();
+    Result<bool> exists = store::entry_exists(lease_.get(), id_);
+    if (!exists.ok()) return exists.status();
+    if (*exists && replace) {
+      Result<bool> gone = store::delete_entry(lease_.get(), id_);  // same transaction
+      if (!gone.ok()) return gone.status();
+    } else if (*exists) {
+      present_ = true;  // nothing to write: drop the lock now (the transaction rolls back)
+      return Status::OK();
+    }
+    txn_ = std::move(txn).value();
+    return Status::OK();
+  }
+
+  bool present() const override { return present_; }
+
+  Status add_chunk(uint64_t index, std::string_view blob) override {
+    if (!txn_) return Status::InvalidArgument("entry " + id_ + " is not being written");
+    return store::insert_chunk(lease_.get(), id_, index, blob);
+  }
+
+  Status commit(const EntryRow& row) override {
+    if (!txn_) return Status::InvalidArgument("entry " + id_ + " is not being written");
+    Status s = store::insert_entry_row(lease_.get(), row);
+    if (s.ok()) s = catalog_->commit(txn_.get(), "put");
+    txn_.reset();  // committed, or rolled back now: other writers need not wait
+    return s;
+  }
+
+ private:
+  store::Catalog* catalog_;
+  ConnectionPool::Lease lease_;
+  std::unique_ptr<Transaction> txn_;  // after lease_: ends before it
+  std::string id_;
+  bool present_ = false;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<EntrySource>> LocalTier::open(std::string_view id) {
+  Result<ConnectionPool::Lease> db = catalog_->lease();
+  if (!db.ok()) return db.status();
+  auto source = std::make_unique<LocalSource>(std::move(db).value(), std::string(id));
+  Status s = source->begin();
+  if (!s.ok()) return s;
+  return std::unique_ptr<EntrySource>(std::move(source));
+}
+
+Result<std::unique_ptr<EntrySink>> LocalTier::create(std::string_view id, bool replace) {
+  Status s = catalog_->check_writable();
+  if (!s.ok()) return s;
+  Result<ConnectionPool::Lease> db = catalog_->lease();
+  if (!db.ok()) return db.status();
+  auto sink = std::make_unique<LocalSink>(catalog_, std::move(db).value(), std::string(id));
+  s = sink->begin(replace);
+  if (!s.ok()) return s;
+  return std::unique_ptr<EntrySink>(std::move(sink));
+}
+
+Result<bool> LocalTier::contains(std::string_view id) {
+  Result<ConnectionPool::Lease> db = catalog_->lease();
+  if (!db.ok()) return db.status();
+  return store::entry_exists(db->get(), id);
+}
+
+Result<bool> LocalTier::erase(std::string_view id) {
+  bool existed = false;
+  Status s = catalog_->write("erase", [&](store::Database* db) {
+    Result<bool> deleted = store::delete_entry(db, id);
+    if (deleted.ok()) existed = *deleted;
+    return deleted.status();
+  });
+  if (!s.ok()) return s;
+  return existed;
+}
+
+Result<std::vector<EntryRow>> LocalTier::list(std::string_view prefix, int limit) {
+  Result<ConnectionPool::Lease> db = catalog_->lease();
+  if (!db.ok()) return db.status();
+  return store::list_entries(db->get(), prefix, limit);
+}
+
+Status copy_entry(EntrySource* from, Tier* to) {
+  Result<std::unique_ptr<EntrySink>> sink = to->create(from->row().operation_id, false);
+  if (!sink.ok()) return sink.status();
+  if ((*sink)->present()) return Status::OK();
+  Result<uint64_t> n = from->stored_chunks();
+  if (!n.ok()) return n.status();
+  Status s = from->seek(0, *n);
+  for (uint64_t i = 0; s.ok() && i < *n; ++i) {
+    Result<std::string_view> blob = from->next_chunk();
+    s = blob.ok() ? (*sink)->add_chunk(i, *blob) : blob.status();
+  }
+  return s.ok() ? (*sink)->commit(from->row()) : s;
+}
+
+}  // namespace voxcache::tier

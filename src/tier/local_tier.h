@@ -1,0 +1,33 @@
+// LocalTier: the Tier over the local SQLite database (store::Catalog).
+// A source holds a read transaction for its life, so an entry's row and every
+// chunk come from one snapshot even while another connection erases it; a
+// sink holds the write transaction from create() to commit().
+
+#ifndef VOXCACHE_TIER_LOCAL_TIER_H_
+#define VOXCACHE_TIER_LOCAL_TIER_H_
+
+#include "store/catalog.h"
+#include "tier/tier.h"
+
+namespace voxcache::tier {
+
+class LocalTier final : public Tier {
+ public:
+  explicit LocalTier(store::Catalog* catalog) : catalog_(catalog) {}
+
+  const char* name() const override { return "local"; }
+  Result<std::unique_ptr<EntrySource>> open(std::string_view id) override;
+  Result<std::unique_ptr<EntrySink>> create(std::string_view id, bool replace) override;
+  Result<bool> contains(std::string_view id) override;
+  Result<bool> erase(std::string_view id) override;
+  Result<std::vector<EntryRow>> list(std::string_view prefix, int limit) override;
+
+  store::Catalog* catalog() const { return catalog_; }
+
+ private:
+  store::Catalog* catalog_;
+};
+
+}  // namespace voxcache::tier
+
+#endif  // VOXCACHE_TIER_LOCAL_TIER_H_
