@@ -12,6 +12,7 @@
 #include <random>
 #include <string>
 
+#include "voxcache/cache.h"
 #include "voxcache/status.h"
 #include "voxcache/volume.h"
 
@@ -88,6 +89,26 @@ inline Volume make_ramp_volume(PixelType type, uint32_t components, std::array<u
     for (uint64_t i = 0; i < n; ++i) p[i] = static_cast<T>((i * 7 + i / 13) % 120) / T(2);
   };
   visit_pixel_type(type, [&](auto t) { fill(v.mutable_pixels<decltype(t)>()); });
+  return v;
+}
+
+// A Cache on `path`, or nullptr after a test failure naming the status.
+inline std::unique_ptr<Cache> open_cache(const std::string& path, const Options& o = Options()) {
+  Result<std::unique_ptr<Cache>> c = Cache::Open(path, o);
+  EXPECT_TRUE(c.ok()) << c.status().to_string();
+  return c.ok() ? std::move(c).value() : nullptr;
+}
+
+// The first column of the first row of `sql`, read behind the cache's back.
+inline int64_t query_int(const std::string& db_path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open(db_path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sql;
+  EXPECT_EQ(sqlite3_step(st), SQLITE_ROW) << sql;
+  const int64_t v = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
   return v;
 }
 

@@ -39,17 +39,7 @@ class CacheTest : public ::testing::Test {
     ASSERT_EQ(back->kind(), v.kind());
     ASSERT_TRUE(*back == v) << "value differs after round trip, tag " << v.type_tag();
   }
-  int64_t query_int(const std::string& sql) {
-    sqlite3* db = nullptr;
-    EXPECT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-    sqlite3_stmt* st = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sql;
-    EXPECT_EQ(sqlite3_step(st), SQLITE_ROW) << sql;
-    const int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return v;
-  }
+  int64_t query_int(const std::string& sql) { return testing::query_int(path_, sql); }
 
   TempDir dir_;
   std::string path_ = dir_.file("sub/dir/cache.db");
@@ -565,6 +555,35 @@ TEST(DefaultPath, FollowsTheEnvironmentInOrder) {
   for (int i = 0; i < 3; ++i) {
     if (had[i]) setenv(names[i], saved[i].c_str(), 1);
   }
+}
+
+TEST(MemoryTierInCache, SecondGetIsAMemoryHitSharingTheVolume) {
+  testing::TempDir dir;
+  Options o;
+  o.memory_budget_bytes = 1 << 20;
+  auto c = std::move(Cache::Open(dir.file("tier.db"), o)).value();
+  const Volume small = testing::make_volume(PixelType::kUInt8, 1, {64, 64, 64});  // 256 KiB
+  const Volume big =
+      testing::make_volume(PixelType::kUInt8, 1, {128, 128, 80});  // 1.25 MiB: too big
+  ASSERT_OK(c->put(KeyBuilder("small").build(), small));
+  ASSERT_OK(c->put(KeyBuilder("big").build(), big));
+  Result<Value> a = c->get(KeyBuilder("small").build());
+  Result<Value> b = c->get(KeyBuilder("small").build());
+  ASSERT_OK(a.status());
+  ASSERT_OK(b.status());
+  EXPECT_EQ(a->as_volume(), b->as_volume()) << "shared, not copied";
+  ASSERT_OK(c->get(KeyBuilder("big").build()).status());
+  ASSERT_OK(c->get(KeyBuilder("big").build()).status());
+  EXPECT_TRUE(c->get(KeyBuilder("missing").build()).status().is_not_found());
+  const CacheStats s = c->stats();
+  EXPECT_EQ(s.disk_hits, 3u);  // small once, big twice (larger than the budget)
+  EXPECT_EQ(s.memory_hits, 1u);
+  EXPECT_EQ(s.misses, 1u);
+  EXPECT_EQ(s.puts, 2u);
+  EXPECT_EQ(s.memory_entries, 1u);
+  EXPECT_EQ(s.memory_bytes, small.byte_size());
+  ASSERT_OK(c->erase(KeyBuilder("small").build()));
+  EXPECT_TRUE(c->get(KeyBuilder("small").build()).status().is_not_found()) << "erase drops it";
 }
 
 }  // namespace

@@ -21,18 +21,6 @@
 namespace voxcache {
 namespace {
 
-int64_t query(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  sqlite3_open(path.c_str(), &db);
-  sqlite3_stmt* st = nullptr;
-  sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr);
-  sqlite3_step(st);
-  const int64_t n = sqlite3_column_int64(st, 0);
-  sqlite3_finalize(st);
-  sqlite3_close(db);
-  return n;
-}
-
 // The volume a crash-test writer stores for `seed`: 6 MiB, barely compressible,
 // so a put takes long enough to be killed in the middle.
 Volume crash_volume(int seed) {
@@ -88,12 +76,13 @@ TEST(Crash, SigkillDuringPutsLosesNothingCommittedAndLeavesNoPartialEntry) {
     }
     for (const std::string& k : committed) EXPECT_TRUE(now.count(k)) << "lost " << k;
     committed = now;
-    EXPECT_EQ(query(path,
-                    "SELECT count(*) FROM chunks WHERE operation_id NOT IN "
-                    "(SELECT operation_id FROM results)"),
+    EXPECT_EQ(testing::query_int(path,
+                                 "SELECT count(*) FROM chunks WHERE operation_id NOT IN "
+                                 "(SELECT operation_id FROM results)"),
               0)
         << "a killed put left chunk rows behind";
-    EXPECT_EQ(query(path, "SELECT entries FROM totals"), static_cast<int64_t>(all->size()));
+    EXPECT_EQ(testing::query_int(path, "SELECT entries FROM totals"),
+              static_cast<int64_t>(all->size()));
   }
   EXPECT_GT(committed.size(), 0u);
 }

@@ -1,12 +1,9 @@
-// Cache management through the library: limits and eviction, pinning,
-// counters, access recording, lineage, intensity statistics, verify,
-// recompress and vacuum.
+// Administration (cache/admin.cc): lineage, intensity statistics, verify,
+// recompress, vacuum, and read-only refusal.
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <nlohmann/json.hpp>
-
-#include <thread>
 
 #include "test_support.h"
 #include "voxcache/cache.h"
@@ -17,7 +14,7 @@ namespace {
 using testing::make_volume;
 using testing::TempDir;
 
-class ManagementTest : public ::testing::Test {
+class AdminTest : public ::testing::Test {
  protected:
   std::unique_ptr<Cache> open(Options o = Options()) {
     Result<std::unique_ptr<Cache>> c = Cache::Open(path_, o);
@@ -33,102 +30,7 @@ class ManagementTest : public ::testing::Test {
   std::string path_ = dir_.file("m.db");
 };
 
-TEST_F(ManagementTest, MaxBytesHoldsAcrossALoopOfPuts) {
-  Options o;
-  o.max_bytes = 1 << 20;  // about ten entries
-  auto c = open(o);
-  for (int i = 0; i < 40; ++i) {
-    ASSERT_OK(c->put(k(i), noise(i)));
-    Result<StoredStats> s = c->stored_stats();
-    ASSERT_OK(s.status());
-    ASSERT_LE(s->stored_bytes, o.max_bytes) << "after put " << i;
-  }
-  Result<StoredStats> s = c->stored_stats();
-  EXPECT_GT(s->counter("evictions"), 20u);
-  EXPECT_GE(s->entries, 8u);
-  // The newest entries survive, the oldest went first.
-  EXPECT_TRUE(*c->contains(k(39)));
-  EXPECT_FALSE(*c->contains(k(0)));
-}
-
-TEST_F(ManagementTest, EvictionIsLeastRecentlyUsedAndSparesPinnedEntries) {
-  Options o;
-  o.max_entries = 5;
-  auto c = open(o);
-  for (int i = 0; i < 5; ++i) {
-    ASSERT_OK(c->put(k(i), Value(i)));
-    std::this_thread::sleep_for(std::chrono::milliseconds(3));  // distinct access times
-  }
-  ASSERT_OK(c->pin(k(0)));
-  ASSERT_OK(c->get(k(1)).status());  // 1 is now recently used
-  std::this_thread::sleep_for(std::chrono::milliseconds(3));
-  ASSERT_OK(c->put(k(5), Value(5)));  // 6 > 5: evict down to 90% of 5, i.e. 4
-  EXPECT_TRUE(*c->contains(k(0))) << "pinned";
-  EXPECT_TRUE(*c->contains(k(1))) << "recently read";
-  EXPECT_TRUE(*c->contains(k(5))) << "just written";
-  EXPECT_FALSE(*c->contains(k(2))) << "least recently used";
-  EXPECT_FALSE(*c->contains(k(3)));
-  EXPECT_EQ(c->stored_stats()->entries, 4u);
-  EXPECT_TRUE(c->pin(KeyBuilder("absent").build()).is_not_found());
-}
-
-TEST_F(ManagementTest, GcBringsTheCacheUnderExplicitLimits) {
-  auto c = open();
-  for (int i = 0; i < 10; ++i) ASSERT_OK(c->put(k(i), noise(i)));
-  ASSERT_OK(c->pin(k(0)));
-  const uint64_t before = c->stored_stats()->stored_bytes;
-  Limits l;
-  l.max_bytes = before / 2;
-  Result<GcReport> r = c->gc(l);
-  ASSERT_OK(r.status());
-  EXPECT_LE(r->bytes_left, l.max_bytes);
-  EXPECT_EQ(r->bytes_left + r->freed_bytes, before);
-  EXPECT_EQ(r->entries_left + r->removed.size(), 10u);
-  EXPECT_TRUE(*c->contains(k(0)));
-  for (const OperationKey& gone : r->removed) EXPECT_FALSE(*c->contains(gone));
-
-  Limits age;
-  age.max_age = std::chrono::seconds(1);
-  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
-  ASSERT_OK(c->put(k(100), Value(1)));
-  r = c->gc(age);
-  ASSERT_OK(r.status());
-  EXPECT_TRUE(*c->contains(k(100))) << "fresh";
-  EXPECT_TRUE(*c->contains(k(0))) << "pinned";
-  EXPECT_EQ(c->stored_stats()->entries, 2u);
-}
-
-TEST_F(ManagementTest, CountersPersistAndZero) {
-  {
-    auto c = open();
-    ASSERT_OK(c->put(k(1), make_volume(PixelType::kInt16, 1, {20, 20, 20})));
-    ASSERT_OK(c->put(k(2), Value(2.5)));
-    ASSERT_OK(c->get(k(1)).status());  // disk
-    ASSERT_OK(c->get(k(1)).status());  // memory
-    EXPECT_TRUE(c->get(k(3)).status().is_not_found());
-  }  // closing flushes
-  auto c = open();
-  Result<StoredStats> s = c->stored_stats();
-  ASSERT_OK(s.status());
-  EXPECT_EQ(s->counter("puts"), 2u);
-  EXPECT_EQ(s->counter("puts", "volume"), 1u);
-  EXPECT_EQ(s->counter("puts", "float64"), 1u);
-  EXPECT_EQ(s->counter("hits_disk"), 1u);
-  EXPECT_EQ(s->counter("hits_memory"), 1u);
-  EXPECT_EQ(s->counter("misses"), 1u);
-  EXPECT_GT(s->counter("bytes_read", "volume"), 0u);
-  EXPECT_GT(s->counter("bytes_written"), s->counter("bytes_read"));
-  ASSERT_EQ(s->by_type.size(), 2u);
-  EXPECT_EQ(s->entries, 2u);
-  Result<EntryInfo> info = c->info(k(1));
-  EXPECT_EQ(info->access_count, 2u);
-  EXPECT_GE(info->last_access_ms, info->created_at_ms);
-  ASSERT_OK(c->zero_stats());
-  EXPECT_EQ(c->stored_stats()->counter("puts"), 0u);
-  EXPECT_EQ(c->stored_stats()->entries, 2u) << "zeroing counters keeps entries";
-}
-
-TEST_F(ManagementTest, LineageRecordsRecipesInputsAndDependents) {
+TEST_F(AdminTest, LineageRecordsRecipesInputsAndDependents) {
   auto c = open();
   const Volume src = make_volume(PixelType::kUInt8, 1, {8, 8, 8});
   const OperationKey src_key = content_key(src);
@@ -168,7 +70,7 @@ TEST_F(ManagementTest, LineageRecordsRecipesInputsAndDependents) {
   EXPECT_EQ(c->info(smooth.build())->dependents.size(), 0u) << "erase drops lineage rows";
 }
 
-TEST_F(ManagementTest, IntensityStatisticsAreComputedWhileWriting) {
+TEST_F(AdminTest, IntensityStatisticsAreComputedWhileWriting) {
   Options o;
   o.chunk_bytes = 4096;  // many chunks: the statistics are merged across them
   auto c = open(o);
@@ -216,7 +118,7 @@ TEST_F(ManagementTest, IntensityStatisticsAreComputedWhileWriting) {
   EXPECT_TRUE(c->info(k(3))->intensity_json.empty());
 }
 
-TEST_F(ManagementTest, VerifyFindsAFlippedByteWhateverTheOptions) {
+TEST_F(AdminTest, VerifyFindsAFlippedByteWhateverTheOptions) {
   Options o;
   o.verify_checksums = false;
   auto c = open(o);
@@ -232,7 +134,7 @@ TEST_F(ManagementTest, VerifyFindsAFlippedByteWhateverTheOptions) {
   EXPECT_TRUE(c->verify(k(3)).is_not_found());
 }
 
-TEST_F(ManagementTest, RecompressChangesOnlyWhatItShouldAndKeepsEverythingElse) {
+TEST_F(AdminTest, RecompressChangesOnlyWhatItShouldAndKeepsEverythingElse) {
   {
     Options plain;
     plain.compression_level = 0;
@@ -278,7 +180,7 @@ TEST_F(ManagementTest, RecompressChangesOnlyWhatItShouldAndKeepsEverythingElse) 
   EXPECT_TRUE(c->recompress(a, 42).status().is_invalid_argument());
 }
 
-TEST_F(ManagementTest, VacuumShrinksTheFileAfterErases) {
+TEST_F(AdminTest, VacuumShrinksTheFileAfterErases) {
   auto c = open();
   for (int i = 0; i < 30; ++i) ASSERT_OK(c->put(k(i), noise(i)));
   for (int i = 0; i < 30; ++i) ASSERT_OK(c->erase(k(i)));
@@ -288,7 +190,7 @@ TEST_F(ManagementTest, VacuumShrinksTheFileAfterErases) {
   EXPECT_EQ(std::filesystem::file_size(path_ + "-wal", ec), 0u);
 }
 
-TEST_F(ManagementTest, ReadOnlyRefusesManagementWrites) {
+TEST_F(AdminTest, ReadOnlyRefusesManagementWrites) {
   ASSERT_OK(open()->put(k(1), Value(1)));
   Options ro;
   ro.read_only = true;

@@ -1,0 +1,47 @@
+// The entry reader (cache/entry_reader.cc): ranges in ordered batches of
+// their own chunks, and the checks only a whole read can make.
+
+#include "cache/entry_reader.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "cache/pipeline_fixture.h"
+
+namespace voxcache::cache {
+namespace {
+
+TEST_F(PipelineTest, APartialRangeComesInOrderedBatchesOfItsChunksOnly) {
+  ASSERT_OK(write(id_, volume_).status());
+  std::unique_ptr<EntryReader> r = reader(id_);
+  const uint64_t cb = r->header().chunk_bytes;
+  ASSERT_OK(r->start(5, 12, nullptr));
+  uint64_t next = 5;
+  for (;;) {
+    Result<EntryReader::Batch> b = r->next();
+    ASSERT_OK(b.status());
+    if (b->chunks == 0) break;
+    EXPECT_EQ(b->first_chunk, next);
+    EXPECT_LE(b->chunks, 4u) << "two chunks a thread";
+    EXPECT_EQ(std::memcmp(b->data, volume_.data() + next * cb, b->bytes), 0);
+    next += b->chunks;
+  }
+  EXPECT_EQ(next, 12u);
+}
+
+TEST_F(PipelineTest, AWholeReadCatchesAnExtraChunkRowAPartialOneNeedNot) {
+  ASSERT_OK(write(id_, volume_).status());
+  testing::raw_sql(path_,
+                   "INSERT INTO chunks SELECT operation_id, 99, data FROM chunks WHERE "
+                   "chunk_index = 0");
+  std::unique_ptr<EntryReader> partial = reader(id_);
+  ASSERT_OK(partial->start(0, 3, nullptr));
+  ASSERT_OK(partial->next().status());
+  Status s = pipeline().check_all(reader(id_).get());
+  EXPECT_TRUE(s.is_corruption()) << s.to_string();
+  EXPECT_NE(s.message().find("22 chunk rows"), std::string::npos) << s.message();
+}
+
+}  // namespace
+}  // namespace voxcache::cache

@@ -1,0 +1,124 @@
+// Usage records (cache/usage_recorder.cc): counters and access times that
+// persist across processes, written in batches rather than one write a get.
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include "cache/open.h"
+#include "test_support.h"
+#include "util/env.h"
+#include "voxcache/cache.h"
+
+namespace voxcache {
+namespace {
+
+using testing::make_volume;
+using testing::TempDir;
+
+class UsageRecorderTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<Cache> open(Options o = Options()) {
+    Result<std::unique_ptr<Cache>> c = Cache::Open(path_, o);
+    EXPECT_TRUE(c.ok()) << c.status().to_string();
+    return c.ok() ? std::move(c).value() : nullptr;
+  }
+  static OperationKey k(int i) { return KeyBuilder("entry").arg("i", i).build(); }
+  // ~100 KiB stored each: noise does not compress.
+  static Volume noise(int seed) {
+    return make_volume(PixelType::kUInt8, 1, {64, 40, 40}, seed, /*smooth=*/false);
+  }
+  TempDir dir_;
+  std::string path_ = dir_.file("m.db");
+};
+
+TEST_F(UsageRecorderTest, CountersPersistAndZero) {
+  {
+    auto c = open();
+    ASSERT_OK(c->put(k(1), make_volume(PixelType::kInt16, 1, {20, 20, 20})));
+    ASSERT_OK(c->put(k(2), Value(2.5)));
+    ASSERT_OK(c->get(k(1)).status());  // disk
+    ASSERT_OK(c->get(k(1)).status());  // memory
+    EXPECT_TRUE(c->get(k(3)).status().is_not_found());
+  }  // closing flushes
+  auto c = open();
+  Result<StoredStats> s = c->stored_stats();
+  ASSERT_OK(s.status());
+  EXPECT_EQ(s->counter("puts"), 2u);
+  EXPECT_EQ(s->counter("puts", "volume"), 1u);
+  EXPECT_EQ(s->counter("puts", "float64"), 1u);
+  EXPECT_EQ(s->counter("hits_disk"), 1u);
+  EXPECT_EQ(s->counter("hits_memory"), 1u);
+  EXPECT_EQ(s->counter("misses"), 1u);
+  EXPECT_GT(s->counter("bytes_read", "volume"), 0u);
+  EXPECT_GT(s->counter("bytes_written"), s->counter("bytes_read"));
+  ASSERT_EQ(s->by_type.size(), 2u);
+  EXPECT_EQ(s->entries, 2u);
+  Result<EntryInfo> info = c->info(k(1));
+  EXPECT_EQ(info->access_count, 2u);
+  EXPECT_GE(info->last_access_ms, info->created_at_ms);
+  ASSERT_OK(c->zero_stats());
+  EXPECT_EQ(c->stored_stats()->counter("puts"), 0u);
+  EXPECT_EQ(c->stored_stats()->entries, 2u) << "zeroing counters keeps entries";
+}
+
+// Gets are written in batches: not one write a get, but within 2 s or 256
+// entries. The manual clock shows both thresholds without sleeping.
+TEST(UsageRecorderBatching, GetsAreWrittenAfterTwoSecondsOrTwoHundredFiftySixEntries) {
+  TempDir dir;
+  const std::string path = dir.file("u.db");
+  util::ManualEnv env;
+  Options o;
+  o.memory_budget_bytes = 0;
+  auto c = std::move(cache::OpenCache(path, o, &env)).value();
+  auto key = [](int i) { return KeyBuilder("v").arg("i", i).build(); };
+  for (int i = 0; i < 300; ++i) ASSERT_OK(c->put(key(i), Value(i)));
+  auto recorded = [&] {
+    return testing::query_int(path, "SELECT coalesce(sum(access_count), 0) FROM results");
+  };
+  ASSERT_OK(c->get(key(0)).status());
+  EXPECT_EQ(recorded(), 0) << "one get writes nothing yet";
+  env.advance(2001);
+  ASSERT_OK(c->get(key(1)).status());
+  EXPECT_EQ(recorded(), 2) << "two seconds later the batch goes out";
+  for (int i = 2; i < 257; ++i) ASSERT_OK(c->get(key(i)).status());
+  EXPECT_EQ(recorded(), 2) << "255 entries pending";
+  ASSERT_OK(c->get(key(257)).status());
+  EXPECT_EQ(recorded(), 258) << "the 256th pending entry sends the batch";
+}
+
+TEST(UsageRecorderBatching, RecordsThatCannotBeWrittenAreKeptForTheNextFlush) {
+  TempDir dir;
+  const std::string path = dir.file("u.db");
+  util::ManualEnv env;
+  auto c = std::move(cache::OpenCache(path, Options(), &env)).value();
+  const OperationKey k = KeyBuilder("v").build();
+  ASSERT_OK(c->put(k, Value(1.5)));
+  env.fail_commits("usage");
+  for (int i = 0; i < 3; ++i) ASSERT_OK(c->get(k).status());  // a failed record fails no get
+  env.advance(2001);
+  ASSERT_OK(c->get(k).status());
+  EXPECT_GE(env.failed_commits(), 1);
+  EXPECT_EQ(testing::query_int(path, "SELECT access_count FROM results"), 0);
+  env.stop_failing();
+  EXPECT_EQ(c->info(k)->access_count, 4u) << "kept, then written by the next flush";
+  EXPECT_EQ(c->stored_stats()->counter("hits_memory") + c->stored_stats()->counter("hits_disk"),
+            4u);
+}
+
+TEST(UsageRecorderBatching, AReadOnlyCacheRecordsNothing) {
+  TempDir dir;
+  const std::string path = dir.file("u.db");
+  const OperationKey k = KeyBuilder("v").build();
+  ASSERT_OK(testing::open_cache(path)->put(k, Value(1.5)));
+  Options o;
+  o.read_only = true;
+  {
+    auto c = testing::open_cache(path, o);
+    for (int i = 0; i < 300; ++i) ASSERT_OK(c->get(k).status());
+  }
+  EXPECT_EQ(testing::query_int(path, "SELECT access_count FROM results"), 0);
+  EXPECT_EQ(testing::query_int(path, "SELECT count(*) FROM counters WHERE name LIKE 'hits%'"), 0);
+}
+
+}  // namespace
+}  // namespace voxcache
