@@ -112,6 +112,23 @@ inline int64_t query_int(const std::string& db_path, const std::string& sql) {
   return v;
 }
 
+// A cache that cuts volumes into many small chunks read from disk every
+// time (4 KiB chunks, 2 threads, no in-memory tier), and a 37x23x41 int16
+// volume whose 1702-byte z-slices fall two to a chunk.
+class SmallChunkCacheTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Options o;
+    o.chunk_bytes = 4096;
+    o.threads = 2;
+    o.memory_budget_bytes = 0;
+    cache_ = open_cache(dir_.file("small-chunks.db"), o);
+  }
+  TempDir dir_;
+  std::unique_ptr<Cache> cache_;
+  const Volume volume_ = make_ramp_volume(PixelType::kInt16, 1, {37, 23, 41});
+};
+
 // Runs one SQL statement against a database file behind the cache's back.
 inline void raw_sql(const std::string& db_path, const std::string& sql) {
   sqlite3* db = nullptr;

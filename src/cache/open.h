@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "store/sqlite.h"
 #include "tier/tier.h"
 #include "util/env.h"
 #include "voxcache/cache.h"
@@ -19,6 +20,11 @@ namespace voxcache::cache {
 Result<std::unique_ptr<Cache>> OpenCache(const std::string& path, const Options& options,
                                          util::Env* env,
                                          std::vector<std::unique_ptr<tier::Tier>> below = {});
+
+// Checks `options` and prepares `path` (its directory, or that it exists when
+// it may not be created) and returns how to open the database.
+Result<store::Database::OpenOptions> database_options(const std::string& path,
+                                                      const Options& options);
 
 }  // namespace voxcache::cache
 

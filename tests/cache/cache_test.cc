@@ -293,14 +293,6 @@ TEST_F(CacheTest, AnotherApplicationsDatabaseIsRejected) {
   EXPECT_EQ(query_int("SELECT count(*) FROM sqlite_master"), 1) << "the file was not touched";
 }
 
-TEST_F(CacheTest, MissingFileWithoutCreateIsNotFound) {
-  Options o;
-  o.create_if_missing = false;
-  EXPECT_TRUE(Cache::Open(path_, o).status().is_not_found());
-  o.read_only = true;
-  EXPECT_TRUE(Cache::Open(path_, o).status().is_not_found());
-}
-
 TEST_F(CacheTest, ReadOnlyRefusesWritesAndReads) {
   const OperationKey k = KeyBuilder("ro").build();
   ASSERT_OK(open()->put(k, Value("kept")));
@@ -310,13 +302,6 @@ TEST_F(CacheTest, ReadOnlyRefusesWritesAndReads) {
   EXPECT_EQ(*c->get(k)->as_string(), "kept");
   EXPECT_TRUE(c->put(KeyBuilder("new").build(), Value(1)).is_invalid_argument());
   EXPECT_TRUE(c->erase(k).is_invalid_argument());
-}
-
-TEST_F(CacheTest, BadOptionsAreRejected) {
-  Options o;
-  o.compression_level = 25;
-  EXPECT_TRUE(Cache::Open(path_, o).status().is_invalid_argument());
-  EXPECT_TRUE(Cache::Open("").status().is_invalid_argument());
 }
 
 // An entry whose stored form is larger than SQLite's value limit still stores
@@ -530,31 +515,6 @@ TEST_F(CacheTest, ConcurrentPutsAndGetsOnOneCache) {
   for (auto& th : threads) th.join();
   EXPECT_EQ(failures.load(), 0);
   EXPECT_EQ(query_int("SELECT count(*) FROM results"), 81);
-}
-
-TEST(DefaultPath, FollowsTheEnvironmentInOrder) {
-  const char* names[] = {"VOXCACHE_DIR", "XDG_CACHE_HOME", "HOME"};
-  std::string saved[3];
-  bool had[3];
-  for (int i = 0; i < 3; ++i) {
-    const char* v = std::getenv(names[i]);
-    had[i] = v != nullptr;
-    if (v) saved[i] = v;
-  }
-  setenv("VOXCACHE_DIR", "/a", 1);
-  setenv("XDG_CACHE_HOME", "/b", 1);
-  setenv("HOME", "/c", 1);
-  EXPECT_EQ(*Cache::DefaultPath(), "/a/cache.db");
-  unsetenv("VOXCACHE_DIR");
-  EXPECT_EQ(*Cache::DefaultPath(), "/b/voxcache/cache.db");
-  setenv("XDG_CACHE_HOME", "", 1);
-  EXPECT_EQ(*Cache::DefaultPath(), "/c/.cache/voxcache/cache.db");
-  unsetenv("XDG_CACHE_HOME");
-  unsetenv("HOME");
-  EXPECT_TRUE(Cache::DefaultPath().status().is_invalid_argument());
-  for (int i = 0; i < 3; ++i) {
-    if (had[i]) setenv(names[i], saved[i].c_str(), 1);
-  }
 }
 
 TEST(MemoryTierInCache, SecondGetIsAMemoryHitSharingTheVolume) {

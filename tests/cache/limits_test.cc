@@ -26,6 +26,13 @@ class LimitsTest : public ::testing::Test {
     return c.ok() ? std::move(c).value() : nullptr;
   }
   static OperationKey k(int i) { return KeyBuilder("entry").arg("i", i).build(); }
+  // Puts Value(i) under k(i) for i in [0, n), each a moment after the last.
+  void put_in_turn(Cache* c, int n) {
+    for (int i = 0; i < n; ++i) {
+      env_.advance(3);
+      ASSERT_OK(c->put(k(i), Value(i)));
+    }
+  }
   // ~100 KiB stored each: noise does not compress.
   static Volume noise(int seed) {
     return make_volume(PixelType::kUInt8, 1, {64, 40, 40}, seed, /*smooth=*/false);
@@ -58,10 +65,7 @@ TEST_F(LimitsTest, EvictionIsLeastRecentlyUsedAndSparesPinnedEntries) {
   Options o;
   o.max_entries = 5;
   auto c = open(o);
-  for (int i = 0; i < 5; ++i) {
-    ASSERT_OK(c->put(k(i), Value(i)));
-    env_.advance(3);  // distinct access times
-  }
+  put_in_turn(c.get(), 5);
   ASSERT_OK(c->pin(k(0)));
   ASSERT_OK(c->get(k(1)).status());  // 1 is now recently used
   env_.advance(3);
@@ -131,10 +135,7 @@ TEST_F(LimitsTest, AFailedEvictionLosesNothingAndTheNextPutEvicts) {
   Options o;
   o.max_entries = 3;
   auto c = open(o);
-  for (int i = 0; i < 3; ++i) {
-    env_.advance(1);
-    ASSERT_OK(c->put(k(i), Value(i)));
-  }
+  put_in_turn(c.get(), 3);
   env_.fail_commits("evict");
   Status s = c->put(k(3), Value(3));
   EXPECT_TRUE(s.is_io_error()) << s.to_string();

@@ -11,24 +11,10 @@
 namespace voxcache {
 namespace {
 
-using testing::make_ramp_volume;
-using testing::make_volume;
 using testing::open_cache;
 using testing::TempDir;
 
-class RegionTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    Options o;
-    o.chunk_bytes = 4096;  // a slice is 37*23*2 = 1702 bytes: 2 slices a chunk
-    o.threads = 2;
-    o.memory_budget_bytes = 0;
-    cache_ = open_cache(dir_.file("region.db"), o);
-  }
-  TempDir dir_;
-  std::unique_ptr<Cache> cache_;
-  const Volume volume_ = make_ramp_volume(PixelType::kInt16, 1, {37, 23, 41});
-};
+class RegionTest : public testing::SmallChunkCacheTest {};
 
 // A box cut from a full get, voxel by voxel: the reference for region reads.
 Volume cut(const Volume& v, std::array<uint64_t, 3> start, std::array<uint64_t, 3> size) {

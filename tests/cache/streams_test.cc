@@ -11,24 +11,10 @@
 namespace voxcache {
 namespace {
 
-using testing::make_ramp_volume;
-using testing::make_volume;
 using testing::open_cache;
 using testing::TempDir;
 
-class StreamTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    Options o;
-    o.chunk_bytes = 4096;  // a slice is 37*23*2 = 1702 bytes: 2 slices a chunk
-    o.threads = 2;
-    o.memory_budget_bytes = 0;
-    cache_ = open_cache(dir_.file("stream.db"), o);
-  }
-  TempDir dir_;
-  std::unique_ptr<Cache> cache_;
-  const Volume volume_ = make_ramp_volume(PixelType::kInt16, 1, {37, 23, 41});
-};
+class StreamTest : public testing::SmallChunkCacheTest {};
 
 TEST_F(StreamTest, StreamingPutThenFullGetEqualsTheVolume) {
   const OperationKey k = KeyBuilder("streamed").build();
@@ -117,7 +103,7 @@ TEST_F(StreamTest, StreamingErrors) {
 TEST_F(StreamTest, CorruptChunkStopsTheStreamWithCorruption) {
   const OperationKey k = KeyBuilder("c").build();
   ASSERT_OK(cache_->put(k, volume_));
-  testing::flip_blob_byte(dir_.file("stream.db"), "chunks", "chunk_index = 5", 40);
+  testing::flip_blob_byte(dir_.file("small-chunks.db"), "chunks", "chunk_index = 5", 40);
   auto r = cache_->read_volume(k);
   ASSERT_OK(r.status());
   Status end = Status::OK();

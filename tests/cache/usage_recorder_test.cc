@@ -15,23 +15,11 @@ namespace {
 using testing::make_volume;
 using testing::TempDir;
 
-class UsageRecorderTest : public ::testing::Test {
- protected:
-  std::unique_ptr<Cache> open(Options o = Options()) {
-    Result<std::unique_ptr<Cache>> c = Cache::Open(path_, o);
-    EXPECT_TRUE(c.ok()) << c.status().to_string();
-    return c.ok() ? std::move(c).value() : nullptr;
-  }
-  static OperationKey k(int i) { return KeyBuilder("entry").arg("i", i).build(); }
-  // ~100 KiB stored each: noise does not compress.
-  static Volume noise(int seed) {
-    return make_volume(PixelType::kUInt8, 1, {64, 40, 40}, seed, /*smooth=*/false);
-  }
-  TempDir dir_;
-  std::string path_ = dir_.file("m.db");
-};
+OperationKey k(int i) { return KeyBuilder("entry").arg("i", i).build(); }
 
-TEST_F(UsageRecorderTest, CountersPersistAndZero) {
+TEST(UsageRecorder, CountersPersistAndZero) {
+  TempDir dir;
+  auto open = [&] { return testing::open_cache(dir.file("u.db")); };
   {
     auto c = open();
     ASSERT_OK(c->put(k(1), make_volume(PixelType::kInt16, 1, {20, 20, 20})));

@@ -1,0 +1,57 @@
+#include "cache/open.h"
+
+#include <cstdlib>
+#include <filesystem>
+
+namespace voxcache {
+
+Result<std::string> Cache::DefaultPath() {
+  namespace fs = std::filesystem;
+  auto env = [](const char* name) -> const char* {
+    const char* v = std::getenv(name);
+    return v && *v ? v : nullptr;
+  };
+  if (const char* dir = env("VOXCACHE_DIR")) return (fs::path(dir) / "cache.db").string();
+  if (const char* xdg = env("XDG_CACHE_HOME")) {
+    return (fs::path(xdg) / "voxcache" / "cache.db").string();
+  }
+  if (const char* home = env("HOME")) {
+    return (fs::path(home) / ".cache" / "voxcache" / "cache.db").string();
+  }
+  return Status::InvalidArgument("none of VOXCACHE_DIR, XDG_CACHE_HOME, HOME is set");
+}
+
+namespace cache {
+
+Result<store::Database::OpenOptions> database_options(const std::string& path,
+                                                      const Options& options) {
+  namespace fs = std::filesystem;
+  if (path.empty()) return Status::InvalidArgument("empty database path");
+  if (options.compression_level < 0 || options.compression_level > 19) {
+    return Status::InvalidArgument("compression_level must be 0 to 19, got " +
+                                   std::to_string(options.compression_level));
+  }
+  if (options.threads > 1024) {
+    return Status::InvalidArgument("threads must be at most 1024, got " +
+                                   std::to_string(options.threads));
+  }
+  std::error_code ec;
+  if (!options.read_only && options.create_if_missing) {
+    const fs::path parent = fs::path(path).parent_path();
+    if (!parent.empty()) fs::create_directories(parent, ec);
+    if (ec) return Status::IOError("cannot create " + parent.string() + ": " + ec.message());
+  } else if (!fs::exists(path, ec)) {
+    return Status::NotFound("no database at " + path);
+  }
+  store::Database::OpenOptions open;
+  open.read_only = options.read_only;
+  open.create = options.create_if_missing;
+  open.busy_timeout = options.busy_timeout;
+  open.max_value_bytes = static_cast<int64_t>(options.max_sqlite_value_bytes);
+  open.max_database_bytes = options.max_database_bytes;
+  open.wal_limit_bytes = options.wal_limit_bytes;
+  return open;
+}
+
+}  // namespace cache
+}  // namespace voxcache

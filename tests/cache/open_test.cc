@@ -1,0 +1,86 @@
+// Opening (cache/open.cc): the default path, option checks, and what a
+// missing file means.
+
+#include "cache/open.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "test_support.h"
+
+namespace voxcache {
+namespace {
+
+TEST(DefaultPath, FollowsTheEnvironmentInOrder) {
+  const char* names[] = {"VOXCACHE_DIR", "XDG_CACHE_HOME", "HOME"};
+  std::string saved[3];
+  bool had[3];
+  for (int i = 0; i < 3; ++i) {
+    const char* v = std::getenv(names[i]);
+    had[i] = v != nullptr;
+    if (v) saved[i] = v;
+  }
+  setenv("VOXCACHE_DIR", "/a", 1);
+  setenv("XDG_CACHE_HOME", "/b", 1);
+  setenv("HOME", "/c", 1);
+  EXPECT_EQ(*Cache::DefaultPath(), "/a/cache.db");
+  unsetenv("VOXCACHE_DIR");
+  EXPECT_EQ(*Cache::DefaultPath(), "/b/voxcache/cache.db");
+  setenv("XDG_CACHE_HOME", "", 1);
+  EXPECT_EQ(*Cache::DefaultPath(), "/c/.cache/voxcache/cache.db");
+  unsetenv("XDG_CACHE_HOME");
+  unsetenv("HOME");
+  EXPECT_TRUE(Cache::DefaultPath().status().is_invalid_argument());
+  for (int i = 0; i < 3; ++i) {
+    if (had[i]) setenv(names[i], saved[i].c_str(), 1);
+  }
+}
+
+TEST(DatabaseOptions, BadOptionsAreInvalidArgument) {
+  testing::TempDir dir;
+  Options o;
+  o.compression_level = 25;
+  EXPECT_TRUE(cache::database_options(dir.file("c.db"), o).status().is_invalid_argument());
+  o.compression_level = -1;
+  EXPECT_TRUE(Cache::Open(dir.file("c.db"), o).status().is_invalid_argument());
+  o = Options();
+  o.threads = 5000;
+  EXPECT_TRUE(cache::database_options(dir.file("c.db"), o).status().is_invalid_argument());
+  EXPECT_TRUE(Cache::Open("").status().is_invalid_argument());
+}
+
+TEST(DatabaseOptions, AMissingFileIsNotFoundUnlessItMayBeCreated) {
+  testing::TempDir dir;
+  const std::string path = dir.file("sub/dir/c.db");
+  Options o;
+  o.create_if_missing = false;
+  EXPECT_TRUE(Cache::Open(path, o).status().is_not_found());
+  o.read_only = true;
+  EXPECT_TRUE(Cache::Open(path, o).status().is_not_found());
+  EXPECT_FALSE(std::filesystem::exists(dir.file("sub"))) << "nothing created";
+  Result<store::Database::OpenOptions> open = cache::database_options(path, Options());
+  ASSERT_OK(open.status());
+  EXPECT_TRUE(std::filesystem::is_directory(dir.file("sub/dir"))) << "its directory is made";
+  EXPECT_TRUE(open->create);
+  EXPECT_FALSE(open->read_only);
+}
+
+TEST(DatabaseOptions, CarriesTheOptionsToTheDatabase) {
+  testing::TempDir dir;
+  Options o;
+  o.busy_timeout = std::chrono::milliseconds(1234);
+  o.max_sqlite_value_bytes = 65536;
+  o.max_database_bytes = 1 << 30;
+  o.wal_limit_bytes = 1 << 20;
+  Result<store::Database::OpenOptions> open = cache::database_options(dir.file("c.db"), o);
+  ASSERT_OK(open.status());
+  EXPECT_EQ(open->busy_timeout, std::chrono::milliseconds(1234));
+  EXPECT_EQ(open->max_value_bytes, 65536);
+  EXPECT_EQ(open->max_database_bytes, uint64_t{1} << 30);
+  EXPECT_EQ(open->wal_limit_bytes, uint64_t{1} << 20);
+}
+
+}  // namespace
+}  // namespace voxcache
