@@ -12,8 +12,11 @@
 #include <itkImageIOFactoryRegisterManager.h>
 #endif
 
+#include <unistd.h>
+
 #include <cmath>
 #include <filesystem>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -135,24 +138,8 @@ Result<Volume> read_with(itk::ImageIOBase* io, const std::string& path) {
   return v;
 }
 
-}  // namespace
-
-Result<Volume> read_image(const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) return Status::NotFound("no file " + path);
-  try {
-    itk::ImageIOBase::Pointer io =
-        itk::ImageIOFactory::CreateImageIO(path.c_str(), itk::CommonEnums::IOFileMode::ReadMode);
-    if (!io) return Status::NotSupported("no ITK reader accepts " + path);
-    return read_with(io.GetPointer(), path);
-  } catch (const itk::ExceptionObject& e) {
-    return Status::IOError("ITK cannot read " + path + ": " + e.GetDescription());
-  } catch (const std::exception& e) {
-    return Status::IOError("reading " + path + ": " + e.what());
-  }
-}
-
-Status write_image(const Volume& v, const std::string& path, bool compress) {
+// Writes `v` to `path` through ITK, which decides the format by extension.
+Status write_with_itk(const Volume& v, const std::string& path, bool compress) {
   try {
     itk::ImageIOBase::Pointer io =
         itk::ImageIOFactory::CreateImageIO(path.c_str(), itk::CommonEnums::IOFileMode::WriteMode);
@@ -196,6 +183,71 @@ Status write_image(const Volume& v, const std::string& path, bool compress) {
   } catch (const std::exception& e) {
     return Status::IOError("writing " + path + ": " + e.what());
   }
+}
+
+// A name beside `target` that is this process's alone and keeps the
+// target's extensions, so ITK picks the same writer for it. Writers of
+// two-file formats (.hdr + .img) name the companion after it, prefix included.
+std::string temporary_prefix() {
+  std::random_device rd;
+  return ".voxcache-tmp-" + std::to_string(getpid()) + "-" + std::to_string(rd()) + "-";
+}
+
+}  // namespace
+
+Result<Volume> read_image(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return Status::NotFound("no file " + path);
+  try {
+    itk::ImageIOBase::Pointer io =
+        itk::ImageIOFactory::CreateImageIO(path.c_str(), itk::CommonEnums::IOFileMode::ReadMode);
+    if (!io) return Status::NotSupported("no ITK reader accepts " + path);
+    return read_with(io.GetPointer(), path);
+  } catch (const itk::ExceptionObject& e) {
+    return Status::IOError("ITK cannot read " + path + ": " + e.GetDescription());
+  } catch (const std::exception& e) {
+    return Status::IOError("reading " + path + ": " + e.what());
+  }
+}
+
+// ITK's NIfTI writer reports a file it cannot open on stderr, not by an
+// exception, and any writer truncates the target before it fails. So the
+// file is written under a temporary name beside the target, checked, and
+// renamed over it: the target is the new image or untouched, never half
+// written, and "written" is said only of a file that exists.
+Status write_image(const Volume& v, const std::string& path, bool compress) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path target(path);
+  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  if (!fs::is_directory(dir, ec)) {
+    return Status::IOError("cannot write " + path + ": no directory " + dir.string());
+  }
+  if (access(dir.c_str(), W_OK) != 0) {
+    return Status::IOError("cannot write " + path + ": " + dir.string() + " is not writable");
+  }
+  const std::string prefix = temporary_prefix();
+  const fs::path tmp = dir / (prefix + target.filename().string());
+  // Every file the writer made: the image and, for two-file formats, its companion.
+  auto written = [&] {
+    std::vector<fs::path> out;
+    for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
+      if (e.path().filename().string().rfind(prefix, 0) == 0) out.push_back(e.path());
+    }
+    return out;
+  };
+  Status s = write_with_itk(v, tmp.string(), compress);
+  if (s.ok() && (!fs::exists(tmp, ec) || fs::file_size(tmp, ec) == 0)) {
+    s = Status::IOError("cannot write " + path + ": the ITK writer produced no file");
+  }
+  for (const fs::path& p : written()) {
+    if (s.ok()) {
+      fs::rename(p, dir / p.filename().string().substr(prefix.size()), ec);
+      if (ec) s = Status::IOError("cannot write " + path + ": " + ec.message());
+    }
+    if (!s.ok()) fs::remove(p, ec);
+  }
+  return s;
 }
 
 }  // namespace voxcache

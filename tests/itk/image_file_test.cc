@@ -1,7 +1,9 @@
 #include <gtest/gtest.h>
 #include <itkImageFileReader.h>
 
+#include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "test_support.h"
 #include "voxcache/itk.h"
@@ -96,6 +98,60 @@ TEST(ImageFileErrors, AreClearStatuses) {
   ASSERT_OK(png.status());
   EXPECT_EQ(png->size(), slice.size());
   EXPECT_TRUE(write_image(vol, dir.file("no/such/dir/x.nrrd")).is_io_error());
+}
+
+// Nothing in `dir` but `keep`: no temporary file is left behind.
+void expect_only(const testing::TempDir& dir, const std::set<std::string>& keep) {
+  std::set<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+    names.insert(e.path().filename().string());
+  }
+  EXPECT_EQ(names, keep);
+}
+
+// ITK's NIfTI writer reports an unopenable file on stderr only; write_image
+// must not call that a success.
+TEST(WriteImage, AFileThatCannotBeWrittenIsAnErrorInEveryFormat) {
+  testing::TempDir dir;
+  const Volume vol = testing::make_ramp_volume(PixelType::kInt16, 1, {6, 5, 4});
+  for (const char* name : {"out.nii.gz", "out.nii", "out.nrrd", "out.mha", "out.hdr"}) {
+    SCOPED_TRACE(name);
+    Status s = write_image(vol, dir.file(std::string("nodir/") + name));
+    EXPECT_TRUE(s.is_io_error()) << s.to_string();
+    EXPECT_NE(s.message().find("nodir"), std::string::npos) << s.message();
+    s = write_image(vol, std::string("/proc/") + name);
+    EXPECT_TRUE(s.is_io_error()) << s.to_string();
+    EXPECT_FALSE(std::filesystem::exists(std::string("/proc/") + name));
+  }
+  expect_only(dir, {});
+}
+
+TEST(WriteImage, AFailedWriteLeavesAnExistingFileAsItWas) {
+  testing::TempDir dir;
+  const std::string keep = dir.file("keep.png");
+  const Volume slice = testing::make_ramp_volume(PixelType::kUInt8, 1, {16, 12, 1});
+  ASSERT_OK(write_image(slice, keep));
+  const auto before = std::filesystem::file_size(keep);
+  ASSERT_GT(before, 0u);
+  // int32 pixels: the PNG writer refuses them half way.
+  const Volume wide = testing::make_ramp_volume(PixelType::kInt32, 1, {16, 12, 1});
+  Status s = write_image(wide, keep);
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(std::filesystem::file_size(keep), before) << "untouched";
+  Result<Volume> back = read_image(keep);  // PNG keeps voxels, not geometry
+  ASSERT_OK(back.status());
+  EXPECT_EQ(std::memcmp(back->data(), slice.data(), slice.byte_size()), 0);
+  expect_only(dir, {"keep.png"});
+}
+
+TEST(WriteImage, TwoFileFormatsArriveWithTheirCompanion) {
+  testing::TempDir dir;
+  const Volume vol = testing::make_ramp_volume(PixelType::kFloat32, 1, {6, 5, 4});
+  ASSERT_OK(write_image(vol, dir.file("pair.hdr")));
+  expect_only(dir, {"pair.hdr", "pair.img"});
+  Result<Volume> back = read_image(dir.file("pair.hdr"));
+  ASSERT_OK(back.status());
+  EXPECT_EQ(std::memcmp(back->data(), vol.data(), vol.byte_size()), 0);
 }
 
 }  // namespace
