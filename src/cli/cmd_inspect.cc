@@ -1,0 +1,200 @@
+// ls, show, stats: looking inside a cache.
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <optional>
+
+#include "cli/commands.h"
+#include "cli/format.h"
+#include "cli/parse.h"
+#include "cli/thumbnail.h"
+
+namespace voxcache::cli {
+
+int cmd_ls(const Globals& g, const LsFilter& f, bool json) {
+  std::optional<uint64_t> min_size;
+  std::optional<std::chrono::seconds> min_age;
+  if (!f.larger_than.empty()) {
+    Result<uint64_t> v = parse_size(f.larger_than);
+    if (!v.ok()) return usage_error(v.status());
+    min_size = *v;
+  }
+  if (!f.older_than.empty()) {
+    Result<std::chrono::seconds> v = parse_age(f.older_than);
+    if (!v.ok()) return usage_error(v.status());
+    min_age = *v;
+  }
+  auto cache = open_cache(g, false);
+  if (!cache.ok()) return fail(cache.status());
+  Result<std::vector<EntryInfo>> all = (*cache)->list();
+  if (!all.ok()) return fail(all.status());
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  std::vector<EntryInfo> entries;
+  for (EntryInfo& e : *all) {
+    if (!f.type.empty() && e.data_type != f.type) continue;
+    if (min_size && e.stored_bytes <= *min_size) continue;
+    if (min_age && now - e.created_at_ms < min_age->count() * 1000) continue;
+    if (!f.op.empty() && e.operation != f.op) continue;
+    if (f.pinned && !e.pinned) continue;
+    entries.push_back(std::move(e));
+  }
+  auto by = [&](auto field) {
+    std::stable_sort(entries.begin(), entries.end(),
+                     [&](const EntryInfo& a, const EntryInfo& b) { return field(a) > field(b); });
+  };
+  if (f.sort == "size") by([](const EntryInfo& e) { return e.stored_bytes; });
+  if (f.sort == "accessed") by([](const EntryInfo& e) { return e.last_access_ms; });
+  if (f.sort == "ratio") by([](const EntryInfo& e) { return e.ratio(); });
+  if (json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const EntryInfo& e : entries) out.push_back(entry_json(e));
+    print_json(out);
+    return 0;
+  }
+  std::printf("%-16s %-9s %-13s %-6s %10s %10s %7s  %-20s %s\n", "KEY", "TYPE", "DIMS", "PIXEL",
+              "RAW", "STORED", "RATIO", "CREATED", "OPERATION");
+  uint64_t raw = 0, stored = 0;
+  for (const EntryInfo& e : entries) {
+    std::printf("%-16s %-9s %-13s %-6s %10s %10s %6.1fx  %-20s %s%s\n",
+                e.key.hex().substr(0, 16).c_str(), e.data_type.c_str(), dims_text(e).c_str(),
+                pixel_text(e).c_str(), human_bytes(e.raw_bytes).c_str(),
+                human_bytes(e.stored_bytes).c_str(), e.ratio(), iso_time(e.created_at_ms).c_str(),
+                e.operation.empty() ? "-" : e.operation.c_str(), e.pinned ? " (pinned)" : "");
+    raw += e.raw_bytes;
+    stored += e.stored_bytes;
+  }
+  std::printf("%zu entries, %s raw, %s stored\n", entries.size(), human_bytes(raw).c_str(),
+              human_bytes(stored).c_str());
+  return 0;
+}
+
+int cmd_show(const Globals& g, const std::string& key_text, bool json,
+             const std::string& thumbnail) {
+  auto cache = open_cache(g, false);
+  if (!cache.ok()) return fail(cache.status());
+  Result<OperationKey> key = resolve(cache->get(), key_text);
+  if (!key.ok()) return usage_error(key.status());
+  Result<EntryInfo> info = (*cache)->info(*key);
+  if (!info.ok()) return key_error(info.status());
+  if (!thumbnail.empty()) {
+    auto wh = write_thumbnail(cache->get(), *key, thumbnail, std::nullopt);
+    if (!wh.ok()) return key_error(wh.status());
+  }
+  if (json) {
+    nlohmann::json j = entry_json(*info);
+    if (!thumbnail.empty()) j["thumbnail"] = thumbnail;
+    print_json(j);
+    return 0;
+  }
+  const EntryInfo& e = *info;
+  std::printf("key          %s\n", e.key.hex().c_str());
+  std::printf("type         %s\n", e.data_type.c_str());
+  std::printf("created      %s\n", iso_time(e.created_at_ms).c_str());
+  std::printf("accessed     %s, %llu gets%s\n", iso_time(e.last_access_ms).c_str(),
+              static_cast<unsigned long long>(e.access_count), e.pinned ? ", pinned" : "");
+  if (e.volume) {
+    const VolumeLayout& l = *e.volume;
+    const Geometry& geo = l.geometry;
+    std::printf("dims         %s\n", dims_text(e).c_str());
+    std::printf("pixel        %s (%u component%s)\n",
+                std::string(pixel_type_name(l.pixel_type)).c_str(), l.components,
+                l.components == 1 ? "" : "s");
+    std::printf("spacing      %.17g %.17g %.17g\n", geo.spacing[0], geo.spacing[1], geo.spacing[2]);
+    std::printf("origin       %.17g %.17g %.17g\n", geo.origin[0], geo.origin[1], geo.origin[2]);
+    for (int r = 0; r < 3; ++r) {
+      std::printf("%s %.17g %.17g %.17g\n", r == 0 ? "direction   " : "            ",
+                  geo.direction[3 * r], geo.direction[3 * r + 1], geo.direction[3 * r + 2]);
+    }
+  }
+  std::printf("raw          %s (%llu bytes)\n", human_bytes(e.raw_bytes).c_str(),
+              static_cast<unsigned long long>(e.raw_bytes));
+  std::printf("stored       %s (%llu bytes), ratio %.2fx\n", human_bytes(e.stored_bytes).c_str(),
+              static_cast<unsigned long long>(e.stored_bytes), e.ratio());
+  std::printf("chunks       %llu of %s\n", static_cast<unsigned long long>(e.chunk_count),
+              human_bytes(e.chunk_bytes).c_str());
+  std::printf("codec        %s (level %d), filter %s\n", e.codec.c_str(), e.level,
+              e.filter.c_str());
+  std::printf("checksum     %s\n", e.checksum.c_str());
+  std::printf("metadata     %s\n", e.metadata.empty() ? "-" : e.metadata.c_str());
+  if (!e.intensity_json.empty()) {
+    const nlohmann::json k = nlohmann::json::parse(e.intensity_json, nullptr, false);
+    for (size_t c = 0; k.is_array() && c < k.size(); ++c) {
+      std::printf("intensity    %s%s\n",
+                  k.size() > 1 ? ("[" + std::to_string(c) + "] ").c_str() : "",
+                  ("min " + dump(k[c]["min"]) + ", max " + dump(k[c]["max"]) + ", mean " +
+                   dump(k[c]["mean"]))
+                      .c_str());
+    }
+  }
+  if (!e.operation.empty()) {
+    std::printf("recipe       %s\n", e.recipe_json.c_str());
+  }
+  for (const OperationKey& in : e.inputs) std::printf("input        %s\n", in.hex().c_str());
+  for (const OperationKey& d : e.dependents) std::printf("dependent    %s\n", d.hex().c_str());
+  if (!thumbnail.empty()) std::printf("thumbnail    %s\n", thumbnail.c_str());
+  return 0;
+}
+
+int cmd_stats(const Globals& g, bool json, bool zero) {
+  auto cache = open_cache(g, zero);
+  if (!cache.ok()) return fail(cache.status());
+  if (zero) {
+    Status s = (*cache)->zero_stats();
+    if (!s.ok()) return fail(s);
+    std::cerr << "counters zeroed\n";
+    return 0;
+  }
+  Result<StoredStats> st = (*cache)->stored_stats();
+  if (!st.ok()) return fail(st.status());
+  const uint64_t hits = st->counter("hits_memory") + st->counter("hits_disk");
+  const uint64_t lookups = hits + st->counter("misses");
+  const double hit_rate = lookups ? static_cast<double>(hits) / lookups : 0.0;
+  const double ratio = st->stored_bytes ? static_cast<double>(st->raw_bytes) / st->stored_bytes : 0;
+  if (json) {
+    nlohmann::json j = {{"entries", st->entries},
+                        {"raw_bytes", st->raw_bytes},
+                        {"stored_bytes", st->stored_bytes},
+                        {"ratio", ratio},
+                        {"hit_rate", hit_rate},
+                        {"by_type", nlohmann::json::array()},
+                        {"counters", nlohmann::json::object()}};
+    for (const auto& t : st->by_type) {
+      j["by_type"].push_back({{"data_type", t.data_type},
+                              {"entries", t.entries},
+                              {"raw_bytes", t.raw_bytes},
+                              {"stored_bytes", t.stored_bytes}});
+    }
+    for (const auto& c : st->counters) {
+      j["counters"][c.data_type.empty() ? "total" : c.data_type][c.name] = c.value;
+    }
+    print_json(j);
+    return 0;
+  }
+  std::printf("entries        %llu\n", static_cast<unsigned long long>(st->entries));
+  std::printf("raw            %s\n", human_bytes(st->raw_bytes).c_str());
+  std::printf("stored         %s (ratio %.2fx)\n", human_bytes(st->stored_bytes).c_str(), ratio);
+  std::printf("hits           %llu (memory %llu, disk %llu), misses %llu, hit rate %.1f%%\n",
+              static_cast<unsigned long long>(hits),
+              static_cast<unsigned long long>(st->counter("hits_memory")),
+              static_cast<unsigned long long>(st->counter("hits_disk")),
+              static_cast<unsigned long long>(st->counter("misses")), 100 * hit_rate);
+  std::printf("puts           %llu, evictions %llu\n",
+              static_cast<unsigned long long>(st->counter("puts")),
+              static_cast<unsigned long long>(st->counter("evictions")));
+  std::printf("bytes read     %s, written %s\n", human_bytes(st->counter("bytes_read")).c_str(),
+              human_bytes(st->counter("bytes_written")).c_str());
+  for (const auto& t : st->by_type) {
+    std::printf("  %-12s %6llu entries %10s raw %10s stored\n", t.data_type.c_str(),
+                static_cast<unsigned long long>(t.entries), human_bytes(t.raw_bytes).c_str(),
+                human_bytes(t.stored_bytes).c_str());
+  }
+  return 0;
+}
+
+}  // namespace voxcache::cli

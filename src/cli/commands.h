@@ -1,0 +1,43 @@
+// The voxcache commands, one function each; main.cc parses the command line
+// into these calls. docs/cli.md documents every command.
+
+#ifndef VOXCACHE_CLI_COMMANDS_H_
+#define VOXCACHE_CLI_COMMANDS_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "cli/common.h"
+
+namespace voxcache::cli {
+
+// Files (cmd_files.cc): volumes in and out through ITK.
+int cmd_import(const Globals& g, const std::vector<std::string>& files);
+int cmd_export(const Globals& g, const std::string& key_text, const std::string& file,
+               bool compress, const std::string& region_text, const std::string& slice_text);
+int cmd_thumbnail(const Globals& g, const std::string& key_text, const std::string& file,
+                  const std::string& slice_text);
+
+// Looking inside (cmd_inspect.cc).
+struct LsFilter {
+  std::string type, larger_than, older_than, op, sort = "created";
+  bool pinned = false;
+};
+int cmd_ls(const Globals& g, const LsFilter& f, bool json);
+int cmd_show(const Globals& g, const std::string& key_text, bool json,
+             const std::string& thumbnail);
+int cmd_stats(const Globals& g, bool json, bool zero);
+
+// Looking after it (cmd_manage.cc).
+int cmd_verify(const Globals& g, const std::vector<std::string>& key_texts, bool repair, bool json);
+int cmd_rm(const Globals& g, const std::vector<std::string>& key_texts, const std::string& op);
+int cmd_gc(const Globals& g, const std::string& max_size, const std::string& max_age,
+           uint64_t max_entries, bool json);
+int cmd_vacuum(const Globals& g);
+int cmd_recompress(const Globals& g, int level, bool json);
+int cmd_pin(const Globals& g, const std::vector<std::string>& key_texts, bool pinned);
+
+}  // namespace voxcache::cli
+
+#endif  // VOXCACHE_CLI_COMMANDS_H_

@@ -1,0 +1,52 @@
+// What every voxcache command shares: global options, opening the database,
+// resolving keys, exit codes, and printing errors and JSON.
+
+#ifndef VOXCACHE_CLI_COMMON_H_
+#define VOXCACHE_CLI_COMMON_H_
+
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "voxcache/cache.h"
+
+namespace voxcache::cli {
+
+// Exit codes (docs/cli.md).
+constexpr int kExitFailure = 1;  // the operation failed: I/O, corruption, a bad entry, ...
+constexpr int kExitUsage = 2;    // bad usage, or a key that is unknown, ambiguous or malformed
+
+// Prints "voxcache: <status>" on stderr and returns kExitFailure.
+int fail(const Status& s);
+// The same, returning kExitUsage.
+int usage_error(const Status& s);
+// A key the user named that is not there is their mistake (2); anything else
+// that goes wrong reading it is a failure (1).
+int key_error(const Status& s);
+
+struct Globals {
+  std::string db;
+  bool read_only = false;
+};
+
+// --db, else the library's default path; empty when there is none.
+std::string db_path(const Globals& g);
+
+// Read commands open read-only when asked to, or when the file (or, for its
+// WAL, the directory) is not writable, so they work on a shared archive.
+Result<std::unique_ptr<Cache>> open_cache(const Globals& g, bool write);
+
+// A full key, or the one key a prefix of 8+ hex digits names.
+Result<OperationKey> resolve(Cache* cache, const std::string& text);
+Result<std::vector<OperationKey>> resolve_all(Cache* cache, const std::vector<std::string>& keys);
+
+// Keys' operation names and file names need not be UTF-8; JSON output
+// replaces what it cannot carry rather than failing.
+std::string dump(const nlohmann::json& j, int indent = -1);
+void print_json(const nlohmann::json& j);
+
+}  // namespace voxcache::cli
+
+#endif  // VOXCACHE_CLI_COMMON_H_
