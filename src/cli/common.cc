@@ -35,14 +35,14 @@ Result<std::unique_ptr<Cache>> open_cache(const Globals& g, bool write) {
   const bool writable = !exists ? true
                                 : access(path.c_str(), W_OK) == 0 &&
                                       access(dir.empty() ? "." : dir.c_str(), W_OK) == 0;
-  Options o;
-  o.read_only = g.read_only || (!write && !writable);
-  o.create_if_missing = write && !o.read_only;
-  if (write && o.read_only) {
+  if (write && (g.read_only || !writable)) {
     return Status::InvalidArgument(g.read_only
                                        ? "this command writes; --read-only was given"
                                        : "this command writes; " + path + " is not writable");
   }
+  Options o;
+  o.read_only = g.read_only || !writable;
+  o.create_if_missing = write;
   return Cache::Open(path, o);
 }
 

@@ -1,8 +1,11 @@
 #include "store/sqlite.h"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 
 namespace voxcache::store {
 
@@ -27,14 +30,59 @@ Status Database::error(int rc, std::string_view what) const {
   }
 }
 
+namespace {
+
+// "file:" URI of a path: '%', '?' and '#' would otherwise end or escape it.
+std::string file_uri(const std::string& path) {
+  std::string uri = "file:";
+  for (char c : path) {
+    if (c == '%' || c == '?' || c == '#') {
+      static const char kHex[] = "0123456789ABCDEF";
+      uri += '%';
+      uri += kHex[(c >> 4) & 0xf];
+      uri += kHex[c & 0xf];
+    } else {
+      uri += c;
+    }
+  }
+  return uri;
+}
+
+bool is_nonempty_file(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && st.st_size > 0;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Database>> Database::Open(const std::string& path, const OpenOptions& o) {
   // NOMUTEX: each connection is used by one thread at a time (the Cache's
   // pool hands it out), so SQLite's own per-connection mutex is pure cost.
   int flags = SQLITE_OPEN_NOMUTEX;
   flags |= o.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
   if (!o.read_only && o.create) flags |= SQLITE_OPEN_CREATE;
+  std::string name = path;
+  if (o.read_only) {
+    // A reader of a WAL database needs its -shm file, which SQLite creates
+    // beside it: impossible in a directory the reader cannot write (a shared
+    // archive). With no -wal to merge, the database file alone is the whole
+    // database, and SQLite can read it as immutable, without -shm or locks.
+    const std::string dir = std::filesystem::path(path).parent_path().string();
+    const bool dir_writable = ::access(dir.empty() ? "." : dir.c_str(), W_OK) == 0;
+    const bool have_shm = ::access((path + "-shm").c_str(), R_OK) == 0;
+    if (!dir_writable && !have_shm) {
+      if (is_nonempty_file(path + "-wal")) {
+        return Status::IOError("cannot read " + path + " read-only: its -wal file holds changes "
+                               "not yet merged and " + (dir.empty() ? "." : dir) +
+                               " is not writable; a user who can write it should run "
+                               "'voxcache vacuum' once");
+      }
+      name = file_uri(path) + "?immutable=1";
+      flags |= SQLITE_OPEN_URI;
+    }
+  }
   sqlite3* raw = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  const int rc = sqlite3_open_v2(name.c_str(), &raw, flags, nullptr);
   std::unique_ptr<Database> db(new Database(raw, path));
   if (rc != SQLITE_OK) return db->error(rc, "open");
   sqlite3_extended_result_codes(raw, 1);
