@@ -70,8 +70,14 @@ class [[nodiscard]] VOXCACHE_EXPORT Status {
 // Name of a code as printed by to_string(): "OK", "NotFound", ...
 VOXCACHE_EXPORT const char* code_name(Status::Code code);
 
-// Either a value or a non-OK status. Accessing value() of a failed result is a
-// programming error (asserted in debug builds).
+namespace internal {
+// Prints "voxcache: value() of a failed Result: <status>" and aborts.
+[[noreturn]] VOXCACHE_EXPORT void die_on_failed_result(const Status& status);
+}  // namespace internal
+
+// Either a value or a non-OK status. value(), * and -> of a failed result
+// abort the program with the status's message, in every build type, as
+// std::optional::value() throws: a failure is never read as a value.
 template <typename T>
 class [[nodiscard]] Result {
  public:
@@ -85,15 +91,15 @@ class [[nodiscard]] Result {
   const Status& status() const { return status_; }
 
   T& value() & {
-    assert(ok());
+    if (!ok()) internal::die_on_failed_result(status_);
     return *value_;
   }
   const T& value() const& {
-    assert(ok());
+    if (!ok()) internal::die_on_failed_result(status_);
     return *value_;
   }
   T&& value() && {
-    assert(ok());
+    if (!ok()) internal::die_on_failed_result(status_);
     return std::move(*value_);
   }
   T* operator->() { return &value(); }

@@ -1,5 +1,8 @@
 #include "voxcache/status.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 namespace voxcache {
 
 const char* code_name(Status::Code code) {
@@ -31,5 +34,14 @@ Status Status::with_context(const std::string& context) const {
   if (ok()) return *this;
   return Status(code_, context + ": " + message_);
 }
+
+namespace internal {
+
+void die_on_failed_result(const Status& status) {
+  std::fprintf(stderr, "voxcache: value() of a failed Result: %s\n", status.to_string().c_str());
+  std::abort();
+}
+
+}  // namespace internal
 
 }  // namespace voxcache
