@@ -87,7 +87,11 @@ class CacheImpl final : public Cache {
                        &recipe);
   }
 
-  Result<Value> get(const OperationKey& key) override {
+  Result<Value> get(const OperationKey& key) override { return lookup(key, /*count_miss=*/true); }
+
+  // A get; `count_miss` false for get_or_compute's lookups, which count one
+  // miss for the call when it computes, however often it looked.
+  Result<Value> lookup(const OperationKey& key, bool count_miss) {
     if (std::optional<Value> hot = memory_.get(key)) {
       ++memory_hits_;
       usage_.note_access(key, hot->type_tag(), "hits_memory", 0);
@@ -112,8 +116,7 @@ class CacheImpl final : public Cache {
       usage_.maybe_flush();
       return v;
     }
-    ++misses_;
-    usage_.count("misses", "", 1);
+    if (count_miss) count_miss_now();
     return Status::NotFound("no entry " + id);
   }
 
@@ -262,8 +265,9 @@ class CacheImpl final : public Cache {
                         const std::function<Result<Value>()>& compute, std::string_view metadata,
                         Status* store_status) {
     if (store_status) *store_status = Status::OK();
-    auto lookup = [&] { return get(key); };
+    auto quiet_lookup = [&] { return lookup(key, /*count_miss=*/false); };
     auto compute_and_store = [&]() -> Result<Value> {
+      count_miss_now();
       Result<Value> fresh = compute();
       if (!fresh.ok()) return fresh;  // nothing stored: the next caller computes again
       Status s = put_payload(key, codec::serialize(*fresh, options_.types.get()), metadata, recipe);
@@ -273,8 +277,8 @@ class CacheImpl final : public Cache {
       }
       return fresh;
     };
-    if (!catalog_->read_only()) return flight_.run(key, lookup, compute_and_store);
-    Result<Value> cached = lookup();
+    if (!catalog_->read_only()) return flight_.run(key, quiet_lookup, compute_and_store);
+    Result<Value> cached = quiet_lookup();
     return cached.ok() || !cached.status().is_not_found() ? cached : compute_and_store();
   }
 
@@ -297,6 +301,11 @@ class CacheImpl final : public Cache {
                         {id, std::move(meta).value(), lineage(recipe), options_.compression_level});
     if (!stored.ok()) return stored.status().with_context("put " + id);
     return *stored ? stored_one(payload->data_type, *stored) : Status::OK();  // 0: present
+  }
+
+  void count_miss_now() {
+    ++misses_;
+    usage_.count("misses", "", 1);
   }
 
   // After an entry was written to the local tier.

@@ -108,5 +108,24 @@ TEST(UsageRecorderBatching, AReadOnlyCacheRecordsNothing) {
   EXPECT_EQ(testing::query_int(path, "SELECT count(*) FROM counters WHERE name LIKE 'hits%'"), 0);
 }
 
+// One get_or_compute that computes is one miss, though it looks twice (before
+// and after taking its claim); one that finds the value is one hit.
+TEST(UsageRecorder, AGetOrComputeIsOneLookupOneMissOrOneHit) {
+  TempDir dir;
+  auto c = testing::open_cache(dir.file("u.db"));
+  const OperationKey key = KeyBuilder("otsu").build();
+  auto compute = []() -> Result<Value> { return Value(int64_t{1}); };
+  ASSERT_OK(c->get_or_compute(key, compute).status());
+  EXPECT_EQ(c->stats().misses, 1u);
+  ASSERT_OK(c->get_or_compute(key, compute).status());
+  ASSERT_OK(c->get_or_compute(KeyBuilder("blur").build(), compute).status());
+  const CacheStats s = c->stats();
+  EXPECT_EQ(s.misses, 2u);
+  EXPECT_EQ(s.memory_hits + s.disk_hits, 1u);
+  Result<StoredStats> stored = c->stored_stats();
+  EXPECT_EQ(stored->counter("misses"), 2u);
+  EXPECT_EQ(stored->counter("hits_memory") + stored->counter("hits_disk"), 1u);
+}
+
 }  // namespace
 }  // namespace voxcache
