@@ -95,6 +95,20 @@ struct GcReport {
   uint64_t freed_bytes = 0;
   uint64_t entries_left = 0;
   uint64_t bytes_left = 0;
+  // false when the limits still do not hold after every unpinned entry
+  // that could go went: pinned entries alone exceed them.
+  bool limits_met = true;
+};
+
+// Settings kept in the database itself (`voxcache config`), so that every
+// process that opens it honours them, whatever program it is. Read when a
+// Cache is opened. An Options field the program set explicitly wins: a
+// non-zero limit, a compression_level other than -1.
+struct StoredConfig {
+  std::optional<uint64_t> max_bytes;            // for Options::max_bytes
+  std::optional<uint64_t> max_entries;          // for Options::max_entries
+  std::optional<std::chrono::seconds> max_age;  // for Options::max_age
+  std::optional<int> compression_level;         // for Options::compression_level
 };
 
 // What the database records about its use, across processes and runs.
@@ -204,8 +218,17 @@ class VOXCACHE_EXPORT Cache {
   // Pinned entries are never evicted (gc and automatic limits skip them).
   virtual Status pin(const OperationKey& key, bool pinned = true) = 0;
 
-  // Evicts least recently used, unpinned entries until every limit holds.
+  // Evicts least recently used, unpinned entries until every limit holds
+  // (or until only pinned entries are left: see GcReport::limits_met).
   virtual Result<GcReport> gc(const Limits& limits) = 0;
+
+  // Removes every entry, or every unpinned one with `keep_pinned`.
+  virtual Result<GcReport> clear(bool keep_pinned) = 0;
+
+  // The database's stored configuration; set_stored_config replaces all of
+  // it (an unset field is removed). Caches opened afterwards honour it.
+  virtual Result<StoredConfig> stored_config() = 0;
+  virtual Status set_stored_config(const StoredConfig& config) = 0;
 
   // Totals, per-type breakdown and the persistent counters.
   virtual Result<StoredStats> stored_stats() = 0;

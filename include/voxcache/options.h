@@ -38,7 +38,8 @@ struct Options {
 
   // Size limits, enforced after every put: when one is exceeded, the least
   // recently used entries that are not pinned are evicted until the cache is
-  // under 90% of each limit. 0 means no limit.
+  // under 90% of each limit. 0: the limit the database is configured with
+  // (`voxcache config`, StoredConfig), else no limit.
   uint64_t max_bytes = 0;           // stored bytes of all entries
   uint64_t max_entries = 0;         // number of entries
   std::chrono::seconds max_age{0};  // entries not read or written for longer go
@@ -70,7 +71,9 @@ struct Options {
 
   // zstd level for new entries: 1 (fast) to 19 (small); 0 stores chunks
   // uncompressed. Chunks that zstd does not shrink are stored raw anyway.
-  int compression_level = 3;
+  // -1: the level the database is configured with (`voxcache config
+  // level`), else 3.
+  int compression_level = -1;
 
   // Uncompressed bytes per chunk. Volumes are cut into slabs of whole
   // z-slices close to this size (docs/format.md, "Chunking"). Each chunk is

@@ -1,5 +1,8 @@
 #include "cache/admin.h"
 
+#include <cerrno>
+#include <cstdlib>
+
 #include "codec/entry_format.h"
 #include "key/recipe.h"
 #include "store/entry_store.h"
@@ -200,6 +203,62 @@ Status Admin::vacuum() {
   s = (*db)->exec("VACUUM");
   if (s.ok()) s = (*db)->exec("PRAGMA wal_checkpoint(TRUNCATE)");
   return s;
+}
+
+namespace {
+// Names in the config table (docs/format.md).
+constexpr const char* kMaxBytes = "max_bytes";
+constexpr const char* kMaxEntries = "max_entries";
+constexpr const char* kMaxAgeSeconds = "max_age_seconds";
+constexpr const char* kCompressionLevel = "compression_level";
+}  // namespace
+
+Result<StoredConfig> read_stored_config(store::Catalog* catalog) {
+  StoredConfig config;
+  Status s = catalog->read([&](store::Database* db) {
+    Result<std::vector<std::pair<std::string, std::string>>> rows = store::read_config(db);
+    if (!rows.ok()) return rows.status();
+    for (const auto& [name, text] : *rows) {
+      char* end = nullptr;
+      errno = 0;
+      const long long v = std::strtoll(text.c_str(), &end, 10);
+      if (errno != 0 || end == text.c_str() || *end != '\0' || v < 0) {
+        return Status::Corruption("config " + name + " = '" + text + "' is not a count");
+      }
+      if (name == kMaxBytes) config.max_bytes = static_cast<uint64_t>(v);
+      if (name == kMaxEntries) config.max_entries = static_cast<uint64_t>(v);
+      if (name == kMaxAgeSeconds) config.max_age = std::chrono::seconds(v);
+      if (name == kCompressionLevel) {
+        if (v > 19) return Status::Corruption("config compression_level " + text + " is over 19");
+        config.compression_level = static_cast<int>(v);
+      }
+    }
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  return config;
+}
+
+Status Admin::set_stored_config(const StoredConfig& c) {
+  if (c.compression_level && (*c.compression_level < 0 || *c.compression_level > 19)) {
+    return Status::InvalidArgument("level must be 0 to 19, got " +
+                                   std::to_string(*c.compression_level));
+  }
+  auto text = [](auto v) {
+    return v ? std::optional<std::string>(std::to_string(*v)) : std::optional<std::string>();
+  };
+  std::optional<int64_t> age;
+  if (c.max_age) age = c.max_age->count();
+  return catalog_->write("config", [&](store::Database* db) {
+    for (const auto& [name, value] :
+         {std::pair{kMaxBytes, text(c.max_bytes)}, std::pair{kMaxEntries, text(c.max_entries)},
+          std::pair{kMaxAgeSeconds, text(age)},
+          std::pair{kCompressionLevel, text(c.compression_level)}}) {
+      Status s = store::write_config(db, name, value);
+      if (!s.ok()) return s;
+    }
+    return Status::OK();
+  });
 }
 
 }  // namespace voxcache::cache

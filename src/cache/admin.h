@@ -20,6 +20,9 @@ namespace voxcache::cache {
 // The EntryInfo of a row, without lineage.
 Result<EntryInfo> info_from_row(const store::EntryRow& row);
 
+// The database's stored configuration (table `config`).
+Result<StoredConfig> read_stored_config(store::Catalog* catalog);
+
 class Admin {
  public:
   Admin(tier::LocalTier* local, const Pipeline* pipeline)
@@ -35,6 +38,7 @@ class Admin {
   Status verify(const std::string& id);
   Result<RecompressReport> recompress(const std::string& id, int level);
   Status vacuum();
+  Status set_stored_config(const StoredConfig& config);
 
  private:
   tier::LocalTier* const local_;

@@ -34,25 +34,6 @@ uint64_t StoredStats::counter(const std::string& name, const std::string& data_t
 namespace cache {
 namespace {
 
-// What a value costs the in-memory tier, when that is known without
-// encoding it: custom values are kept only once read back from disk.
-std::optional<uint64_t> memory_cost(const Value& v) {
-  if (const Volume* vol = v.as_volume()) return vol->byte_size();
-  if (const std::string* s = v.as_string()) return s->size();
-  if (v.kind() == Value::Kind::kCustom) return std::nullopt;
-  return sizeof(Value);
-}
-
-// Lineage columns an entry stored through a KeyBuilder starts with.
-store::EntryRow lineage(const KeyBuilder* recipe) {
-  store::EntryRow carry;
-  if (!recipe) return carry;
-  carry.operation = recipe->operation();
-  carry.recipe = recipe->canonical_encoding();
-  for (const OperationKey& in : recipe->inputs()) carry.inputs.push_back(in.hex());
-  return carry;
-}
-
 class CacheImpl final : public Cache {
  public:
   CacheImpl(std::string path, const Options& options, util::Env* env,
@@ -228,6 +209,18 @@ class CacheImpl final : public Cache {
     return limits_.evict(limits);
   }
 
+  Result<GcReport> clear(bool keep_pinned) override {
+    Status s = catalog_->check_writable();
+    if (!s.ok()) return s;
+    return limits_.clear(keep_pinned);
+  }
+
+  Result<StoredConfig> stored_config() override { return read_stored_config(catalog_.get()); }
+
+  Status set_stored_config(const StoredConfig& config) override {
+    return admin_.set_stored_config(config);
+  }
+
   Result<StoredStats> stored_stats() override {
     usage_.flush();
     return admin_.stored_stats();
@@ -273,7 +266,8 @@ class CacheImpl final : public Cache {
       Status s = put_payload(key, codec::serialize(*fresh, options_.types.get()), metadata, recipe);
       if (store_status) *store_status = s;
       if (s.ok()) {
-        if (std::optional<uint64_t> cost = memory_cost(*fresh)) memory_.put(key, *fresh, *cost);
+        if (std::optional<uint64_t> cost = tier::MemoryTier::cost_of(*fresh))
+          memory_.put(key, *fresh, *cost);
       }
       return fresh;
     };
@@ -296,9 +290,9 @@ class CacheImpl final : public Cache {
     if (*exists) return Status::OK();
     Result<std::unique_ptr<tier::EntrySink>> sink = local_.create(id, false);
     if (!sink.ok()) return sink.status().with_context("put " + id);
-    Result<uint64_t> stored =
-        pipeline_.write(std::move(sink).value(), *payload,
-                        {id, std::move(meta).value(), lineage(recipe), options_.compression_level});
+    Result<uint64_t> stored = pipeline_.write(
+        std::move(sink).value(), *payload,
+        {id, std::move(meta).value(), lineage_of(recipe), options_.compression_level});
     if (!stored.ok()) return stored.status().with_context("put " + id);
     return *stored ? stored_one(payload->data_type, *stored) : Status::OK();  // 0: present
   }
@@ -373,8 +367,10 @@ Result<std::unique_ptr<Cache>> OpenCache(const std::string& path, const Options&
   if (!open.ok()) return open.status();
   Result<std::unique_ptr<store::Catalog>> catalog = store::Catalog::Open(path, *open, env);
   if (!catalog.ok()) return catalog.status();
-  return std::unique_ptr<Cache>(
-      new CacheImpl(path, options, env, std::move(catalog).value(), std::move(below)));
+  Result<StoredConfig> config = read_stored_config(catalog->get());
+  if (!config.ok()) return config.status();
+  return std::unique_ptr<Cache>(new CacheImpl(path, apply_stored_config(options, *config), env,
+                                              std::move(catalog).value(), std::move(below)));
 }
 
 }  // namespace cache

@@ -67,23 +67,60 @@ Result<GcReport> LimitKeeper::evict(const Limits& limits) {
     });
     if (!st.ok()) return st;
     report = GcReport();
-    for (const store::LruEntry& e : victims) {
-      Result<bool> gone = store::delete_entry(db, e.operation_id);
-      if (!gone.ok()) return gone.status();
-      st = store::add_counter(db, "evictions", "", 1);
-      if (st.ok()) st = store::add_counter(db, "evictions", e.data_type, 1);
-      if (!st.ok()) return st;
-      Result<OperationKey> k = OperationKey::FromHex(e.operation_id);
-      if (k.ok()) report.removed.push_back(*k);
-      report.freed_bytes += static_cast<uint64_t>(e.size_bytes);
-    }
+    st = remove(db, victims, &report);
     report.entries_left = entries;
     report.bytes_left = bytes;
+    // Only pinned entries can be left over a size or count limit.
+    report.limits_met = !(limits.max_bytes && bytes > limits.max_bytes) &&
+                        !(limits.max_entries && entries > limits.max_entries);
+    return st;
+  });
+  if (!s.ok()) return s;
+  for (const OperationKey& k : report.removed) evicted_(k);
+  return report;
+}
+
+Result<GcReport> LimitKeeper::clear(bool keep_pinned) {
+  usage_->flush();
+  GcReport report;
+  Status s = catalog_->write("clear", [&](store::Database* db) {
+    Result<std::vector<store::LruEntry>> gone = store::delete_all_entries(db, keep_pinned);
+    if (!gone.ok()) return gone.status();
+    report = GcReport();
+    for (const store::LruEntry& e : *gone) {
+      Status st = record_eviction(db, e, &report);
+      if (!st.ok()) return st;
+    }
+    Result<store::Totals> t = store::totals(db);
+    if (!t.ok()) return t.status();
+    report.entries_left = static_cast<uint64_t>(t->entries);
+    report.bytes_left = static_cast<uint64_t>(t->stored_bytes);
     return Status::OK();
   });
   if (!s.ok()) return s;
   for (const OperationKey& k : report.removed) evicted_(k);
   return report;
+}
+
+Status LimitKeeper::remove(store::Database* db, const std::vector<store::LruEntry>& victims,
+                           GcReport* report) {
+  for (const store::LruEntry& e : victims) {
+    Result<bool> gone = store::delete_entry(db, e.operation_id);
+    Status st = gone.ok() ? record_eviction(db, e, report) : gone.status();
+    if (!st.ok()) return st;
+  }
+  return Status::OK();
+}
+
+Status LimitKeeper::record_eviction(store::Database* db, const store::LruEntry& e,
+                                    GcReport* report) {
+  Status st = store::add_counter(db, "evictions", "", 1);
+  if (st.ok()) st = store::add_counter(db, "evictions", e.data_type, 1);
+  if (!st.ok()) return st;
+  Result<OperationKey> k = OperationKey::FromHex(e.operation_id);
+  if (k.ok()) report->removed.push_back(*k);
+  report->freed_bytes += static_cast<uint64_t>(e.size_bytes);
+  return Status::OK();
 }
 
 // SQLite checkpoints after commits on its own (PASSIVE, every 1000 pages),

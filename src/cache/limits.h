@@ -8,9 +8,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 #include "cache/usage_recorder.h"
 #include "store/catalog.h"
+#include "store/entry_store.h"
 #include "voxcache/cache.h"
 #include "voxcache/options.h"
 
@@ -31,12 +33,18 @@ class LimitKeeper {
   // in one write transaction.
   Result<GcReport> evict(const Limits& limits);
 
+  // Removes every entry, or every unpinned one, counted as evictions.
+  Result<GcReport> clear(bool keep_pinned);
+
   // The 90% a limit is evicted down to (never 0, which means "no limit").
   static uint64_t target(uint64_t limit);
 
  private:
   Status enforce();
   void bound_wal();
+  // Deletes `victims` and records them in `report`, inside the caller's write.
+  Status remove(store::Database* db, const std::vector<store::LruEntry>& victims, GcReport* report);
+  Status record_eviction(store::Database* db, const store::LruEntry& e, GcReport* report);
 
   store::Catalog* const catalog_;
   const Options& options_;

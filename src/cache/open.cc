@@ -27,8 +27,8 @@ Result<store::Database::OpenOptions> database_options(const std::string& path,
                                                       const Options& options) {
   namespace fs = std::filesystem;
   if (path.empty()) return Status::InvalidArgument("empty database path");
-  if (options.compression_level < 0 || options.compression_level > 19) {
-    return Status::InvalidArgument("compression_level must be 0 to 19, got " +
+  if (options.compression_level < -1 || options.compression_level > 19) {
+    return Status::InvalidArgument("compression_level must be -1 (as configured) or 0 to 19, got " +
                                    std::to_string(options.compression_level));
   }
   if (options.threads > 1024) {
@@ -51,6 +51,16 @@ Result<store::Database::OpenOptions> database_options(const std::string& path,
   open.max_database_bytes = options.max_database_bytes;
   open.wal_limit_bytes = options.wal_limit_bytes;
   return open;
+}
+
+Options apply_stored_config(Options options, const StoredConfig& config) {
+  if (options.max_bytes == 0) options.max_bytes = config.max_bytes.value_or(0);
+  if (options.max_entries == 0) options.max_entries = config.max_entries.value_or(0);
+  if (options.max_age.count() == 0)
+    options.max_age = config.max_age.value_or(std::chrono::seconds(0));
+  if (options.compression_level < 0)
+    options.compression_level = config.compression_level.value_or(3);
+  return options;
 }
 
 }  // namespace cache

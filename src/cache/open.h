@@ -26,6 +26,10 @@ Result<std::unique_ptr<Cache>> OpenCache(const std::string& path, const Options&
 Result<store::Database::OpenOptions> database_options(const std::string& path,
                                                       const Options& options);
 
+// `options` with the database's stored configuration filling what the
+// program left to it (0 limits, compression_level -1; level 3 if neither).
+Options apply_stored_config(Options options, const StoredConfig& config);
+
 }  // namespace voxcache::cache
 
 #endif  // VOXCACHE_CACHE_OPEN_H_

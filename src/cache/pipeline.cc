@@ -23,6 +23,15 @@ std::vector<std::string_view> sample_chunks(std::string_view bytes, uint64_t chu
 
 }  // namespace
 
+store::EntryRow lineage_of(const KeyBuilder* recipe) {
+  store::EntryRow carry;
+  if (!recipe) return carry;
+  carry.operation = recipe->operation();
+  carry.recipe = recipe->canonical_encoding();
+  for (const OperationKey& in : recipe->inputs()) carry.inputs.push_back(in.hex());
+  return carry;
+}
+
 Result<std::optional<std::string>> normalize_metadata(std::string_view text) {
   if (text.empty()) return std::optional<std::string>();
   nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);

@@ -18,6 +18,7 @@
 #include "tier/tier.h"
 #include "util/env.h"
 #include "util/thread_pool.h"
+#include "voxcache/key.h"
 #include "voxcache/options.h"
 
 namespace voxcache::cache {
@@ -63,6 +64,10 @@ class Pipeline {
   uint64_t max_chunk_;
   uint64_t max_inline_;
 };
+
+// The lineage columns an entry stored through `recipe` starts with (none
+// for nullptr).
+store::EntryRow lineage_of(const KeyBuilder* recipe);
 
 // Empty stays empty; anything else must be JSON and is stored re-serialized.
 Result<std::optional<std::string>> normalize_metadata(std::string_view text);

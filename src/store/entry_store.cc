@@ -87,6 +87,13 @@ CREATE TABLE claims (
   expires_at   INTEGER NOT NULL
 );
 )sql",
+    // 4 -> 5: settings every process that opens the database honours.
+    R"sql(
+CREATE TABLE config (
+  name  TEXT PRIMARY KEY NOT NULL,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion, "one migration per schema version");
 
@@ -558,6 +565,58 @@ Result<std::vector<EntryRow>> list_entries(Database* db, std::string_view prefix
   }
   (*st)->reset();
   return out;
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> read_config(Database* db) {
+  std::vector<std::pair<std::string, std::string>> out;
+  Result<int64_t> version = pragma_int(db, "user_version");
+  if (!version.ok()) return version.status();
+  if (*version < 5) return out;  // a read-only open of an older file: nothing configured
+  Result<Statement*> st = db->statement("SELECT name, value FROM config ORDER BY name");
+  if (!st.ok()) return st.status();
+  for (;;) {
+    Result<bool> row = (*st)->step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    out.emplace_back(std::string((*st)->column_text(0)), std::string((*st)->column_text(1)));
+  }
+  (*st)->reset();
+  return out;
+}
+
+Status write_config(Database* db, std::string_view name, const std::optional<std::string>& value) {
+  Result<Statement*> st =
+      db->statement(value ? "INSERT INTO config (name, value) VALUES (?1, ?2) "
+                            "ON CONFLICT (name) DO UPDATE SET value = excluded.value"
+                          : "DELETE FROM config WHERE name = ?1");
+  if (!st.ok()) return st.status();
+  Status s = (*st)->bind_text(1, name);
+  if (s.ok() && value) s = (*st)->bind_text(2, *value);
+  if (s.ok()) s = (*st)->run();
+  return s;
+}
+
+Result<std::vector<LruEntry>> delete_all_entries(Database* db, bool keep_pinned) {
+  const std::string where = keep_pinned ? " WHERE pinned = 0" : "";
+  Result<Statement*> st =
+      db->statement("SELECT operation_id, data_type, size_bytes, last_access FROM results" + where);
+  if (!st.ok()) return st.status();
+  std::vector<LruEntry> gone;
+  for (;;) {
+    Result<bool> row = (*st)->step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    gone.push_back({std::string((*st)->column_text(0)), std::string((*st)->column_text(1)),
+                    (*st)->column_int64(2), (*st)->column_int64(3)});
+  }
+  (*st)->reset();
+  for (const std::string& sql :
+       {"DELETE FROM chunks WHERE operation_id IN (SELECT operation_id FROM results" + where + ")",
+        "DELETE FROM results" + where}) {
+    Status s = db->exec(sql.c_str());
+    if (!s.ok()) return s;
+  }
+  return gone;
 }
 
 }  // namespace voxcache::store

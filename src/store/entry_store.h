@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "store/sqlite.h"
@@ -17,7 +18,7 @@
 namespace voxcache::store {
 
 // PRAGMA user_version of the schema this build writes.
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 // PRAGMA application_id: "VXCA".
 inline constexpr int32_t kApplicationId = 0x56584341;
 
@@ -99,6 +100,10 @@ struct LruEntry {
 };
 Status for_each_lru(Database* db, const std::function<bool(const LruEntry&)>& fn);
 
+// Removes every entry (only the unpinned ones with `keep_pinned`) and
+// returns what went.
+Result<std::vector<LruEntry>> delete_all_entries(Database* db, bool keep_pinned);
+
 // Oldest last access among unpinned entries; nullopt when there are none.
 Result<std::optional<int64_t>> oldest_unpinned_access(Database* db);
 
@@ -136,6 +141,12 @@ Result<bool> try_claim(Database* db, std::string_view operation_id, std::string_
 Result<bool> renew_claim(Database* db, std::string_view operation_id, std::string_view me,
                          int64_t expires_at_ms);
 Status release_claim(Database* db, std::string_view operation_id, std::string_view me);
+
+// Settings stored in the database (table `config`, schema 5): name -> value
+// text, as docs/format.md lists them. Empty for an older schema.
+Result<std::vector<std::pair<std::string, std::string>>> read_config(Database* db);
+// Sets `name` to `value`, or removes it when `value` is nullopt.
+Status write_config(Database* db, std::string_view name, const std::optional<std::string>& value);
 
 // Every entry, newest first; `prefix` (lower-case hex) limits the listing.
 Result<std::vector<EntryRow>> list_entries(Database* db, std::string_view prefix = {},

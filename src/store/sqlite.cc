@@ -72,8 +72,10 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, const 
     const bool have_shm = ::access((path + "-shm").c_str(), R_OK) == 0;
     if (!dir_writable && !have_shm) {
       if (is_nonempty_file(path + "-wal")) {
-        return Status::IOError("cannot read " + path + " read-only: its -wal file holds changes "
-                               "not yet merged and " + (dir.empty() ? "." : dir) +
+        return Status::IOError("cannot read " + path +
+                               " read-only: its -wal file holds changes "
+                               "not yet merged and " +
+                               (dir.empty() ? "." : dir) +
                                " is not writable; a user who can write it should run "
                                "'voxcache vacuum' once");
       }

@@ -47,4 +47,11 @@ uint64_t MemoryTier::entries() const {
   return lru_.size();
 }
 
+std::optional<uint64_t> MemoryTier::cost_of(const Value& v) {
+  if (const Volume* vol = v.as_volume()) return vol->byte_size();
+  if (const std::string* s = v.as_string()) return s->size();
+  if (v.kind() == Value::Kind::kCustom) return std::nullopt;
+  return sizeof(Value);
+}
+
 }  // namespace voxcache::tier

@@ -31,6 +31,10 @@ class MemoryTier {
   uint64_t bytes() const;
   uint64_t entries() const;
 
+  // What `value` costs the tier, when that is known without encoding it;
+  // nullopt for custom values, which are kept only once read back from disk.
+  static std::optional<uint64_t> cost_of(const Value& value);
+
  private:
   struct Item {
     OperationKey key;

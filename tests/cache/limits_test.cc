@@ -149,5 +149,39 @@ TEST_F(LimitsTest, AFailedEvictionLosesNothingAndTheNextPutEvicts) {
   EXPECT_TRUE(*c->contains(k(4)));
 }
 
+TEST_F(LimitsTest, GcSaysWhenPinnedEntriesAloneExceedTheLimit) {
+  auto c = open();
+  for (int i = 0; i < 4; ++i) ASSERT_OK(c->put(k(i), noise(i)));
+  ASSERT_OK(c->pin(k(0)));
+  Limits l;
+  l.max_bytes = c->info(k(0))->stored_bytes - 1;  // less than the pinned entry alone
+  Result<GcReport> r = c->gc(l);
+  ASSERT_OK(r.status());
+  EXPECT_FALSE(r->limits_met);
+  EXPECT_EQ(r->removed.size(), 3u) << "everything that could go went";
+  EXPECT_TRUE(*c->contains(k(0)));
+  l.max_bytes = 1 << 30;
+  EXPECT_TRUE(c->gc(l)->limits_met);
+}
+
+TEST_F(LimitsTest, ClearRemovesEverythingOrEverythingUnpinned) {
+  auto c = open();
+  for (int i = 0; i < 5; ++i) ASSERT_OK(c->put(k(i), Value(i)));
+  ASSERT_OK(c->pin(k(2)));
+  ASSERT_OK(c->get(k(1)).status());  // in the memory tier now
+  Result<GcReport> r = c->clear(/*keep_pinned=*/true);
+  ASSERT_OK(r.status());
+  EXPECT_EQ(r->removed.size(), 4u);
+  EXPECT_EQ(r->entries_left, 1u);
+  EXPECT_TRUE(*c->contains(k(2)));
+  EXPECT_TRUE(c->get(k(1)).status().is_not_found()) << "the memory tier forgot it too";
+  EXPECT_EQ(c->stored_stats()->counter("evictions"), 4u);
+  r = c->clear(/*keep_pinned=*/false);
+  ASSERT_OK(r.status());
+  EXPECT_EQ(r->entries_left, 0u);
+  EXPECT_EQ(c->stored_stats()->entries, 0u);
+  EXPECT_EQ(testing::query_int(path_, "SELECT count(*) FROM chunks"), 0);
+}
+
 }  // namespace
 }  // namespace voxcache

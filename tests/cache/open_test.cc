@@ -43,7 +43,7 @@ TEST(DatabaseOptions, BadOptionsAreInvalidArgument) {
   Options o;
   o.compression_level = 25;
   EXPECT_TRUE(cache::database_options(dir.file("c.db"), o).status().is_invalid_argument());
-  o.compression_level = -1;
+  o.compression_level = -2;
   EXPECT_TRUE(Cache::Open(dir.file("c.db"), o).status().is_invalid_argument());
   o = Options();
   o.threads = 5000;
@@ -80,6 +80,53 @@ TEST(DatabaseOptions, CarriesTheOptionsToTheDatabase) {
   EXPECT_EQ(open->max_value_bytes, 65536);
   EXPECT_EQ(open->max_database_bytes, uint64_t{1} << 30);
   EXPECT_EQ(open->wal_limit_bytes, uint64_t{1} << 20);
+}
+
+TEST(StoredConfig, FillsWhatTheProgramLeftToTheDatabase) {
+  StoredConfig config;
+  config.max_bytes = 10 << 20;
+  config.max_age = std::chrono::hours(24);
+  config.compression_level = 9;
+  Options program;  // no limits, level -1
+  program.max_entries = 50;
+  const Options o = cache::apply_stored_config(program, config);
+  EXPECT_EQ(o.max_bytes, uint64_t{10} << 20);
+  EXPECT_EQ(o.max_entries, 50u) << "the program's own limit wins";
+  EXPECT_EQ(o.max_age, std::chrono::hours(24));
+  EXPECT_EQ(o.compression_level, 9);
+  program.compression_level = 1;
+  EXPECT_EQ(cache::apply_stored_config(program, config).compression_level, 1);
+  EXPECT_EQ(cache::apply_stored_config(Options(), StoredConfig()).compression_level, 3)
+      << "level 3 when neither says";
+}
+
+// `voxcache config` in the library: stored once, honoured by every Cache
+// opened on the database afterwards.
+TEST(StoredConfig, IsStoredInTheDatabaseAndHonouredByLaterOpens) {
+  testing::TempDir dir;
+  const std::string path = dir.file("c.db");
+  {
+    auto c = testing::open_cache(path);
+    Result<StoredConfig> none = c->stored_config();
+    ASSERT_OK(none.status());
+    EXPECT_FALSE(none->max_entries || none->max_bytes || none->max_age || none->compression_level);
+    StoredConfig config;
+    config.max_entries = 3;
+    config.compression_level = 7;
+    ASSERT_OK(c->set_stored_config(config));
+    config.compression_level = 25;
+    EXPECT_TRUE(c->set_stored_config(config).is_invalid_argument());
+  }
+  auto c = testing::open_cache(path);
+  EXPECT_EQ(c->stored_config()->max_entries, 3u);
+  EXPECT_EQ(c->stored_config()->compression_level, 7);
+  for (int i = 0; i < 6; ++i) ASSERT_OK(c->put(KeyBuilder("k").arg("i", i).build(), Value(i)));
+  EXPECT_LE(c->stored_stats()->entries, 3u) << "the stored max_entries holds";
+  const OperationKey v = KeyBuilder("v").build();
+  ASSERT_OK(c->put(v, testing::make_volume(PixelType::kInt16, 1, {30, 30, 30})));
+  EXPECT_EQ(c->info(v)->level, 7) << "written at the stored level";
+  ASSERT_OK(c->set_stored_config(StoredConfig()));
+  EXPECT_FALSE(testing::open_cache(path)->stored_config()->max_entries) << "unset";
 }
 
 }  // namespace
