@@ -10,6 +10,7 @@
 #include "voxcache/status.h"
 #include "voxcache/stream.h"
 #include "voxcache/value.h"
+#include "voxcache/version.h"
 #include "voxcache/volume.h"
 
 #endif  // VOXCACHE_VOXCACHE_H_

@@ -16,55 +16,79 @@
 
 namespace voxcache::cli {
 
-int cmd_import(const Globals& g, const std::vector<std::string>& files) {
-  auto cache = open_cache(g, true);
-  if (!cache.ok()) return fail(cache.status());
+namespace {
+
+nlohmann::json size_json(const std::array<uint64_t, 3>& d) {
+  return nlohmann::json::array({d[0], d[1], d[2]});
+}
+
+}  // namespace
+
+int cmd_import(const Globals& g, const std::vector<std::string>& files, bool json) {
+  // The database is opened at the first file that reads, so an import of
+  // nothing importable leaves no new database behind.
+  std::unique_ptr<Cache> cache;
   int rc = 0;
+  nlohmann::json imported = nlohmann::json::array();
   Progress progress("import", files.size());
   for (const std::string& file : files) {
-    progress.tick();
     Result<Volume> vol = read_image(file);
-    if (!vol.ok()) {
-      rc = std::max(rc, vol.status().is_not_found() ? kExitUsage : kExitFailure);
-      std::cerr << "voxcache: " << vol.status().to_string() << "\n";
-      continue;
+    if (vol.ok() && !cache) {
+      Result<std::unique_ptr<Cache>> opened = open_cache(g, true);
+      if (!opened.ok()) {
+        progress.wipe();
+        return fail(opened.status());
+      }
+      cache = std::move(opened).value();
     }
-    const OperationKey key = content_key(*vol);
-    nlohmann::json meta = {{"source", std::filesystem::absolute(file).string()}};
-    Status s = (*cache)->put(key, *vol, dump(meta));
+    Status s = vol.status();
+    OperationKey key;
+    if (s.ok()) {
+      key = content_key(*vol);
+      nlohmann::json meta = {{"source", std::filesystem::absolute(file).string()}};
+      s = cache->put(key, *vol, dump(meta));
+    }
+    progress.done_one();
     if (!s.ok()) {
-      rc = std::max(rc, kExitFailure);
-      std::cerr << "voxcache: " << s.to_string() << "\n";
+      rc = std::max(rc, s.is_not_found() ? kExitUsage : kExitFailure);
+      progress.note("voxcache: " + s.to_string());
       continue;
     }
-    std::cout << key.hex() << "  " << file << "\n";
+    if (json) {
+      imported.push_back({{"key", key.hex()}, {"file", file}, {"size", size_json(vol->size())}});
+    } else {
+      progress.line(key.hex() + "  " + file);
+    }
+  }
+  if (json) {
+    progress.wipe();
+    print_json(imported);
   }
   return rc;
 }
 
-int cmd_export(const Globals& g, const std::string& key_text, const std::string& file,
-               bool compress, const std::string& region_text, const std::string& slice_text) {
-  if (!region_text.empty() && !slice_text.empty()) {
+int cmd_export(const Globals& g, const ExportArgs& a) {
+  if (!a.region.empty() && !a.slice.empty()) {
     return usage_error(Status::InvalidArgument("give --region or --slice, not both"));
   }
   std::array<uint64_t, 3> start{}, size{};
   int axis = 0;
   uint64_t index = 0;
-  if (!region_text.empty()) {
-    if (Status s = parse_region(region_text, &start, &size); !s.ok()) return usage_error(s);
+  if (!a.region.empty()) {
+    if (Status s = parse_region(a.region, &start, &size); !s.ok()) return usage_error(s);
   }
-  if (!slice_text.empty()) {
-    if (Status s = parse_slice(slice_text, &axis, &index); !s.ok()) return usage_error(s);
+  if (!a.slice.empty()) {
+    if (Status s = parse_slice(a.slice, &axis, &index); !s.ok()) return usage_error(s);
   }
   auto cache = open_cache(g, false);
   if (!cache.ok()) return fail(cache.status());
-  Result<OperationKey> key = resolve(cache->get(), key_text);
+  Result<OperationKey> key = resolve(cache->get(), a.key);
   if (!key.ok()) return usage_error(key.status());
   // Region and slice reads decompress only the chunks they touch.
   Result<Volume> vol = Status::InvalidArgument("unreached");
-  if (!region_text.empty()) {
+  if (!a.region.empty()) {
     vol = (*cache)->read_region(*key, start, size);
-  } else if (!slice_text.empty()) {
+  } else if (!a.slice.empty()) {
     vol = (*cache)->read_slice(*key, axis, index);
   } else {
     Result<Value> v = (*cache)->get(*key);
@@ -76,16 +100,27 @@ int cmd_export(const Globals& g, const std::string& key_text, const std::string&
     vol = *v->as_volume();
   }
   if (!vol.ok()) return key_error(vol.status());
-  Status s = write_image(*vol, file, compress);
+  Status s = write_image(*vol, a.file, a.compress);
   if (!s.ok()) return fail(s);
+  if (a.json) {
+    nlohmann::json j = {{"key", key->hex()},
+                        {"file", a.file},
+                        {"size", size_json(vol->size())},
+                        {"voxel_bytes", vol->byte_size()},
+                        {"file_bytes", std::filesystem::file_size(a.file)}};
+    if (!a.region.empty()) j["region"] = {{"start", size_json(start)}, {"size", size_json(size)}};
+    if (!a.slice.empty()) j["slice"] = {{"axis", std::string(1, "xyz"[axis])}, {"index", index}};
+    print_json(j);
+    return 0;
+  }
   const auto& d = vol->size();
-  std::cerr << "wrote " << file << " (" << d[0] << "x" << d[1] << "x" << d[2] << ", "
+  std::cerr << "wrote " << a.file << " (" << d[0] << "x" << d[1] << "x" << d[2] << ", "
             << human_bytes(vol->byte_size()) << " of voxels)\n";
   return 0;
 }
 
 int cmd_thumbnail(const Globals& g, const std::string& key_text, const std::string& file,
-                  const std::string& slice_text) {
+                  const std::string& slice_text, bool json) {
   std::optional<std::pair<int, uint64_t>> slice;
   if (!slice_text.empty()) {
     int axis = 0;
@@ -99,8 +134,20 @@ int cmd_thumbnail(const Globals& g, const std::string& key_text, const std::stri
   if (!key.ok()) return usage_error(key.status());
   auto wh = write_thumbnail(cache->get(), *key, file, slice);
   if (!wh.ok()) return key_error(wh.status());
-  std::cerr << "wrote " << file << " (" << wh->first << "x" << wh->second << ", "
-            << (slice ? "slice" : "maximum-intensity projection along z") << ")\n";
+  const std::string what = slice ? "slice" : "maximum-intensity projection along z";
+  if (json) {
+    nlohmann::json j = {{"key", key->hex()},
+                        {"file", file},
+                        {"width", wh->first},
+                        {"height", wh->second},
+                        {"picture", slice ? "slice" : "mip"}};
+    if (slice) {
+      j["slice"] = {{"axis", std::string(1, "xyz"[slice->first])}, {"index", slice->second}};
+    }
+    print_json(j);
+    return 0;
+  }
+  std::cerr << "wrote " << file << " (" << wh->first << "x" << wh->second << ", " << what << ")\n";
   return 0;
 }
 

@@ -15,6 +15,31 @@
 
 namespace voxcache::cli {
 
+namespace {
+
+// show prints values up to this size; larger strings and bytes are only described.
+constexpr uint64_t kMaxShownValueBytes = 4096;
+
+// A built-in scalar, string or null as JSON; nullopt for bytes and custom types.
+std::optional<nlohmann::json> value_json(const Value& v) {
+  switch (v.kind()) {
+    case Value::Kind::kNull:
+      return nlohmann::json();
+    case Value::Kind::kBool:
+      return nlohmann::json(*v.as_bool());
+    case Value::Kind::kInt64:
+      return nlohmann::json(*v.as_int64());
+    case Value::Kind::kFloat64:
+      return nlohmann::json(*v.as_double());
+    case Value::Kind::kString:
+      return nlohmann::json(*v.as_string());
+    default:
+      return std::nullopt;
+  }
+}
+
+}  // namespace
+
 int cmd_ls(const Globals& g, const LsFilter& f, bool json) {
   std::optional<uint64_t> min_size;
   std::optional<std::chrono::seconds> min_age;
@@ -82,12 +107,21 @@ int cmd_show(const Globals& g, const std::string& key_text, bool json,
   if (!key.ok()) return usage_error(key.status());
   Result<EntryInfo> info = (*cache)->info(*key);
   if (!info.ok()) return key_error(info.status());
+  // The value itself, for the small built-in kinds that print on a line.
+  nlohmann::json value;
+  const bool scalar = !info->volume && info->raw_bytes <= kMaxShownValueBytes;
+  if (scalar) {
+    Result<Value> v = (*cache)->get(*key);
+    if (!v.ok()) return key_error(v.status());
+    if (std::optional<nlohmann::json> shown = value_json(*v)) value = *shown;
+  }
   if (!thumbnail.empty()) {
     auto wh = write_thumbnail(cache->get(), *key, thumbnail, std::nullopt);
     if (!wh.ok()) return key_error(wh.status());
   }
   if (json) {
     nlohmann::json j = entry_json(*info);
+    if (!value.is_null() || info->data_type == "null") j["value"] = value;
     if (!thumbnail.empty()) j["thumbnail"] = thumbnail;
     print_json(j);
     return 0;
@@ -95,6 +129,9 @@ int cmd_show(const Globals& g, const std::string& key_text, bool json,
   const EntryInfo& e = *info;
   std::printf("key          %s\n", e.key.hex().c_str());
   std::printf("type         %s\n", e.data_type.c_str());
+  if (!value.is_null() || e.data_type == "null") {
+    std::printf("value        %s\n", dump(value).c_str());
+  }
   std::printf("created      %s\n", iso_time(e.created_at_ms).c_str());
   std::printf("accessed     %s, %llu gets%s\n", iso_time(e.last_access_ms).c_str(),
               static_cast<unsigned long long>(e.access_count), e.pinned ? ", pinned" : "");
@@ -141,6 +178,42 @@ int cmd_show(const Globals& g, const std::string& key_text, bool json,
   return 0;
 }
 
+namespace {
+
+// Every counter stats reports, present in its JSON even when zero.
+constexpr const char* kCounterNames[] = {"hits_memory", "hits_disk",  "misses",       "puts",
+                                         "evictions",   "bytes_read", "bytes_written"};
+
+nlohmann::json stats_json(const StoredStats& st, double hit_rate, double ratio) {
+  nlohmann::json j = {{"entries", st.entries},
+                      {"raw_bytes", st.raw_bytes},
+                      {"stored_bytes", st.stored_bytes},
+                      {"ratio", ratio},
+                      {"hit_rate", hit_rate},
+                      {"by_type", nlohmann::json::array()},
+                      {"counters", nlohmann::json::object()}};
+  std::vector<std::string> groups{""};  // "" is "total"
+  for (const auto& t : st.by_type) {
+    j["by_type"].push_back({{"data_type", t.data_type},
+                            {"entries", t.entries},
+                            {"raw_bytes", t.raw_bytes},
+                            {"stored_bytes", t.stored_bytes}});
+    groups.push_back(t.data_type);
+  }
+  for (const auto& c : st.counters) {  // types with counts but no entries left
+    if (std::find(groups.begin(), groups.end(), c.data_type) == groups.end()) {
+      groups.push_back(c.data_type);
+    }
+  }
+  for (const std::string& group : groups) {
+    nlohmann::json& counters = j["counters"][group.empty() ? "total" : group];
+    for (const char* name : kCounterNames) counters[name] = st.counter(name, group);
+  }
+  return j;
+}
+
+}  // namespace
+
 int cmd_stats(const Globals& g, bool json, bool zero) {
   auto cache = open_cache(g, zero);
   if (!cache.ok()) return fail(cache.status());
@@ -148,7 +221,7 @@ int cmd_stats(const Globals& g, bool json, bool zero) {
     Status s = (*cache)->zero_stats();
     if (!s.ok()) return fail(s);
     std::cerr << "counters zeroed\n";
-    return 0;
+    if (!json) return 0;  // with --json, the statistics after zeroing follow
   }
   Result<StoredStats> st = (*cache)->stored_stats();
   if (!st.ok()) return fail(st.status());
@@ -157,23 +230,7 @@ int cmd_stats(const Globals& g, bool json, bool zero) {
   const double hit_rate = lookups ? static_cast<double>(hits) / lookups : 0.0;
   const double ratio = st->stored_bytes ? static_cast<double>(st->raw_bytes) / st->stored_bytes : 0;
   if (json) {
-    nlohmann::json j = {{"entries", st->entries},
-                        {"raw_bytes", st->raw_bytes},
-                        {"stored_bytes", st->stored_bytes},
-                        {"ratio", ratio},
-                        {"hit_rate", hit_rate},
-                        {"by_type", nlohmann::json::array()},
-                        {"counters", nlohmann::json::object()}};
-    for (const auto& t : st->by_type) {
-      j["by_type"].push_back({{"data_type", t.data_type},
-                              {"entries", t.entries},
-                              {"raw_bytes", t.raw_bytes},
-                              {"stored_bytes", t.stored_bytes}});
-    }
-    for (const auto& c : st->counters) {
-      j["counters"][c.data_type.empty() ? "total" : c.data_type][c.name] = c.value;
-    }
-    print_json(j);
+    print_json(stats_json(*st, hit_rate, ratio));
     return 0;
   }
   std::printf("entries        %llu\n", static_cast<unsigned long long>(st->entries));

@@ -29,17 +29,17 @@ int cmd_verify(const Globals& g, const std::vector<std::string>& key_texts, bool
   nlohmann::json bad = nlohmann::json::array();
   Progress progress("verify", keys.size());
   for (const OperationKey& k : keys) {
-    progress.tick();
     Status s = (*cache)->verify(k);
-    if (s.ok()) continue;
     bool removed = false;
-    if (repair) removed = (*cache)->erase(k).ok();
+    if (!s.ok() && repair) removed = (*cache)->erase(k).ok();
+    progress.done_one();
+    if (s.ok()) continue;
     bad.push_back({{"key", k.hex()}, {"error", s.to_string()}, {"removed", removed}});
     if (!json) {
-      std::printf("BAD %s: %s%s\n", k.hex().c_str(), s.to_string().c_str(),
-                  removed ? " (removed)" : "");
+      progress.line("BAD " + k.hex() + ": " + s.to_string() + (removed ? " (removed)" : ""));
     }
   }
+  progress.wipe();
   if (json) {
     print_json({{"checked", keys.size()}, {"bad", bad}});
   } else {
@@ -76,6 +76,36 @@ int cmd_rm(const Globals& g, const std::vector<std::string>& key_texts, const st
   return 0;
 }
 
+namespace {
+
+// What gc and clear removed and left; exit kExitLimitNotMet when pinned
+// entries alone keep the cache over a limit.
+int report_removal(const GcReport& r, bool json) {
+  if (json) {
+    nlohmann::json removed = nlohmann::json::array();
+    for (const OperationKey& k : r.removed) removed.push_back(k.hex());
+    print_json({{"removed", removed},
+                {"freed_bytes", r.freed_bytes},
+                {"entries_left", r.entries_left},
+                {"bytes_left", r.bytes_left},
+                {"limits_met", r.limits_met}});
+  } else {
+    for (const OperationKey& k : r.removed) std::printf("removed %s\n", k.hex().c_str());
+    std::printf("%zu entries removed, %s freed; %llu entries, %s left\n", r.removed.size(),
+                human_bytes(r.freed_bytes).c_str(), static_cast<unsigned long long>(r.entries_left),
+                human_bytes(r.bytes_left).c_str());
+  }
+  if (r.limits_met) return 0;
+  std::fflush(stdout);
+  std::fprintf(stderr,
+               "voxcache: the limits are not met: the %llu entries left (%s) are pinned; "
+               "unpin some to let them go\n",
+               static_cast<unsigned long long>(r.entries_left), human_bytes(r.bytes_left).c_str());
+  return kExitLimitNotMet;
+}
+
+}  // namespace
+
 int cmd_gc(const Globals& g, const std::string& max_size, const std::string& max_age,
            uint64_t max_entries, bool json) {
   Limits limits;
@@ -97,20 +127,15 @@ int cmd_gc(const Globals& g, const std::string& max_size, const std::string& max
   if (!cache.ok()) return fail(cache.status());
   Result<GcReport> r = (*cache)->gc(limits);
   if (!r.ok()) return fail(r.status());
-  if (json) {
-    nlohmann::json removed = nlohmann::json::array();
-    for (const OperationKey& k : r->removed) removed.push_back(k.hex());
-    print_json({{"removed", removed},
-                {"freed_bytes", r->freed_bytes},
-                {"entries_left", r->entries_left},
-                {"bytes_left", r->bytes_left}});
-    return 0;
-  }
-  for (const OperationKey& k : r->removed) std::printf("removed %s\n", k.hex().c_str());
-  std::printf("%zu entries removed, %s freed; %llu entries, %s left\n", r->removed.size(),
-              human_bytes(r->freed_bytes).c_str(), static_cast<unsigned long long>(r->entries_left),
-              human_bytes(r->bytes_left).c_str());
-  return 0;
+  return report_removal(*r, json);
+}
+
+int cmd_clear(const Globals& g, bool keep_pinned, bool json) {
+  auto cache = open_cache(g, true);
+  if (!cache.ok()) return fail(cache.status());
+  Result<GcReport> r = (*cache)->clear(keep_pinned);
+  if (!r.ok()) return fail(r.status());
+  return report_removal(*r, json);
 }
 
 int cmd_vacuum(const Globals& g) {
@@ -144,9 +169,12 @@ int cmd_recompress(const Globals& g, int level, bool json) {
   nlohmann::json entries = nlohmann::json::array();
   Progress progress("recompress", all->size());
   for (const EntryInfo& e : *all) {
-    progress.tick();
     Result<RecompressReport> r = (*cache)->recompress(e.key, level);
-    if (!r.ok()) return fail(r.status());
+    progress.done_one();
+    if (!r.ok()) {
+      progress.wipe();
+      return fail(r.status());
+    }
     before += r->bytes_before;
     after += r->bytes_after;
     if (!r->changed) continue;
@@ -154,10 +182,11 @@ int cmd_recompress(const Globals& g, int level, bool json) {
     entries.push_back(
         {{"key", e.key.hex()}, {"bytes_before", r->bytes_before}, {"bytes_after", r->bytes_after}});
     if (!json) {
-      std::printf("%s  %s -> %s\n", e.key.hex().substr(0, 16).c_str(),
-                  human_bytes(r->bytes_before).c_str(), human_bytes(r->bytes_after).c_str());
+      progress.line(e.key.hex().substr(0, 16) + "  " + human_bytes(r->bytes_before) + " -> " +
+                    human_bytes(r->bytes_after));
     }
   }
+  progress.wipe();
   if (json) {
     print_json({{"level", level},
                 {"recompressed", entries},
@@ -181,6 +210,85 @@ int cmd_pin(const Globals& g, const std::vector<std::string>& key_texts, bool pi
     if (!s.ok()) return key_error(s);
     std::printf("%s %s\n", pinned ? "pinned" : "unpinned", k.hex().c_str());
   }
+  return 0;
+}
+
+namespace {
+
+void print_config(const StoredConfig& c, bool json) {
+  if (json) {
+    auto or_null = [](const auto& v) { return v ? nlohmann::json(*v) : nlohmann::json(); };
+    std::optional<int64_t> age;
+    if (c.max_age) age = c.max_age->count();
+    print_json({{"max_size", or_null(c.max_bytes)},
+                {"max_entries", or_null(c.max_entries)},
+                {"max_age_seconds", or_null(age)},
+                {"level", or_null(c.compression_level)}});
+    return;
+  }
+  std::printf("max-size     %s\n", c.max_bytes ? human_bytes(*c.max_bytes).c_str() : "-");
+  std::printf("max-entries  %s\n", c.max_entries ? std::to_string(*c.max_entries).c_str() : "-");
+  std::printf("max-age      %s\n", c.max_age ? human_age(c.max_age->count()).c_str() : "-");
+  std::printf("level        %s\n",
+              c.compression_level ? std::to_string(*c.compression_level).c_str() : "- (3)");
+}
+
+// Sets (or with nullopt unsets) one setting of `c` from its CLI name and text.
+Status set_setting(StoredConfig* c, const std::string& name,
+                   const std::optional<std::string>& text) {
+  if (name == "max-size") {
+    Result<uint64_t> v = text ? parse_size(*text) : Result<uint64_t>(0);
+    if (!v.ok()) return v.status();
+    c->max_bytes = text ? std::optional<uint64_t>(*v) : std::nullopt;
+  } else if (name == "max-entries") {
+    Result<uint64_t> v = text ? parse_count(*text) : Result<uint64_t>(0);
+    if (!v.ok()) return v.status();
+    c->max_entries = text ? std::optional<uint64_t>(*v) : std::nullopt;
+  } else if (name == "max-age") {
+    Result<std::chrono::seconds> v =
+        text ? parse_age(*text) : Result<std::chrono::seconds>(std::chrono::seconds(0));
+    if (!v.ok()) return v.status();
+    c->max_age = text ? std::optional<std::chrono::seconds>(*v) : std::nullopt;
+  } else if (name == "level") {
+    Result<uint64_t> v = text ? parse_count(*text) : Result<uint64_t>(0);
+    if (v.ok() && *v > 19) v = Status::InvalidArgument("level must be 0 to 19, got " + *text);
+    if (!v.ok()) return v.status();
+    c->compression_level = text ? std::optional<int>(static_cast<int>(*v)) : std::nullopt;
+  } else {
+    return Status::InvalidArgument("no setting '" + name +
+                                   "'; settings: max-size, max-entries, max-age, level");
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+int cmd_config(const Globals& g, const std::string& name, const std::string& value, bool unset,
+               bool json) {
+  const bool write = !name.empty();
+  if (write && value.empty() == !unset) {
+    return usage_error(Status::InvalidArgument(unset ? "config --unset takes a name, not a value"
+                                                     : "config " + name + " needs a value"));
+  }
+  if (!write && (unset || !value.empty())) {
+    return usage_error(Status::InvalidArgument("config --unset needs a setting's name"));
+  }
+  StoredConfig c;
+  if (write) {  // check the syntax before opening anything
+    Status s = set_setting(&c, name, unset ? std::nullopt : std::optional<std::string>(value));
+    if (!s.ok()) return usage_error(s);
+  }
+  auto cache = open_cache(g, write);
+  if (!cache.ok()) return fail(cache.status());
+  Result<StoredConfig> stored = (*cache)->stored_config();
+  if (!stored.ok()) return fail(stored.status());
+  c = *stored;
+  if (write) {
+    (void)set_setting(&c, name, unset ? std::nullopt : std::optional<std::string>(value));
+    Status s = (*cache)->set_stored_config(c);
+    if (!s.ok()) return fail(s);
+  }
+  print_config(c, json);
   return 0;
 }
 

@@ -13,11 +13,14 @@
 namespace voxcache::cli {
 
 // Files (cmd_files.cc): volumes in and out through ITK.
-int cmd_import(const Globals& g, const std::vector<std::string>& files);
-int cmd_export(const Globals& g, const std::string& key_text, const std::string& file,
-               bool compress, const std::string& region_text, const std::string& slice_text);
+int cmd_import(const Globals& g, const std::vector<std::string>& files, bool json);
+struct ExportArgs {
+  std::string key, file, region, slice;
+  bool compress = true, json = false;
+};
+int cmd_export(const Globals& g, const ExportArgs& args);
 int cmd_thumbnail(const Globals& g, const std::string& key_text, const std::string& file,
-                  const std::string& slice_text);
+                  const std::string& slice_text, bool json);
 
 // Looking inside (cmd_inspect.cc).
 struct LsFilter {
@@ -37,6 +40,10 @@ int cmd_gc(const Globals& g, const std::string& max_size, const std::string& max
 int cmd_vacuum(const Globals& g);
 int cmd_recompress(const Globals& g, int level, bool json);
 int cmd_pin(const Globals& g, const std::vector<std::string>& key_texts, bool pinned);
+int cmd_clear(const Globals& g, bool keep_pinned, bool json);
+// Lists the stored configuration, or sets (or unsets) one setting.
+int cmd_config(const Globals& g, const std::string& name, const std::string& value, bool unset,
+               bool json);
 
 }  // namespace voxcache::cli
 

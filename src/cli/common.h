@@ -15,8 +15,9 @@
 namespace voxcache::cli {
 
 // Exit codes (docs/cli.md).
-constexpr int kExitFailure = 1;  // the operation failed: I/O, corruption, a bad entry, ...
-constexpr int kExitUsage = 2;    // bad usage, or a key that is unknown, ambiguous or malformed
+constexpr int kExitFailure = 1;      // the operation failed: I/O, corruption, a bad entry, ...
+constexpr int kExitUsage = 2;        // bad usage, or a key that is unknown, ambiguous or malformed
+constexpr int kExitLimitNotMet = 3;  // gc or clear did all it could; pinned entries exceed a limit
 
 // Prints "voxcache: <status>" on stderr and returns kExitFailure.
 int fail(const Status& s);

@@ -5,6 +5,15 @@
 
 namespace voxcache::cli {
 
+std::string human_age(int64_t seconds) {
+  static constexpr std::pair<int64_t, const char*> kUnits[] = {
+      {7 * 86400, "w"}, {86400, "d"}, {3600, "h"}, {60, "m"}};
+  for (const auto& [unit, name] : kUnits) {
+    if (seconds != 0 && seconds % unit == 0) return std::to_string(seconds / unit) + name;
+  }
+  return std::to_string(seconds) + "s";
+}
+
 std::string human_bytes(uint64_t bytes) {
   static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
   double v = static_cast<double>(bytes);

@@ -1,25 +1,56 @@
 // voxcache: look into, manage, and move volumes in and out of a voxcache
 // database. A thin shell over the library; every command is a few library
-// calls. docs/cli.md documents every command.
+// calls (commands.h). docs/cli.md documents every command.
 //
 // Exit codes: 0 success; 1 the operation failed (I/O, corruption, a bad entry
 // found by verify, a write to a read-only database, ...); 2 bad usage, or a
-// key that is unknown, ambiguous or malformed.
+// key that is unknown, ambiguous or malformed; 3 gc or clear could not meet
+// the limits because pinned entries exceed them.
+
+#include <itkVersion.h>
 
 #include <CLI/CLI.hpp>
 
 #include <cstdint>
+#include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cli/commands.h"
+#include "voxcache/version.h"
 
 namespace voxcache::cli {
 namespace {
 
+std::string version_text() {
+  const VersionInfo v = version();
+  return "voxcache " + v.voxcache + " (database schema " + std::to_string(v.schema) + ")\nSQLite " +
+         v.sqlite + ", zstd " + v.zstd + ", xxHash " + v.xxhash + ", ITK " +
+         itk::Version::GetITKVersion();
+}
+
+// The first word of the command line that is not an option or the value of
+// --db: the command the user meant, known or not.
+std::optional<std::string> command_word(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--db") {
+      ++i;
+    } else if (a.empty() || a[0] != '-') {
+      return a;
+    }
+  }
+  return std::nullopt;
+}
+
 int run(int argc, char** argv) {
   CLI::App app{"voxcache: inspect and manage a voxcache database, and move volumes in and out"};
+  app.name("voxcache");
   app.require_subcommand(1);
+  app.fallthrough();  // --db and --read-only after the command too
+  app.set_version_flag("--version", version_text(),
+                       "Print the versions of voxcache and its libraries");
   Globals g;
   app.add_option("--db", g.db,
                  "Database file (default: $VOXCACHE_DIR/cache.db, else "
@@ -28,26 +59,32 @@ int run(int argc, char** argv) {
                "Open read-only (automatic for read commands when the file is not writable)");
 
   std::vector<std::string> files, keys;
-  std::string key_text, out_file, region_text, slice_text, thumb;
-  bool json = false, no_compress = false, zero = false, repair = false;
+  std::string key_text, out_file, slice_text, thumb;
+  bool json = false, zero = false, repair = false, keep_pinned = false;
+  const char* kJsonHelp = "Print JSON with exact values";
 
   CLI::App* import = app.add_subcommand(
       "import", "Store volume files (.nii.gz, .nrrd, .mha, ...) under their content keys");
   import->add_option("files", files, "Files to import")->required();
+  import->add_flag("--json", json, kJsonHelp);
 
+  ExportArgs ex;
+  bool no_compress = false;
   CLI::App* exp = app.add_subcommand(
       "export", "Write a cached volume, a box or a slice of it, to a file (format by extension)");
-  exp->add_option("key", key_text, "Key or unique prefix (8+ hex digits)")->required();
-  exp->add_option("file", out_file, "Output file")->required();
+  exp->add_option("key", ex.key, "Key or unique prefix (8+ hex digits)")->required();
+  exp->add_option("file", ex.file, "Output file")->required();
   exp->add_flag("--no-compress", no_compress, "Ask the writer not to compress");
-  exp->add_option("--region", region_text,
+  exp->add_option("--region", ex.region,
                   "Export only the box x,y,z,dx,dy,dz (voxel start and size); reads only the "
                   "chunks it touches");
-  exp->add_option("--slice", slice_text, "Export one slice, e.g. z=90 (axial), y=100, x=90");
+  exp->add_option("--slice", ex.slice,
+                  "Export one slice, e.g. z=90 (axial), y=100, x=90; also to .png");
+  exp->add_flag("--json", ex.json, "Print what was written as JSON");
 
   LsFilter filter;
   CLI::App* ls = app.add_subcommand("ls", "List entries (newest first unless --sort)");
-  ls->add_flag("--json", json, "Print JSON with exact values");
+  ls->add_flag("--json", json, kJsonHelp);
   ls->add_option("--type", filter.type, "Only this data type (volume, float64, ...)");
   ls->add_option("--larger-than", filter.larger_than, "Only entries storing more, e.g. 10M");
   ls->add_option("--older-than", filter.older_than, "Only entries created longer ago, e.g. 7d");
@@ -58,18 +95,18 @@ int run(int argc, char** argv) {
 
   CLI::App* show = app.add_subcommand("show", "Everything known about one entry");
   show->add_option("key", key_text, "Key or unique prefix (8+ hex digits)")->required();
-  show->add_flag("--json", json, "Print JSON with exact values");
+  show->add_flag("--json", json, kJsonHelp);
   show->add_option("--thumbnail", thumb, "Also write a maximum-intensity projection PNG here");
 
   CLI::App* stats = app.add_subcommand("stats", "Entries, sizes, hit rate, counters by type");
-  stats->add_flag("--json", json, "Print JSON with exact values");
+  stats->add_flag("--json", json, kJsonHelp);
   stats->add_flag("--zero", zero, "Zero the counters");
 
   CLI::App* verify = app.add_subcommand(
       "verify", "Decompress and checksum every chunk of the given entries (default: all)");
   verify->add_option("keys", keys, "Keys or prefixes");
   verify->add_flag("--repair", repair, "Remove bad entries (they will be recomputed)");
-  verify->add_flag("--json", json, "Print JSON");
+  verify->add_flag("--json", json, kJsonHelp);
 
   std::string op;
   CLI::App* rm = app.add_subcommand("rm", "Remove entries");
@@ -83,7 +120,22 @@ int run(int argc, char** argv) {
   gc->add_option("--max-size", max_size, "Stored bytes to keep at most, e.g. 10G");
   gc->add_option("--max-age", max_age, "Evict entries unused for longer, e.g. 7d");
   gc->add_option("--max-entries", max_entries, "Entries to keep at most");
-  gc->add_flag("--json", json, "Print JSON");
+  gc->add_flag("--json", json, kJsonHelp);
+
+  CLI::App* clear = app.add_subcommand("clear", "Remove every entry (ccache -C)");
+  clear->add_flag("--keep-pinned", keep_pinned, "Keep pinned entries");
+  clear->add_flag("--json", json, kJsonHelp);
+
+  std::string setting, setting_value;
+  bool unset = false;
+  CLI::App* config = app.add_subcommand(
+      "config",
+      "Show the settings stored in the database, or set one: max-size, max-entries, max-age, "
+      "level. Every program that opens the database honours them");
+  config->add_option("name", setting, "max-size, max-entries, max-age or level");
+  config->add_option("value", setting_value, "e.g. 10G, 1000, 30d, 5");
+  config->add_flag("--unset", unset, "Remove the setting NAME");
+  config->add_flag("--json", json, kJsonHelp);
 
   CLI::App* vacuum = app.add_subcommand(
       "vacuum", "Give freed space back to the file system; checkpoint and truncate the WAL");
@@ -94,36 +146,72 @@ int run(int argc, char** argv) {
   recompress->add_option("--level", level, "zstd level 0-19 (0: uncompressed)")
       ->required()
       ->check(CLI::Range(0, 19));
-  recompress->add_flag("--json", json, "Print JSON");
+  recompress->add_flag("--json", json, kJsonHelp);
 
   CLI::App* thumbnail = app.add_subcommand(
       "thumbnail", "Render a maximum-intensity projection (or one slice) as an 8-bit PNG");
   thumbnail->add_option("key", key_text, "Key or unique prefix (8+ hex digits)")->required();
   thumbnail->add_option("file", out_file, "Output PNG")->required();
   thumbnail->add_option("--slice", slice_text, "One slice instead, e.g. z=90");
+  thumbnail->add_flag("--json", json, "Print what was written as JSON");
 
   CLI::App* pin = app.add_subcommand("pin", "Keep entries through eviction");
   pin->add_option("keys", keys, "Keys or prefixes")->required();
   CLI::App* unpin = app.add_subcommand("unpin", "Let pinned entries be evicted again");
   unpin->add_option("keys", keys, "Keys or prefixes")->required();
 
+  std::string help_for;
+  CLI::App* help = app.add_subcommand("help", "Show the commands, or one command's options");
+  help->add_option("command", help_for, "A command");
+
+  auto usage = [](const std::string& what) {
+    std::cerr << "voxcache: " << what << "\n"
+              << "Run 'voxcache help' for the commands, 'voxcache help COMMAND' for one.\n";
+    return kExitUsage;
+  };
+  auto find_command = [&](const std::string& name) -> CLI::App* {
+    for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+      if (sub->get_name() == name) return sub;
+    }
+    return nullptr;
+  };
+  if (std::optional<std::string> word = command_word(argc, argv); word && !find_command(*word)) {
+    return usage("unknown command '" + *word + "'");
+  }
   try {
     app.parse(argc, argv);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::RequiredError& e) {
+    if (app.get_subcommands().empty()) return usage("no command given");
+    return usage(e.what());
   } catch (const CLI::ParseError& e) {
-    const int rc = app.exit(e);
-    return rc == 0 ? 0 : kExitUsage;
+    return usage(e.what());
   }
-  if (*import) return cmd_import(g, files);
-  if (*exp) return cmd_export(g, key_text, out_file, !no_compress, region_text, slice_text);
+  if (*help) {
+    // App::help() would describe the selected subcommand, `help` itself.
+    CLI::App* about = help_for.empty() ? &app : find_command(help_for);
+    if (!about || about == help) return usage("unknown command '" + help_for + "'");
+    const std::string name = help_for.empty() ? "voxcache" : "voxcache " + help_for;
+    std::cout << about->get_formatter()->make_help(about, name, CLI::AppFormatMode::Normal);
+    return 0;
+  }
+  ex.compress = !no_compress;
+  if (*import) return cmd_import(g, files, json);
+  if (*exp) return cmd_export(g, ex);
   if (*ls) return cmd_ls(g, filter, json);
   if (*show) return cmd_show(g, key_text, json, thumb);
   if (*stats) return cmd_stats(g, json, zero);
   if (*verify) return cmd_verify(g, keys, repair, json);
   if (*rm) return cmd_rm(g, keys, op);
   if (*gc) return cmd_gc(g, max_size, max_age, max_entries, json);
+  if (*clear) return cmd_clear(g, keep_pinned, json);
+  if (*config) return cmd_config(g, setting, setting_value, unset, json);
   if (*vacuum) return cmd_vacuum(g);
   if (*recompress) return cmd_recompress(g, level, json);
-  if (*thumbnail) return cmd_thumbnail(g, key_text, out_file, slice_text);
+  if (*thumbnail) return cmd_thumbnail(g, key_text, out_file, slice_text, json);
   if (*pin) return cmd_pin(g, keys, true);
   if (*unpin) return cmd_pin(g, keys, false);
   return kExitUsage;

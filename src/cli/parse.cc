@@ -1,5 +1,7 @@
 #include "cli/parse.h"
 
+#include <charconv>
+
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -27,6 +29,15 @@ bool split_number(const std::string& text, double* value, std::string* unit) {
 }
 
 }  // namespace
+
+Result<uint64_t> parse_count(const std::string& text) {
+  uint64_t v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
+    return Status::InvalidArgument("'" + text + "' is not a whole number");
+  }
+  return v;
+}
 
 Result<uint64_t> parse_size(const std::string& text) {
   double v = 0;

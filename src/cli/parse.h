@@ -14,6 +14,8 @@ namespace voxcache::cli {
 
 // "1048576", "512K", "10M", "1.5G", "2T", also "10MB", "10MiB" (powers of 1024).
 Result<uint64_t> parse_size(const std::string& text);
+// A whole number: "1000".
+Result<uint64_t> parse_count(const std::string& text);
 // "90s", "30m", "12h", "7d", "2w".
 Result<std::chrono::seconds> parse_age(const std::string& text);
 // "x,y,z,dx,dy,dz" -> start and size.

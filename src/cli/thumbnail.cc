@@ -67,8 +67,13 @@ Result<std::pair<uint64_t, uint64_t>> write_thumbnail(
     const uint64_t h = slice->first == 2 ? d[1] : d[2];
     const uint64_t vb = pixel_type_size(v->pixel_type()) * v->components();
     std::vector<double> values(v->voxel_count());
-    for_each_value(v->pixel_type(), v->data(), values.size(), vb,
-                   [&](uint64_t i, double x) { values[i] = x; });
+    // Sagittal and coronal slices are drawn head up, as viewers draw them:
+    // image row 0 is the most superior z (ITK's physical +z, LPS), so the
+    // rows run backwards when z indices grow towards superior.
+    const bool flip = slice->first != 2 && v->geometry().direction[8] > 0;
+    for_each_value(v->pixel_type(), v->data(), values.size(), vb, [&](uint64_t i, double x) {
+      values[flip ? (h - 1 - i / w) * w + i % w : i] = x;
+    });
     Status s = write_windowed(values, w, h, file);
     if (!s.ok()) return s;
     return std::make_pair(w, h);

@@ -14,6 +14,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <random>
@@ -148,14 +149,26 @@ Status write_with_itk(const Volume& v, const std::string& path, bool compress) {
     // override, so name the 2D-only formats instead.
     const std::string ext = std::filesystem::path(path).extension().string();
     const bool flat = ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp";
-    unsigned dims = 3;
+    // The volume's axes the file's axes are: all three, or for a 2D format
+    // the two that are not a single voxel thick (a slice on any axis). The
+    // voxels are then already in the file's order.
+    std::vector<unsigned> axes{0, 1, 2};
     if (flat) {
-      if (v.size()[2] != 1) {
-        return Status::NotSupported(path + ": this format holds 2D images; the volume has " +
-                                    std::to_string(v.size()[2]) + " slices");
+      axes.clear();
+      for (unsigned i = 0; i < 3; ++i) {
+        if (v.size()[i] != 1) axes.push_back(i);
       }
-      dims = 2;
+      if (axes.size() > 2) {
+        return Status::NotSupported(
+            path + ": this format holds 2D images; the volume is " + std::to_string(v.size()[0]) +
+            "x" + std::to_string(v.size()[1]) + "x" + std::to_string(v.size()[2]));
+      }
+      for (unsigned i = 0; axes.size() < 2; ++i) {  // a row or a voxel: pad with size-1 axes
+        if (std::find(axes.begin(), axes.end(), i) == axes.end()) axes.push_back(i);
+      }
+      std::sort(axes.begin(), axes.end());
     }
+    const unsigned dims = static_cast<unsigned>(axes.size());
     io->SetNumberOfDimensions(dims);
     io->SetComponentType(io_component_of(v.pixel_type()));
     io->SetNumberOfComponents(v.components());
@@ -163,14 +176,15 @@ Status write_with_itk(const Volume& v, const std::string& path, bool compress) {
                                          : itk::CommonEnums::IOPixel::VECTOR);
     itk::ImageIORegion region(dims);
     for (unsigned i = 0; i < dims; ++i) {
-      io->SetDimensions(i, v.size()[i]);
-      io->SetSpacing(i, v.geometry().spacing[i]);
-      io->SetOrigin(i, v.geometry().origin[i]);
+      const unsigned a = axes[i];
+      io->SetDimensions(i, v.size()[a]);
+      io->SetSpacing(i, v.geometry().spacing[a]);
+      io->SetOrigin(i, v.geometry().origin[a]);
       std::vector<double> axis(dims);
-      for (unsigned r = 0; r < dims; ++r) axis[r] = v.geometry().direction[3 * r + i];
+      for (unsigned r = 0; r < dims; ++r) axis[r] = v.geometry().direction[3 * axes[r] + a];
       io->SetDirection(i, axis);
       region.SetIndex(i, 0);
-      region.SetSize(i, v.size()[i]);
+      region.SetSize(i, v.size()[a]);
     }
     io->SetIORegion(region);
     io->SetFileName(path);

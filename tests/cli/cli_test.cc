@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 
 #include "cli/cli_support.h"
@@ -191,6 +193,133 @@ TEST_F(CliTest, EmptyDatabaseListsNothing) {
   CliRun js = voxcache_cli(db_ + " ls --json");
   ASSERT_EQ(js.code, 0) << js.out;
   EXPECT_EQ(nlohmann::json::parse(js.out), nlohmann::json::array());
+}
+
+// The JSON object in `out`, which may have lines of stderr around it.
+nlohmann::json json_in(const std::string& out) {
+  const size_t a = out.find_first_of("[{"), b = out.find_last_of("]}");
+  nlohmann::json j = nlohmann::json::parse(out.substr(a, b - a + 1), nullptr, false);
+  EXPECT_FALSE(j.is_discarded()) << out;
+  return j;
+}
+
+TEST_F(CliTest, VersionHelpAndUnknownCommandsSayWhatTheyAre) {
+  CliRun v = voxcache_cli("--version");
+  EXPECT_EQ(v.code, 0) << v.out;
+  for (const char* part :
+       {"voxcache 0.", "schema 5", "SQLite 3.", "zstd 1.", "xxHash 0.", "ITK 5."}) {
+    EXPECT_NE(v.out.find(part), std::string::npos) << part << " in " << v.out;
+  }
+  CliRun help = voxcache_cli("help");
+  EXPECT_EQ(help.code, 0);
+  for (const char* command : {"import", "export", "config", "clear", "gc", "stats"}) {
+    EXPECT_NE(help.out.find(command), std::string::npos) << command;
+  }
+  CliRun help_gc = voxcache_cli("help gc");
+  EXPECT_EQ(help_gc.code, 0);
+  EXPECT_NE(help_gc.out.find("--max-size"), std::string::npos) << help_gc.out;
+  CliRun unknown = voxcache_cli(db_ + " frobnicate");
+  EXPECT_EQ(unknown.code, 2);
+  EXPECT_NE(unknown.out.find("voxcache: unknown command 'frobnicate'"), std::string::npos)
+      << unknown.out;
+  CliRun none = voxcache_cli(db_);
+  EXPECT_NE(none.out.find("voxcache: no command given"), std::string::npos) << none.out;
+  CliRun bad_option = voxcache_cli(db_ + " ls --bogus");
+  EXPECT_EQ(bad_option.code, 2);
+  EXPECT_EQ(bad_option.out.rfind("voxcache: ", 0), 0u) << "prefixed: " << bad_option.out;
+  EXPECT_EQ(voxcache_cli("help frobnicate").code, 2);
+}
+
+TEST_F(CliTest, GlobalOptionsWorkAfterTheCommandToo) {
+  const std::string key = import_ch2();
+  CliRun after = voxcache_cli("ls --json " + db_);
+  ASSERT_EQ(after.code, 0) << after.out;
+  EXPECT_EQ(json_in(after.out)[0]["key"], key);
+  EXPECT_EQ(voxcache_cli("rm " + key + " --read-only " + db_).code, 1) << "--read-only after rm";
+}
+
+TEST_F(CliTest, AnExportThatCannotBeWrittenFailsAndSaysNothingWasWritten) {
+  const std::string key = import_ch2();
+  for (const std::string& target : {dir_.file("nodir/out.nii.gz"), dir_.file("nodir/out.nii"),
+                                    std::string("/proc/out.nii.gz")}) {
+    CliRun r = voxcache_cli(db_ + " export " + key + " " + target);
+    EXPECT_EQ(r.code, 1) << target << ": " << r.out;
+    EXPECT_EQ(r.out.find("wrote"), std::string::npos) << r.out;
+    EXPECT_FALSE(std::filesystem::exists(target));
+  }
+  // A failed export leaves the file that was there as it was.
+  ASSERT_EQ(
+      voxcache_cli(db_ + " export " + key + " " + dir_.file("keep.png") + " --slice z=60").code, 0);
+  const auto before = std::filesystem::file_size(dir_.file("keep.png"));
+  ASSERT_OK(Cache::Open(dir_.file("cli.db"))
+                .value()
+                ->put(KeyBuilder("wide").build(),
+                      testing::make_ramp_volume(PixelType::kInt32, 1, {8, 8, 8})));
+  CliRun wide = voxcache_cli(db_ + " export " + KeyBuilder("wide").build().hex() + " " +
+                             dir_.file("keep.png") + " --slice z=2");
+  EXPECT_EQ(wide.code, 1) << wide.out;
+  EXPECT_EQ(std::filesystem::file_size(dir_.file("keep.png")), before) << "not emptied";
+}
+
+// Sagittal and coronal slices export to 2D formats; the PNG holds the slice's
+// voxels in order (rows are z, z = 0 first).
+TEST_F(CliTest, SlicesOnEveryAxisExportToPngWithTheirVoxels) {
+  const std::string key = import_ch2();
+  Result<Volume> ch2 = read_image(ch2_);
+  ASSERT_OK(ch2.status());
+  auto c = Cache::Open(dir_.file("cli.db"));
+  ASSERT_OK(c.status());
+  for (const std::string axis : {"x", "y", "z"}) {
+    const std::string png = dir_.file(axis + ".png");
+    CliRun r = voxcache_cli(db_ + " export " + key + " " + png + " --slice " + axis + "=90 --json");
+    ASSERT_EQ(r.code, 0) << r.out;
+    const nlohmann::json j = json_in(r.out);
+    EXPECT_EQ(j["file"], png);
+    EXPECT_EQ(j["slice"]["axis"], axis);
+    EXPECT_EQ(j["file_bytes"], std::filesystem::file_size(png));
+    Result<Volume> slice = (*c)->read_slice(content_key(*ch2), axis[0] - 'x', 90);
+    Result<Volume> back = read_image(png);
+    ASSERT_OK(back.status());
+    ASSERT_EQ(back->byte_size(), slice->byte_size()) << axis;
+    EXPECT_EQ(std::memcmp(back->data(), slice->data(), slice->byte_size()), 0) << axis;
+  }
+}
+
+TEST_F(CliTest, ThumbnailReportsWhatItWroteAsJson) {
+  const std::string key = import_ch2();
+  CliRun r = voxcache_cli(db_ + " thumbnail " + key + " " + dir_.file("t.png") + " --json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const nlohmann::json j = json_in(r.out);
+  EXPECT_EQ(j["width"], 181);
+  EXPECT_EQ(j["height"], 217);
+  EXPECT_EQ(j["picture"], "mip");
+}
+
+TEST_F(CliTest, AFailedImportLeavesNoDatabaseBehind) {
+  CliRun r = voxcache_cli(db_ + " import /etc/passwd");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("cli.db")));
+  CliRun js = voxcache_cli(db_ + " import " + ch2_ + " /etc/passwd --json");
+  EXPECT_EQ(js.code, 1) << "one of two failed";
+  EXPECT_EQ(json_in(js.out).size(), 1u) << js.out;
+  EXPECT_TRUE(std::filesystem::exists(dir_.file("cli.db")));
+}
+
+TEST_F(CliTest, ShowPrintsScalarValues) {
+  {
+    auto c = Cache::Open(dir_.file("cli.db"));
+    ASSERT_OK(c.status());
+    ASSERT_OK((*c)->put(KeyBuilder("volume-ml").build(), Value(1234.5)));
+    ASSERT_OK((*c)->put(KeyBuilder("label").build(), Value("left hippocampus")));
+    ASSERT_OK((*c)->put(KeyBuilder("none").build(), Value()));
+  }
+  CliRun d = voxcache_cli(db_ + " show " + KeyBuilder("volume-ml").build().hex());
+  EXPECT_NE(d.out.find("value        1234.5"), std::string::npos) << d.out;
+  CliRun s = voxcache_cli(db_ + " show " + KeyBuilder("label").build().hex() + " --json");
+  EXPECT_EQ(json_in(s.out)["value"], "left hippocampus") << s.out;
+  CliRun n = voxcache_cli(db_ + " show " + KeyBuilder("none").build().hex() + " --json");
+  EXPECT_TRUE(json_in(n.out).contains("value"));
+  EXPECT_TRUE(json_in(n.out)["value"].is_null());
 }
 
 }  // namespace
