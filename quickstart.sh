@@ -16,31 +16,68 @@ if [[ "$mode" != demo && "$mode" != test ]]; then
   exit 2
 fi
 
-# Debian packages the build, the tests and the demo need. mricron-data ships
-# the real brain MRI volumes; libgdcm-tools silences ITK's CMake warnings;
-# gnuplot-nox draws the benchmark charts; clang and its runtime build the fuzzers.
-packages=(
+# Debian packages. The demo needs only the first list: the library, the ITK
+# adapter, the CLI and the brain MRI volumes (mricron-data); libgdcm-tools
+# silences ITK's CMake warnings. The tests also need GoogleTest, Google
+# Benchmark, gnuplot for the benchmark charts, and clang with its runtime
+# for the fuzzers.
+demo_packages=(
   cmake g++ make pkg-config
   libsqlite3-dev libzstd-dev libxxhash-dev libssl-dev
-  nlohmann-json3-dev libcli11-dev libgtest-dev libbenchmark-dev
-  libinsighttoolkit5-dev libgdcm-tools mricron-data gnuplot-nox
-  clang libclang-rt-14-dev
+  nlohmann-json3-dev libcli11-dev
+  libinsighttoolkit5-dev libgdcm-tools mricron-data
 )
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  sudo=""
-  [[ $(id -u) -ne 0 ]] && sudo="sudo"
-  echo "installing: ${missing[*]}"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+test_packages=(libgtest-dev libbenchmark-dev gnuplot-nox clang libclang-rt-14-dev)
+packages=("${demo_packages[@]}")
+[[ "$mode" == test ]] && packages+=("${test_packages[@]}")
+
+install_hint() {
+  echo "voxcache needs these Debian 12 packages: ${packages[*]}" >&2
+  echo "Install them as root with:" >&2
+  echo "  apt-get update && apt-get install -y $*" >&2
+  echo "(on another distribution, their equivalents), then run $0 $mode again." >&2
+}
+
+if ! command -v dpkg-query >/dev/null 2>&1; then
+  echo "quickstart: no dpkg-query here, so installed packages cannot be checked." >&2
+  install_hint "${packages[@]}"
+  echo "Trying to build with what is installed." >&2
+else
+  missing=()
+  for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if ((${#missing[@]})); then
+    sudo=()
+    if [[ $(id -u) -ne 0 ]]; then
+      if ! command -v sudo >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
+        echo "quickstart: missing packages: ${missing[*]}" >&2
+        install_hint "${missing[@]}"
+        exit 1
+      fi
+      sudo=(sudo)
+    elif ! command -v apt-get >/dev/null 2>&1; then
+      echo "quickstart: missing packages: ${missing[*]}, and no apt-get to install them" >&2
+      install_hint "${missing[@]}"
+      exit 1
+    fi
+    echo "installing: ${missing[*]}"
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
 fi
 
 build=${VOXCACHE_BUILD_DIR:-build}
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build" -j2
+if [[ "$mode" == demo ]]; then
+  # Only what the demo runs: no tests, benchmarks or fuzzers to build first.
+  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DVOXCACHE_BUILD_TESTS=OFF \
+    -DVOXCACHE_BUILD_BENCHMARKS=OFF >/dev/null
+  cmake --build "$build" -j2 --target voxcache_demo voxcache_cli
+else
+  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DVOXCACHE_BUILD_TESTS=ON \
+    -DVOXCACHE_BUILD_BENCHMARKS=ON >/dev/null
+  cmake --build "$build" -j2
+fi
 
 case "$mode" in
   demo)
