@@ -19,15 +19,15 @@ fi
 # Debian packages. The demo needs only the first list: the library, the ITK
 # adapter, the CLI and the brain MRI volumes (mricron-data); libgdcm-tools
 # silences ITK's CMake warnings. The tests also need GoogleTest, Google
-# Benchmark, gnuplot for the benchmark charts, and clang with its runtime
-# for the fuzzers.
+# Benchmark, gnuplot for the benchmark charts, clang with its runtime for
+# the fuzzers, and redis-server, which the remote tier's tests start and stop.
 demo_packages=(
   cmake g++ make pkg-config
   libsqlite3-dev libzstd-dev libxxhash-dev libssl-dev
-  nlohmann-json3-dev libcli11-dev
+  nlohmann-json3-dev libcli11-dev libhiredis-dev
   libinsighttoolkit5-dev libgdcm-tools mricron-data
 )
-test_packages=(libgtest-dev libbenchmark-dev gnuplot-nox clang libclang-rt-14-dev)
+test_packages=(libgtest-dev libbenchmark-dev gnuplot-nox clang libclang-rt-14-dev redis-server)
 packages=("${demo_packages[@]}")
 [[ "$mode" == test ]] && packages+=("${test_packages[@]}")
 
@@ -98,7 +98,7 @@ case "$mode" in
     cmake -S . -B "$build-tsan" "${common[@]}" -DVOXCACHE_SANITIZE=thread >/dev/null
     cmake --build "$build-tsan" -j2 --target voxcache_core_tests
     ctest --test-dir "$build-tsan" --output-on-failure -j2 \
-      -R 'ThreadPool|Concurrent|SingleFlightTest\.(Threads|ALong|AFailed|AClockJump)|MemoryTier|StreamTest'
+      -R 'ThreadPool|Concurrent|SingleFlightTest\.(Threads|ALong|AFailed|AClockJump)|MemoryTier|StreamTest|RemoteTest'
     echo "== fuzzers, ${VOXCACHE_FUZZ_SECONDS:-30} s each"
     CC=clang CXX=clang++ cmake -S . -B "$build-fuzz" "${common[@]}" -DVOXCACHE_BUILD_TESTS=OFF \
       -DVOXCACHE_FUZZ=ON -DVOXCACHE_FUZZ_SECONDS="${VOXCACHE_FUZZ_SECONDS:-30}" >/dev/null
@@ -108,7 +108,7 @@ case "$mode" in
     # processes and threads back to back (20 in a row before a change lands).
     echo "== process and thread tests, 10 times in a row"
     ctest --test-dir "$build" --output-on-failure -j2 --repeat until-fail:10 \
-      -R 'SingleFlight|Stress|Concurrent|CatalogOpen|TierStack'
+      -R 'SingleFlight|Stress|Concurrent|CatalogOpen|TierStack|RemoteTest'
     echo "== the whole Release suite"
     ctest --test-dir "$build" --output-on-failure -j2
     ;;

@@ -16,18 +16,16 @@
 #include "voxcache/status.h"
 #include "voxcache/volume.h"
 
-#define ASSERT_OK(expr)                                        \
-  do {                                                         \
-    const ::voxcache::Status _s = (expr);                      \
-    ASSERT_TRUE(_s.ok()) << #expr << " -> " << _s.to_string(); \
-  } while (0)
-#define EXPECT_OK(expr)                                        \
-  do {                                                         \
-    const ::voxcache::Status _s = (expr);                      \
-    EXPECT_TRUE(_s.ok()) << #expr << " -> " << _s.to_string(); \
-  } while (0)
+// ASSERT_OK(s) << "more context" works as ASSERT_TRUE does.
+#define ASSERT_OK(expr) ASSERT_TRUE(::voxcache::testing::IsOk(expr)) << #expr
+#define EXPECT_OK(expr) EXPECT_TRUE(::voxcache::testing::IsOk(expr)) << #expr
 
 namespace voxcache::testing {
+
+inline ::testing::AssertionResult IsOk(const Status& s) {
+  if (s.ok()) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << s.to_string();
+}
 
 // A fresh directory under the system temp dir, removed with its contents.
 class TempDir {

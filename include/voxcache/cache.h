@@ -81,6 +81,26 @@ struct CacheStats {
   uint64_t puts = 0;            // entries written (not counting no-op puts)
   uint64_t memory_bytes = 0;    // raw bytes held by the in-memory tier now
   uint64_t memory_entries = 0;  // values held by the in-memory tier now
+  // The remote tier, when one is configured.
+  uint64_t remote_hits = 0;           // gets served by the remote (then kept locally)
+  uint64_t remote_misses = 0;         // local misses the remote did not have either
+  uint64_t remote_errors = 0;         // remote calls that failed (down, slow, full, ...)
+  uint64_t remote_bytes_read = 0;     // stored bytes fetched
+  uint64_t remote_bytes_written = 0;  // stored bytes pushed
+  std::string remote;                 // the remote's URL, password hidden; empty: none
+  std::string remote_status;          // "ok", or why the remote is not in use now
+};
+
+// The remote tier seen from here (`voxcache remote stats`).
+struct RemoteStats {
+  std::string url;     // the password replaced by ***
+  std::string status;  // "ok", or why the remote is not in use now
+  bool read_only = false;
+  uint64_t entries = 0;       // voxcache entries (manifests) in the remote
+  uint64_t stored_bytes = 0;  // their stored bytes (shared chunks counted per entry)
+  // From the server's INFO.
+  uint64_t used_memory = 0, max_memory = 0, evicted_keys = 0;
+  std::string eviction_policy;
 };
 
 // Limits for gc(); 0 means no limit.
@@ -212,6 +232,17 @@ class VOXCACHE_EXPORT Cache {
   virtual Result<std::unique_ptr<VolumeReader>> read_volume(const OperationKey& key) = 0;
 
   virtual CacheStats stats() const = 0;
+
+  // --- the remote tier (Options::remote) ---------------------------------------
+
+  // Copies the local entry to the remote (seeding a cluster's cache), or the
+  // remote entry into the local database (warming a node). NotFound when the
+  // side copied from lacks it or no remote is configured; IOError when the
+  // remote cannot be reached.
+  virtual Status push(const OperationKey& key) = 0;
+  virtual Status pull(const OperationKey& key) = 0;
+  // NotFound when no remote is configured.
+  virtual Result<RemoteStats> remote_stats() = 0;
 
   // --- management -------------------------------------------------------------
 

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <string>
 
 namespace voxcache {
 
@@ -62,6 +63,20 @@ struct Options {
   // is taken over. A waiter gives up with Busy after compute_wait_timeout.
   std::chrono::milliseconds claim_lease{30000};
   std::chrono::milliseconds compute_wait_timeout{std::chrono::hours(1)};
+
+  // A shared remote tier below the local database (docs/architecture.md):
+  // "redis://[user:password@]host[:port][/db]" or "unix:///path.sock".
+  // Empty: $VOXCACHE_REMOTE if set, else none. A local miss asks the remote;
+  // a remote hit is checked and kept locally. A put is written locally,
+  // then pushed (write-through). A remote that is down, slow or full never
+  // fails a get or put of the local cache; a malformed URL fails Open.
+  std::string remote;
+  // Read from the remote, never publish to it (workers that only consume).
+  bool remote_read_only = false;
+  // Bound on connecting to the remote and on each command.
+  std::chrono::milliseconds remote_timeout{1000};
+  // After a remote error, the remote is not asked again for this long.
+  std::chrono::milliseconds remote_retry_after{5000};
 
   // Encoders and decoders of user-defined value types. nullptr: built-in
   // types only. Must not be modified while the Cache is open.

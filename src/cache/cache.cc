@@ -14,8 +14,10 @@
 #include "cache/open.h"
 #include "cache/pipeline.h"
 #include "cache/region.h"
+#include "cache/remote.h"
 #include "cache/single_flight.h"
 #include "cache/streams.h"
+#include "cache/tier_stack.h"
 #include "cache/usage_recorder.h"
 #include "store/catalog.h"
 #include "tier/local_tier.h"
@@ -51,10 +53,26 @@ class CacheImpl final : public Cache {
         limits_(catalog_.get(), options_, &usage_,
                 [this](const OperationKey& k) { memory_.erase(k); }),
         claims_(catalog_.get()),
-        flight_(&claims_, env, options.claim_lease, options.compute_wait_timeout),
-        admin_(&local_, &pipeline_) {
-    stack_.push_back(&local_);
-    for (const auto& t : below_) stack_.push_back(t.get());
+        admin_(&local_, &pipeline_),
+        stack_(&local_, &pipeline_, options.verify_checksums),
+        env_(env) {
+    for (const auto& t : below_) stack_.add_below(t.get());
+  }
+
+  // Connects the remote tier, if one is configured; InvalidArgument for a
+  // malformed URL (a server that does not answer is not an error).
+  Status init() {
+    Result<std::unique_ptr<Remote>> remote = Remote::Open(options_, env_, &usage_);
+    if (!remote.ok()) return remote.status();
+    remote_ = std::move(remote).value();
+    ClaimTable* claims = &claims_;
+    if (remote_) {
+      stack_.add_below(remote_->tier());
+      if (!remote_->read_only()) claims = remote_->claims(&claims_);
+    }
+    flight_ = std::make_unique<SingleFlight>(claims, env_, options_.claim_lease,
+                                             options_.compute_wait_timeout);
+    return Status::OK();
   }
 
   Status put(const OperationKey& key, const Value& value, std::string_view metadata) override {
@@ -79,48 +97,31 @@ class CacheImpl final : public Cache {
       usage_.maybe_flush();  // a process served from memory still shows its use to gc elsewhere
       return std::move(*hot);
     }
-    const std::string id = key.hex();
-    for (size_t i = 0; i < stack_.size(); ++i) {
-      Result<std::unique_ptr<EntryReader>> r =
-          open_reader(stack_[i], id, options_.verify_checksums);
-      if (r.status().is_not_found()) continue;
-      if (!r.ok()) return r.status();
-      Result<Value> v = pipeline_.read_value(r->get());
-      if (!v.ok()) return v.status().with_context("entry " + id);
-      const std::string data_type = (*r)->row().data_type;
-      const int64_t stored = (*r)->row().size_bytes;
-      memory_.put(key, *v, (*r)->header().payload_bytes);
-      r->reset();  // end the read before anything below writes
-      if (i > 0) promote(i, id);
-      ++disk_hits_;
-      usage_.note_access(key, data_type, "hits_disk", stored);
-      usage_.maybe_flush();
-      return v;
+    Result<TierStack::Read> r = stack_.read(key.hex(), /*copy_up=*/!catalog_->read_only());
+    if (!r.ok()) {
+      if (r.status().is_not_found() && count_miss) count_miss_now();
+      return r.status();
     }
-    if (count_miss) count_miss_now();
-    return Status::NotFound("no entry " + id);
+    memory_.put(key, r->value, r->payload_bytes);
+    if (r->tier > 0 && remote_) remote_->count_hit(r->data_type, r->stored_bytes);
+    if (r->tier == 0) ++disk_hits_;
+    usage_.note_access(key, r->data_type, r->tier == 0 ? "hits_disk" : "hits_remote",
+                       static_cast<int64_t>(r->stored_bytes));
+    usage_.maybe_flush();
+    return std::move(r->value);
   }
 
-  Result<bool> contains(const OperationKey& key) override {
-    for (tier::Tier* t : stack_) {
-      Result<bool> has = t->contains(key.hex());
-      if (!has.ok() || *has) return has;
-    }
-    return false;
-  }
+  Result<bool> contains(const OperationKey& key) override { return stack_.contains(key.hex()); }
 
-  // Erases the key from every tier, so that no get finds it afterwards.
+  // Erases the key from every tier that will (not a read-only remote), so
+  // that no get finds it afterwards.
   Status erase(const OperationKey& key) override {
     Status s = catalog_->check_writable();
     if (!s.ok()) return s;
     memory_.erase(key);
-    bool any = false;
-    for (tier::Tier* t : stack_) {
-      Result<bool> gone = t->erase(key.hex());
-      if (!gone.ok()) return gone.status().with_context("erase " + key.hex());
-      any |= *gone;
-    }
-    return any ? Status::OK() : Status::NotFound("no entry " + key.hex());
+    Result<bool> gone = stack_.erase(key.hex());
+    if (!gone.ok()) return gone.status().with_context("erase " + key.hex());
+    return *gone ? Status::OK() : Status::NotFound("no entry " + key.hex());
   }
 
   Result<Value> get_or_compute(const OperationKey& key,
@@ -141,14 +142,14 @@ class CacheImpl final : public Cache {
 
   Result<Volume> read_region(const OperationKey& key, const std::array<uint64_t, 3>& start,
                              const std::array<uint64_t, 3>& size) override {
-    Result<std::unique_ptr<EntryReader>> r = find(key.hex());
+    Result<std::unique_ptr<EntryReader>> r = stack_.reader(key.hex());
     if (!r.ok()) return r.status();
     Result<Volume> v = read_box(r->get(), start, size);
     return v.ok() ? v : v.status().with_context("entry " + key.hex());
   }
 
   Result<Volume> read_slice(const OperationKey& key, int axis, uint64_t index) override {
-    Result<std::unique_ptr<EntryReader>> r = find(key.hex());
+    Result<std::unique_ptr<EntryReader>> r = stack_.reader(key.hex());
     if (!r.ok()) return r.status();
     Result<VolumeLayout> layout = volume_layout(**r);
     Result<std::pair<Box, Box>> box = layout.ok() ? slice_box(*layout, axis, index)
@@ -173,13 +174,14 @@ class CacheImpl final : public Cache {
         pipeline_.writer(std::move(sink).value(), payload, layout.byte_size(),
                          {id, std::move(meta).value(), {}, options_.compression_level});
     if (!w.ok()) return w.status().with_context("write_volume " + id);
-    return std::unique_ptr<VolumeWriter>(new StreamWriter(
-        std::move(w).value(), [this](uint64_t stored) { return stored_one("volume", stored); }));
+    return std::unique_ptr<VolumeWriter>(
+        new StreamWriter(std::move(w).value(),
+                         [this, id](uint64_t stored) { return stored_one(id, "volume", stored); }));
   }
 
   Result<std::unique_ptr<VolumeReader>> read_volume(const OperationKey& key) override {
     const std::string id = key.hex();
-    Result<std::unique_ptr<EntryReader>> r = find(id);
+    Result<std::unique_ptr<EntryReader>> r = stack_.reader(id);
     if (!r.ok()) return r.status();
     Result<VolumeLayout> layout = volume_layout(**r);
     Status s = layout.ok() ? (*r)->start(0, (*r)->header().chunk_count, nullptr) : layout.status();
@@ -196,7 +198,31 @@ class CacheImpl final : public Cache {
     s.puts = puts_;
     s.memory_bytes = memory_.bytes();
     s.memory_entries = memory_.entries();
+    if (remote_) remote_->fill(&s);
     return s;
+  }
+
+  Status push(const OperationKey& key) override {
+    if (!remote_) return Status::NotFound("no remote tier is configured");
+    Result<std::unique_ptr<tier::EntrySource>> local = local_.open(key.hex());
+    if (!local.ok()) return local.status();
+    return remote_->push(local->get());
+  }
+
+  Status pull(const OperationKey& key) override {
+    Status s = catalog_->check_writable();
+    if (!s.ok()) return s;
+    if (!remote_) return Status::NotFound("no remote tier is configured");
+    Result<std::unique_ptr<tier::EntrySource>> from = remote_->tier()->open(key.hex());
+    if (!from.ok()) return from.status();
+    // Through the reader, so the entry is checked before it is kept.
+    Result<TierStack::Read> r = stack_.read(key.hex(), /*copy_up=*/true);
+    return r.ok() ? Status::OK() : r.status();
+  }
+
+  Result<RemoteStats> remote_stats() override {
+    if (!remote_) return Status::NotFound("no remote tier is configured");
+    return remote_->stats();
   }
 
   Status pin(const OperationKey& key, bool pinned) override {
@@ -271,7 +297,7 @@ class CacheImpl final : public Cache {
       }
       return fresh;
     };
-    if (!catalog_->read_only()) return flight_.run(key, quiet_lookup, compute_and_store);
+    if (!catalog_->read_only()) return flight_->run(key, quiet_lookup, compute_and_store);
     Result<Value> cached = quiet_lookup();
     return cached.ok() || !cached.status().is_not_found() ? cached : compute_and_store();
   }
@@ -294,7 +320,7 @@ class CacheImpl final : public Cache {
         std::move(sink).value(), *payload,
         {id, std::move(meta).value(), lineage_of(recipe), options_.compression_level});
     if (!stored.ok()) return stored.status().with_context("put " + id);
-    return *stored ? stored_one(payload->data_type, *stored) : Status::OK();  // 0: present
+    return *stored ? stored_one(id, payload->data_type, *stored) : Status::OK();  // 0: present
   }
 
   void count_miss_now() {
@@ -302,43 +328,17 @@ class CacheImpl final : public Cache {
     usage_.count("misses", "", 1);
   }
 
-  // After an entry was written to the local tier.
-  Status stored_one(const std::string& data_type, uint64_t stored) {
+  // After an entry was written to the local tier: counted, pushed to the
+  // remote (write-through: a failed push is counted, never the put's
+  // failure), then the limits.
+  Status stored_one(const std::string& id, const std::string& data_type, uint64_t stored) {
     ++puts_;
     usage_.note_put(data_type, stored);
+    if (remote_ && !remote_->read_only()) {
+      Result<std::unique_ptr<tier::EntrySource>> local = local_.open(id);
+      if (local.ok()) (void)remote_->push(local->get());
+    }
     return limits_.after_put();
-  }
-
-  // A hit in a slower tier is copied, as stored, into every faster one, so
-  // the next get is local. Best effort: a copy that fails (a read-only or
-  // full cache) costs the next get the same trip, nothing more.
-  void promote(size_t from, const std::string& id) {
-    if (catalog_->read_only()) return;
-    for (size_t to = 0; to < from; ++to) {
-      Result<std::unique_ptr<tier::EntrySource>> source = stack_[from]->open(id);
-      if (!source.ok() || !tier::copy_entry(source->get(), stack_[to]).ok()) return;
-    }
-    (void)limits_.after_put();
-  }
-
-  Result<std::unique_ptr<EntryReader>> open_reader(tier::Tier* tier, const std::string& id,
-                                                   bool verify) {
-    Result<std::unique_ptr<tier::EntrySource>> source = tier->open(id);
-    if (!source.ok()) {
-      return source.status().is_not_found() ? source.status()
-                                            : source.status().with_context("entry " + id);
-    }
-    Result<std::unique_ptr<EntryReader>> r = pipeline_.reader(std::move(source).value(), verify);
-    return r.ok() ? std::move(r) : r.status().with_context("entry " + id);
-  }
-
-  // A reader of the first tier that has the entry, for partial reads.
-  Result<std::unique_ptr<EntryReader>> find(const std::string& id) {
-    for (tier::Tier* t : stack_) {
-      Result<std::unique_ptr<EntryReader>> r = open_reader(t, id, options_.verify_checksums);
-      if (!r.status().is_not_found()) return r;
-    }
-    return Status::NotFound("no entry " + id);
   }
 
   const std::string path_;
@@ -346,15 +346,17 @@ class CacheImpl final : public Cache {
   std::unique_ptr<store::Catalog> catalog_;
   tier::LocalTier local_;
   std::vector<std::unique_ptr<tier::Tier>> below_;
-  std::vector<tier::Tier*> stack_;  // local_, then below_: fastest first
   util::ThreadPool threads_;
   Pipeline pipeline_;
   tier::MemoryTier memory_;
   UsageRecorder usage_;
   LimitKeeper limits_;
   LocalClaims claims_;
-  SingleFlight flight_;
   Admin admin_;
+  TierStack stack_;  // local_, then below_, then the remote: fastest first
+  util::Env* const env_;
+  std::unique_ptr<Remote> remote_;
+  std::unique_ptr<SingleFlight> flight_;
   std::atomic<uint64_t> memory_hits_{0}, disk_hits_{0}, misses_{0}, puts_{0};
 };
 
@@ -369,8 +371,11 @@ Result<std::unique_ptr<Cache>> OpenCache(const std::string& path, const Options&
   if (!catalog.ok()) return catalog.status();
   Result<StoredConfig> config = read_stored_config(catalog->get());
   if (!config.ok()) return config.status();
-  return std::unique_ptr<Cache>(new CacheImpl(path, apply_stored_config(options, *config), env,
-                                              std::move(catalog).value(), std::move(below)));
+  auto cache = std::make_unique<CacheImpl>(path, apply_stored_config(options, *config), env,
+                                           std::move(catalog).value(), std::move(below));
+  Status s = cache->init();
+  if (!s.ok()) return s;
+  return std::unique_ptr<Cache>(std::move(cache));
 }
 
 }  // namespace cache

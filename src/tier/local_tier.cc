@@ -146,18 +146,4 @@ Result<std::vector<EntryRow>> LocalTier::list(std::string_view prefix, int limit
   return store::list_entries(db->get(), prefix, limit);
 }
 
-Status copy_entry(EntrySource* from, Tier* to) {
-  Result<std::unique_ptr<EntrySink>> sink = to->create(from->row().operation_id, false);
-  if (!sink.ok()) return sink.status();
-  if ((*sink)->present()) return Status::OK();
-  Result<uint64_t> n = from->stored_chunks();
-  if (!n.ok()) return n.status();
-  Status s = from->seek(0, *n);
-  for (uint64_t i = 0; s.ok() && i < *n; ++i) {
-    Result<std::string_view> blob = from->next_chunk();
-    s = blob.ok() ? (*sink)->add_chunk(i, *blob) : blob.status();
-  }
-  return s.ok() ? (*sink)->commit(from->row()) : s;
-}
-
 }  // namespace voxcache::tier

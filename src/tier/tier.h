@@ -71,9 +71,30 @@ class Tier {
   virtual Result<std::vector<EntryRow>> list(std::string_view prefix, int limit) = 0;
 };
 
-// Copies one entry, exactly as stored, from `from` into `to`. Used to keep
-// a hit of a slower tier in a faster one. OK without writing when `to` has it.
+// Copies one entry, exactly as stored, from `from` into `to`. OK without
+// writing when `to` has it.
 Status copy_entry(EntrySource* from, Tier* to);
+
+// Passes a source through to its reader while it writes every chunk it hands
+// out into `to`: a hit of a slower tier lands in a faster one in the same
+// transfer. finish(), called once the reader has checked the whole entry,
+// commits the copy; a read that failed or skipped chunks leaves nothing.
+class CopyingSource final : public EntrySource {
+ public:
+  CopyingSource(std::unique_ptr<EntrySource> from, std::unique_ptr<EntrySink> to)
+      : from_(std::move(from)), to_(std::move(to)) {}
+  const EntryRow& row() const override { return from_->row(); }
+  Status seek(uint64_t first, uint64_t end) override;
+  Result<std::string_view> next_chunk() override;
+  Result<uint64_t> stored_chunks() override { return from_->stored_chunks(); }
+  Status finish();
+
+ private:
+  std::unique_ptr<EntrySource> from_;
+  std::unique_ptr<EntrySink> to_;
+  uint64_t next_ = 0;
+  bool copying_ = true;
+};
 
 }  // namespace voxcache::tier
 

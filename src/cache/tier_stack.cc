@@ -1,0 +1,73 @@
+#include "cache/tier_stack.h"
+
+namespace voxcache::cache {
+
+Result<std::unique_ptr<EntryReader>> TierStack::open(size_t i, const std::string& id,
+                                                     tier::CopyingSource** copier) {
+  Result<std::unique_ptr<tier::EntrySource>> source = tiers_[i]->open(id);
+  if (!source.ok()) {
+    return source.status().is_not_found() ? source.status()
+                                          : source.status().with_context("entry " + id);
+  }
+  if (copier) {
+    // The local write lock is held while the entry arrives: the copy and
+    // the read are one transfer, and the copy commits only if the reader
+    // checked every chunk.
+    Result<std::unique_ptr<tier::EntrySink>> sink = local_->create(id, false);
+    if (sink.ok() && !(*sink)->present()) {
+      auto c =
+          std::make_unique<tier::CopyingSource>(std::move(source).value(), std::move(sink).value());
+      *copier = c.get();
+      source = std::unique_ptr<tier::EntrySource>(std::move(c));
+    }
+  }
+  Result<std::unique_ptr<EntryReader>> r =
+      pipeline_->reader(std::move(source).value(), i > 0 || verify_local_);
+  return r.ok() ? std::move(r) : r.status().with_context("entry " + id);
+}
+
+Result<TierStack::Read> TierStack::read(const std::string& id, bool copy_up) {
+  for (size_t i = 0; i < tiers_.size(); ++i) {
+    tier::CopyingSource* copier = nullptr;
+    Result<std::unique_ptr<EntryReader>> r = open(i, id, i > 0 && copy_up ? &copier : nullptr);
+    if (!r.ok() && is_miss(i, r.status())) continue;
+    if (!r.ok()) return r.status();
+    Result<Value> v = pipeline_->read_value(r->get());
+    if (!v.ok() && is_miss(i, v.status())) continue;  // e.g. a chunk evicted mid-read
+    if (!v.ok()) return v.status().with_context("entry " + id);
+    if (copier) (void)copier->finish();  // best effort: the next get asks below again
+    Read out{std::move(v).value(), i, (*r)->row().data_type,
+             static_cast<uint64_t>((*r)->row().size_bytes), (*r)->header().payload_bytes};
+    return out;
+  }
+  return Status::NotFound("no entry " + id);
+}
+
+Result<std::unique_ptr<EntryReader>> TierStack::reader(const std::string& id) {
+  for (size_t i = 0; i < tiers_.size(); ++i) {
+    Result<std::unique_ptr<EntryReader>> r = open(i, id, nullptr);
+    if (r.ok() || !is_miss(i, r.status())) return r;
+  }
+  return Status::NotFound("no entry " + id);
+}
+
+Result<bool> TierStack::contains(const std::string& id) {
+  for (size_t i = 0; i < tiers_.size(); ++i) {
+    Result<bool> has = tiers_[i]->contains(id);
+    if (has.ok() && *has) return true;
+    if (!has.ok() && !is_miss(i, has.status())) return has;
+  }
+  return false;
+}
+
+Result<bool> TierStack::erase(const std::string& id) {
+  bool any = false;
+  for (size_t i = 0; i < tiers_.size(); ++i) {
+    Result<bool> gone = tiers_[i]->erase(id);
+    if (!gone.ok() && !is_miss(i, gone.status())) return gone.status();
+    any |= gone.ok() && *gone;
+  }
+  return any;
+}
+
+}  // namespace voxcache::cache

@@ -1,0 +1,302 @@
+#include "tier/redis_client.h"
+
+#include <hiredis/hiredis.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include <charconv>
+
+namespace voxcache::tier {
+
+namespace {
+
+Result<int> parse_int(std::string_view text, int lo, int hi, const std::string& what) {
+  int v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || v < lo || v > hi) {
+    return Status::InvalidArgument("redis URL: bad " + what + " '" + std::string(text) + "'");
+  }
+  return v;
+}
+
+// %XX escapes, so a password may hold '@', ':' or '/'.
+Result<std::string> percent_decode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out += s[i];
+      continue;
+    }
+    int v = 0;
+    if (i + 2 >= s.size())
+      return Status::InvalidArgument("redis URL: a '%' without two hex digits");
+    const auto [end, ec] = std::from_chars(s.data() + i + 1, s.data() + i + 3, v, 16);
+    if (ec != std::errc() || end != s.data() + i + 3) {
+      return Status::InvalidArgument("redis URL: a '%' without two hex digits");
+    }
+    out += static_cast<char>(v);
+    i += 2;
+  }
+  return out;
+}
+
+// hiredis writes to its socket without MSG_NOSIGNAL, so a write to a server
+// that went away raises SIGPIPE, whose default kills the process. A library
+// must not change the process's signal handling: the calling thread blocks
+// SIGPIPE while it talks to Redis and swallows one raised meanwhile.
+class SigpipeGuard {
+ public:
+  SigpipeGuard() {
+    sigemptyset(&pipe_);
+    sigaddset(&pipe_, SIGPIPE);
+    sigset_t pending;
+    sigpending(&pending);
+    was_pending_ = sigismember(&pending, SIGPIPE) == 1;
+    pthread_sigmask(SIG_BLOCK, &pipe_, &old_);
+  }
+  ~SigpipeGuard() {
+    sigset_t pending;
+    sigpending(&pending);
+    if (!was_pending_ && sigismember(&pending, SIGPIPE) == 1) {
+      const timespec zero{0, 0};
+      sigtimedwait(&pipe_, nullptr, &zero);
+    }
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  SigpipeGuard(const SigpipeGuard&) = delete;
+  SigpipeGuard& operator=(const SigpipeGuard&) = delete;
+
+ private:
+  sigset_t pipe_, old_;
+  bool was_pending_ = false;
+};
+
+timeval to_timeval(std::chrono::milliseconds d) {
+  timeval tv;
+  tv.tv_sec = static_cast<time_t>(d.count() / 1000);
+  tv.tv_usec = static_cast<suseconds_t>((d.count() % 1000) * 1000);
+  return tv;
+}
+
+}  // namespace
+
+Result<RedisAddress> parse_redis_url(std::string_view url) {
+  RedisAddress a;
+  std::string_view rest;
+  if (url.rfind("redis://", 0) == 0) {
+    rest = url.substr(8);
+  } else if (url.rfind("unix://", 0) == 0) {
+    a.unix_socket = true;
+    rest = url.substr(7);
+  } else {
+    return Status::InvalidArgument("remote URL '" + std::string(url.substr(0, url.find("://"))) +
+                                   "...' is neither redis://host[:port][/db] nor unix:///path");
+  }
+  // user:password@ comes first; for a socket it ends before the path's '/'.
+  const size_t at = rest.find('@');
+  if (at != std::string_view::npos && (!a.unix_socket || at < rest.find('/'))) {
+    const std::string_view userinfo = rest.substr(0, at);
+    const size_t colon = userinfo.find(':');
+    if (colon == std::string_view::npos) {
+      return Status::InvalidArgument("redis URL: give user:password@ or :password@");
+    }
+    Result<std::string> user = percent_decode(userinfo.substr(0, colon));
+    Result<std::string> password = percent_decode(userinfo.substr(colon + 1));
+    if (!user.ok()) return user.status();
+    if (!password.ok()) return password.status();
+    a.user = *user;
+    a.password = *password;
+    rest = rest.substr(at + 1);
+  }
+  if (a.unix_socket) {
+    const size_t q = rest.find('?');
+    a.host = std::string(rest.substr(0, q));
+    if (a.host.empty() || a.host[0] != '/') {
+      return Status::InvalidArgument("unix URL needs an absolute socket path: unix:///path");
+    }
+    if (q != std::string_view::npos) {
+      const std::string_view query = rest.substr(q + 1);
+      if (query.rfind("db=", 0) != 0) {
+        return Status::InvalidArgument("unix URL: only ?db=N is understood");
+      }
+      Result<int> db = parse_int(query.substr(3), 0, 1 << 20, "database number");
+      if (!db.ok()) return db.status();
+      a.db = *db;
+    }
+    return a;
+  }
+  const size_t slash = rest.find('/');
+  std::string_view hostport = rest.substr(0, slash);
+  if (slash != std::string_view::npos && slash + 1 < rest.size()) {
+    Result<int> db = parse_int(rest.substr(slash + 1), 0, 1 << 20, "database number");
+    if (!db.ok()) return db.status();
+    a.db = *db;
+  }
+  size_t colon = std::string_view::npos;
+  if (!hostport.empty() && hostport[0] == '[') {  // [::1]:6379
+    const size_t close = hostport.find(']');
+    if (close == std::string_view::npos) return Status::InvalidArgument("redis URL: bad IPv6 host");
+    a.host = std::string(hostport.substr(1, close - 1));
+    if (close + 1 < hostport.size()) {
+      if (hostport[close + 1] != ':') return Status::InvalidArgument("redis URL: bad host");
+      colon = close + 1;
+    }
+  } else {
+    colon = hostport.find(':');
+    a.host = std::string(hostport.substr(0, colon));
+  }
+  if (a.host.empty()) return Status::InvalidArgument("redis URL has no host");
+  if (colon != std::string_view::npos) {
+    Result<int> port = parse_int(hostport.substr(colon + 1), 1, 65535, "port");
+    if (!port.ok()) return port.status();
+    a.port = *port;
+  }
+  return a;
+}
+
+std::string RedisAddress::redacted() const {
+  std::string auth;
+  if (!user.empty() || !password.empty()) auth = user + (password.empty() ? "" : ":***") + "@";
+  if (unix_socket) {
+    return "unix://" + auth + host + (db ? "?db=" + std::to_string(db) : "");
+  }
+  const std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  return "redis://" + auth + h + ":" + std::to_string(port) + (db ? "/" + std::to_string(db) : "");
+}
+
+RedisReply::~RedisReply() {
+  if (r_ && owned_) freeReplyObject(r_);
+}
+
+RedisReply::Type RedisReply::type() const {
+  switch (r_->type) {
+    case REDIS_REPLY_STRING:
+      return Type::kString;
+    case REDIS_REPLY_ARRAY:
+      return Type::kArray;
+    case REDIS_REPLY_INTEGER:
+      return Type::kInteger;
+    case REDIS_REPLY_STATUS:
+      return Type::kStatus;
+    case REDIS_REPLY_ERROR:
+      return Type::kError;
+    default:
+      return Type::kNil;
+  }
+}
+
+std::string_view RedisReply::str() const {
+  return r_->str ? std::string_view(r_->str, r_->len) : std::string_view();
+}
+int64_t RedisReply::integer() const { return r_->integer; }
+size_t RedisReply::size() const { return r_->type == REDIS_REPLY_ARRAY ? r_->elements : 0; }
+RedisReply RedisReply::element(size_t i) const { return RedisReply(r_->element[i], false); }
+
+Result<std::unique_ptr<RedisConnection>> RedisConnection::Connect(
+    const RedisAddress& a, std::chrono::milliseconds timeout) {
+  const timeval tv = to_timeval(timeout);
+  redisContext* c = a.unix_socket ? redisConnectUnixWithTimeout(a.host.c_str(), tv)
+                                  : redisConnectWithTimeout(a.host.c_str(), a.port, tv);
+  if (!c) return Status::IOError("redis " + a.redacted() + ": out of memory connecting");
+  std::unique_ptr<RedisConnection> conn(new RedisConnection(c, a.redacted()));
+  if (c->err) return conn->io_error("cannot connect");
+  redisSetTimeout(c, tv);
+  if (!a.password.empty()) {
+    std::vector<std::string_view> auth{"AUTH"};
+    if (!a.user.empty()) auth.push_back(a.user);
+    auth.push_back(a.password);
+    Result<RedisReply> r = conn->command(auth);
+    if (!r.ok()) {
+      if (conn->broken()) return r.status();
+      return Status::InvalidArgument("redis " + a.redacted() +
+                                     ": authentication failed: " + r.status().message());
+    }
+  }
+  if (a.db != 0) {
+    Result<RedisReply> r = conn->command({"SELECT", std::to_string(a.db)});
+    if (!r.ok()) return r.status();
+  }
+  Result<RedisReply> pong = conn->command({"PING"});
+  if (!pong.ok()) {
+    if (!conn->broken() && pong.status().message().find("NOAUTH") != std::string::npos) {
+      return Status::InvalidArgument("redis " + a.redacted() +
+                                     " needs a password: redis://user:password@host");
+    }
+    return pong.status();
+  }
+  if (pong->type() != RedisReply::Type::kStatus || pong->str() != "PONG") {
+    return Status::IOError(a.redacted() + " answered PING with something else: not Redis");
+  }
+  return conn;
+}
+
+RedisConnection::~RedisConnection() { redisFree(c_); }
+
+Status RedisConnection::io_error(const std::string& what) {
+  broken_ = true;
+  std::string msg = "redis " + name_ + ": " + what + ": " + c_->errstr;
+  if (c_->err == REDIS_ERR_PROTOCOL) msg += " (is it a Redis server?)";
+  return Status::IOError(msg);
+}
+
+void RedisConnection::append(const std::vector<std::string_view>& args) {
+  std::vector<const char*> argv(args.size());
+  std::vector<size_t> lens(args.size());
+  for (size_t i = 0; i < args.size(); ++i) {
+    argv[i] = args[i].data();
+    lens[i] = args[i].size();
+  }
+  if (redisAppendCommandArgv(c_, static_cast<int>(args.size()), argv.data(), lens.data()) !=
+      REDIS_OK) {
+    broken_ = true;
+  }
+}
+
+Result<RedisReply> RedisConnection::reply() {
+  if (broken_) return Status::IOError("redis " + name_ + ": connection broken");
+  SigpipeGuard no_sigpipe;  // the pending commands are written here
+  void* raw = nullptr;
+  if (redisGetReply(c_, &raw) != REDIS_OK || !raw) return io_error("no reply");
+  RedisReply r(static_cast<redisReply*>(raw));
+  if (r.type() == RedisReply::Type::kError) {
+    const std::string_view e = r.str();
+    if (e.rfind("OOM", 0) == 0) {
+      return Status::IOError("redis " + name_ + " is full: " + std::string(e));
+    }
+    return Status::IOError("redis " + name_ + ": " + std::string(e));
+  }
+  return r;
+}
+
+Result<RedisReply> RedisConnection::command(const std::vector<std::string_view>& args) {
+  append(args);
+  return reply();
+}
+
+RedisPool::Lease::~Lease() {
+  if (!c_) return;
+  std::lock_guard<std::mutex> lock(pool_->mu_);
+  // A broken connection usually means the server went away or restarted: its
+  // idle siblings are dead too, so they go with it.
+  if (c_->broken()) {
+    pool_->idle_.clear();
+  } else {
+    pool_->idle_.push_back(std::move(c_));
+  }
+}
+
+Result<RedisPool::Lease> RedisPool::acquire() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!idle_.empty()) {
+      std::unique_ptr<RedisConnection> c = std::move(idle_.back());
+      idle_.pop_back();
+      return Lease(this, std::move(c));
+    }
+  }
+  Result<std::unique_ptr<RedisConnection>> c = RedisConnection::Connect(address_, timeout_);
+  if (!c.ok()) return c.status();
+  return Lease(this, std::move(c).value());
+}
+
+}  // namespace voxcache::tier

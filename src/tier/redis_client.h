@@ -1,0 +1,121 @@
+// A thin RAII wrapper over hiredis: a parsed address, a connection that
+// authenticates, selects its database and checks it speaks to Redis, and
+// binary-safe commands, one at a time or pipelined. No hiredis type leaves
+// this file's .cc. Not thread-safe: one connection per thread at a time.
+
+#ifndef VOXCACHE_TIER_REDIS_CLIENT_H_
+#define VOXCACHE_TIER_REDIS_CLIENT_H_
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "voxcache/status.h"
+
+struct redisContext;
+struct redisReply;
+
+namespace voxcache::tier {
+
+// redis://[user:password@]host[:port][/db] or unix:///path/to.sock[?db=N]
+// (a password alone: redis://:password@host).
+struct RedisAddress {
+  bool unix_socket = false;
+  std::string host;  // or the socket's path
+  int port = 6379;
+  std::string user, password;
+  int db = 0;
+  // The URL with the password replaced by "***": what logs and stats show.
+  std::string redacted() const;
+};
+Result<RedisAddress> parse_redis_url(std::string_view url);
+
+class RedisReply {
+ public:
+  enum class Type { kString, kArray, kInteger, kNil, kStatus, kError };
+  explicit RedisReply(redisReply* r) : r_(r) {}
+  RedisReply(RedisReply&& o) noexcept : r_(o.r_) { o.r_ = nullptr; }
+  RedisReply& operator=(RedisReply&&) = delete;
+  ~RedisReply();
+
+  Type type() const;
+  std::string_view str() const;  // strings, statuses and errors
+  int64_t integer() const;
+  size_t size() const;                 // elements of an array
+  RedisReply element(size_t i) const;  // a non-owning view of element i
+  bool is_nil() const { return type() == Type::kNil; }
+
+ private:
+  RedisReply(redisReply* r, bool owned) : r_(r), owned_(owned) {}
+  redisReply* r_;
+  bool owned_ = true;
+};
+
+class RedisConnection {
+ public:
+  // Connects within `timeout`, then sends AUTH (when the address has a
+  // password), SELECT (db other than 0) and PING, each bounded by `timeout`.
+  // IOError when nothing answers or the answer is not Redis's;
+  // InvalidArgument when the server refuses the credentials.
+  static Result<std::unique_ptr<RedisConnection>> Connect(const RedisAddress& address,
+                                                          std::chrono::milliseconds timeout);
+  ~RedisConnection();
+  RedisConnection(const RedisConnection&) = delete;
+  RedisConnection& operator=(const RedisConnection&) = delete;
+
+  // Sends one command and waits for its reply. A Redis error reply is a
+  // non-OK status; a connection that failed stays broken().
+  Result<RedisReply> command(const std::vector<std::string_view>& args);
+  // Pipelining: queue commands, then read their replies in order.
+  void append(const std::vector<std::string_view>& args);
+  Result<RedisReply> reply();
+
+  bool broken() const { return broken_; }
+
+ private:
+  explicit RedisConnection(redisContext* c, std::string name) : c_(c), name_(std::move(name)) {}
+  Status io_error(const std::string& what);
+
+  redisContext* c_;
+  std::string name_;  // redacted address, for messages
+  bool broken_ = false;
+};
+
+// Connections to one address, each used by one thread at a time and made on
+// demand; a broken one is dropped when it comes back, and the idle ones with
+// it. Thread-safe.
+class RedisPool {
+ public:
+  RedisPool(RedisAddress address, std::chrono::milliseconds timeout)
+      : address_(std::move(address)), timeout_(timeout) {}
+
+  class Lease {
+   public:
+    Lease(RedisPool* pool, std::unique_ptr<RedisConnection> c) : pool_(pool), c_(std::move(c)) {}
+    Lease(Lease&&) = default;
+    Lease& operator=(Lease&&) = delete;
+    ~Lease();
+    RedisConnection* operator->() const { return c_.get(); }
+    RedisConnection& operator*() const { return *c_; }
+
+   private:
+    RedisPool* pool_;
+    std::unique_ptr<RedisConnection> c_;
+  };
+  Result<Lease> acquire();
+  const RedisAddress& address() const { return address_; }
+
+ private:
+  const RedisAddress address_;
+  const std::chrono::milliseconds timeout_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<RedisConnection>> idle_;
+};
+
+}  // namespace voxcache::tier
+
+#endif  // VOXCACHE_TIER_REDIS_CLIENT_H_

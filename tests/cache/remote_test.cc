@@ -1,0 +1,284 @@
+// The remote tier in the cache (cache/remote.cc, cache/tier_stack.cc): two
+// "machines" (caches with separate local databases) sharing one real
+// redis-server that the tests start, kill and restart.
+
+#include "cache/remote.h"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <thread>
+
+#include "test_support.h"
+#include "tier/redis_server.h"
+#include "voxcache/cache.h"
+
+namespace voxcache {
+namespace {
+
+class RemoteTest : public ::testing::Test {
+ protected:
+  void SetUp() override { server_ = std::make_unique<testing::RedisServer>(redis_dir()); }
+  std::string redis_dir() {
+    std::filesystem::create_directories(dir_.file("redis"));
+    return dir_.file("redis");
+  }
+  Options remote_options(const std::string& url) {
+    Options o;
+    o.remote = url;
+    o.remote_timeout = std::chrono::milliseconds(300);
+    o.remote_retry_after = std::chrono::milliseconds(100);
+    return o;
+  }
+  // A machine: its own local database, the shared remote.
+  std::unique_ptr<Cache> machine(const std::string& name, Options o) {
+    return testing::open_cache(dir_.file(name + ".db"), o);
+  }
+  std::unique_ptr<Cache> machine(const std::string& name) {
+    return machine(name, remote_options(server_->url()));
+  }
+  int64_t local_entries(const std::string& name) {
+    return testing::query_int(dir_.file(name + ".db"), "SELECT count(*) FROM results");
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<testing::RedisServer> server_;
+  const Volume volume_ = testing::make_ramp_volume(PixelType::kInt16, 1, {64, 48, 40});
+  const OperationKey key_ = KeyBuilder("smooth").arg("sigma", 1.5).build();
+};
+
+TEST_F(RemoteTest, APutOnOneMachineIsAHitOnTheOtherBitExact) {
+  auto a = machine("a");
+  auto b = machine("b");
+  EXPECT_EQ(a->stats().remote_status, "ok");
+  ASSERT_OK(a->put(key_, volume_, R"({"by": "a"})"));
+  EXPECT_GT(a->stats().remote_bytes_written, 0u) << "written through";
+  EXPECT_EQ(local_entries("b"), 0);
+  EXPECT_TRUE(*b->contains(key_));
+  Result<Value> got = b->get(key_);
+  ASSERT_OK(got.status());
+  EXPECT_EQ(*got->as_volume(), volume_);
+  EXPECT_EQ(b->stats().remote_hits, 1u);
+  EXPECT_EQ(local_entries("b"), 1) << "kept locally";
+  EXPECT_EQ(b->info(key_)->metadata, R"({"by":"a"})");
+  ASSERT_OK(b->verify(key_));
+  EXPECT_EQ(b->stored_stats()->counter("hits_remote"), 1u);
+  // The next get on b is local.
+  auto b2 = machine("b");
+  ASSERT_OK(b2->get(key_).status());
+  EXPECT_EQ(b2->stats().remote_hits, 0u);
+  EXPECT_EQ(b2->stats().disk_hits, 1u);
+}
+
+TEST_F(RemoteTest, SingleFlightAcrossMachinesComputesOnce) {
+  const std::string log = dir_.file("computed.log");
+  std::vector<pid_t> kids;
+  for (int m = 0; m < 4; ++m) {
+    const pid_t pid = fork();
+    if (pid == 0) {
+      auto c =
+          Cache::Open(dir_.file("m" + std::to_string(m) + ".db"), remote_options(server_->url()));
+      if (!c.ok()) _exit(3);
+      Result<Value> v = (*c)->get_or_compute(key_, [&]() -> Result<Value> {
+        std::ofstream(log, std::ios::app) << getpid() << "\n";
+        std::this_thread::sleep_for(std::chrono::milliseconds(400));
+        return Value(int64_t{7});
+      });
+      _exit(v.ok() && *v->as_int64() == 7 ? 0 : 4);
+    }
+    kids.push_back(pid);
+  }
+  for (pid_t pid : kids) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  }
+  std::ifstream in(log);
+  int lines = 0;
+  for (std::string l; std::getline(in, l);) ++lines;
+  EXPECT_EQ(lines, 1) << "one machine computed, the others read its result";
+}
+
+TEST_F(RemoteTest, ARedisKilledMidUseFailsNothingAndIsUsedAgainAfterItsRestart) {
+  auto a = machine("a");
+  auto b = machine("b");
+  ASSERT_OK(a->put(key_, volume_));
+  server_->stop(SIGKILL);
+  // Puts and gets keep working on the local tier, and nothing wrong is served.
+  const OperationKey k2 = KeyBuilder("after-kill").build();
+  ASSERT_OK(a->put(k2, volume_));
+  EXPECT_EQ(*a->get(key_)->as_volume(), volume_);
+  EXPECT_TRUE(b->get(key_).status().is_not_found()) << "a miss, not an error";
+  EXPECT_GT(a->stats().remote_errors + b->stats().remote_errors, 0u);
+  EXPECT_NE(b->stats().remote_status, "ok");
+  Result<Value> computed = b->get_or_compute(k2, [] { return Result<Value>(Value(1.5)); });
+  ASSERT_OK(computed.status()) << "single flight falls back to local claims";
+  // Back again: after remote_retry_after the remote is asked again.
+  server_->start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  const OperationKey k3 = KeyBuilder("after-restart").build();
+  ASSERT_OK(a->put(k3, volume_));  // pushed again
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  Result<Value> got = b->get(k3);
+  ASSERT_OK(got.status());
+  EXPECT_EQ(*got->as_volume(), volume_);
+  EXPECT_EQ(b->stats().remote_status, "ok");
+}
+
+// Kill -9 in the middle of puts and gets, then a restart: every put
+// succeeds (locally), every get returns the exact value or a miss.
+TEST_F(RemoteTest, TrafficThroughAKillAndARestartNeverFailsOrLies) {
+  auto a = machine("a");
+  auto b = machine("b");
+  std::atomic<bool> stop{false};
+  std::atomic<int> bad_puts{0}, bad_gets{0}, hits{0}, puts{0};
+  std::thread writer([&] {
+    for (int i = 0; !stop; ++i) {
+      const Volume v = testing::make_volume(PixelType::kUInt8, 1, {64, 64, 16}, i + 1, false);
+      if (!a->put(KeyBuilder("t").arg("i", i).build(), v).ok()) ++bad_puts;
+      ++puts;
+    }
+  });
+  std::thread reader([&] {
+    for (int round = 0; !stop; ++round) {
+      const int i = round % std::max(1, puts.load());
+      Result<Value> v = b->get(KeyBuilder("t").arg("i", i).build());
+      if (v.ok()) {
+        ++hits;
+        if (*v->as_volume() !=
+            testing::make_volume(PixelType::kUInt8, 1, {64, 64, 16}, i + 1, false)) {
+          ++bad_gets;
+        }
+      } else if (!v.status().is_not_found()) {
+        ++bad_gets;
+      }
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  server_->stop(SIGKILL);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  server_->start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  stop = true;
+  writer.join();
+  reader.join();
+  EXPECT_EQ(bad_puts.load(), 0);
+  EXPECT_EQ(bad_gets.load(), 0);
+  EXPECT_GT(puts.load(), 0);
+  EXPECT_GT(a->stats().remote_errors, 0u) << "the kill was seen";
+  EXPECT_GT(hits.load(), 0);
+}
+
+TEST_F(RemoteTest, ARedisThatEvictsGivesMissesNeverCorruption) {
+  server_.reset();
+  server_ = std::make_unique<testing::RedisServer>(
+      redis_dir(),
+      std::vector<std::string>{"--maxmemory", "3mb", "--maxmemory-policy", "allkeys-lru"});
+  auto a = machine("a");
+  std::vector<Volume> volumes;
+  for (int i = 0; i < 12; ++i) {  // 12 x 384 KiB of noise into 3 MB
+    volumes.push_back(testing::make_volume(PixelType::kUInt8, 1, {128, 96, 32}, i + 1, false));
+    ASSERT_OK(a->put(KeyBuilder("noise").arg("i", i).build(), volumes.back()));
+  }
+  auto b = machine("b");
+  int hits = 0, misses = 0;
+  for (int i = 0; i < 12; ++i) {
+    Result<Value> v = b->get(KeyBuilder("noise").arg("i", i).build());
+    if (v.ok()) {
+      ++hits;
+      EXPECT_EQ(*v->as_volume(), volumes[i]) << i;
+    } else {
+      ++misses;
+      EXPECT_TRUE(v.status().is_not_found()) << i << ": " << v.status().to_string();
+    }
+  }
+  EXPECT_GT(misses, 0) << "Redis evicted something";
+  EXPECT_GT(hits, 0);
+}
+
+TEST_F(RemoteTest, AByteFlippedInRedisIsCorruptionAndNeverReachesTheLocalTier) {
+  auto a = machine("a");
+  const Volume noise = testing::make_volume(PixelType::kUInt8, 1, {64, 64, 64}, 9, false);
+  ASSERT_OK(a->put(key_, noise));
+  // Flip a byte of every chunk in Redis, as a bad disk or a bad actor would.
+  auto pool = tier::RedisPool(*tier::parse_redis_url(server_->url()), std::chrono::seconds(1));
+  auto c = std::move(pool.acquire()).value();
+  Result<tier::RedisReply> chunks = c->command({"KEYS", "voxcache:chunk:*"});
+  ASSERT_GT(chunks->size(), 0u);
+  for (size_t i = 0; i < chunks->size(); ++i) {
+    ASSERT_OK(c->command({"SETRANGE", chunks->element(i).str(), "40", "\x7f"}).status());
+  }
+  auto b = machine("b");
+  Result<Value> v = b->get(key_);
+  EXPECT_TRUE(v.status().is_corruption()) << v.status().to_string();
+  EXPECT_EQ(local_entries("b"), 0) << "nothing of it was kept";
+  EXPECT_EQ(*a->get(key_)->as_volume(), noise) << "a's local copy is untouched";
+}
+
+TEST_F(RemoteTest, AuthIsRequiredAndAWrongPasswordDisablesOnlyTheRemote) {
+  server_.reset();
+  server_ = std::make_unique<testing::RedisServer>(
+      redis_dir(), std::vector<std::string>{"--requirepass", "s3cret"});
+  auto wrong = machine("w", remote_options(server_->url(":hunter2")));
+  const CacheStats s = wrong->stats();
+  EXPECT_NE(s.remote_status.find("authentication failed"), std::string::npos) << s.remote_status;
+  EXPECT_EQ(s.remote_status.find("hunter2"), std::string::npos) << "no password shown";
+  EXPECT_EQ(s.remote.find("hunter2"), std::string::npos) << s.remote;
+  ASSERT_OK(wrong->put(key_, volume_)) << "the local cache works";
+  EXPECT_EQ(*wrong->get(key_)->as_volume(), volume_);
+  auto none = machine("n", remote_options(server_->url()));
+  EXPECT_NE(none.get()->stats().remote_status.find("needs a password"), std::string::npos);
+  auto right = machine("r", remote_options(server_->url(":s3cret")));
+  ASSERT_OK(right->put(key_, volume_));
+  EXPECT_EQ(right->stats().remote_status, "ok");
+  EXPECT_GT(right->stats().remote_bytes_written, 0u);
+}
+
+TEST_F(RemoteTest, AReadOnlyRemoteIsReadButNeverWritten) {
+  auto a = machine("a");
+  ASSERT_OK(a->put(key_, volume_));
+  Options ro = remote_options(server_->url());
+  ro.remote_read_only = true;
+  auto consumer = machine("c", ro);
+  EXPECT_EQ(*consumer->get(key_)->as_volume(), volume_);
+  const OperationKey mine = KeyBuilder("consumer's own").build();
+  ASSERT_OK(consumer->put(mine, Value(2.5)));
+  EXPECT_EQ(consumer->stats().remote_bytes_written, 0u);
+  EXPECT_TRUE(machine("d")->get(mine).status().is_not_found()) << "not published";
+  ASSERT_OK(consumer->erase(key_));
+  EXPECT_TRUE(*machine("e")->contains(key_)) << "nor removed from the remote";
+}
+
+TEST_F(RemoteTest, PushAndPullMoveOneEntry) {
+  auto local_only = testing::open_cache(dir_.file("a.db"));
+  ASSERT_OK(local_only->put(key_, volume_));
+  local_only.reset();
+  auto a = machine("a");
+  auto b = machine("b");
+  EXPECT_FALSE(*b->contains(key_));
+  ASSERT_OK(a->push(key_));
+  ASSERT_OK(b->pull(key_));
+  EXPECT_EQ(local_entries("b"), 1);
+  EXPECT_TRUE(b->pull(KeyBuilder("nowhere").build()).is_not_found());
+  EXPECT_TRUE(local_only == nullptr);
+  Result<RemoteStats> rs = b->remote_stats();
+  ASSERT_OK(rs.status());
+  EXPECT_EQ(rs->status, "ok");
+  EXPECT_EQ(rs->entries, 1u);
+  EXPECT_GT(rs->used_memory, 0u);
+  EXPECT_TRUE(testing::open_cache(dir_.file("x.db"))->remote_stats().status().is_not_found());
+}
+
+TEST(RemoteUrl, AMalformedUrlFailsOpen) {
+  testing::TempDir dir;
+  Options o;
+  o.remote = "http://cache.lab";
+  Result<std::unique_ptr<Cache>> c = Cache::Open(dir.file("c.db"), o);
+  EXPECT_TRUE(c.status().is_invalid_argument()) << c.status().to_string();
+}
+
+}  // namespace
+}  // namespace voxcache
