@@ -181,8 +181,10 @@ int cmd_show(const Globals& g, const std::string& key_text, bool json,
 namespace {
 
 // Every counter stats reports, present in its JSON even when zero.
-constexpr const char* kCounterNames[] = {"hits_memory", "hits_disk",  "misses",       "puts",
-                                         "evictions",   "bytes_read", "bytes_written"};
+constexpr const char* kCounterNames[] = {
+    "hits_memory",   "hits_disk",         "hits_remote",         "misses",
+    "puts",          "evictions",         "bytes_read",          "bytes_written",
+    "remote_errors", "remote_bytes_read", "remote_bytes_written"};
 
 nlohmann::json stats_json(const StoredStats& st, double hit_rate, double ratio) {
   nlohmann::json j = {{"entries", st.entries},
@@ -225,7 +227,8 @@ int cmd_stats(const Globals& g, bool json, bool zero) {
   }
   Result<StoredStats> st = (*cache)->stored_stats();
   if (!st.ok()) return fail(st.status());
-  const uint64_t hits = st->counter("hits_memory") + st->counter("hits_disk");
+  const uint64_t hits =
+      st->counter("hits_memory") + st->counter("hits_disk") + st->counter("hits_remote");
   const uint64_t lookups = hits + st->counter("misses");
   const double hit_rate = lookups ? static_cast<double>(hits) / lookups : 0.0;
   const double ratio = st->stored_bytes ? static_cast<double>(st->raw_bytes) / st->stored_bytes : 0;
@@ -236,16 +239,29 @@ int cmd_stats(const Globals& g, bool json, bool zero) {
   std::printf("entries        %llu\n", static_cast<unsigned long long>(st->entries));
   std::printf("raw            %s\n", human_bytes(st->raw_bytes).c_str());
   std::printf("stored         %s (ratio %.2fx)\n", human_bytes(st->stored_bytes).c_str(), ratio);
-  std::printf("hits           %llu (memory %llu, disk %llu), misses %llu, hit rate %.1f%%\n",
-              static_cast<unsigned long long>(hits),
-              static_cast<unsigned long long>(st->counter("hits_memory")),
-              static_cast<unsigned long long>(st->counter("hits_disk")),
-              static_cast<unsigned long long>(st->counter("misses")), 100 * hit_rate);
+  std::printf(
+      "hits           %llu (memory %llu, disk %llu, remote %llu), misses %llu, "
+      "hit rate %.1f%%\n",
+      static_cast<unsigned long long>(hits),
+      static_cast<unsigned long long>(st->counter("hits_memory")),
+      static_cast<unsigned long long>(st->counter("hits_disk")),
+      static_cast<unsigned long long>(st->counter("hits_remote")),
+      static_cast<unsigned long long>(st->counter("misses")), 100 * hit_rate);
   std::printf("puts           %llu, evictions %llu\n",
               static_cast<unsigned long long>(st->counter("puts")),
               static_cast<unsigned long long>(st->counter("evictions")));
   std::printf("bytes read     %s, written %s\n", human_bytes(st->counter("bytes_read")).c_str(),
               human_bytes(st->counter("bytes_written")).c_str());
+  const CacheStats here = (*cache)->stats();
+  if (!here.remote.empty() || st->counter("hits_remote") || st->counter("remote_errors") ||
+      st->counter("remote_bytes_written")) {
+    std::printf("remote         hits %llu, errors %llu, read %s, written %s%s\n",
+                static_cast<unsigned long long>(st->counter("hits_remote")),
+                static_cast<unsigned long long>(st->counter("remote_errors")),
+                human_bytes(st->counter("remote_bytes_read")).c_str(),
+                human_bytes(st->counter("remote_bytes_written")).c_str(),
+                here.remote.empty() ? "" : ("; " + here.remote + " " + here.remote_status).c_str());
+  }
   for (const auto& t : st->by_type) {
     std::printf("  %-12s %6llu entries %10s raw %10s stored\n", t.data_type.c_str(),
                 static_cast<unsigned long long>(t.entries), human_bytes(t.raw_bytes).c_str(),

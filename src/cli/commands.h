@@ -41,6 +41,10 @@ int cmd_vacuum(const Globals& g);
 int cmd_recompress(const Globals& g, int level, bool json);
 int cmd_pin(const Globals& g, const std::vector<std::string>& key_texts, bool pinned);
 int cmd_clear(const Globals& g, bool keep_pinned, bool json);
+// The remote tier (cmd_remote.cc).
+int cmd_remote_stats(const Globals& g, bool json);
+int cmd_remote_copy(const Globals& g, const std::vector<std::string>& key_texts, bool push);
+
 // Lists the stored configuration, or sets (or unsets) one setting.
 int cmd_config(const Globals& g, const std::string& name, const std::string& value, bool unset,
                bool json);

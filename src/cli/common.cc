@@ -43,7 +43,16 @@ Result<std::unique_ptr<Cache>> open_cache(const Globals& g, bool write) {
   Options o;
   o.read_only = g.read_only || !writable;
   o.create_if_missing = write;
-  return Cache::Open(path, o);
+  o.remote = g.remote;
+  Result<std::unique_ptr<Cache>> cache = Cache::Open(path, o);
+  if (cache.ok()) {
+    const CacheStats s = (*cache)->stats();
+    if (!s.remote.empty() && s.remote_status != "ok") {
+      std::cerr << "voxcache: warning: remote " << s.remote << " not in use: " << s.remote_status
+                << "\n";
+    }
+  }
+  return cache;
 }
 
 Result<OperationKey> resolve(Cache* cache, const std::string& text) {

@@ -30,6 +30,7 @@ int key_error(const Status& s);
 struct Globals {
   std::string db;
   bool read_only = false;
+  std::string remote;  // --remote URL; empty: $VOXCACHE_REMOTE or none
 };
 
 // --db, else the library's default path; empty when there is none.

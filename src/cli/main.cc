@@ -35,7 +35,7 @@ std::string version_text() {
 std::optional<std::string> command_word(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--db") {
+    if (a == "--db" || a == "--remote") {
       ++i;
     } else if (a.empty() || a[0] != '-') {
       return a;
@@ -57,6 +57,9 @@ int run(int argc, char** argv) {
                  "$XDG_CACHE_HOME/voxcache/cache.db, else ~/.cache/voxcache/cache.db)");
   app.add_flag("--read-only", g.read_only,
                "Open read-only (automatic for read commands when the file is not writable)");
+  app.add_option("--remote", g.remote,
+                 "Shared remote tier: redis://[user:password@]host[:port][/db] or "
+                 "unix:///path.sock (default: $VOXCACHE_REMOTE)");
 
   std::vector<std::string> files, keys;
   std::string key_text, out_file, slice_text, thumb;
@@ -160,6 +163,17 @@ int run(int argc, char** argv) {
   CLI::App* unpin = app.add_subcommand("unpin", "Let pinned entries be evicted again");
   unpin->add_option("keys", keys, "Keys or prefixes")->required();
 
+  CLI::App* remote = app.add_subcommand(
+      "remote", "The shared remote tier (--remote URL): stats, push KEY..., pull KEY...");
+  remote->require_subcommand(1);
+  CLI::App* remote_stats =
+      remote->add_subcommand("stats", "The remote's entries, memory, eviction policy and state");
+  remote_stats->add_flag("--json", json, kJsonHelp);
+  CLI::App* push = remote->add_subcommand("push", "Copy local entries to the remote (seed it)");
+  push->add_option("keys", keys, "Keys or prefixes")->required();
+  CLI::App* pull = remote->add_subcommand("pull", "Copy remote entries here (warm this node)");
+  pull->add_option("keys", keys, "Full keys, or prefixes of keys known here")->required();
+
   std::string help_for;
   CLI::App* help = app.add_subcommand("help", "Show the commands, or one command's options");
   help->add_option("command", help_for, "A command");
@@ -212,6 +226,9 @@ int run(int argc, char** argv) {
   if (*vacuum) return cmd_vacuum(g);
   if (*recompress) return cmd_recompress(g, level, json);
   if (*thumbnail) return cmd_thumbnail(g, key_text, out_file, slice_text, json);
+  if (*remote_stats) return cmd_remote_stats(g, json);
+  if (*push) return cmd_remote_copy(g, keys, true);
+  if (*pull) return cmd_remote_copy(g, keys, false);
   if (*pin) return cmd_pin(g, keys, true);
   if (*unpin) return cmd_pin(g, keys, false);
   return kExitUsage;

@@ -1,0 +1,71 @@
+// The remote commands of the real voxcache binary against a real
+// redis-server: --remote, remote stats, push, pull, and the stats line.
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+
+#include "cli/cli_support.h"
+#include "test_support.h"
+#include "tier/redis_server.h"
+
+namespace voxcache {
+namespace {
+
+using testing::CliRun;
+
+class CliRemoteTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::filesystem::create_directories(dir_.file("redis"));
+    server_ = std::make_unique<testing::RedisServer>(
+        dir_.file("redis"), std::vector<std::string>{"--requirepass", "pw"});
+  }
+  std::string on(const std::string& machine, const std::string& password = "pw") {
+    return "--db " + dir_.file(machine + ".db") + " --remote " + server_->url(":" + password);
+  }
+  static nlohmann::json json_in(const std::string& out) {
+    return nlohmann::json::parse(out.substr(out.find('{')), nullptr, false);
+  }
+  testing::TempDir dir_;
+  std::unique_ptr<testing::RedisServer> server_;
+  const std::string ch2_ = std::string(VOXCACHE_TEMPLATES_DIR) + "/ch2.nii.gz";
+};
+
+TEST_F(CliRemoteTest, AnImportOnOneMachineIsPulledOnAnother) {
+  CliRun imp = testing::run_cli(on("a") + " import " + ch2_);
+  ASSERT_EQ(imp.code, 0) << imp.out;
+  const std::string key = imp.out.substr(0, 64);
+  CliRun rs = testing::run_cli(on("b") + " remote stats --json");
+  ASSERT_EQ(rs.code, 0) << rs.out;
+  const nlohmann::json j = json_in(rs.out);
+  EXPECT_EQ(j["status"], "ok");
+  EXPECT_EQ(j["entries"], 1);
+  EXPECT_EQ(j["url"].get<std::string>().find(":pw@"), std::string::npos) << "password hidden";
+  CliRun pull = testing::run_cli(on("b") + " remote pull " + key);
+  ASSERT_EQ(pull.code, 0) << pull.out;
+  CliRun ls = testing::run_cli("--db " + dir_.file("b.db") + " ls --json");
+  EXPECT_NE(ls.out.find(key), std::string::npos) << "pulled into b's own database";
+  CliRun stats = testing::run_cli(on("a") + " stats");
+  EXPECT_NE(stats.out.find("remote         hits"), std::string::npos) << stats.out;
+  EXPECT_NE(stats.out.find("written 3.4 MiB"), std::string::npos) << stats.out;
+  EXPECT_EQ(stats.out.find(":pw@"), std::string::npos) << stats.out;
+  CliRun push = testing::run_cli(on("b") + " remote push " + key.substr(0, 12));
+  EXPECT_EQ(push.code, 0) << push.out;
+}
+
+TEST_F(CliRemoteTest, AWrongPasswordWarnsWithoutShowingItAndTheLocalCacheWorks) {
+  CliRun r = testing::run_cli(on("a", "hunter2") + " import " + ch2_);
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("warning: remote"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("hunter2"), std::string::npos) << r.out;
+  CliRun rs = testing::run_cli(on("a", "hunter2") + " remote stats");
+  EXPECT_EQ(rs.code, 1) << rs.out;
+  EXPECT_EQ(testing::run_cli("--db " + dir_.file("a.db") + " remote stats").code, 2)
+      << "no --remote";
+  EXPECT_EQ(testing::run_cli(on("a") + " remote pull 0123456789abcdef").code, 2);
+}
+
+}  // namespace
+}  // namespace voxcache
