@@ -7,10 +7,15 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "voxcache/cache.h"
 #include "voxcache/status.h"
@@ -126,6 +131,39 @@ class SmallChunkCacheTest : public ::testing::Test {
   std::unique_ptr<Cache> cache_;
   const Volume volume_ = make_ramp_volume(PixelType::kInt16, 1, {37, 23, 41});
 };
+
+// Forks `n` processes that each run `child(i)` and exit with what it
+// returns; returns how many did not exit with 0.
+template <typename Fn>
+int run_processes(int n, Fn child) {
+  std::vector<pid_t> kids;
+  for (int i = 0; i < n; ++i) {
+    const pid_t pid = fork();
+    if (pid == 0) _exit(child(i));
+    kids.push_back(pid);
+  }
+  int failed = 0;
+  for (pid_t pid : kids) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) ++failed;
+  }
+  return failed;
+}
+
+// Appends a line naming this process to `log`: how tests count computations
+// across processes.
+inline void log_computation(const std::string& log) {
+  std::ofstream(log, std::ios::app) << getpid() << "\n";
+}
+
+// Lines in a file; 0 when it does not exist.
+inline int count_lines(const std::string& path) {
+  std::ifstream in(path);
+  int n = 0;
+  for (std::string line; std::getline(in, line);) ++n;
+  return n;
+}
 
 // Runs one SQL statement against a database file behind the cache's back.
 inline void raw_sql(const std::string& db_path, const std::string& sql) {

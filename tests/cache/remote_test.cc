@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <fstream>
 #include <thread>
 
 #include "test_support.h"
@@ -75,31 +74,19 @@ TEST_F(RemoteTest, APutOnOneMachineIsAHitOnTheOtherBitExact) {
 
 TEST_F(RemoteTest, SingleFlightAcrossMachinesComputesOnce) {
   const std::string log = dir_.file("computed.log");
-  std::vector<pid_t> kids;
-  for (int m = 0; m < 4; ++m) {
-    const pid_t pid = fork();
-    if (pid == 0) {
-      auto c =
-          Cache::Open(dir_.file("m" + std::to_string(m) + ".db"), remote_options(server_->url()));
-      if (!c.ok()) _exit(3);
-      Result<Value> v = (*c)->get_or_compute(key_, [&]() -> Result<Value> {
-        std::ofstream(log, std::ios::app) << getpid() << "\n";
-        std::this_thread::sleep_for(std::chrono::milliseconds(400));
-        return Value(int64_t{7});
-      });
-      _exit(v.ok() && *v->as_int64() == 7 ? 0 : 4);
-    }
-    kids.push_back(pid);
-  }
-  for (pid_t pid : kids) {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
-  }
-  std::ifstream in(log);
-  int lines = 0;
-  for (std::string l; std::getline(in, l);) ++lines;
-  EXPECT_EQ(lines, 1) << "one machine computed, the others read its result";
+  const int failed = testing::run_processes(4, [&](int m) {
+    auto c =
+        Cache::Open(dir_.file("m" + std::to_string(m) + ".db"), remote_options(server_->url()));
+    if (!c.ok()) return 3;
+    Result<Value> v = (*c)->get_or_compute(key_, [&]() -> Result<Value> {
+      testing::log_computation(log);
+      std::this_thread::sleep_for(std::chrono::milliseconds(400));
+      return Value(int64_t{7});
+    });
+    return v.ok() && *v->as_int64() == 7 ? 0 : 4;
+  });
+  EXPECT_EQ(failed, 0);
+  EXPECT_EQ(testing::count_lines(log), 1) << "one machine computed, the others read its result";
 }
 
 TEST_F(RemoteTest, ARedisKilledMidUseFailsNothingAndIsUsedAgainAfterItsRestart) {
@@ -170,6 +157,47 @@ TEST_F(RemoteTest, TrafficThroughAKillAndARestartNeverFailsOrLies) {
   EXPECT_GT(puts.load(), 0);
   EXPECT_GT(a->stats().remote_errors, 0u) << "the kill was seen";
   EXPECT_GT(hits.load(), 0);
+}
+
+// A server that stops answering (DEBUG SLEEP blocks it) costs one
+// remote_timeout, then the breaker keeps gets from waiting on it again.
+TEST_F(RemoteTest, ASlowRedisCostsOneTimeoutNotOneAGet) {
+  server_.reset();
+  server_ = std::make_unique<testing::RedisServer>(
+      redis_dir(), std::vector<std::string>{"--enable-debug-command", "yes"});
+  Options o = remote_options(server_->url());
+  o.remote_retry_after = std::chrono::seconds(30);
+  auto b = machine("b", o);
+  std::thread sleeper([&] {
+    auto pool = tier::RedisPool(*tier::parse_redis_url(server_->url()), std::chrono::seconds(5));
+    auto c = std::move(pool.acquire()).value();
+    (void)c->command({"DEBUG", "SLEEP", "2"});
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_TRUE(b->get(KeyBuilder("k").arg("i", i).build()).status().is_not_found());
+  }
+  EXPECT_EQ(b->stats().remote_errors, 1u) << "one timeout; the other gets did not ask";
+  EXPECT_NE(b->stats().remote_status, "ok");
+  sleeper.join();
+}
+
+// maxmemory with noeviction: Redis refuses writes. Puts succeed locally.
+TEST_F(RemoteTest, AFullRedisFailsNoPut) {
+  server_.reset();
+  server_ = std::make_unique<testing::RedisServer>(
+      redis_dir(),
+      std::vector<std::string>{"--maxmemory", "2mb", "--maxmemory-policy", "noeviction"});
+  Options o = remote_options(server_->url());
+  o.remote_retry_after = std::chrono::seconds(30);  // the status still says why at the end
+  auto a = machine("a", o);
+  for (int i = 0; i < 8; ++i) {
+    const Volume v = testing::make_volume(PixelType::kUInt8, 1, {128, 96, 32}, i + 1, false);
+    ASSERT_OK(a->put(KeyBuilder("noise").arg("i", i).build(), v)) << i;
+    EXPECT_EQ(*a->get(KeyBuilder("noise").arg("i", i).build())->as_volume(), v);
+  }
+  EXPECT_GT(a->stats().remote_errors, 0u) << "some pushes were refused";
+  EXPECT_NE(a->stats().remote_status.find("full"), std::string::npos) << a->stats().remote_status;
 }
 
 TEST_F(RemoteTest, ARedisThatEvictsGivesMissesNeverCorruption) {

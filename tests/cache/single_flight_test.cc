@@ -66,31 +66,18 @@ TEST_F(SingleFlightTest, ThreadsOfOneProcessComputeOnce) {
 
 TEST_F(SingleFlightTest, ProcessesComputeOnce) {
   const std::string log = dir_.file("computed.log");
-  std::vector<pid_t> kids;
-  for (int p = 0; p < 4; ++p) {
-    const pid_t pid = fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-      auto c = Cache::Open(path_);
-      if (!c.ok()) _exit(3);
-      Result<Value> v = (*c)->get_or_compute(key_, [&]() -> Result<Value> {
-        std::ofstream(log, std::ios::app) << getpid() << "\n";
-        std::this_thread::sleep_for(std::chrono::milliseconds(400));
-        return Value(int64_t{7});
-      });
-      _exit(v.ok() && *v->as_int64() == 7 ? 0 : 4);
-    }
-    kids.push_back(pid);
-  }
-  for (pid_t pid : kids) {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
-  }
-  std::ifstream in(log);
-  int lines = 0;
-  for (std::string l; std::getline(in, l);) ++lines;
-  EXPECT_EQ(lines, 1) << "exactly one process computed";
+  const int failed = testing::run_processes(4, [&](int) {
+    auto c = Cache::Open(path_);
+    if (!c.ok()) return 3;
+    Result<Value> v = (*c)->get_or_compute(key_, [&]() -> Result<Value> {
+      testing::log_computation(log);
+      std::this_thread::sleep_for(std::chrono::milliseconds(400));
+      return Value(int64_t{7});
+    });
+    return v.ok() && *v->as_int64() == 7 ? 0 : 4;
+  });
+  EXPECT_EQ(failed, 0);
+  EXPECT_EQ(testing::count_lines(log), 1) << "exactly one process computed";
   EXPECT_EQ(count_rows(path_, "claims"), 0);
 }
 

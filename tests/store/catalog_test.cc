@@ -24,32 +24,13 @@ Database::OpenOptions open_options() {
   return o;
 }
 
-// Forks `n` children that each run `child` and exit with what it returns;
-// returns how many did not exit 0.
-template <typename Fn>
-int run_children(int n, Fn child) {
-  std::vector<pid_t> kids;
-  for (int i = 0; i < n; ++i) {
-    const pid_t pid = fork();
-    if (pid == 0) _exit(child(i));
-    kids.push_back(pid);
-  }
-  int failed = 0;
-  for (pid_t pid : kids) {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) ++failed;
-  }
-  return failed;
-}
-
 // What every pipeline does on its first run: N workers open an empty cache.
 TEST(CatalogOpen, EightProcessesOpenANewDatabaseTwentyRoundsWithoutAFailure) {
   testing::TempDir dir;
   int failures = 0;
   for (int round = 0; round < 20; ++round) {
     const std::string path = dir.file("new" + std::to_string(round) + ".db");
-    failures += run_children(8, [&](int) {
+    failures += testing::run_processes(8, [&](int) {
       Result<std::unique_ptr<Catalog>> c =
           Catalog::Open(path, open_options(), util::Env::Default());
       if (!c.ok()) {
