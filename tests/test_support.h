@@ -12,9 +12,12 @@
 
 #include <cstring>
 #include <filesystem>
+#include <chrono>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "voxcache/cache.h"
@@ -155,6 +158,25 @@ int run_processes(int n, Fn child) {
 // across processes.
 inline void log_computation(const std::string& log) {
   std::ofstream(log, std::ios::app) << getpid() << "\n";
+}
+
+// `n` processes each open a cache with open(i) and get_or_compute `key`,
+// whose computation logs itself to `log` and takes 400 ms, so the others
+// arrive while it runs. Returns how many processes failed; count_lines(log)
+// is how many computed.
+inline int memoize_in_processes(int n,
+                                const std::function<Result<std::unique_ptr<Cache>>(int)>& open,
+                                const OperationKey& key, const std::string& log) {
+  return run_processes(n, [&](int i) {
+    Result<std::unique_ptr<Cache>> c = open(i);
+    if (!c.ok()) return 3;
+    Result<Value> v = (*c)->get_or_compute(key, [&]() -> Result<Value> {
+      log_computation(log);
+      std::this_thread::sleep_for(std::chrono::milliseconds(400));
+      return Value(int64_t{7});
+    });
+    return v.ok() && *v->as_int64() == 7 ? 0 : 4;
+  });
 }
 
 // Lines in a file; 0 when it does not exist.

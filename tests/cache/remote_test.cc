@@ -74,17 +74,13 @@ TEST_F(RemoteTest, APutOnOneMachineIsAHitOnTheOtherBitExact) {
 
 TEST_F(RemoteTest, SingleFlightAcrossMachinesComputesOnce) {
   const std::string log = dir_.file("computed.log");
-  const int failed = testing::run_processes(4, [&](int m) {
-    auto c =
-        Cache::Open(dir_.file("m" + std::to_string(m) + ".db"), remote_options(server_->url()));
-    if (!c.ok()) return 3;
-    Result<Value> v = (*c)->get_or_compute(key_, [&]() -> Result<Value> {
-      testing::log_computation(log);
-      std::this_thread::sleep_for(std::chrono::milliseconds(400));
-      return Value(int64_t{7});
-    });
-    return v.ok() && *v->as_int64() == 7 ? 0 : 4;
-  });
+  const int failed = testing::memoize_in_processes(
+      4,
+      [&](int m) {
+        return Cache::Open(dir_.file("m" + std::to_string(m) + ".db"),
+                           remote_options(server_->url()));
+      },
+      key_, log);
   EXPECT_EQ(failed, 0);
   EXPECT_EQ(testing::count_lines(log), 1) << "one machine computed, the others read its result";
 }

@@ -66,16 +66,8 @@ TEST_F(SingleFlightTest, ThreadsOfOneProcessComputeOnce) {
 
 TEST_F(SingleFlightTest, ProcessesComputeOnce) {
   const std::string log = dir_.file("computed.log");
-  const int failed = testing::run_processes(4, [&](int) {
-    auto c = Cache::Open(path_);
-    if (!c.ok()) return 3;
-    Result<Value> v = (*c)->get_or_compute(key_, [&]() -> Result<Value> {
-      testing::log_computation(log);
-      std::this_thread::sleep_for(std::chrono::milliseconds(400));
-      return Value(int64_t{7});
-    });
-    return v.ok() && *v->as_int64() == 7 ? 0 : 4;
-  });
+  const int failed = testing::memoize_in_processes(
+      4, [&](int) { return Cache::Open(path_); }, key_, log);
   EXPECT_EQ(failed, 0);
   EXPECT_EQ(testing::count_lines(log), 1) << "exactly one process computed";
   EXPECT_EQ(count_rows(path_, "claims"), 0);
