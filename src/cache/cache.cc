@@ -1,7 +1,8 @@
-// The Cache facade: walks the tier stack (the in-memory tier of decoded
-// values, then the local SQLite tier, then any tiers below it) and hands
-// everything else to the unit that owns it: the chunk pipeline, single
-// flight, usage records, limits, region reads and administration.
+// The Cache facade: the in-memory tier of decoded values in front of the
+// TierStack (the local SQLite tier, then any tiers below it, the Redis remote
+// among them), and everything else handed to the unit that owns it: the
+// chunk pipeline, single flight, usage records, limits, region reads,
+// administration and the remote's pushes and counters.
 
 #include "voxcache/cache.h"
 
