@@ -10,9 +10,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 #include <filesystem>
-#include <chrono>
 #include <fstream>
 #include <functional>
 #include <random>

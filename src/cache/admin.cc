@@ -172,7 +172,7 @@ Result<RecompressReport> Admin::recompress(const std::string& id, int level) {
   entry.level = level;
   Result<Value> value = Status::NotFound(id);
   {
-    Result<std::unique_ptr<tier::EntrySource>> source = local_->open(id);
+    Result<std::unique_ptr<tier::EntrySource>> source = local_->open_with_lineage(id);
     if (!source.ok()) return source.status();
     Result<std::unique_ptr<EntryReader>> r = pipeline_->reader(std::move(source).value(), true);
     if (!r.ok()) return r.status().with_context("entry " + id);

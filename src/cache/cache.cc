@@ -205,7 +205,7 @@ class CacheImpl final : public Cache {
 
   Status push(const OperationKey& key) override {
     if (!remote_) return Status::NotFound("no remote tier is configured");
-    Result<std::unique_ptr<tier::EntrySource>> local = local_.open(key.hex());
+    Result<std::unique_ptr<tier::EntrySource>> local = local_.open_with_lineage(key.hex());
     if (!local.ok()) return local.status();
     return remote_->push(local->get());
   }
@@ -336,7 +336,7 @@ class CacheImpl final : public Cache {
     ++puts_;
     usage_.note_put(data_type, stored);
     if (remote_ && !remote_->read_only()) {
-      Result<std::unique_ptr<tier::EntrySource>> local = local_.open(id);
+      Result<std::unique_ptr<tier::EntrySource>> local = local_.open_with_lineage(id);
       if (local.ok()) (void)remote_->push(local->get());
     }
     return limits_.after_put();

@@ -15,7 +15,7 @@ class LocalSource final : public EntrySource {
       : lease_(std::move(lease)), id_(std::move(id)) {}
   ~LocalSource() override { cursor_.reset(); }  // reset the statement before the snapshot ends
 
-  Status begin() {
+  Status begin(bool lineage) {
     Result<std::unique_ptr<Transaction>> txn =
         Transaction::Begin(lease_.get(), Transaction::Mode::kRead);
     if (!txn.ok()) return txn.status();
@@ -23,8 +23,7 @@ class LocalSource final : public EntrySource {
     Result<EntryRow> row = store::read_entry(lease_.get(), id_);
     if (!row.ok()) return row.status();
     row_ = std::move(row).value();
-    if (!row_.operation) return Status::OK();
-    // Lineage travels with the row, so a copy into another tier keeps it.
+    if (!lineage || !row_.operation) return Status::OK();
     Result<std::vector<std::string>> inputs = store::inputs_of(lease_.get(), id_);
     if (!inputs.ok()) return inputs.status();
     row_.inputs = std::move(inputs).value();
@@ -104,10 +103,18 @@ class LocalSink final : public EntrySink {
 }  // namespace
 
 Result<std::unique_ptr<EntrySource>> LocalTier::open(std::string_view id) {
+  return open_entry(id, /*lineage=*/false);
+}
+
+Result<std::unique_ptr<EntrySource>> LocalTier::open_with_lineage(std::string_view id) {
+  return open_entry(id, /*lineage=*/true);
+}
+
+Result<std::unique_ptr<EntrySource>> LocalTier::open_entry(std::string_view id, bool lineage) {
   Result<ConnectionPool::Lease> db = catalog_->lease();
   if (!db.ok()) return db.status();
   auto source = std::make_unique<LocalSource>(std::move(db).value(), std::string(id));
-  Status s = source->begin();
+  Status s = source->begin(lineage);
   if (!s.ok()) return s;
   return std::unique_ptr<EntrySource>(std::move(source));
 }

@@ -16,7 +16,12 @@ class LocalTier final : public Tier {
   explicit LocalTier(store::Catalog* catalog) : catalog_(catalog) {}
 
   const char* name() const override { return "local"; }
+  // The row comes without its lineage (row().inputs): a get needs none, and
+  // it costs a query.
   Result<std::unique_ptr<EntrySource>> open(std::string_view id) override;
+  // The same with row().inputs filled, for copies that must keep lineage
+  // (a push to another tier, a rewrite).
+  Result<std::unique_ptr<EntrySource>> open_with_lineage(std::string_view id);
   Result<std::unique_ptr<EntrySink>> create(std::string_view id, bool replace) override;
   Result<bool> contains(std::string_view id) override;
   Result<bool> erase(std::string_view id) override;
@@ -25,6 +30,8 @@ class LocalTier final : public Tier {
   store::Catalog* catalog() const { return catalog_; }
 
  private:
+  Result<std::unique_ptr<EntrySource>> open_entry(std::string_view id, bool lineage);
+
   store::Catalog* catalog_;
 };
 

@@ -66,6 +66,12 @@ TEST_F(RemoteTest, APutOnOneMachineIsAHitOnTheOtherBitExact) {
   ASSERT_OK(b->verify(key_));
   EXPECT_EQ(b->stored_stats()->counter("hits_remote"), 1u);
   // The next get on b is local.
+  // Lineage travels with a pushed entry.
+  const OperationKey input = KeyBuilder("source").build();
+  const KeyBuilder recipe = KeyBuilder("blur").arg("sigma", 2.0).input(input);
+  ASSERT_OK(a->put(recipe, Value(1.5)));
+  ASSERT_OK(b->get(recipe.build()).status());
+  EXPECT_EQ(b->info(recipe.build())->inputs, std::vector<OperationKey>{input});
   auto b2 = machine("b");
   ASSERT_OK(b2->get(key_).status());
   EXPECT_EQ(b2->stats().remote_hits, 0u);

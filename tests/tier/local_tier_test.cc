@@ -126,10 +126,12 @@ TEST(CopyEntry, CopiesEveryChunkAndTheRowWithItsLineage) {
     for (int i = 0; i < 3; ++i) ASSERT_OK(sink->add_chunk(i, "chunk" + std::to_string(i)));
     ASSERT_OK(sink->commit(row));
   }
-  auto src = std::move(from.open(kA)).value();
+  auto src = std::move(from.open_with_lineage(kA)).value();
   EXPECT_EQ(src->row().inputs, std::vector<std::string>{kB}) << "lineage travels with the row";
   ASSERT_OK(copy_entry(src.get(), &to));
-  auto copy = std::move(to.open(kA)).value();
+  EXPECT_TRUE(std::move(from.open(kA)).value()->row().inputs.empty())
+      << "a plain open (a get) skips the lineage query";
+  auto copy = std::move(to.open_with_lineage(kA)).value();
   EXPECT_EQ(copy->row().operation, "op");
   EXPECT_EQ(copy->row().inputs, std::vector<std::string>{kB});
   ASSERT_OK(copy->seek(0, 3));
