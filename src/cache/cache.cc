@@ -214,10 +214,11 @@ class CacheImpl final : public Cache {
     Status s = catalog_->check_writable();
     if (!s.ok()) return s;
     if (!remote_) return Status::NotFound("no remote tier is configured");
-    Result<std::unique_ptr<tier::EntrySource>> from = remote_->tier()->open(key.hex());
-    if (!from.ok()) return from.status();
-    // Through the reader, so the entry is checked before it is kept.
-    Result<TierStack::Read> r = stack_.read(key.hex(), /*copy_up=*/true);
+    Result<bool> here = local_.contains(key.hex());
+    if (!here.ok() || *here) return here.status();  // warm already
+    // From the remote, the lowest tier, through the reader: the entry is
+    // checked before it is kept, and an unreachable remote is an IOError.
+    Result<TierStack::Read> r = stack_.read_tier(stack_.tiers() - 1, key.hex(), /*copy_up=*/true);
     return r.ok() ? Status::OK() : r.status();
   }
 

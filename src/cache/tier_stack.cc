@@ -28,19 +28,22 @@ Result<std::unique_ptr<EntryReader>> TierStack::open(size_t i, const std::string
 
 Result<TierStack::Read> TierStack::read(const std::string& id, bool copy_up) {
   for (size_t i = 0; i < tiers_.size(); ++i) {
-    tier::CopyingSource* copier = nullptr;
-    Result<std::unique_ptr<EntryReader>> r = open(i, id, i > 0 && copy_up ? &copier : nullptr);
-    if (!r.ok() && is_miss(i, r.status())) continue;
-    if (!r.ok()) return r.status();
-    Result<Value> v = pipeline_->read_value(r->get());
-    if (!v.ok() && is_miss(i, v.status())) continue;  // e.g. a chunk evicted mid-read
-    if (!v.ok()) return v.status().with_context("entry " + id);
-    if (copier) (void)copier->finish();  // best effort: the next get asks below again
-    Read out{std::move(v).value(), i, (*r)->row().data_type,
-             static_cast<uint64_t>((*r)->row().size_bytes), (*r)->header().payload_bytes};
-    return out;
+    Result<Read> r = read_tier(i, id, copy_up);
+    if (!r.ok() && is_miss(i, r.status())) continue;  // e.g. a chunk evicted mid-read
+    return r;
   }
   return Status::NotFound("no entry " + id);
+}
+
+Result<TierStack::Read> TierStack::read_tier(size_t i, const std::string& id, bool copy_up) {
+  tier::CopyingSource* copier = nullptr;
+  Result<std::unique_ptr<EntryReader>> r = open(i, id, i > 0 && copy_up ? &copier : nullptr);
+  if (!r.ok()) return r.status();
+  Result<Value> v = pipeline_->read_value(r->get());
+  if (!v.ok()) return v.status().with_context("entry " + id);
+  if (copier) (void)copier->finish();  // best effort: the next get asks below again
+  return Read{std::move(v).value(), i, (*r)->row().data_type,
+              static_cast<uint64_t>((*r)->row().size_bytes), (*r)->header().payload_bytes};
 }
 
 Result<std::unique_ptr<EntryReader>> TierStack::reader(const std::string& id) {

@@ -39,6 +39,11 @@ class TierStack {
   // entry read from a lower tier is kept in the local tier.
   Result<Read> read(const std::string& id, bool copy_up);
 
+  // The same from tier `i` only (0: local; tiers() - 1: the lowest), its
+  // errors reported as they are rather than read as misses.
+  Result<Read> read_tier(size_t i, const std::string& id, bool copy_up);
+  size_t tiers() const { return tiers_.size(); }
+
   // A reader of the first tier that has the entry, for partial reads.
   Result<std::unique_ptr<EntryReader>> reader(const std::string& id);
 

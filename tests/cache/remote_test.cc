@@ -293,6 +293,7 @@ TEST_F(RemoteTest, PushAndPullMoveOneEntry) {
   ASSERT_OK(b->pull(key_));
   EXPECT_EQ(local_entries("b"), 1);
   EXPECT_TRUE(b->pull(KeyBuilder("nowhere").build()).is_not_found());
+  ASSERT_OK(b->pull(key_));  // here already: nothing to fetch
   EXPECT_TRUE(local_only == nullptr);
   Result<RemoteStats> rs = b->remote_stats();
   ASSERT_OK(rs.status());
@@ -300,6 +301,9 @@ TEST_F(RemoteTest, PushAndPullMoveOneEntry) {
   EXPECT_EQ(rs->entries, 1u);
   EXPECT_GT(rs->used_memory, 0u);
   EXPECT_TRUE(testing::open_cache(dir_.file("x.db"))->remote_stats().status().is_not_found());
+  server_->stop(SIGKILL);
+  Status down = machine("c")->pull(key_);
+  EXPECT_TRUE(down.is_io_error()) << "an unreachable remote is not a miss: " << down.to_string();
 }
 
 TEST(RemoteUrl, AMalformedUrlFailsOpen) {
