@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 namespace voxcache::codec {
 namespace {
@@ -15,36 +16,118 @@ int bin_of(double v, double lo, double hi) {
   return std::clamp(static_cast<int>(b), 0, Intensity::kBins - 1);
 }
 
+// Sets a component's min, max, sum and histogram from counts of each
+// distinct value: exact, and the same as counting voxel by voxel, because
+// every value of a bin is binned by the same formula.
+template <typename T, typename Count>
+void from_value_counts(const Count* counts, size_t values, Intensity::Component* k) {
+  using Index = std::make_unsigned_t<T>;
+  auto value_of = [](size_t i) {
+    return static_cast<double>(static_cast<T>(static_cast<Index>(i)));
+  };
+  bool any = false;
+  for (size_t i = 0; i < values; ++i) {  // in value order: min first, max last
+    if (counts[i] == 0) continue;
+    const double v = value_of(i);
+    if (!any || v < k->min) k->min = v;
+    if (!any || v > k->max) k->max = v;
+    any = true;
+    k->sum += v * static_cast<double>(counts[i]);  // integers: exact below 2^53
+    k->count += counts[i];
+  }
+  k->lo = k->min;
+  k->hi = k->max;
+  for (size_t i = 0; i < values; ++i) {
+    if (counts[i]) k->bins[bin_of(value_of(i), k->lo, k->hi)] += counts[i];
+  }
+}
+
+// 8- and 16-bit pixels: count each value in a table, then bin the table.
+// Four tables for bytes, so runs of one value (label maps, air) do not
+// serialise on one counter.
+template <typename T>
+void accumulate_by_table(const uint8_t* data, uint64_t n, uint64_t comps, uint64_t c,
+                         Intensity::Component* k) {
+  using Index = std::make_unsigned_t<T>;
+  constexpr size_t kValues = size_t{1} << (8 * sizeof(T));
+  constexpr size_t kTables = sizeof(T) == 1 ? 4 : 1;
+  thread_local std::vector<uint32_t> table;  // a chunk has fewer than 2^32 voxels
+  table.assign(kValues * kTables, 0);
+  uint32_t* t = table.data();
+  auto at = [&](uint64_t i) {
+    Index v;
+    std::memcpy(&v, data + i * sizeof(T), sizeof(T));
+    return v;
+  };
+  uint64_t i = c;
+  if (kTables == 4) {
+    for (; i + 3 * comps < n; i += 4 * comps) {
+      ++t[at(i)];
+      ++t[kValues + at(i + comps)];
+      ++t[2 * kValues + at(i + 2 * comps)];
+      ++t[3 * kValues + at(i + 3 * comps)];
+    }
+  }
+  for (; i < n; i += comps) ++t[at(i)];
+  for (size_t j = 1; j < kTables; ++j) {
+    for (size_t v = 0; v < kValues; ++v) t[v] += t[j * kValues + v];
+  }
+  from_value_counts<T>(t, kValues, k);
+}
+
+template <typename T>
+void accumulate_each(const uint8_t* data, uint64_t n, uint64_t comps, uint64_t c,
+                     Intensity::Component* k) {
+  auto value = [&](uint64_t i) {
+    T v;
+    std::memcpy(&v, data + i * sizeof(T), sizeof(T));
+    return v;
+  };
+  // Pass 1: range and sum. Pass 2: histogram over that range. The chunk is
+  // in cache for the second pass.
+  for (uint64_t i = c; i < n; i += comps) {
+    const T t = value(i);
+    if constexpr (std::is_floating_point_v<T>) {
+      if (!std::isfinite(t)) {
+        ++k->non_finite;
+        continue;
+      }
+    }
+    const double v = static_cast<double>(t);
+    if (k->count == 0 || v < k->min) k->min = v;
+    if (k->count == 0 || v > k->max) k->max = v;
+    k->sum += v;
+    ++k->count;
+  }
+  k->lo = k->min;
+  k->hi = k->max;
+  if (!(k->hi > k->lo)) {
+    k->bins[0] += k->count;
+    return;
+  }
+  for (uint64_t i = c; i < n; i += comps) {
+    const T t = value(i);
+    if constexpr (std::is_floating_point_v<T>) {
+      if (!std::isfinite(t)) continue;
+    }
+    ++k->bins[bin_of(static_cast<double>(t), k->lo, k->hi)];
+  }
+}
+
 template <typename T>
 void accumulate(const uint8_t* data, uint64_t bytes, std::vector<Intensity::Component>* cs) {
   const uint64_t comps = cs->size();
   const uint64_t n = bytes / sizeof(T);
-  auto value = [&](uint64_t i) {
-    T v;
-    std::memcpy(&v, data + i * sizeof(T), sizeof(T));
-    return static_cast<double>(v);
-  };
-  // Pass 1: range and sum. Pass 2: histogram over that range. The chunk is
-  // in cache for the second pass.
+  // A table pays for itself once a component has as many voxels as values.
+  constexpr bool kTableable = std::is_integral_v<T> && sizeof(T) <= 2;
   for (uint64_t c = 0; c < comps; ++c) {
-    Intensity::Component& k = (*cs)[c];
-    for (uint64_t i = c; i < n; i += comps) {
-      const double v = value(i);
-      if (!std::isfinite(v)) {
-        ++k.non_finite;
+    if constexpr (kTableable) {
+      if (n / comps >= (uint64_t{1} << (8 * sizeof(T)))) {
+        accumulate_by_table<T>(data, n, comps, c, &(*cs)[c]);
         continue;
       }
-      if (k.count == 0 || v < k.min) k.min = v;
-      if (k.count == 0 || v > k.max) k.max = v;
-      k.sum += v;
-      ++k.count;
     }
-    k.lo = k.min;
-    k.hi = k.max;
-    for (uint64_t i = c; i < n; i += comps) {
-      const double v = value(i);
-      if (std::isfinite(v)) ++k.bins[bin_of(v, k.lo, k.hi)];
-    }
+    accumulate_each<T>(data, n, comps, c, &(*cs)[c]);
   }
 }
 
