@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <type_traits>
 
 namespace voxcache::codec {
@@ -84,20 +85,40 @@ void accumulate_each(const uint8_t* data, uint64_t n, uint64_t comps, uint64_t c
     return v;
   };
   // Pass 1: range and sum. Pass 2: histogram over that range. The chunk is
-  // in cache for the second pass.
-  for (uint64_t i = c; i < n; i += comps) {
+  // in cache for the second pass. Four lanes in each, so neither the sum's
+  // additions nor runs of one bin (a zero background) form one long chain.
+  constexpr int kLanes = 4;
+  std::array<double, kLanes> mn, mx, sum{};
+  mn.fill(std::numeric_limits<double>::infinity());
+  mx.fill(-std::numeric_limits<double>::infinity());
+  std::array<uint64_t, kLanes> count{};
+  uint64_t non_finite = 0;
+  auto see = [&](int lane, uint64_t i) {
     const T t = value(i);
     if constexpr (std::is_floating_point_v<T>) {
       if (!std::isfinite(t)) {
-        ++k->non_finite;
-        continue;
+        ++non_finite;
+        return;
       }
     }
     const double v = static_cast<double>(t);
-    if (k->count == 0 || v < k->min) k->min = v;
-    if (k->count == 0 || v > k->max) k->max = v;
-    k->sum += v;
-    ++k->count;
+    mn[lane] = std::min(mn[lane], v);
+    mx[lane] = std::max(mx[lane], v);
+    sum[lane] += v;
+    ++count[lane];
+  };
+  uint64_t i = c;
+  for (; i + 3 * comps < n; i += kLanes * comps) {
+    for (int lane = 0; lane < kLanes; ++lane) see(lane, i + lane * comps);
+  }
+  for (; i < n; i += comps) see(0, i);
+  k->non_finite += non_finite;
+  for (int lane = 0; lane < kLanes; ++lane) {
+    if (count[lane] == 0) continue;
+    if (k->count == 0 || mn[lane] < k->min) k->min = mn[lane];
+    if (k->count == 0 || mx[lane] > k->max) k->max = mx[lane];
+    k->sum += sum[lane];
+    k->count += count[lane];
   }
   k->lo = k->min;
   k->hi = k->max;
@@ -105,12 +126,20 @@ void accumulate_each(const uint8_t* data, uint64_t n, uint64_t comps, uint64_t c
     k->bins[0] += k->count;
     return;
   }
-  for (uint64_t i = c; i < n; i += comps) {
+  std::array<std::array<uint64_t, Intensity::kBins>, kLanes> bins{};
+  auto bin = [&](int lane, uint64_t i) {
     const T t = value(i);
     if constexpr (std::is_floating_point_v<T>) {
-      if (!std::isfinite(t)) continue;
+      if (!std::isfinite(t)) return;
     }
-    ++k->bins[bin_of(static_cast<double>(t), k->lo, k->hi)];
+    ++bins[lane][bin_of(static_cast<double>(t), k->lo, k->hi)];
+  };
+  for (i = c; i + 3 * comps < n; i += kLanes * comps) {
+    for (int lane = 0; lane < kLanes; ++lane) bin(lane, i + lane * comps);
+  }
+  for (; i < n; i += comps) bin(0, i);
+  for (int lane = 0; lane < kLanes; ++lane) {
+    for (int b = 0; b < Intensity::kBins; ++b) k->bins[b] += bins[lane][b];
   }
 }
 
