@@ -107,7 +107,7 @@ class CacheImpl final : public Cache {
     if (r->tier > 0 && remote_) remote_->count_hit(r->data_type, r->stored_bytes);
     if (r->tier == 0) ++disk_hits_;
     usage_.note_access(key, r->data_type, r->tier == 0 ? "hits_disk" : "hits_remote",
-                       static_cast<int64_t>(r->stored_bytes));
+                       static_cast<int64_t>(r->stored_bytes), r->last_access_ms);
     usage_.maybe_flush();
     return std::move(r->value);
   }

@@ -1,5 +1,7 @@
 #include "cache/tier_stack.h"
 
+#include <algorithm>
+
 namespace voxcache::cache {
 
 Result<std::unique_ptr<EntryReader>> TierStack::open(size_t i, const std::string& id,
@@ -42,8 +44,14 @@ Result<TierStack::Read> TierStack::read_tier(size_t i, const std::string& id, bo
   Result<Value> v = pipeline_->read_value(r->get());
   if (!v.ok()) return v.status().with_context("entry " + id);
   if (copier) (void)copier->finish();  // best effort: the next get asks below again
-  return Read{std::move(v).value(), i, (*r)->row().data_type,
-              static_cast<uint64_t>((*r)->row().size_bytes), (*r)->header().payload_bytes};
+  const store::EntryRow& row = (*r)->row();
+  const int64_t last_access = i == 0 ? std::max(row.last_access_ms, row.created_at_ms) : 0;
+  return Read{std::move(v).value(),
+              i,
+              row.data_type,
+              static_cast<uint64_t>(row.size_bytes),
+              (*r)->header().payload_bytes,
+              last_access};
 }
 
 Result<std::unique_ptr<EntryReader>> TierStack::reader(const std::string& id) {

@@ -34,6 +34,8 @@ class TierStack {
     size_t tier = 0;  // 0: local
     std::string data_type;
     uint64_t stored_bytes = 0, payload_bytes = 0;
+    // The entry's last access as its tier records it; 0 when unknown or below.
+    int64_t last_access_ms = 0;
   };
   // NotFound when no tier has it (or lower tiers failed). With `copy_up`, an
   // entry read from a lower tier is kept in the local tier.

@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include "cache/open.h"
+#include "cache/usage_recorder.h"
 #include "test_support.h"
 #include "util/env.h"
 #include "voxcache/cache.h"
@@ -60,6 +61,8 @@ TEST(UsageRecorderBatching, GetsAreWrittenAfterTwoSecondsOrTwoHundredFiftySixEnt
   auto c = std::move(cache::OpenCache(path, o, &env)).value();
   auto key = [](int i) { return KeyBuilder("v").arg("i", i).build(); };
   for (int i = 0; i < 300; ++i) ASSERT_OK(c->put(key(i), Value(i)));
+  env.advance(cache::UsageRecorder::kAccessResolutionMs);  // every last access is due
+  ASSERT_OK(c->info(key(299)).status());                   // a flush: the 2 s start now
   auto recorded = [&] {
     return testing::query_int(path, "SELECT coalesce(sum(access_count), 0) FROM results");
   };
@@ -72,6 +75,62 @@ TEST(UsageRecorderBatching, GetsAreWrittenAfterTwoSecondsOrTwoHundredFiftySixEnt
   EXPECT_EQ(recorded(), 2) << "255 entries pending";
   ASSERT_OK(c->get(key(257)).status());
   EXPECT_EQ(recorded(), 258) << "the 256th pending entry sends the batch";
+}
+
+// An entry whose recorded last access is under a minute old needs no new
+// one yet: its gets are counted in memory and written when it falls due,
+// when anything reads the records, or when the process closes the cache.
+// Random gets over a large cache then write no page each.
+TEST(UsageRecorderBatching, GetsOfRecentlyUsedEntriesWaitInMemory) {
+  TempDir dir;
+  const std::string path = dir.file("u.db");
+  util::ManualEnv env;
+  Options o;
+  o.memory_budget_bytes = 0;
+  auto c = std::move(cache::OpenCache(path, o, &env)).value();
+  auto key = [](int i) { return KeyBuilder("v").arg("i", i).build(); };
+  for (int i = 0; i < 300; ++i) ASSERT_OK(c->put(key(i), Value(i)));
+  auto recorded = [&] {
+    return testing::query_int(path, "SELECT coalesce(sum(access_count), 0) FROM results");
+  };
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < 300; ++i) ASSERT_OK(c->get(key(i)).status());
+  }
+  env.advance(2001);
+  ASSERT_OK(c->get(key(0)).status());
+  EXPECT_EQ(recorded(), 0) << "601 gets of recent entries: no row written";
+  EXPECT_EQ(testing::query_int(path,
+                               "SELECT value FROM counters WHERE name = 'hits_disk' AND "
+                               "data_type = ''"),
+            601)
+      << "the counters still go out every 2 s";
+
+  env.advance(cache::UsageRecorder::kAccessResolutionMs);
+  ASSERT_OK(c->get(key(1)).status());  // now a minute past its recorded access: due
+  env.advance(2001);
+  ASSERT_OK(c->get(key(2)).status());
+  EXPECT_EQ(recorded(), 6) << "the due entries (with all their gets) went out";
+  EXPECT_EQ(testing::query_int(path, "SELECT last_access FROM results WHERE operation_id = '" +
+                                         key(1).hex() + "'"),
+            env.now_ms() - 2001);
+
+  EXPECT_EQ(c->info(key(7))->access_count, 2u) << "a reader of the records sees every get";
+  EXPECT_EQ(recorded(), 603);
+}
+
+TEST(UsageRecorderBatching, ClosingWritesWhatWaits) {
+  TempDir dir;
+  const std::string path = dir.file("u.db");
+  util::ManualEnv env;
+  {
+    Options o;
+    o.memory_budget_bytes = 0;
+    auto c = std::move(cache::OpenCache(path, o, &env)).value();
+    for (int i = 0; i < 5; ++i) ASSERT_OK(c->put(KeyBuilder("v").arg("i", i).build(), Value(i)));
+    for (int i = 0; i < 5; ++i) ASSERT_OK(c->get(KeyBuilder("v").arg("i", i).build()).status());
+    EXPECT_EQ(testing::query_int(path, "SELECT sum(access_count) FROM results"), 0);
+  }
+  EXPECT_EQ(testing::query_int(path, "SELECT sum(access_count) FROM results"), 5);
 }
 
 TEST(UsageRecorderBatching, RecordsThatCannotBeWrittenAreKeptForTheNextFlush) {
