@@ -201,7 +201,7 @@ Status Admin::vacuum() {
   Result<store::ConnectionPool::Lease> db = catalog_->lease();
   if (!db.ok()) return db.status();
   s = (*db)->exec("VACUUM");
-  if (s.ok()) s = (*db)->exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  if (s.ok()) s = catalog_->checkpoint("TRUNCATE");
   return s;
 }
 

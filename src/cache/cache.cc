@@ -311,11 +311,7 @@ class CacheImpl final : public Cache {
     Result<std::optional<std::string>> meta = s.ok() ? normalize_metadata(metadata) : s;
     if (!meta.ok()) return meta.status().with_context("put " + id);
     if (!payload.ok()) return payload.status().with_context("put " + id);
-    // Content addressing makes a present key's value known already: skip
-    // the work, not just the write, without waiting for the write lock.
-    Result<bool> exists = local_.contains(id);
-    if (!exists.ok()) return exists.status().with_context("put " + id);
-    if (*exists) return Status::OK();
+    // A present key's sink says so before any work, without the write lock.
     Result<std::unique_ptr<tier::EntrySink>> sink = local_.create(id, false);
     if (!sink.ok()) return sink.status().with_context("put " + id);
     Result<uint64_t> stored = pipeline_.write(

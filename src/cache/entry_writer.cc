@@ -184,8 +184,9 @@ Status EntryWriter::commit() {
   if (spec_.volume) row.intensity = intensity_.to_json();
   Status s = sink_->commit(row);
   if (!s.ok()) return fail(s);
+  // Another writer's copy went in first: ours was dropped, and is not counted.
+  committed_bytes_ = sink_->present() ? 0 : static_cast<uint64_t>(row.size_bytes);
   sink_.reset();
-  committed_bytes_ = static_cast<uint64_t>(row.size_bytes);
   return Status::OK();
 }
 

@@ -135,8 +135,7 @@ void LimitKeeper::bound_wal() {
   std::error_code ec;
   const uint64_t wal = std::filesystem::file_size(catalog_->path() + "-wal", ec);
   if (ec || wal <= options_.wal_limit_bytes) return;
-  Result<store::ConnectionPool::Lease> db = catalog_->lease();
-  if (db.ok()) (void)(*db)->exec("PRAGMA wal_checkpoint(RESTART)");  // Busy: the next put retries
+  (void)catalog_->checkpoint("RESTART");  // Busy: the next put retries
 }
 
 }  // namespace voxcache::cache

@@ -19,7 +19,8 @@ Status StreamWriter::commit() {
   Status s = w_->commit();
   if (!s.ok() || w_->present() || !committed_) return s;
   const uint64_t stored = w_->stored_bytes();
-  w_.reset();  // end the write before the callback's own work
+  w_.reset();                 // end the write before the callback's own work
+  if (stored == 0) return s;  // another writer stored the entry first
   return std::exchange(committed_, nullptr)(stored);
 }
 

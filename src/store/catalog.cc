@@ -24,7 +24,7 @@ Result<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path,
     if (s.ok()) {
       std::unique_ptr<Catalog> c(new Catalog(path, o, env));
       c->max_value_bytes_ = static_cast<uint64_t>((*db)->max_value_bytes());
-      c->pool_.release(std::move(db).value());
+      c->pool_.adopt(std::move(db).value());
       return c;
     }
     if (!s.is_busy()) return s;
@@ -36,6 +36,21 @@ Result<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path,
     env->sleep_for(pause);
     backoff = std::min(backoff * 2, std::chrono::milliseconds(64));
   }
+}
+
+Catalog::Catalog(std::string path, const Database::OpenOptions& o, util::Env* env)
+    : path_(std::move(path)),
+      options_(o),
+      env_(env),
+      checkpointer_(o.read_only ? nullptr : std::make_unique<Checkpointer>(path_, o)),
+      pool_(path_, o, [this](Database* db) {
+        if (checkpointer_) checkpointer_->attach(db);
+      }) {}
+
+Status Catalog::checkpoint(const char* mode) {
+  Result<ConnectionPool::Lease> db = lease();
+  if (!db.ok()) return db.status();
+  return checkpointer_ ? checkpointer_->run(db->get(), mode) : store::checkpoint(db->get(), mode);
 }
 
 Status Catalog::read(const std::function<Status(Database*)>& fn) {

@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 
+#include "store/checkpointer.h"
 #include "store/connection_pool.h"
 #include "store/sqlite.h"
 #include "util/env.h"
@@ -54,14 +55,19 @@ class Catalog {
   uint64_t max_value_bytes() const { return max_value_bytes_; }
   const std::string& path() const { return path_; }
   util::Env* env() const { return env_; }
+  // A checkpoint of `mode` on a pooled connection, never at the same time as
+  // the background checkpointer's. Busy when readers kept it from finishing.
+  Status checkpoint(const char* mode);
+  // The background checkpointer of a writable catalog, else null.
+  Checkpointer* checkpointer() const { return checkpointer_.get(); }
 
  private:
-  Catalog(std::string path, const Database::OpenOptions& o, util::Env* env)
-      : path_(std::move(path)), options_(o), env_(env), pool_(path_, o) {}
+  Catalog(std::string path, const Database::OpenOptions& o, util::Env* env);
 
   const std::string path_;
   const Database::OpenOptions options_;
   util::Env* const env_;
+  std::unique_ptr<Checkpointer> checkpointer_;  // before pool_: outlives its connections
   ConnectionPool pool_;
   uint64_t max_value_bytes_ = 0;
 };

@@ -4,6 +4,7 @@
 #ifndef VOXCACHE_STORE_CONNECTION_POOL_H_
 #define VOXCACHE_STORE_CONNECTION_POOL_H_
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -15,8 +16,10 @@ namespace voxcache::store {
 
 class ConnectionPool {
  public:
-  ConnectionPool(std::string path, Database::OpenOptions options)
-      : path_(std::move(path)), options_(options) {}
+  // `prepare` is called on each connection the pool opens.
+  ConnectionPool(std::string path, Database::OpenOptions options,
+                 std::function<void(Database*)> prepare = {})
+      : path_(std::move(path)), options_(options), prepare_(std::move(prepare)) {}
 
   // Returns its connection to the pool when destroyed.
   class Lease {
@@ -46,7 +49,14 @@ class ConnectionPool {
     }
     Result<std::unique_ptr<Database>> db = Database::Open(path_, options_);
     if (!db.ok()) return db.status();
+    if (prepare_) prepare_(db->get());
     return Lease(this, std::move(db).value());
+  }
+
+  // Takes a connection the pool did not open (prepare is called on it).
+  void adopt(std::unique_ptr<Database> db) {
+    if (prepare_) prepare_(db.get());
+    release(std::move(db));
   }
 
   void release(std::unique_ptr<Database> db) {
@@ -57,6 +67,7 @@ class ConnectionPool {
  private:
   const std::string path_;
   const Database::OpenOptions options_;
+  const std::function<void(Database*)> prepare_;
   std::mutex mu_;
   std::vector<std::unique_ptr<Database>> idle_;
 };

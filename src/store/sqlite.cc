@@ -138,6 +138,17 @@ Result<Statement*> Database::statement(const std::string& sql) {
   return it->second.get();
 }
 
+void Database::on_wal_commit(std::function<void(int pages)> fn) {
+  on_wal_commit_ = std::move(fn);
+  sqlite3_wal_hook(
+      db_,
+      [](void* self, sqlite3*, const char*, int pages) {
+        static_cast<Database*>(self)->on_wal_commit_(pages);
+        return SQLITE_OK;
+      },
+      this);
+}
+
 int64_t Database::changes() const { return sqlite3_changes64(db_); }
 
 int64_t Database::max_value_bytes() const { return sqlite3_limit(db_, SQLITE_LIMIT_LENGTH, -1); }

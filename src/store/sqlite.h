@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -78,6 +79,10 @@ class Database {
   int64_t max_value_bytes() const;
   const std::string& path() const { return path_; }
 
+  // Calls `fn` with the WAL's size in pages after each commit, instead of
+  // SQLite's automatic checkpoint (store/checkpointer.h).
+  void on_wal_commit(std::function<void(int pages)> fn);
+
   // Maps a SQLite result code to a Status that names `what` and the database.
   Status error(int rc, std::string_view what) const;
 
@@ -86,6 +91,7 @@ class Database {
   sqlite3* db_;
   std::string path_;
   std::map<std::string, std::unique_ptr<Statement>, std::less<>> statements_;
+  std::function<void(int)> on_wal_commit_;
 };
 
 // BEGIN on construction (IMMEDIATE takes the write lock at once, so a writer

@@ -55,49 +55,70 @@ class LocalSource final : public EntrySource {
   std::optional<store::ChunkCursor> cursor_;
 };
 
+// Takes the write lock only when it has something to write: the chunks are
+// compressed before it (docs/format.md, "Writing"), so that writers of other
+// threads and processes wait only for each other's inserts.
 class LocalSink final : public EntrySink {
  public:
-  LocalSink(store::Catalog* catalog, ConnectionPool::Lease lease, std::string id)
-      : catalog_(catalog), lease_(std::move(lease)), id_(std::move(id)) {}
+  LocalSink(store::Catalog* catalog, ConnectionPool::Lease lease, std::string id, bool replace)
+      : catalog_(catalog), lease_(std::move(lease)), id_(std::move(id)), replace_(replace) {}
 
-  Status begin(bool replace) {
-    Result<std::unique_ptr<Transaction>> txn =
-        Transaction::Begin(lease_.get(), Transaction::Mode::kWrite);
-    if (!txn.ok()) return txn.status();
+  Status begin() {
+    if (replace_) return Status::OK();
     Result<bool> exists = store::entry_exists(lease_.get(), id_);
     if (!exists.ok()) return exists.status();
-    if (*exists && replace) {
-      Result<bool> gone = store::delete_entry(lease_.get(), id_);  // same transaction
-      if (!gone.ok()) return gone.status();
-    } else if (*exists) {
-      present_ = true;  // nothing to write: drop the lock now (the transaction rolls back)
-      return Status::OK();
-    }
-    txn_ = std::move(txn).value();
+    present_ = *exists;  // content-addressed: a present entry needs nothing written
     return Status::OK();
   }
 
   bool present() const override { return present_; }
 
   Status add_chunk(uint64_t index, std::string_view blob) override {
-    if (!txn_) return Status::InvalidArgument("entry " + id_ + " is not being written");
+    Status s = lock();
+    if (!s.ok() || raced_) return s;
     return store::insert_chunk(lease_.get(), id_, index, blob);
   }
 
   Status commit(const EntryRow& row) override {
-    if (!txn_) return Status::InvalidArgument("entry " + id_ + " is not being written");
-    Status s = store::insert_entry_row(lease_.get(), row);
+    Status s = lock();
+    if (!s.ok() || raced_) return s;
+    s = store::insert_entry_row(lease_.get(), row);
     if (s.ok()) s = catalog_->commit(txn_.get(), "put");
     txn_.reset();  // committed, or rolled back now: other writers need not wait
+    done_ = true;
     return s;
   }
 
  private:
+  // Begins the write transaction on first use. Another writer may have
+  // stored the entry since begin(): then nothing is written (raced_).
+  Status lock() {
+    if (raced_ || txn_) return Status::OK();
+    if (present_ || done_) return Status::InvalidArgument("entry " + id_ + " is not being written");
+    Result<std::unique_ptr<Transaction>> txn =
+        Transaction::Begin(lease_.get(), Transaction::Mode::kWrite);
+    if (!txn.ok()) return txn.status();
+    Result<bool> exists = store::entry_exists(lease_.get(), id_);
+    if (!exists.ok()) return exists.status();
+    if (*exists && replace_) {
+      Result<bool> gone = store::delete_entry(lease_.get(), id_);  // same transaction
+      if (!gone.ok()) return gone.status();
+    } else if (*exists) {
+      raced_ = present_ = true;  // the transaction rolls back now: the lock is free again
+      return Status::OK();
+    }
+    txn_ = std::move(txn).value();
+    return Status::OK();
+  }
+
   store::Catalog* catalog_;
   ConnectionPool::Lease lease_;
   std::unique_ptr<Transaction> txn_;  // after lease_: ends before it
   std::string id_;
+  const bool replace_;
   bool present_ = false;
+  bool raced_ = false;
+  bool done_ = false;
 };
 
 }  // namespace
@@ -124,8 +145,9 @@ Result<std::unique_ptr<EntrySink>> LocalTier::create(std::string_view id, bool r
   if (!s.ok()) return s;
   Result<ConnectionPool::Lease> db = catalog_->lease();
   if (!db.ok()) return db.status();
-  auto sink = std::make_unique<LocalSink>(catalog_, std::move(db).value(), std::string(id));
-  s = sink->begin(replace);
+  auto sink =
+      std::make_unique<LocalSink>(catalog_, std::move(db).value(), std::string(id), replace);
+  s = sink->begin();
   if (!s.ok()) return s;
   return std::unique_ptr<EntrySink>(std::move(sink));
 }

@@ -46,7 +46,9 @@ class EntrySink {
  public:
   virtual ~EntrySink() = default;
   // The tier has the key already: content addressing makes writing it again
-  // pointless, so add_chunk and commit need not be called.
+  // pointless, so add_chunk and commit need not be called. A sink may also
+  // find it present later (another writer stored it meanwhile): then what it
+  // was given is dropped and commit succeeds having written nothing.
   virtual bool present() const = 0;
   // Chunks come in index order.
   virtual Status add_chunk(uint64_t index, std::string_view blob) = 0;

@@ -57,6 +57,29 @@ TEST(LocalTier, WhatASinkWritesIsInvisibleUntilCommitThenReadInOrder) {
   EXPECT_TRUE(tier.open(kB).status().is_not_found());
 }
 
+// A sink takes the write lock only at its first chunk, so two writers of one
+// key can both start; the second to lock finds the first's entry and writes
+// nothing, and says so.
+TEST(LocalTier, ASinkThatFindsItsKeyStoredMeanwhileWritesNothing) {
+  testing::TempDir dir;
+  auto catalog = open_catalog(dir.file("t.db"));
+  LocalTier tier(catalog.get());
+  Result<std::unique_ptr<EntrySink>> late = tier.create(kA, false);
+  Result<std::unique_ptr<EntrySink>> early = tier.create(kA, false);
+  ASSERT_OK(late.status());
+  ASSERT_OK(early.status());
+  EXPECT_FALSE((*late)->present());
+  ASSERT_OK((*early)->add_chunk(0, "first"));
+  ASSERT_OK((*early)->commit(row_for(kA, 1)));
+  ASSERT_OK((*late)->add_chunk(0, "second"));
+  EXPECT_TRUE((*late)->present()) << "found stored at its first lock";
+  ASSERT_OK((*late)->commit(row_for(kA, 1)));
+  Result<std::unique_ptr<EntrySource>> src = tier.open(kA);
+  ASSERT_OK(src.status());
+  ASSERT_OK((*src)->seek(0, 1));
+  EXPECT_EQ(*(*src)->next_chunk(), "first");
+}
+
 TEST(LocalTier, AnAbandonedSinkLeavesNothingAndAPresentKeyIsNotRewritten) {
   testing::TempDir dir;
   auto catalog = open_catalog(dir.file("t.db"));
