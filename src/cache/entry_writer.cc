@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <mutex>
 
 #include "util/coding.h"
 
@@ -24,8 +25,10 @@ bool shuffle_helps(const std::vector<std::string_view>& samples, size_t element)
 EntryWriter::EntryWriter(std::unique_ptr<tier::EntrySink> sink, EntrySpec spec,
                          const WriterConfig& config)
     : sink_(std::move(sink)), spec_(std::move(spec)), config_(config) {
-  // Two chunks per thread keep every thread busy while bounding memory.
-  const uint64_t chunks_per_batch = 2 * std::max(1u, config_.pool->size());
+  // Four chunks per thread keep every thread busy, and give inserting time
+  // to overlap compressing, while bounding memory (a 1 MiB-chunk entry of
+  // 8 MiB or less is one batch on 2 threads).
+  const uint64_t chunks_per_batch = 4 * std::max(1u, config_.pool->size());
   batch_bytes_ = spec_.chunk_bytes * chunks_per_batch;
   const bool can_shuffle = spec_.shuffle_element > 1 && config_.level > 0;
   if (!can_shuffle || config_.shuffle == ShuffleMode::kNever) shuffle_ = false;
@@ -105,6 +108,26 @@ Status EntryWriter::process(const uint8_t* data, uint64_t bytes) {
   statuses_.assign(n, Status::OK());
   const std::optional<VolumeLayout>& vol = spec_.volume;
   if (vol) chunk_intensity_.assign(n, codec::Intensity());
+  const uint64_t total_chunks =
+      spec_.payload_bytes ? (spec_.payload_bytes - 1) / spec_.chunk_bytes + 1 : 0;
+  // Chunks go to the sink in index order as soon as they are encoded, by
+  // whichever thread finds the next one ready, while the others go on
+  // encoding: inserting overlaps compressing. One thread inserts at a time.
+  std::mutex mu;
+  std::vector<char> ready(n, 0);
+  size_t next = 0;
+  bool draining = false;
+  Status sink_status;
+  auto hand_over = [&](size_t i) {  // called with mu held, for chunk `next`
+    const uint64_t index = next_chunk_ + i;
+    any_compressed_ |= codec::chunk_codec(blobs_[i]) == codec::ChunkCodec::kZstd;
+    stored_ += blobs_[i].size();
+    if (total_chunks == 1) {
+      single_chunk_ = std::move(blobs_[i]);  // commit() decides: inline or a row
+      return Status::OK();
+    }
+    return sink_->add_chunk(index, blobs_[i]);
+  };
   config_.pool->parallel_for(n, [&](size_t i) {
     blobs_[i].clear();
     statuses_[i] = codec::encode_chunk(chunk(i), config_.level, element, &blobs_[i]);
@@ -113,24 +136,28 @@ Status EntryWriter::process(const uint8_t* data, uint64_t bytes) {
       chunk_intensity_[i] = codec::Intensity::Of(
           vol->pixel_type, vol->components, reinterpret_cast<const uint8_t*>(c.data()), c.size());
     }
+    std::unique_lock<std::mutex> lock(mu);
+    ready[i] = 1;
+    if (draining) return;  // the draining thread will see it
+    draining = true;
+    while (next < n && ready[next] && sink_status.ok()) {
+      const size_t j = next;
+      if (!statuses_[j].ok()) {
+        sink_status = statuses_[j].with_context("chunk " + std::to_string(next_chunk_ + j));
+        break;
+      }
+      lock.unlock();
+      Status s = hand_over(j);
+      lock.lock();
+      if (!s.ok()) sink_status = s;
+      ++next;
+    }
+    draining = false;
   });
+  if (!sink_status.ok()) return sink_status;
   for (const codec::Intensity& k : chunk_intensity_) intensity_.merge(k);  // in chunk order
   chunk_intensity_.clear();
   whole_.update(data, bytes);
-  const uint64_t total_chunks =
-      spec_.payload_bytes ? (spec_.payload_bytes - 1) / spec_.chunk_bytes + 1 : 0;
-  for (size_t i = 0; i < n; ++i) {
-    const uint64_t index = next_chunk_ + i;
-    if (!statuses_[i].ok()) return statuses_[i].with_context("chunk " + std::to_string(index));
-    any_compressed_ |= codec::chunk_codec(blobs_[i]) == codec::ChunkCodec::kZstd;
-    stored_ += blobs_[i].size();
-    if (total_chunks == 1) {
-      single_chunk_ = std::move(blobs_[i]);  // commit() decides: inline or a row
-      continue;
-    }
-    Status s = sink_->add_chunk(index, blobs_[i]);
-    if (!s.ok()) return s;
-  }
   next_chunk_ += n;
   return Status::OK();
 }
