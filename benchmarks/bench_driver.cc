@@ -7,11 +7,16 @@
 //                pickle-in-SQLite practice), WAL, synchronous=NORMAL
 //   voxcache-L1, voxcache-L3, voxcache-L9   zstd levels, shuffle auto, default threads
 //   itk-nii.gz, itk-nii, itk-nrrd            files written and read with ITK's own IO
+//   python-pickle  pickle.dumps of a numpy array and its geometry, one BLOB per
+//                entry in a sqlite3 database (benchmarks/pickle_store.py)
 // and writes DIR/results.md, results.csv, results.json and PNG charts
 // (gnuplot). --quick is the ctest smoke mode: two small inputs, one repetition.
 
 #include <sqlite3.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -381,6 +386,132 @@ Row measure(Contender* c, const Input& in, int reps, bool can_drop) {
   return r;
 }
 
+// The Python contender: runs benchmarks/pickle_store.py over the inputs
+// (their voxels written to raw files) and reads its JSON lines back.
+std::vector<Row> python_rows(const std::vector<Input>& inputs, const fs::path& work, int reps,
+                             std::string* why) {
+  std::vector<Row> rows;
+  // Debian's interpreter, with Debian's numpy (python3-numpy): a python3
+  // earlier on PATH (pyenv, a venv) may lack it.
+  const std::string python = fs::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+  if (std::system((python + " -c 'import numpy' >/dev/null 2>&1").c_str()) != 0) {
+    *why = python + " cannot import numpy (Debian package python3-numpy)";
+    return rows;
+  }
+  fs::create_directories(work);
+  std::string cmd = python + " " + VOXCACHE_SOURCE_DIR + "/benchmarks/pickle_store.py " +
+                    (work / "pickle.db").string() + " " + std::to_string(reps);
+  for (const Input& in : inputs) {
+    const Volume& v = in.volume;
+    if (v.components() != 1) continue;
+    const char* dtype = nullptr;
+    switch (v.pixel_type()) {
+      case voxcache::PixelType::kUInt8:
+        dtype = "u1";
+        break;
+      case voxcache::PixelType::kInt8:
+        dtype = "i1";
+        break;
+      case voxcache::PixelType::kUInt16:
+        dtype = "<u2";
+        break;
+      case voxcache::PixelType::kInt16:
+        dtype = "<i2";
+        break;
+      case voxcache::PixelType::kUInt32:
+        dtype = "<u4";
+        break;
+      case voxcache::PixelType::kInt32:
+        dtype = "<i4";
+        break;
+      case voxcache::PixelType::kUInt64:
+        dtype = "<u8";
+        break;
+      case voxcache::PixelType::kInt64:
+        dtype = "<i8";
+        break;
+      case voxcache::PixelType::kFloat32:
+        dtype = "<f4";
+        break;
+      case voxcache::PixelType::kFloat64:
+        dtype = "<f8";
+        break;
+    }
+    const fs::path raw = work / (in.name + ".raw");
+    std::ofstream(raw, std::ios::binary)
+        .write(reinterpret_cast<const char*>(v.data()),
+               static_cast<std::streamsize>(v.byte_size()));
+    cmd += " '" + in.name + ":" + raw.string() + ":" + dtype + ":" + std::to_string(v.size()[0]) +
+           ":" + std::to_string(v.size()[1]) + ":" + std::to_string(v.size()[2]) + "'";
+  }
+  FILE* out = popen(cmd.c_str(), "r");
+  if (!out) {
+    *why = "cannot run python3";
+    return rows;
+  }
+  char line[65536];
+  while (std::fgets(line, sizeof(line), out)) {
+    const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded()) continue;
+    Row r;
+    r.input = j.value("input", "");
+    r.contender = "python-pickle";
+    for (const Input& in : inputs) {
+      if (in.name == r.input) r.raw = in.volume.byte_size();
+    }
+    if (j.contains("error")) {
+      r.note = "get returned wrong data: " + j["error"].get<std::string>();
+    } else {
+      r.stored = j["stored"].get<uint64_t>();
+      r.put_mbs = Stat::of(j["put_mbs"].get<std::vector<double>>());
+      r.get_mbs = Stat::of(j["get_mbs"].get<std::vector<double>>());
+    }
+    rows.push_back(r);
+  }
+  if (pclose(out) != 0 && rows.empty()) *why = "pickle_store.py failed";
+  return rows;
+}
+
+// Aggregate put throughput of `procs` processes, each putting `per_proc`
+// distinct copies of `v` (one voxel changed) into one database, started
+// together; MB/s of raw voxels over the wall time of all.
+double processes_put_mbs(const fs::path& db, const Volume& v, int procs, int per_proc) {
+  int go[2];
+  if (pipe(go) != 0) return NAN;
+  std::vector<pid_t> kids;
+  for (int p = 0; p < procs; ++p) {
+    const pid_t pid = fork();
+    if (pid == 0) {
+      close(go[1]);
+      char c;
+      if (read(go[0], &c, 1) < 0) _exit(3);  // wait for the start
+      voxcache::Options o;
+      o.memory_budget_bytes = 0;
+      Result<std::unique_ptr<voxcache::Cache>> cache = voxcache::Cache::Open(db.string(), o);
+      if (!cache.ok()) _exit(2);
+      Volume mine = v;
+      for (int i = 0; i < per_proc; ++i) {
+        mine.mutable_data()[0] = static_cast<uint8_t>(p * per_proc + i);
+        const auto k = voxcache::KeyBuilder("mp").arg("p", p).arg("i", i).build();
+        if (!(*cache)->put(k, mine).ok()) _exit(1);
+      }
+      _exit(0);
+    }
+    kids.push_back(pid);
+  }
+  close(go[0]);
+  const auto t0 = Clock::now();
+  close(go[1]);  // EOF releases every child at once
+  bool ok = true;
+  for (pid_t pid : kids) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    ok = ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  }
+  const double t = since(t0);
+  return ok ? procs * per_proc * (v.byte_size() / 1e6) / t : NAN;
+}
+
 struct Tiny {
   std::string contender, value;
   double bytes_per_entry = NAN, put_us = NAN, get_us = NAN;
@@ -455,6 +586,7 @@ std::string stat_text(const Stat& s) {
 int main(int argc, char** argv) {
   fs::path out = "bench-results";
   bool quick = false;
+  bool million = false;
   int reps = 3;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -464,8 +596,10 @@ int main(int argc, char** argv) {
       out = argv[++i];
     else if (a == "--reps" && i + 1 < argc)
       reps = std::max(1, std::atoi(argv[++i]));
+    else if (a == "--million")
+      million = true;
     else {
-      std::fprintf(stderr, "usage: voxcache-bench [--out DIR] [--quick] [--reps N]\n");
+      std::fprintf(stderr, "usage: voxcache-bench [--out DIR] [--quick] [--reps N] [--million]\n");
       return 2;
     }
   }
@@ -508,6 +642,14 @@ int main(int argc, char** argv) {
                      rows.back().note.empty() ? "" : (" -- " + rows.back().note).c_str());
       }
     }
+  }
+
+  // 1b. The Python contender, on the same inputs.
+  std::string python_why;
+  for (Row& r : python_rows(inputs, work / "python", reps, &python_why)) {
+    std::fprintf(stderr, "  %-34s %-12s put %s MB/s, get %s MB/s\n", r.input.c_str(),
+                 r.contender.c_str(), fmt(r.put_mbs.median).c_str(), fmt(r.get_mbs.median).c_str());
+    rows.push_back(std::move(r));
   }
 
   // 2. Tiny values.
@@ -559,8 +701,9 @@ int main(int argc, char** argv) {
   {
     Baseline base(work / "entries");
     VoxcacheContender vox(work / "entries", 3);
-    const std::vector<uint64_t> counts =
+    std::vector<uint64_t> counts =
         quick ? std::vector<uint64_t>{10, 1000} : std::vector<uint64_t>{10, 1000, 100000};
+    if (million) counts.push_back(1000000);
     for (Contender* c : {static_cast<Contender*>(&base), static_cast<Contender*>(&vox)}) {
       uint64_t filled = 0;
       bool ok = true;  // a failed call would time nothing: report n/a instead
@@ -585,6 +728,22 @@ int main(int argc, char** argv) {
         e.get_us = ok ? since(t0) * 1e6 / probes : NAN;
         entries.push_back(e);
       }
+    }
+  }
+  // 5. Several processes putting into one database against one process
+  // doing the same work.
+  struct ProcPoint {
+    int procs = 0;
+    double mbs = NAN;
+  };
+  std::vector<ProcPoint> procs;
+  {
+    const Volume v = voxcache::bench::ct_phantom(quick ? 64 : 256);
+    const int total = quick ? 4 : 8;
+    for (int p : {1, 4}) {
+      const fs::path db = work / ("procs" + std::to_string(p) + ".db");
+      procs.push_back({p, processes_put_mbs(db, v, p, total / p)});
+      std::fprintf(stderr, "  %d process(es): %s MB/s\n", p, fmt(procs.back().mbs).c_str());
     }
   }
   const double total_s = since(started);
@@ -615,6 +774,29 @@ int main(int argc, char** argv) {
        << stat_text(r.cold_get_mbs) << " | " << r.put_rss_mib << " | " << r.get_rss_mib << " |"
        << (r.note.empty() ? "" : " " + r.note) << "\n";
   }
+  if (!python_why.empty()) md << "\nPython contender skipped: " << python_why << ".\n";
+  // The targets as ratios of medians taken in this run.
+  md << "\nRatios of voxcache-L3 (the default level) to the others, medians of this run:\n\n"
+     << "| input | put / baseline | warm get / baseline | put / python-pickle | "
+        "warm get / python-pickle | size / baseline |\n|---|---|---|---|---|---|\n";
+  auto find = [&](const std::string& input, const std::string& who) -> const Row* {
+    for (const Row& r : rows) {
+      if (r.input == input && r.contender == who && r.note.empty()) return &r;
+    }
+    return nullptr;
+  };
+  for (const Input& in : inputs) {
+    const Row* v = find(in.name, "voxcache-L3");
+    const Row* b = find(in.name, "baseline");
+    const Row* py = find(in.name, "python-pickle");
+    auto ratio = [](const Row* a, const Row* z, Stat Row::*f) {
+      return a && z ? fmt((a->*f).median / (z->*f).median, "%.2fx") : std::string("n/a");
+    };
+    md << "| " << in.name << " | " << ratio(v, b, &Row::put_mbs) << " | "
+       << ratio(v, b, &Row::get_mbs) << " | " << ratio(v, py, &Row::put_mbs) << " | "
+       << ratio(v, py, &Row::get_mbs) << " | "
+       << (v && b && b->stored ? fmt(double(v->stored) / b->stored, "%.3f") : "n/a") << " |\n";
+  }
   md << "\nTiny values (bytes on disk per entry, after a checkpoint; latency per call):\n\n"
      << "| contender | value | bytes/entry | put µs | get µs |\n|---|---|---|---|---|\n";
   for (const Tiny& t : tinies) {
@@ -633,6 +815,13 @@ int main(int argc, char** argv) {
   for (const EntriesPoint& e : entries) {
     md << "| " << e.entries << " | " << e.contender << " | " << fmt(e.put_us, "%.1f") << " | "
        << fmt(e.get_us, "%.1f") << " |\n";
+  }
+  md << "\nProcesses putting distinct CT phantoms (" << (quick ? 64 : 256)
+     << "^3 int16) into one database, started together (aggregate MB/s of raw voxels):\n\n"
+     << "| processes | put MB/s |\n|---|---|\n";
+  for (const ProcPoint& p : procs) md << "| " << p.procs << " | " << fmt(p.mbs) << " |\n";
+  if (procs.size() == 2) {
+    md << "\n4 processes / 1 process: " << fmt(procs[1].mbs / procs[0].mbs, "%.2fx") << ".\n";
   }
   md << "\nSuite time: " << fmt(total_s, "%.0f") << " s.\n";
   std::ofstream(out / "results.md") << md.str();

@@ -12,6 +12,14 @@ bool shuffle_helps(const std::vector<std::string_view>& samples, size_t element)
   uint64_t plain = 0, shuffled = 0;
   std::string blob;
   for (std::string_view s : samples) {
+    // The middle 128 KiB of each sample decides as well as the whole chunk
+    // and costs a put of 1 MiB chunks 2 x 256 KiB of trial compression
+    // instead of 2 x 2 MiB (which was most of a 64^3 put's time).
+    constexpr size_t kTrialBytes = 128 << 10;
+    if (s.size() > kTrialBytes && element > 0) {
+      const size_t start = (s.size() - kTrialBytes) / 2 / element * element;
+      s = s.substr(start, kTrialBytes / element * element);
+    }
     blob.clear();
     if (!codec::encode_chunk(s, 1, 0, &blob).ok()) return false;
     plain += blob.size();
