@@ -1,6 +1,7 @@
 #include "cache/entry_reader.h"
 
 #include <algorithm>
+#include <mutex>
 
 namespace voxcache::cache {
 
@@ -41,20 +42,12 @@ Result<EntryReader::Batch> EntryReader::next() {
   Batch b;
   b.first_chunk = next_;
   if (next_ >= end_) return b;
-  const uint64_t per_batch = 2 * std::max(1u, pool_->size());
+  // Four chunks per thread, as the writer: a 1 MiB-chunk entry of 8 MiB or
+  // less is one batch on 2 threads.
+  const uint64_t per_batch = 4 * std::max(1u, pool_->size());
   const size_t n = static_cast<size_t>(std::min(per_batch, end_ - next_));
   blobs_.resize(n);
   views_.resize(n);
-  for (size_t i = 0; i < n; ++i) {
-    Result<std::string_view> blob = next_blob(next_ + i);
-    if (!blob.ok()) return blob.status();
-    if (header_.inline_chunks()) {
-      views_[i] = *blob;
-    } else {  // SQLite's view ends at the next step: keep a copy for the workers
-      blobs_[i].assign(blob->data(), blob->size());
-      views_[i] = blobs_[i];
-    }
-  }
   const uint64_t cb = header_.chunk_bytes;
   uint64_t bytes = 0;
   for (size_t i = 0; i < n; ++i) bytes += header_.chunk_raw_size(next_ + i);
@@ -64,10 +57,35 @@ Result<EntryReader::Batch> EntryReader::next() {
     out = reinterpret_cast<uint8_t*>(buffer_.data());
   }
   statuses_.assign(n, Status::OK());
+  // The source is read in order, one chunk at a time, by the thread that
+  // needs the next one; the others decode meanwhile, so reading overlaps
+  // decoding. A failed read stops the batch.
+  std::mutex mu;
+  size_t read = 0;
+  Status read_status;
   pool_->parallel_for(n, [&](size_t i) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      while (read <= i && read_status.ok()) {
+        Result<std::string_view> blob = next_blob(next_ + read);
+        if (!blob.ok()) {
+          read_status = blob.status();
+          break;
+        }
+        if (header_.inline_chunks()) {
+          views_[read] = *blob;
+        } else {  // SQLite's view ends at the next step: keep a copy
+          blobs_[read].assign(blob->data(), blob->size());
+          views_[read] = blobs_[read];
+        }
+        ++read;
+      }
+      if (!read_status.ok()) return;
+    }
     statuses_[i] =
         codec::decode_chunk(views_[i], header_.chunk_raw_size(next_ + i), verify_, out + i * cb);
   });
+  if (!read_status.ok()) return read_status;
   for (size_t i = 0; i < n; ++i) {
     if (!statuses_[i].ok()) return statuses_[i].with_context("chunk " + std::to_string(next_ + i));
   }
