@@ -87,8 +87,12 @@ class Database {
   Status error(int rc, std::string_view what) const;
 
  private:
+  friend class Transaction;
   Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  static int on_busy(void* self, int tries);
   sqlite3* db_;
+  int64_t busy_timeout_ms_ = 0;
+  bool wait_when_busy_ = true;  // false: a busy lock fails at once (kTryWrite)
   std::string path_;
   std::map<std::string, std::unique_ptr<Statement>, std::less<>> statements_;
   std::function<void(int)> on_wal_commit_;
@@ -99,7 +103,9 @@ class Database {
 // commit() succeeded.
 class Transaction {
  public:
-  enum class Mode { kRead, kWrite };
+  // kTryWrite is kWrite that returns Busy at once, without waiting, when
+  // another connection holds the write lock.
+  enum class Mode { kRead, kWrite, kTryWrite };
   static Result<std::unique_ptr<Transaction>> Begin(Database* db, Mode mode);
   ~Transaction();
   Status commit();

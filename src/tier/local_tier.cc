@@ -1,6 +1,8 @@
 #include "tier/local_tier.h"
 
 #include <optional>
+#include <utility>
+#include <vector>
 
 namespace voxcache::tier {
 
@@ -55,11 +57,15 @@ class LocalSource final : public EntrySource {
   std::optional<store::ChunkCursor> cursor_;
 };
 
-// Takes the write lock only when it has something to write: the chunks are
-// compressed before it (docs/format.md, "Writing"), so that writers of other
-// threads and processes wait only for each other's inserts.
+// Takes the write lock only when it has something to write: the first
+// chunks are compressed before it. When another writer (thread or process)
+// holds the lock, chunks wait here, up to kMaxBufferedBytes, instead of
+// waiting for it: writers then compress side by side and take turns only to
+// insert (docs/format.md, "Writing").
 class LocalSink final : public EntrySink {
  public:
+  static constexpr uint64_t kMaxBufferedBytes = uint64_t{32} << 20;
+
   LocalSink(store::Catalog* catalog, ConnectionPool::Lease lease, std::string id, bool replace)
       : catalog_(catalog), lease_(std::move(lease)), id_(std::move(id)), replace_(replace) {}
 
@@ -74,13 +80,22 @@ class LocalSink final : public EntrySink {
   bool present() const override { return present_; }
 
   Status add_chunk(uint64_t index, std::string_view blob) override {
-    Status s = lock();
-    if (!s.ok() || raced_) return s;
+    if (!txn_ && !raced_) {
+      const bool room = buffered_bytes_ + blob.size() <= kMaxBufferedBytes;
+      Status s = lock(room ? Transaction::Mode::kTryWrite : Transaction::Mode::kWrite);
+      if (s.is_busy() && room) {
+        buffered_.emplace_back(index, std::string(blob));
+        buffered_bytes_ += blob.size();
+        return Status::OK();
+      }
+      if (!s.ok()) return s;
+    }
+    if (raced_) return Status::OK();
     return store::insert_chunk(lease_.get(), id_, index, blob);
   }
 
   Status commit(const EntryRow& row) override {
-    Status s = lock();
+    Status s = lock(Transaction::Mode::kWrite);
     if (!s.ok() || raced_) return s;
     s = store::insert_entry_row(lease_.get(), row);
     if (s.ok()) s = catalog_->commit(txn_.get(), "put");
@@ -90,13 +105,13 @@ class LocalSink final : public EntrySink {
   }
 
  private:
-  // Begins the write transaction on first use. Another writer may have
-  // stored the entry since begin(): then nothing is written (raced_).
-  Status lock() {
+  // Begins the write transaction on first use and inserts what waited.
+  // Another writer may have stored the entry since begin(): then nothing is
+  // written (raced_).
+  Status lock(Transaction::Mode mode) {
     if (raced_ || txn_) return Status::OK();
     if (present_ || done_) return Status::InvalidArgument("entry " + id_ + " is not being written");
-    Result<std::unique_ptr<Transaction>> txn =
-        Transaction::Begin(lease_.get(), Transaction::Mode::kWrite);
+    Result<std::unique_ptr<Transaction>> txn = Transaction::Begin(lease_.get(), mode);
     if (!txn.ok()) return txn.status();
     Result<bool> exists = store::entry_exists(lease_.get(), id_);
     if (!exists.ok()) return exists.status();
@@ -105,9 +120,16 @@ class LocalSink final : public EntrySink {
       if (!gone.ok()) return gone.status();
     } else if (*exists) {
       raced_ = present_ = true;  // the transaction rolls back now: the lock is free again
+      buffered_.clear();
       return Status::OK();
     }
     txn_ = std::move(txn).value();
+    for (const auto& [index, blob] : buffered_) {
+      Status s = store::insert_chunk(lease_.get(), id_, index, blob);
+      if (!s.ok()) return s;
+    }
+    buffered_.clear();
+    buffered_bytes_ = 0;
     return Status::OK();
   }
 
@@ -119,6 +141,8 @@ class LocalSink final : public EntrySink {
   bool present_ = false;
   bool raced_ = false;
   bool done_ = false;
+  std::vector<std::pair<uint64_t, std::string>> buffered_;  // chunks waiting for the lock
+  uint64_t buffered_bytes_ = 0;
 };
 
 }  // namespace

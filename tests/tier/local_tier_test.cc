@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "cache/open.h"
 #include "test_support.h"
 
@@ -78,6 +80,42 @@ TEST(LocalTier, ASinkThatFindsItsKeyStoredMeanwhileWritesNothing) {
   ASSERT_OK(src.status());
   ASSERT_OK((*src)->seek(0, 1));
   EXPECT_EQ(*(*src)->next_chunk(), "first");
+}
+
+// While another writer holds the lock, a sink keeps its chunks (up to a
+// bound) instead of waiting: this test, on one thread, would otherwise hang
+// in the second sink's first add_chunk.
+TEST(LocalTier, ASinkKeepsItsChunksWhileAnotherWriterHoldsTheLockThenWaitsPastItsBound) {
+  testing::TempDir dir;
+  store::Database::OpenOptions o;
+  o.busy_timeout = std::chrono::milliseconds(300);
+  auto catalog = store::Catalog::Open(dir.file("t.db"), o, util::Env::Default()).value();
+  LocalTier tier(catalog.get());
+  Result<std::unique_ptr<EntrySink>> first = tier.create(kA, false);
+  Result<std::unique_ptr<EntrySink>> second = tier.create(kB, false);
+  ASSERT_OK(first.status());
+  ASSERT_OK(second.status());
+  ASSERT_OK((*first)->add_chunk(0, "a0"));  // takes the lock
+  ASSERT_OK((*second)->add_chunk(0, "b0"));
+  ASSERT_OK((*second)->add_chunk(1, "b1"));
+  ASSERT_OK((*first)->commit(row_for(kA, 1)));
+  ASSERT_OK((*second)->commit(row_for(kB, 2)));  // the lock is free: inserts what waited
+  Result<std::unique_ptr<EntrySource>> src = tier.open(kB);
+  ASSERT_OK(src.status());
+  ASSERT_OK((*src)->seek(0, 2));
+  EXPECT_EQ(*(*src)->next_chunk(), "b0");
+  EXPECT_EQ(*(*src)->next_chunk(), "b1");
+
+  const std::string kC(64, 'c'), kD(64, 'd');
+  Result<std::unique_ptr<EntrySink>> holder = tier.create(kC, false);
+  Result<std::unique_ptr<EntrySink>> big = tier.create(kD, false);
+  ASSERT_OK((*holder)->add_chunk(0, "c0"));
+  const std::string mib(1 << 20, 'x');
+  Status s;
+  uint64_t index = 0;
+  for (; index < 40 && s.ok(); ++index) s = (*big)->add_chunk(index, mib);
+  EXPECT_TRUE(s.is_busy()) << s.to_string();
+  EXPECT_GT(index, 32u) << "32 MiB are kept before it waits";
 }
 
 TEST(LocalTier, AnAbandonedSinkLeavesNothingAndAPresentKeyIsNotRewritten) {
