@@ -94,6 +94,12 @@ CREATE TABLE config (
   value TEXT NOT NULL
 ) WITHOUT ROWID;
 )sql",
+    // 5 -> 6: entries without a recipe (most puts) no longer write a page of
+    // an index that holds only their NULL operation.
+    R"sql(
+DROP INDEX results_by_operation;
+CREATE INDEX results_by_operation ON results (operation) WHERE operation IS NOT NULL;
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion, "one migration per schema version");
 

@@ -479,7 +479,7 @@ TEST_F(CacheTest, EraseRemovesEntryAndChunks) {
 
 TEST_F(CacheTest, DatabaseIsWalWithSchemaVersion) {
   open();
-  EXPECT_EQ(query_int("PRAGMA user_version"), 5);
+  EXPECT_EQ(query_int("PRAGMA user_version"), 6);
   EXPECT_EQ(query_int("PRAGMA application_id"), 0x56584341);
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);

@@ -99,6 +99,14 @@ PRAGMA user_version = 1;
   ASSERT_TRUE(*(*v)->step());
   EXPECT_EQ((*v)->column_int64(0), kSchemaVersion);
   (*v)->reset();
+  // Version 6: the operation index holds only entries with a recipe.
+  Result<Statement*> index =
+      db->statement("SELECT sql FROM sqlite_master WHERE name = 'results_by_operation'");
+  ASSERT_OK(index.status());
+  ASSERT_TRUE(*(*index)->step());
+  EXPECT_NE(std::string((*index)->column_text(0)).find("WHERE operation IS NOT NULL"),
+            std::string::npos);
+  (*index)->reset();
 }
 
 }  // namespace
