@@ -311,8 +311,12 @@ class CacheImpl final : public Cache {
     Result<std::optional<std::string>> meta = s.ok() ? normalize_metadata(metadata) : s;
     if (!meta.ok()) return meta.status().with_context("put " + id);
     if (!payload.ok()) return payload.status().with_context("put " + id);
-    // A present key's sink says so before any work, without the write lock.
-    Result<std::unique_ptr<tier::EntrySink>> sink = local_.create(id, false);
+    // A present key's sink says so before any work, without the write lock;
+    // a payload cheaper to encode than that lookup skips it.
+    constexpr size_t kLookFirstBytes = 64 << 10;
+    Result<std::unique_ptr<tier::EntrySink>> sink = payload->bytes().size() < kLookFirstBytes
+                                                        ? local_.create_unchecked(id)
+                                                        : local_.create(id, false);
     if (!sink.ok()) return sink.status().with_context("put " + id);
     Result<uint64_t> stored = pipeline_.write(
         std::move(sink).value(), *payload,

@@ -69,8 +69,8 @@ class LocalSink final : public EntrySink {
   LocalSink(store::Catalog* catalog, ConnectionPool::Lease lease, std::string id, bool replace)
       : catalog_(catalog), lease_(std::move(lease)), id_(std::move(id)), replace_(replace) {}
 
+  // Looks for the key before any work, without the lock.
   Status begin() {
-    if (replace_) return Status::OK();
     Result<bool> exists = store::entry_exists(lease_.get(), id_);
     if (!exists.ok()) return exists.status();
     present_ = *exists;  // content-addressed: a present entry needs nothing written
@@ -165,14 +165,24 @@ Result<std::unique_ptr<EntrySource>> LocalTier::open_entry(std::string_view id, 
 }
 
 Result<std::unique_ptr<EntrySink>> LocalTier::create(std::string_view id, bool replace) {
+  return create_sink(id, replace, /*check=*/!replace);
+}
+
+Result<std::unique_ptr<EntrySink>> LocalTier::create_unchecked(std::string_view id) {
+  return create_sink(id, /*replace=*/false, /*check=*/false);
+}
+
+Result<std::unique_ptr<EntrySink>> LocalTier::create_sink(std::string_view id, bool replace,
+                                                          bool check) {
   Status s = catalog_->check_writable();
   if (!s.ok()) return s;
   Result<ConnectionPool::Lease> db = catalog_->lease();
   if (!db.ok()) return db.status();
-  auto sink =
-      std::make_unique<LocalSink>(catalog_, std::move(db).value(), std::string(id), replace);
-  s = sink->begin();
-  if (!s.ok()) return s;
+  auto sink = std::make_unique<LocalSink>(catalog_, std::move(db).value(), std::string(id), replace);
+  if (check) {
+    s = sink->begin();
+    if (!s.ok()) return s;
+  }
   return std::unique_ptr<EntrySink>(std::move(sink));
 }
 

@@ -23,6 +23,9 @@ class LocalTier final : public Tier {
   // (a push to another tier, a rewrite).
   Result<std::unique_ptr<EntrySource>> open_with_lineage(std::string_view id);
   Result<std::unique_ptr<EntrySink>> create(std::string_view id, bool replace) override;
+  // The same without looking for the key first: for a payload cheaper to
+  // encode than a lookup costs, the check under the write lock suffices.
+  Result<std::unique_ptr<EntrySink>> create_unchecked(std::string_view id);
   Result<bool> contains(std::string_view id) override;
   Result<bool> erase(std::string_view id) override;
   Result<std::vector<EntryRow>> list(std::string_view prefix, int limit) override;
@@ -31,6 +34,7 @@ class LocalTier final : public Tier {
 
  private:
   Result<std::unique_ptr<EntrySource>> open_entry(std::string_view id, bool lineage);
+  Result<std::unique_ptr<EntrySink>> create_sink(std::string_view id, bool replace, bool check);
 
   store::Catalog* catalog_;
 };
