@@ -51,8 +51,16 @@ Pipeline::Pipeline(const Options& options, util::ThreadPool* threads, util::Env*
   max_inline_ = std::min<uint64_t>(codec::kMaxInlineChunkBytes, max_value_bytes / 2);
 }
 
-uint64_t Pipeline::plan(const codec::Payload& payload) const {
-  const uint64_t target = std::max<uint64_t>(1, std::min(options_.chunk_bytes, max_chunk_));
+uint64_t Pipeline::plan(const codec::Payload& payload, uint64_t payload_bytes) const {
+  uint64_t target = std::max<uint64_t>(1, std::min(options_.chunk_bytes, max_chunk_));
+  // A payload of fewer chunks than threads is cut finer (not below 64 KiB),
+  // so that every thread compresses a part: one 512 KiB chunk kept a 64^3
+  // int16 put on one core.
+  const uint64_t threads = threads_->size();
+  constexpr uint64_t kMinSplitChunk = 64 << 10;
+  if (threads > 1 && payload_bytes < target * threads) {
+    target = std::min(target, std::max(kMinSplitChunk, (payload_bytes + threads - 1) / threads));
+  }
   return codec::plan_chunk_bytes(payload, target);
 }
 
@@ -66,7 +74,7 @@ Result<std::unique_ptr<EntryWriter>> Pipeline::writer(std::unique_ptr<tier::Entr
   spec.data_type = payload.data_type;
   spec.kind_header = payload.kind_header;
   spec.payload_bytes = payload_bytes;
-  spec.chunk_bytes = plan(payload);
+  spec.chunk_bytes = plan(payload, payload_bytes);
   spec.shuffle_element = payload.kind == Value::Kind::kVolume ? payload.element_bytes : 0;
   spec.metadata = std::move(entry.metadata);
   spec.volume = payload.layout;
@@ -87,7 +95,7 @@ Result<uint64_t> Pipeline::write(std::unique_ptr<tier::EntrySink> sink,
       writer(std::move(sink), payload, bytes.size(), std::move(entry));
   if (!w.ok()) return w.status();
   if ((*w)->present()) return uint64_t{0};
-  (*w)->choose_filter(sample_chunks(bytes, plan(payload)));
+  (*w)->choose_filter(sample_chunks(bytes, plan(payload, bytes.size())));
   Status s = (*w)->append(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
   if (s.ok()) s = (*w)->commit();
   if (!s.ok()) return s;

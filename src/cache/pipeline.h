@@ -56,7 +56,7 @@ class Pipeline {
   const TypeRegistry* types() const { return options_.types.get(); }
 
  private:
-  uint64_t plan(const codec::Payload& payload) const;
+  uint64_t plan(const codec::Payload& payload, uint64_t payload_bytes) const;
 
   const Options& options_;
   util::ThreadPool* const threads_;
