@@ -87,7 +87,9 @@ struct Options {
   // zstd level for new entries: 1 (fast) to 19 (small); 0 stores chunks
   // uncompressed. Chunks that zstd does not shrink are stored raw anyway.
   // -1: the level the database is configured with (`voxcache config
-  // level`), else 3.
+  // level`), else automatic: 3, or 2 for an entry whose samples compress
+  // less than 2.5-fold (mostly noise, where 3 is half as fast for ~1%;
+  // docs/format.md, "Compression level").
   int compression_level = -1;
 
   // Uncompressed bytes per chunk. Volumes are cut into slabs of whole

@@ -8,26 +8,35 @@
 
 namespace voxcache::cache {
 
-bool shuffle_helps(const std::vector<std::string_view>& samples, size_t element) {
-  uint64_t plain = 0, shuffled = 0;
+double Trial::ratio(bool shuffle) const {
+  const uint64_t stored = shuffle ? shuffled : plain;
+  return stored ? static_cast<double>(raw) / static_cast<double>(stored) : 1.0;
+}
+
+Trial trial(const std::vector<std::string_view>& samples, size_t element) {
+  Trial t;
   std::string blob;
   for (std::string_view s : samples) {
     // The middle 128 KiB of each sample decides as well as the whole chunk
     // and costs a put of 1 MiB chunks 2 x 256 KiB of trial compression
     // instead of 2 x 2 MiB (which was most of a 64^3 put's time).
     constexpr size_t kTrialBytes = 128 << 10;
-    if (s.size() > kTrialBytes && element > 0) {
-      const size_t start = (s.size() - kTrialBytes) / 2 / element * element;
-      s = s.substr(start, kTrialBytes / element * element);
+    const size_t unit = std::max<size_t>(1, element);
+    if (s.size() > kTrialBytes) {
+      const size_t start = (s.size() - kTrialBytes) / 2 / unit * unit;
+      s = s.substr(start, kTrialBytes / unit * unit);
     }
+    t.raw += s.size();
     blob.clear();
-    if (!codec::encode_chunk(s, 1, 0, &blob).ok()) return false;
-    plain += blob.size();
-    blob.clear();
-    if (!codec::encode_chunk(s, 1, element, &blob).ok()) return false;
-    shuffled += blob.size();
+    if (!codec::encode_chunk(s, 1, 0, &blob).ok()) return Trial();
+    t.plain += blob.size();
+    if (element > 1) {
+      blob.clear();
+      if (!codec::encode_chunk(s, 1, element, &blob).ok()) return Trial();
+      t.shuffled += blob.size();
+    }
   }
-  return shuffled < plain;
+  return t;
 }
 
 EntryWriter::EntryWriter(std::unique_ptr<tier::EntrySink> sink, EntrySpec spec,
@@ -38,7 +47,8 @@ EntryWriter::EntryWriter(std::unique_ptr<tier::EntrySink> sink, EntrySpec spec,
   // 8 MiB or less is one batch on 2 threads).
   const uint64_t chunks_per_batch = 4 * std::max(1u, config_.pool->size());
   batch_bytes_ = spec_.chunk_bytes * chunks_per_batch;
-  const bool can_shuffle = spec_.shuffle_element > 1 && config_.level > 0;
+  if (config_.level != kAutoLevel) level_ = config_.level;
+  const bool can_shuffle = spec_.shuffle_element > 1 && config_.level != 0;
   if (!can_shuffle || config_.shuffle == ShuffleMode::kNever) shuffle_ = false;
   if (can_shuffle && config_.shuffle == ShuffleMode::kAlways) shuffle_ = true;
 }
@@ -64,7 +74,11 @@ Status EntryWriter::fail(Status s) {
 }
 
 void EntryWriter::choose_filter(const std::vector<std::string_view>& samples) {
-  if (!shuffle_) shuffle_ = shuffle_helps(samples, spec_.shuffle_element);
+  if (shuffle_ && level_) return;
+  const bool may_shuffle = !shuffle_ || *shuffle_;
+  const Trial t = trial(samples, may_shuffle ? spec_.shuffle_element : 0);
+  if (!shuffle_) shuffle_ = t.shuffle_helps();
+  if (!level_) level_ = t.raw > 0 && t.ratio(*shuffle_) < kLowRatio ? 2 : 3;
 }
 
 Status EntryWriter::append(const uint8_t* data, uint64_t bytes) {
@@ -106,10 +120,10 @@ Status EntryWriter::process(const uint8_t* data, uint64_t bytes) {
     return std::string_view(reinterpret_cast<const char*>(data) + i * cb,
                             std::min<uint64_t>(cb, bytes - i * cb));
   };
-  if (!shuffle_) {  // streaming: the first batch is the sample
+  if (!shuffle_ || !level_) {  // streaming: the first batch is the sample
     std::vector<std::string_view> samples{chunk(0)};
     if (n > 1) samples.push_back(chunk(n / 2));
-    shuffle_ = shuffle_helps(samples, spec_.shuffle_element);
+    choose_filter(samples);
   }
   const size_t element = *shuffle_ ? spec_.shuffle_element : 0;
   blobs_.resize(n);
@@ -138,7 +152,7 @@ Status EntryWriter::process(const uint8_t* data, uint64_t bytes) {
   };
   config_.pool->parallel_for(n, [&](size_t i) {
     blobs_[i].clear();
-    statuses_[i] = codec::encode_chunk(chunk(i), config_.level, element, &blobs_[i]);
+    statuses_[i] = codec::encode_chunk(chunk(i), *level_, element, &blobs_[i]);
     if (vol) {
       const std::string_view c = chunk(i);
       chunk_intensity_[i] = codec::Intensity::Of(
@@ -213,7 +227,7 @@ Status EntryWriter::commit() {
   row.filter = shuffle_.value_or(false) && any_compressed_ ? "shuffle" : "none";
   // The level asked for, even when no chunk shrank: recompress to that level
   // must then find nothing to do.
-  row.level = config_.level;
+  row.level = level_.value_or(3);
   row.checksum = "xxh3-128:" + util::to_hex(h.payload_xxh3_128.data(), 16);
   row.metadata = spec_.metadata;
   if (spec_.volume) row.intensity = intensity_.to_json();

@@ -44,8 +44,16 @@ struct EntrySpec {
   bool replace = false;
 };
 
+// WriterConfig::level when nobody chose one: level 3, or level 2 for an
+// entry whose samples compress less than kLowRatio-fold at level 1. Such
+// data (scanner noise, as in T1 MRI backgrounds) gives a deeper match search
+// almost nothing: ch2 is 1.4% smaller at level 3 than at 2, for half the
+// compression speed. docs/format.md, "Compression level".
+inline constexpr int kAutoLevel = -1;
+inline constexpr double kLowRatio = 2.5;
+
 struct WriterConfig {
-  int level = 3;
+  int level = kAutoLevel;
   ShuffleMode shuffle = ShuffleMode::kAuto;
   uint64_t max_inline_bytes = codec::kMaxInlineChunkBytes;
   util::ThreadPool* pool = nullptr;
@@ -63,7 +71,8 @@ class EntryWriter {
   bool present() const { return present_; }
   // Stored bytes of the committed entry (header and chunks); 0 before.
   uint64_t stored_bytes() const { return committed_bytes_; }
-  // Decides the filter from these sample chunks instead of the first batch.
+  // Decides the filter (and an automatic level) from these sample chunks
+  // instead of the first batch.
   void choose_filter(const std::vector<std::string_view>& samples);
   // InvalidArgument past payload_bytes. After any failure every call
   // returns that failure and nothing is stored.
@@ -82,6 +91,7 @@ class EntryWriter {
   bool committed_ = false;
   Status failed_;
   std::optional<bool> shuffle_;  // decided on the first batch unless chosen
+  std::optional<int> level_;     // the same, for kAutoLevel
   uint64_t batch_bytes_ = 0;
   uint64_t written_ = 0;
   uint64_t next_chunk_ = 0;
@@ -97,9 +107,15 @@ class EntryWriter {
   std::vector<codec::Intensity> chunk_intensity_;
 };
 
-// Decides kAuto's trial: shuffle when it makes the samples smaller at zstd
-// level 1 (a cheap stand-in for the real level).
-bool shuffle_helps(const std::vector<std::string_view>& samples, size_t element);
+// The trial behind the automatic choices: the middle of each sample
+// compressed at zstd level 1 (a cheap stand-in for the real level), as is
+// and, when `element` > 1, byte-shuffled.
+struct Trial {
+  uint64_t raw = 0, plain = 0, shuffled = 0;
+  bool shuffle_helps() const { return shuffled > 0 && shuffled < plain; }
+  double ratio(bool shuffle) const;  // raw / the encoding the entry uses
+};
+Trial trial(const std::vector<std::string_view>& samples, size_t element);
 
 }  // namespace voxcache::cache
 

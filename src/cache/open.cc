@@ -1,5 +1,7 @@
 #include "cache/open.h"
 
+#include "cache/entry_writer.h"
+
 #include <cstdlib>
 #include <filesystem>
 
@@ -59,7 +61,7 @@ Options apply_stored_config(Options options, const StoredConfig& config) {
   if (options.max_age.count() == 0)
     options.max_age = config.max_age.value_or(std::chrono::seconds(0));
   if (options.compression_level < 0)
-    options.compression_level = config.compression_level.value_or(3);
+    options.compression_level = config.compression_level.value_or(kAutoLevel);
   return options;
 }
 

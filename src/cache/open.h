@@ -27,7 +27,7 @@ Result<store::Database::OpenOptions> database_options(const std::string& path,
                                                       const Options& options);
 
 // `options` with the database's stored configuration filling what the
-// program left to it (0 limits, compression_level -1; level 3 if neither).
+// program left to it (0 limits, compression_level -1; the automatic level if neither).
 Options apply_stored_config(Options options, const StoredConfig& config);
 
 }  // namespace voxcache::cache

@@ -34,7 +34,7 @@ class Pipeline {
     std::string id;
     std::optional<std::string> metadata;  // normalized JSON
     store::EntryRow carry;                // lineage; on a rewrite, what the entry had
-    int level = 3;
+    int level = kAutoLevel;
   };
   // A writer of `payload_bytes` bytes described by `payload` into `sink`.
   Result<std::unique_ptr<EntryWriter>> writer(std::unique_ptr<tier::EntrySink> sink,

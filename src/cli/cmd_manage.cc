@@ -230,7 +230,7 @@ void print_config(const StoredConfig& c, bool json) {
   std::printf("max-entries  %s\n", c.max_entries ? std::to_string(*c.max_entries).c_str() : "-");
   std::printf("max-age      %s\n", c.max_age ? human_age(c.max_age->count()).c_str() : "-");
   std::printf("level        %s\n",
-              c.compression_level ? std::to_string(*c.compression_level).c_str() : "- (3)");
+              c.compression_level ? std::to_string(*c.compression_level).c_str() : "- (auto)");
 }
 
 // Sets (or with nullopt unsets) one setting of `c` from its CLI name and text.

@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <cstring>
+#include <random>
 
 #include "test_support.h"
 #include "voxcache/cache.h"
@@ -112,6 +113,34 @@ TEST(ChunkPipeline, AutoShuffleKeepsTheSmallerEncoding) {
   const EntryInfo info = *c->info(KeyBuilder("f").build());
   EXPECT_EQ(info.stored_bytes, std::min(sizes[0], sizes[1]));
   EXPECT_EQ(info.filter, sizes[1] < sizes[0] ? "shuffle" : "none");
+}
+
+// Without a level from the program or the database, an entry whose samples
+// compress less than 2.5-fold at level 1 (mostly noise) is written at level
+// 2, others at 3; a level that was asked for is used as it is.
+TEST(ChunkPipeline, TheAutomaticLevelIsTwoForNoiseLikeDataAndThreeOtherwise) {
+  TempDir dir;
+  VolumeLayout l;
+  l.size = {128, 128, 64};
+  Volume noisy = Volume::Create(l).value();
+  std::mt19937 rng(5);
+  for (uint64_t i = 0; i < noisy.byte_size(); ++i) noisy.mutable_data()[i] = rng() % 24;
+  const Volume smooth = make_ramp_volume(PixelType::kUInt8, 1, {128, 128, 64});
+  auto c = open_cache(dir.file("auto.db"));
+  ASSERT_OK(c->put(KeyBuilder("noisy").build(), noisy));
+  ASSERT_OK(c->put(KeyBuilder("smooth").build(), smooth));
+  const EntryInfo n = *c->info(KeyBuilder("noisy").build());
+  EXPECT_EQ(n.level, 2);
+  EXPECT_LT(static_cast<double>(n.raw_bytes) / n.stored_bytes, 2.5);
+  EXPECT_GT(n.raw_bytes, n.stored_bytes) << "it does compress";
+  EXPECT_EQ(c->info(KeyBuilder("smooth").build())->level, 3);
+  EXPECT_EQ(*c->get(KeyBuilder("noisy").build())->as_volume(), noisy);
+
+  Options three;
+  three.compression_level = 3;
+  auto asked = open_cache(dir.file("three.db"), three);
+  ASSERT_OK(asked->put(KeyBuilder("noisy").build(), noisy));
+  EXPECT_EQ(asked->info(KeyBuilder("noisy").build())->level, 3);
 }
 
 }  // namespace

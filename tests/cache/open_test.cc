@@ -2,6 +2,7 @@
 // missing file means.
 
 #include "cache/open.h"
+#include "cache/entry_writer.h"
 
 #include <gtest/gtest.h>
 
@@ -96,8 +97,9 @@ TEST(StoredConfig, FillsWhatTheProgramLeftToTheDatabase) {
   EXPECT_EQ(o.compression_level, 9);
   program.compression_level = 1;
   EXPECT_EQ(cache::apply_stored_config(program, config).compression_level, 1);
-  EXPECT_EQ(cache::apply_stored_config(Options(), StoredConfig()).compression_level, 3)
-      << "level 3 when neither says";
+  EXPECT_EQ(cache::apply_stored_config(Options(), StoredConfig()).compression_level,
+            cache::kAutoLevel)
+      << "the automatic level when neither says";
 }
 
 // `voxcache config` in the library: stored once, honoured by every Cache

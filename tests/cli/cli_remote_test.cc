@@ -49,7 +49,7 @@ TEST_F(CliRemoteTest, AnImportOnOneMachineIsPulledOnAnother) {
   EXPECT_NE(ls.out.find(key), std::string::npos) << "pulled into b's own database";
   CliRun stats = testing::run_cli(on("a") + " stats");
   EXPECT_NE(stats.out.find("remote         hits"), std::string::npos) << stats.out;
-  EXPECT_NE(stats.out.find("written 3.4 MiB"), std::string::npos) << stats.out;
+  EXPECT_NE(stats.out.find("written 3.5 MiB"), std::string::npos) << stats.out;
   EXPECT_EQ(stats.out.find(":pw@"), std::string::npos) << stats.out;
   CliRun push = testing::run_cli(on("b") + " remote push " + key.substr(0, 12));
   EXPECT_EQ(push.code, 0) << push.out;
