@@ -5,7 +5,8 @@
 // Every contender stores and loads the same inputs in the same run:
 //   baseline     raw voxels + header as one BLOB in the seed schema (the
 //                pickle-in-SQLite practice), WAL, synchronous=NORMAL
-//   voxcache-L1, voxcache-L3, voxcache-L9   zstd levels, shuffle auto, default threads
+//   voxcache     the defaults: automatic level (3, or 2 for mostly-noise data)
+//   voxcache-L1, voxcache-L3, voxcache-L9   zstd levels asked for, shuffle auto
 //   itk-nii.gz, itk-nii, itk-nrrd            files written and read with ITK's own IO
 //   python-pickle  pickle.dumps of a numpy array and its geometry, one BLOB per
 //                entry in a sqlite3 database (benchmarks/pickle_store.py)
@@ -187,10 +188,13 @@ class Baseline final : public Contender {
 class VoxcacheContender final : public Contender {
  public:
   VoxcacheContender(fs::path dir, int level) : level_(level) {
-    path_ = dir / ("voxcache-L" + std::to_string(level) + ".db");
+    path_ = dir / (name() + ".db");
     open();
   }
-  std::string name() const override { return "voxcache-L" + std::to_string(level_); }
+  // Level -1: the defaults (the automatic level).
+  std::string name() const override {
+    return level_ < 0 ? "voxcache" : "voxcache-L" + std::to_string(level_);
+  }
   fs::path store_path() const override { return path_; }
   void reopen() override {
     cache_.reset();
@@ -620,7 +624,7 @@ int main(int argc, char** argv) {
     std::vector<std::unique_ptr<Contender>> c;
     fs::create_directories(dir);
     c.push_back(std::make_unique<Baseline>(dir));
-    for (int level : {1, 3, 9}) c.push_back(std::make_unique<VoxcacheContender>(dir, level));
+    for (int level : {-1, 1, 3, 9}) c.push_back(std::make_unique<VoxcacheContender>(dir, level));
     if (files) {
       for (const char* ext : {".nii.gz", ".nii", ".nrrd"})
         c.push_back(std::make_unique<ItkFiles>(dir, ext));
@@ -674,7 +678,7 @@ int main(int argc, char** argv) {
       sizes.push_back(1024);  // 2 GiB: beyond SQLite's 1 GB value limit for the baseline
     }
     Baseline base(work / "scale");
-    VoxcacheContender vox(work / "scale", 3);
+    VoxcacheContender vox(work / "scale", -1);
     for (uint64_t n : sizes) {
       const Volume v = voxcache::bench::ct_phantom(n);
       for (Contender* c : {static_cast<Contender*>(&base), static_cast<Contender*>(&vox)}) {
@@ -704,7 +708,7 @@ int main(int argc, char** argv) {
   std::vector<EntriesPoint> entries;
   {
     Baseline base(work / "entries");
-    VoxcacheContender vox(work / "entries", 3);
+    VoxcacheContender vox(work / "entries", -1);
     std::vector<uint64_t> counts =
         quick ? std::vector<uint64_t>{10, 1000} : std::vector<uint64_t>{10, 1000, 100000};
     if (million) counts.push_back(1000000);
@@ -780,7 +784,7 @@ int main(int argc, char** argv) {
   }
   if (!python_why.empty()) md << "\nPython contender skipped: " << python_why << ".\n";
   // The targets as ratios of medians taken in this run.
-  md << "\nRatios of voxcache-L3 (the default level) to the others, medians of this run:\n\n"
+  md << "\nRatios of voxcache (the defaults) to the others, medians of this run:\n\n"
      << "| input | put / baseline | warm get / baseline | put / python-pickle | "
         "warm get / python-pickle | size / baseline |\n|---|---|---|---|---|---|\n";
   auto find = [&](const std::string& input, const std::string& who) -> const Row* {
@@ -790,7 +794,7 @@ int main(int argc, char** argv) {
     return nullptr;
   };
   for (const Input& in : inputs) {
-    const Row* v = find(in.name, "voxcache-L3");
+    const Row* v = find(in.name, "voxcache");
     const Row* b = find(in.name, "baseline");
     const Row* py = find(in.name, "python-pickle");
     auto ratio = [](const Row* a, const Row* z, Stat Row::*f) {
@@ -819,7 +823,7 @@ int main(int argc, char** argv) {
        << " |\n";
   }
   // Log-log slope of time against size from 64^3 to the largest size.
-  for (const char* who : {"baseline", "voxcache-L3"}) {
+  for (const char* who : {"baseline", "voxcache"}) {
     const ScalePoint *lo = nullptr, *hi = nullptr;
     for (const ScalePoint& p : scale) {
       if (p.contender != who || std::isnan(p.put_s) || std::isnan(p.get_s)) continue;
@@ -908,7 +912,7 @@ int main(int argc, char** argv) {
       for (std::ofstream* f : {&ratio, &put, &get}) *f << "\n";
     }
     std::ofstream sc(out / "scaling.dat");
-    for (const char* who : {"baseline", "voxcache-L3"}) {
+    for (const char* who : {"baseline", "voxcache"}) {
       sc << "# " << who << "\n";
       for (const ScalePoint& p : scale) {
         if (p.contender == who && !std::isnan(p.put_s)) {
@@ -937,8 +941,8 @@ int main(int argc, char** argv) {
           "set xlabel 'volume MiB'\nset ylabel 'seconds'\nset key left top\n"
           "plot 'scaling.dat' index 0 using 1:2 title 'baseline put' lw 2, "
           "'' index 0 using 1:3 title 'baseline get' lw 2, "
-          "'' index 1 using 1:2 title 'voxcache-L3 put' lw 2, "
-          "'' index 1 using 1:3 title 'voxcache-L3 get' lw 2\n";
+          "'' index 1 using 1:2 title 'voxcache put' lw 2, "
+          "'' index 1 using 1:3 title 'voxcache get' lw 2\n";
   }
   const std::string plot = "cd '" + out.string() + "' && gnuplot charts.gp 2>/dev/null";
   const bool charts =
