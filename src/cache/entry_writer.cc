@@ -13,28 +13,23 @@ double Trial::ratio(bool shuffle) const {
   return stored ? static_cast<double>(raw) / static_cast<double>(stored) : 1.0;
 }
 
-Trial trial(const std::vector<std::string_view>& samples, size_t element) {
+Trial trial(const std::vector<std::string_view>& samples, size_t element, util::ThreadPool* pool) {
+  // Whole chunks: a part of one can mislead (a chunk of whole slices has the
+  // image's edge, often air, in its middle, and zstd picks other parameters
+  // for a smaller input). The compressions run side by side on the pool.
+  const size_t variants = element > 1 ? 2 : 1;
+  std::vector<uint64_t> sizes(samples.size() * variants, 0);
+  std::vector<char> ok(sizes.size(), 1);
+  pool->parallel_for(sizes.size(), [&](size_t i) {
+    std::string blob;
+    ok[i] = codec::encode_chunk(samples[i / variants], 1, i % variants ? element : 0, &blob).ok();
+    sizes[i] = blob.size();
+  });
   Trial t;
-  std::string blob;
-  for (std::string_view s : samples) {
-    // The middle 128 KiB of each sample decides as well as the whole chunk
-    // and costs a put of 1 MiB chunks 2 x 256 KiB of trial compression
-    // instead of 2 x 2 MiB (which was most of a 64^3 put's time).
-    constexpr size_t kTrialBytes = 128 << 10;
-    const size_t unit = std::max<size_t>(1, element);
-    if (s.size() > kTrialBytes) {
-      const size_t start = (s.size() - kTrialBytes) / 2 / unit * unit;
-      s = s.substr(start, kTrialBytes / unit * unit);
-    }
-    t.raw += s.size();
-    blob.clear();
-    if (!codec::encode_chunk(s, 1, 0, &blob).ok()) return Trial();
-    t.plain += blob.size();
-    if (element > 1) {
-      blob.clear();
-      if (!codec::encode_chunk(s, 1, element, &blob).ok()) return Trial();
-      t.shuffled += blob.size();
-    }
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    if (!ok[i]) return Trial();
+    (i % variants ? t.shuffled : t.plain) += sizes[i];
+    if (i % variants == 0) t.raw += samples[i / variants].size();
   }
   return t;
 }
@@ -76,7 +71,7 @@ Status EntryWriter::fail(Status s) {
 void EntryWriter::choose_filter(const std::vector<std::string_view>& samples) {
   if (shuffle_ && level_) return;
   const bool may_shuffle = !shuffle_ || *shuffle_;
-  const Trial t = trial(samples, may_shuffle ? spec_.shuffle_element : 0);
+  const Trial t = trial(samples, may_shuffle ? spec_.shuffle_element : 0, config_.pool);
   if (!shuffle_) shuffle_ = t.shuffle_helps();
   if (!level_) level_ = t.raw > 0 && t.ratio(*shuffle_) < kLowRatio ? 2 : 3;
 }

@@ -107,15 +107,15 @@ class EntryWriter {
   std::vector<codec::Intensity> chunk_intensity_;
 };
 
-// The trial behind the automatic choices: the middle of each sample
-// compressed at zstd level 1 (a cheap stand-in for the real level), as is
-// and, when `element` > 1, byte-shuffled.
+// The trial behind the automatic choices: each sample compressed at zstd
+// level 1 (a cheap stand-in for the real level), as is and, when `element`
+// > 1, byte-shuffled, in parallel on `pool`.
 struct Trial {
   uint64_t raw = 0, plain = 0, shuffled = 0;
   bool shuffle_helps() const { return shuffled > 0 && shuffled < plain; }
   double ratio(bool shuffle) const;  // raw / the encoding the entry uses
 };
-Trial trial(const std::vector<std::string_view>& samples, size_t element);
+Trial trial(const std::vector<std::string_view>& samples, size_t element, util::ThreadPool* pool);
 
 }  // namespace voxcache::cache
 
