@@ -37,7 +37,7 @@
 namespace voxcache {
 
 // What is known about an entry without reading its payload.
-struct EntryInfo {
+struct VOXCACHE_EXPORT EntryInfo {
   OperationKey key;
   std::string data_type;      // Value::type_tag() of the stored value
   int64_t created_at_ms = 0;  // Unix time in milliseconds
@@ -74,7 +74,7 @@ struct EntryInfo {
 };
 
 // Counters of one Cache object since it was opened (not persistent).
-struct CacheStats {
+struct VOXCACHE_EXPORT CacheStats {
   uint64_t memory_hits = 0;     // gets served by the in-memory tier: no decode
   uint64_t disk_hits = 0;       // gets decoded from the database
   uint64_t misses = 0;          // gets that found nothing
@@ -92,7 +92,7 @@ struct CacheStats {
 };
 
 // The remote tier seen from here (`voxcache remote stats`).
-struct RemoteStats {
+struct VOXCACHE_EXPORT RemoteStats {
   std::string url;     // the password replaced by ***
   std::string status;  // "ok", or why the remote is not in use now
   bool read_only = false;
@@ -104,13 +104,13 @@ struct RemoteStats {
 };
 
 // Limits for gc(); 0 means no limit.
-struct Limits {
+struct VOXCACHE_EXPORT Limits {
   uint64_t max_bytes = 0;
   uint64_t max_entries = 0;
   std::chrono::seconds max_age{0};
 };
 
-struct GcReport {
+struct VOXCACHE_EXPORT GcReport {
   std::vector<OperationKey> removed;
   uint64_t freed_bytes = 0;
   uint64_t entries_left = 0;
@@ -124,7 +124,7 @@ struct GcReport {
 // process that opens it honours them, whatever program it is. Read when a
 // Cache is opened. An Options field the program set explicitly wins: a
 // non-zero limit, a compression_level other than -1.
-struct StoredConfig {
+struct VOXCACHE_EXPORT StoredConfig {
   std::optional<uint64_t> max_bytes;            // for Options::max_bytes
   std::optional<uint64_t> max_entries;          // for Options::max_entries
   std::optional<std::chrono::seconds> max_age;  // for Options::max_age
@@ -132,7 +132,7 @@ struct StoredConfig {
 };
 
 // What the database records about its use, across processes and runs.
-struct StoredStats {
+struct VOXCACHE_EXPORT StoredStats {
   uint64_t entries = 0, stored_bytes = 0, raw_bytes = 0;
   struct ByType {
     std::string data_type;
@@ -149,7 +149,7 @@ struct StoredStats {
   uint64_t counter(const std::string& name, const std::string& data_type = "") const;
 };
 
-struct RecompressReport {
+struct VOXCACHE_EXPORT RecompressReport {
   bool changed = false;  // false: already at that level
   uint64_t bytes_before = 0, bytes_after = 0;
 };

@@ -8,6 +8,8 @@
 #include <memory>
 #include <string>
 
+#include "voxcache/export.h"
+
 namespace voxcache {
 
 class TypeRegistry;
@@ -20,7 +22,7 @@ enum class ShuffleMode {
   kNever,
 };
 
-struct Options {
+struct VOXCACHE_EXPORT Options {
   // --- Behaviour ---
 
   // Create the database file (and its directory) when it does not exist.

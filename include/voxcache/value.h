@@ -25,7 +25,7 @@
 namespace voxcache {
 
 // A value of a user-registered type: its tag and the object itself.
-struct CustomValue {
+struct VOXCACHE_EXPORT CustomValue {
   std::string tag;
   std::shared_ptr<const std::any> object;
 };

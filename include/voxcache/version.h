@@ -9,7 +9,7 @@
 
 namespace voxcache {
 
-struct VersionInfo {
+struct VOXCACHE_EXPORT VersionInfo {
   std::string voxcache;  // "0.1.0", the project version
   int schema = 0;        // the database schema version it writes (docs/format.md)
   std::string sqlite;    // the versions of the libraries loaded at run time

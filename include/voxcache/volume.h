@@ -97,7 +97,7 @@ decltype(auto) visit_pixel_type(PixelType type, F&& f) {
   if constexpr (!std::is_void_v<R>) return R{};
 }
 
-struct Geometry {
+struct VOXCACHE_EXPORT Geometry {
   std::array<double, 3> spacing{1.0, 1.0, 1.0};
   std::array<double, 3> origin{0.0, 0.0, 0.0};
   std::array<double, 9> direction{1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0};
@@ -107,7 +107,7 @@ struct Geometry {
 };
 
 // Everything about a volume except its voxels.
-struct VolumeLayout {
+struct VOXCACHE_EXPORT VolumeLayout {
   PixelType pixel_type = PixelType::kUInt8;
   uint32_t components = 1;
   std::array<uint64_t, 3> size{0, 0, 0};
