@@ -178,7 +178,8 @@ Result<std::unique_ptr<EntrySink>> LocalTier::create_sink(std::string_view id, b
   if (!s.ok()) return s;
   Result<ConnectionPool::Lease> db = catalog_->lease();
   if (!db.ok()) return db.status();
-  auto sink = std::make_unique<LocalSink>(catalog_, std::move(db).value(), std::string(id), replace);
+  auto sink =
+      std::make_unique<LocalSink>(catalog_, std::move(db).value(), std::string(id), replace);
   if (check) {
     s = sink->begin();
     if (!s.ok()) return s;

@@ -50,30 +50,39 @@ TEST(UsageRecorder, CountersPersistAndZero) {
   EXPECT_EQ(c->stored_stats()->entries, 2u) << "zeroing counters keeps entries";
 }
 
+// A cache on the manual clock (memory tier off, so every get reads the
+// database) holding 300 small entries, and the access count it recorded.
+class UsageBatchingTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Options o;
+    o.memory_budget_bytes = 0;
+    c_ = std::move(cache::OpenCache(path_, o, &env_)).value();
+    for (int i = 0; i < 300; ++i) ASSERT_OK(c_->put(key(i), Value(i)));
+  }
+  static OperationKey key(int i) { return KeyBuilder("v").arg("i", i).build(); }
+  int64_t recorded() const {
+    return testing::query_int(path_, "SELECT coalesce(sum(access_count), 0) FROM results");
+  }
+  TempDir dir_;
+  const std::string path_ = dir_.file("u.db");
+  util::ManualEnv env_;
+  std::unique_ptr<Cache> c_;
+};
+
 // Gets are written in batches: not one write a get, but within 2 s or 256
 // entries. The manual clock shows both thresholds without sleeping.
-TEST(UsageRecorderBatching, GetsAreWrittenAfterTwoSecondsOrTwoHundredFiftySixEntries) {
-  TempDir dir;
-  const std::string path = dir.file("u.db");
-  util::ManualEnv env;
-  Options o;
-  o.memory_budget_bytes = 0;
-  auto c = std::move(cache::OpenCache(path, o, &env)).value();
-  auto key = [](int i) { return KeyBuilder("v").arg("i", i).build(); };
-  for (int i = 0; i < 300; ++i) ASSERT_OK(c->put(key(i), Value(i)));
-  env.advance(cache::UsageRecorder::kAccessResolutionMs);  // every last access is due
-  ASSERT_OK(c->info(key(299)).status());                   // a flush: the 2 s start now
-  auto recorded = [&] {
-    return testing::query_int(path, "SELECT coalesce(sum(access_count), 0) FROM results");
-  };
-  ASSERT_OK(c->get(key(0)).status());
+TEST_F(UsageBatchingTest, GetsAreWrittenAfterTwoSecondsOrTwoHundredFiftySixEntries) {
+  env_.advance(cache::UsageRecorder::kAccessResolutionMs);  // every last access is due
+  ASSERT_OK(c_->info(key(299)).status());                   // a flush: the 2 s start now
+  ASSERT_OK(c_->get(key(0)).status());
   EXPECT_EQ(recorded(), 0) << "one get writes nothing yet";
-  env.advance(2001);
-  ASSERT_OK(c->get(key(1)).status());
+  env_.advance(2001);
+  ASSERT_OK(c_->get(key(1)).status());
   EXPECT_EQ(recorded(), 2) << "two seconds later the batch goes out";
-  for (int i = 2; i < 257; ++i) ASSERT_OK(c->get(key(i)).status());
+  for (int i = 2; i < 257; ++i) ASSERT_OK(c_->get(key(i)).status());
   EXPECT_EQ(recorded(), 2) << "255 entries pending";
-  ASSERT_OK(c->get(key(257)).status());
+  ASSERT_OK(c_->get(key(257)).status());
   EXPECT_EQ(recorded(), 258) << "the 256th pending entry sends the batch";
 }
 
@@ -81,40 +90,29 @@ TEST(UsageRecorderBatching, GetsAreWrittenAfterTwoSecondsOrTwoHundredFiftySixEnt
 // one yet: its gets are counted in memory and written when it falls due,
 // when anything reads the records, or when the process closes the cache.
 // Random gets over a large cache then write no page each.
-TEST(UsageRecorderBatching, GetsOfRecentlyUsedEntriesWaitInMemory) {
-  TempDir dir;
-  const std::string path = dir.file("u.db");
-  util::ManualEnv env;
-  Options o;
-  o.memory_budget_bytes = 0;
-  auto c = std::move(cache::OpenCache(path, o, &env)).value();
-  auto key = [](int i) { return KeyBuilder("v").arg("i", i).build(); };
-  for (int i = 0; i < 300; ++i) ASSERT_OK(c->put(key(i), Value(i)));
-  auto recorded = [&] {
-    return testing::query_int(path, "SELECT coalesce(sum(access_count), 0) FROM results");
-  };
+TEST_F(UsageBatchingTest, GetsOfRecentlyUsedEntriesWaitInMemory) {
   for (int round = 0; round < 2; ++round) {
-    for (int i = 0; i < 300; ++i) ASSERT_OK(c->get(key(i)).status());
+    for (int i = 0; i < 300; ++i) ASSERT_OK(c_->get(key(i)).status());
   }
-  env.advance(2001);
-  ASSERT_OK(c->get(key(0)).status());
+  env_.advance(2001);
+  ASSERT_OK(c_->get(key(0)).status());
   EXPECT_EQ(recorded(), 0) << "601 gets of recent entries: no row written";
-  EXPECT_EQ(testing::query_int(path,
+  EXPECT_EQ(testing::query_int(path_,
                                "SELECT value FROM counters WHERE name = 'hits_disk' AND "
                                "data_type = ''"),
             601)
       << "the counters still go out every 2 s";
 
-  env.advance(cache::UsageRecorder::kAccessResolutionMs);
-  ASSERT_OK(c->get(key(1)).status());  // now a minute past its recorded access: due
-  env.advance(2001);
-  ASSERT_OK(c->get(key(2)).status());
+  env_.advance(cache::UsageRecorder::kAccessResolutionMs);
+  ASSERT_OK(c_->get(key(1)).status());  // now a minute past its recorded access: due
+  env_.advance(2001);
+  ASSERT_OK(c_->get(key(2)).status());
   EXPECT_EQ(recorded(), 6) << "the due entries (with all their gets) went out";
-  EXPECT_EQ(testing::query_int(path, "SELECT last_access FROM results WHERE operation_id = '" +
-                                         key(1).hex() + "'"),
-            env.now_ms() - 2001);
+  EXPECT_EQ(testing::query_int(path_, "SELECT last_access FROM results WHERE operation_id = '" +
+                                          key(1).hex() + "'"),
+            env_.now_ms() - 2001);
 
-  EXPECT_EQ(c->info(key(7))->access_count, 2u) << "a reader of the records sees every get";
+  EXPECT_EQ(c_->info(key(7))->access_count, 2u) << "a reader of the records sees every get";
   EXPECT_EQ(recorded(), 603);
 }
 
