@@ -45,6 +45,17 @@ int cmd_clear(const Globals& g, bool keep_pinned, bool json);
 int cmd_remote_stats(const Globals& g, bool json);
 int cmd_remote_copy(const Globals& g, const std::vector<std::string>& key_texts, bool push);
 
+// Memoized commands (cmd_run.cc, docs/run.md).
+struct RunArgs {
+  std::vector<std::string> ins, outs, args;  // --in FILE, --out FILE, --arg NAME=VALUE
+  std::string op, version_cmd;
+  bool replay = false, no_store = false, refresh = false;
+  std::vector<std::string> command;  // after --
+};
+int cmd_run(const Globals& g, const RunArgs& args);
+// Prints the content key of each file, storing nothing.
+int cmd_key(const std::vector<std::string>& files, bool json);
+
 // Lists the stored configuration, or sets (or unsets) one setting.
 int cmd_config(const Globals& g, const std::string& name, const std::string& value, bool unset,
                bool json);

@@ -175,6 +175,36 @@ int run(int argc, char** argv) {
   pull->add_option("keys", keys, "Full keys, or prefixes of keys known here")->required();
 
   std::string help_for;
+  RunArgs run_args;
+  CLI::App* run = app.add_subcommand(
+      "run",
+      "Run a command, or write its outputs from the cache when the same command ran on inputs "
+      "of the same content: voxcache run --in IN --out OUT -- COMMAND ARGS... (docs/run.md)");
+  run->add_option("--in", run_args.ins,
+                  "An input file of the command (repeatable); its content "
+                  "counts, not its name");
+  run->add_option("--out", run_args.outs,
+                  "An output file the command writes (repeatable); written from the cache on a "
+                  "hit");
+  run->add_option(
+      "--arg", run_args.args,
+      "NAME=VALUE in the key besides the command line (repeatable), e.g. version=6.0.7");
+  run->add_option("--op", run_args.op, "Operation name in the key (default: the command's name)");
+  run->add_option("--version-cmd", run_args.version_cmd,
+                  "A shell command whose output (the tool's version) goes into the key");
+  run->add_flag("--replay-output", run_args.replay,
+                "On a hit, print what the command printed when it ran");
+  run->add_flag("--no-store", run_args.no_store, "Use a hit, but store nothing on a miss");
+  run->add_flag("--refresh", run_args.refresh, "Forget a stored run and run the command again");
+  run->add_option("command", run_args.command, "The command and its arguments, after --")
+      ->required();
+  std::vector<std::string> key_files;
+  CLI::App* key_cmd = app.add_subcommand(
+      "key", "Print the content key of files without storing them (for scripts)");
+  key_cmd->add_option("files", key_files, "Files: volumes ITK reads, or any file's bytes")
+      ->required();
+  key_cmd->add_flag("--json", json, kJsonHelp);
+
   CLI::App* help = app.add_subcommand("help", "Show the commands, or one command's options");
   help->add_option("command", help_for, "A command");
 
@@ -229,6 +259,8 @@ int run(int argc, char** argv) {
   if (*remote_stats) return cmd_remote_stats(g, json);
   if (*push) return cmd_remote_copy(g, keys, true);
   if (*pull) return cmd_remote_copy(g, keys, false);
+  if (*run) return cmd_run(g, run_args);
+  if (*key_cmd) return cmd_key(key_files, json);
   if (*pin) return cmd_pin(g, keys, true);
   if (*unpin) return cmd_pin(g, keys, false);
   return kExitUsage;
