@@ -17,14 +17,16 @@
 
 namespace {
 
-template <typename TIn, typename TOut, typename TFilter>
-int run(const char* in, const char* out, TFilter* filter) {
+// Reads `in` into `first`, writes what `last` (the end of a chain that
+// starts at `first`) makes to `out`.
+template <typename TIn, typename TOut, typename TFirst, typename TLast>
+int run(const char* in, const char* out, TFirst* first, TLast* last) {
   auto reader = itk::ImageFileReader<TIn>::New();
   reader->SetFileName(in);
-  filter->SetInput(reader->GetOutput());
+  first->SetInput(reader->GetOutput());
   auto writer = itk::ImageFileWriter<TOut>::New();
   writer->SetFileName(out);
-  writer->SetInput(filter->GetOutput());
+  writer->SetInput(last->GetOutput());
   writer->SetUseCompression(true);
   try {
     writer->Update();
@@ -49,14 +51,14 @@ int main(int argc, char** argv) {
   if (step == "smooth") {
     auto f = itk::SmoothingRecursiveGaussianImageFilter<U8, F32>::New();
     f->SetSigma(1.5);
-    return run<U8, F32>(argv[2], argv[3], f.GetPointer());
+    return run<U8, F32>(argv[2], argv[3], f.GetPointer(), f.GetPointer());
   }
   if (step == "otsu") {
     auto f = itk::OtsuThresholdImageFilter<F32, U8>::New();
     f->SetNumberOfHistogramBins(128);
     f->SetInsideValue(0);
     f->SetOutsideValue(1);
-    return run<F32, U8>(argv[2], argv[3], f.GetPointer());
+    return run<F32, U8>(argv[2], argv[3], f.GetPointer(), f.GetPointer());
   }
   if (step == "components") {
     // Connected components, then relabelled by size (objects under 1000 voxels dropped).
@@ -64,20 +66,7 @@ int main(int argc, char** argv) {
     auto relabel = itk::RelabelComponentImageFilter<U32, U32>::New();
     relabel->SetMinimumObjectSize(1000);
     relabel->SetInput(cc->GetOutput());
-    auto reader = itk::ImageFileReader<U8>::New();
-    reader->SetFileName(argv[2]);
-    cc->SetInput(reader->GetOutput());
-    auto writer = itk::ImageFileWriter<U32>::New();
-    writer->SetFileName(argv[3]);
-    writer->SetInput(relabel->GetOutput());
-    writer->SetUseCompression(true);
-    try {
-      writer->Update();
-    } catch (const itk::ExceptionObject& e) {
-      std::fprintf(stderr, "image-step: %s\n", e.GetDescription());
-      return 1;
-    }
-    return 0;
+    return run<U8, U32>(argv[2], argv[3], cc.GetPointer(), relabel.GetPointer());
   }
   std::fprintf(stderr, "image-step: unknown step %s\n", step.c_str());
   return 2;
