@@ -234,6 +234,8 @@ int cmd_run(const Globals& g, const RunArgs& a) {
   }
   KeyBuilder recipe(op);
   recipe.arg("argv", KeyArg(std::move(argv)));
+  // Outputs the command need not name (fast -o seg) still count.
+  recipe.arg("outputs", static_cast<int64_t>(a.outs.size()));
   for (const std::string& kv : a.args) {
     const size_t eq = kv.find('=');
     if (eq == std::string::npos || eq == 0) {

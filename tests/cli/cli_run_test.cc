@@ -193,6 +193,25 @@ TEST_F(CliRunTest, TheToolsVersionIsPartOfTheKey) {
   EXPECT_EQ(runs(), 2) << "another version of the tool: a miss";
 }
 
+// A command that writes files it is not told the names of: declaring one
+// output or two is another recipe, not a conflict.
+TEST_F(CliRunTest, TheNumberOfDeclaredOutputsIsPartOfTheKey) {
+  const std::string cmd = " -- " + tool_ + " " + in_ + " " + file("a.nii.gz") + " " + file("b.txt");
+  CliRun one =
+      testing::run_cli("--db " + db_ + " run --in " + in_ + " --out " + file("a.nii.gz") + cmd);
+  ASSERT_EQ(one.code, 0) << one.out;
+  CliRun two = testing::run_cli("--db " + db_ + " run --in " + in_ + " --out " + file("a.nii.gz") +
+                                " --out " + file("b.txt") + cmd);
+  ASSERT_EQ(two.code, 0) << two.out;
+  EXPECT_EQ(runs(), 2);
+  fs::remove(file("b.txt"));
+  two = testing::run_cli("--db " + db_ + " run --in " + in_ + " --out " + file("a.nii.gz") +
+                         " --out " + file("b.txt") + cmd);
+  ASSERT_EQ(two.code, 0) << two.out;
+  EXPECT_EQ(runs(), 2) << "a hit";
+  EXPECT_EQ(slurp(file("b.txt")), "note v1\n");
+}
+
 TEST_F(CliRunTest, KeyPrintsContentKeysAndStoresNothing) {
   CliRun k = testing::run_cli("--db " + db_ + " key --json " + in_ + " " + tool_);
   ASSERT_EQ(k.code, 0) << k.out;
