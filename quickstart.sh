@@ -100,7 +100,7 @@ case "$mode" in
     ctest --test-dir "$build-asan" --output-on-failure -j2
     echo "== concurrency tests under ThreadSanitizer"
     cmake -S . -B "$build-tsan" "${common[@]}" -DVOXCACHE_SANITIZE=thread >/dev/null
-    cmake --build "$build-tsan" -j2 --target voxcache_core_tests
+    cmake --build "$build-tsan" -j2 --target voxcache_concurrency_tests
     ctest --test-dir "$build-tsan" --output-on-failure -j2 \
       -R 'ThreadPool|Concurrent|SingleFlightTest\.(Threads|ALong|AFailed|AClockJump)|MemoryTier|StreamTest|RemoteTest|Checkpointer|LocalTier'
     echo "== fuzzers, ${VOXCACHE_FUZZ_SECONDS:-30} s each"
