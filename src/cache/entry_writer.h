@@ -69,6 +69,8 @@ class EntryWriter {
   ~EntryWriter();
 
   bool present() const { return present_; }
+  // Raw bytes per chunk, as the spec planned them.
+  uint64_t chunk_bytes() const { return spec_.chunk_bytes; }
   // Stored bytes of the committed entry (header and chunks); 0 before.
   uint64_t stored_bytes() const { return committed_bytes_; }
   // Decides the filter (and an automatic level) from these sample chunks

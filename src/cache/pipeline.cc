@@ -95,7 +95,7 @@ Result<uint64_t> Pipeline::write(std::unique_ptr<tier::EntrySink> sink,
       writer(std::move(sink), payload, bytes.size(), std::move(entry));
   if (!w.ok()) return w.status();
   if ((*w)->present()) return uint64_t{0};
-  (*w)->choose_filter(sample_chunks(bytes, plan(payload, bytes.size())));
+  (*w)->choose_filter(sample_chunks(bytes, (*w)->chunk_bytes()));
   Status s = (*w)->append(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
   if (s.ok()) s = (*w)->commit();
   if (!s.ok()) return s;

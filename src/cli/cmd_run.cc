@@ -252,11 +252,13 @@ int cmd_run(const Globals& g, const RunArgs& a) {
     }
     recipe.arg("version", v->out);
   }
-  Result<std::unique_ptr<Cache>> opened = open_cache(g, !a.no_store);
-  if (!opened.ok() && a.no_store) {  // no database to look in: just run it
+  // Without storing: the command's own exit code, its output passed through.
+  auto run_plainly = [&] {
     Result<Ran> r = run_command(a.command);
     return r.ok() ? r->exit : fail(r.status());
-  }
+  };
+  Result<std::unique_ptr<Cache>> opened = open_cache(g, !a.no_store);
+  if (!opened.ok() && a.no_store) return run_plainly();  // no database to look in
   if (!opened.ok()) return fail(opened.status());
   Cache* cache = opened->get();
   for (const std::string& in : a.ins) {
@@ -290,8 +292,9 @@ int cmd_run(const Globals& g, const RunArgs& a) {
     for (size_t n = 0; n < a.outs.size(); ++n) {
       Status s = write_atomically(values[n], a.outs[n]);
       if (!s.ok()) return s;
-      // The next step's input: its key is known without reading it back.
-      remember_key(cache, a.outs[n], key_of(values[n]));
+      // The next step's input: its key is known without reading it back
+      // (unless nothing may be stored).
+      if (!a.no_store) remember_key(cache, a.outs[n], key_of(values[n]));
     }
     if (a.replay) {
       std::cout << manifest.value("stdout", "") << std::flush;
@@ -307,8 +310,7 @@ int cmd_run(const Globals& g, const RunArgs& a) {
       if (!wrote.ok()) return fail(wrote.status());
       if (*wrote) return 0;
     }
-    Result<Ran> r = run_command(a.command);
-    return r.ok() ? r->exit : fail(r.status());
+    return run_plainly();
   }
 
   int exit_code = 0;
