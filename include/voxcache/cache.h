@@ -44,13 +44,15 @@ struct VOXCACHE_EXPORT EntryInfo {
   uint64_t raw_bytes = 0;     // serialized payload before compression
   uint64_t stored_bytes = 0;  // header plus every stored chunk, as on disk
   uint64_t chunk_count = 0;
-  uint64_t chunk_bytes = 0;  // raw bytes per chunk (the last may be shorter)
-  std::string codec;         // "zstd" when any chunk is compressed, else "none"
-  std::string filter;        // "shuffle" when chunks were byte-shuffled before zstd, else "none"
-  int level = 0;             // zstd level the entry was written with; 0: uncompressed
-  std::string checksum;      // "xxh3-128:" + hex of the whole raw payload
-  std::string metadata;      // JSON text, empty when none was given
+  uint64_t chunk_bytes =
+      0;                 // raw bytes per chunk (the last, or bricks at the edge, may be shorter)
+  std::string codec;     // "zstd" when any chunk is compressed, else "none"
+  std::string filter;    // "shuffle" when chunks were byte-shuffled before zstd, else "none"
+  int level = 0;         // zstd level the entry was written with; 0: uncompressed
+  std::string checksum;  // "xxh3-128:" + hex of the whole raw payload
+  std::string metadata;  // JSON text, empty when none was given
   std::optional<VolumeLayout> volume;  // set for volume entries
+  ChunkLayout layout;                  // volumes: how the voxels are chunked
   int64_t last_access_ms = 0;          // last put or get (gets are recorded in batches)
   uint64_t access_count = 0;           // gets recorded so far
   bool pinned = false;                 // kept through eviction
@@ -179,6 +181,10 @@ class VOXCACHE_EXPORT Cache {
   // overload a Volume lvalue would be copied into a Value first.
   virtual Status put(const OperationKey& key, const Volume& volume,
                      std::string_view metadata_json = {}) = 0;
+  // The same in the chunk layout `layout` instead of Options::layout.
+  // InvalidArgument for a brick shape that is too large (ChunkLayout).
+  virtual Status put(const OperationKey& key, const Volume& volume, const ChunkLayout& layout,
+                     std::string_view metadata_json = {}) = 0;
 
   // The stored value; NotFound on a miss. Corruption when any check fails.
   virtual Result<Value> get(const OperationKey& key) = 0;
@@ -228,6 +234,11 @@ class VOXCACHE_EXPORT Cache {
   // discards the voxels and commit() succeeds, as put() does.
   virtual Result<std::unique_ptr<VolumeWriter>> write_volume(
       const OperationKey& key, const VolumeLayout& layout, std::string_view metadata_json = {}) = 0;
+  // The same in the chunk layout `chunks`. Voxels still arrive in volume
+  // order; bricks are gathered a row of them at a time (ChunkLayout).
+  virtual Result<std::unique_ptr<VolumeWriter>> write_volume(
+      const OperationKey& key, const VolumeLayout& layout, const ChunkLayout& chunks,
+      std::string_view metadata_json = {}) = 0;
   // Streams a stored volume out; NotFound on a miss.
   virtual Result<std::unique_ptr<VolumeReader>> read_volume(const OperationKey& key) = 0;
 
@@ -274,6 +285,12 @@ class VOXCACHE_EXPORT Cache {
   // transaction: a crash leaves one or the other. Lineage, pinning, metadata,
   // times and statistics are kept. Holds the decoded value in memory.
   virtual Result<RecompressReport> recompress(const OperationKey& key, int level) = 0;
+  // The same, also converting a volume to chunk layout `layout` (a volume
+  // already in it, at `level`, is left alone). `level` -1 keeps the entry's
+  // level. InvalidArgument for a layout given for an entry that is not a
+  // volume.
+  virtual Result<RecompressReport> recompress(const OperationKey& key, int level,
+                                              const ChunkLayout& layout) = 0;
 
   // Checkpoints the WAL into the database file, truncates it, and rebuilds
   // the file to give freed pages back to the file system.

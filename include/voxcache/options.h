@@ -3,12 +3,15 @@
 #ifndef VOXCACHE_OPTIONS_H_
 #define VOXCACHE_OPTIONS_H_
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "voxcache/export.h"
+#include "voxcache/status.h"
 
 namespace voxcache {
 
@@ -20,6 +23,35 @@ enum class ShuffleMode {
   kAuto,    // try it on sample chunks of each entry; keep it where it shrinks them
   kAlways,  // for every volume entry with pixels wider than one byte
   kNever,
+};
+
+// How a volume's voxels are cut into chunks, each compressed on its own
+// (docs/format.md, "Chunk layouts"). Recorded per entry: entries of any
+// layout are read alike, only the cost of a region read differs.
+struct VOXCACHE_EXPORT ChunkLayout {
+  enum class Kind : uint8_t {
+    kZSlabs,  // slabs of whole z-slices: the fastest full put and get and
+              // axial slice; a sagittal or coronal slice decodes everything
+    kBricks,  // 3D bricks: every slice orientation and small boxes decode
+              // only the bricks they touch
+  };
+  Kind kind = Kind::kZSlabs;
+  // kBricks: voxels per brick along x, y and z; {0, 0, 0} picks the shape
+  // from the volume (docs/format.md: 32^3, halved while a brick is over
+  // Options::chunk_bytes, clipped to the volume).
+  std::array<uint32_t, 3> brick{0, 0, 0};
+
+  static ChunkLayout ZSlabs() { return ChunkLayout(); }
+  static ChunkLayout Bricks(uint32_t x = 0, uint32_t y = 0, uint32_t z = 0) {
+    return ChunkLayout{Kind::kBricks, {x, y, z}};
+  }
+  bool operator==(const ChunkLayout& o) const { return kind == o.kind && brick == o.brick; }
+  bool operator!=(const ChunkLayout& o) const { return !(*this == o); }
+
+  // "z-slabs", "bricks" (automatic shape) or "bricks 32x32x16"; Parse also
+  // takes "bricks 32" for a cube. InvalidArgument for anything else.
+  std::string ToString() const;
+  static Result<ChunkLayout> Parse(std::string_view text);
 };
 
 struct VOXCACHE_EXPORT Options {
@@ -98,6 +130,11 @@ struct VOXCACHE_EXPORT Options {
   // z-slices close to this size (docs/format.md, "Chunking"). Each chunk is
   // compressed and checksummed on its own, so reads can stop at any chunk.
   uint64_t chunk_bytes = 1 << 20;
+
+  // The chunk layout of new volume entries, unless a put or write_volume
+  // names one. Z-slabs favour whole-volume put and get; bricks favour
+  // sagittal and coronal slices and 3D regions (docs/benchmarks.md).
+  ChunkLayout layout = ChunkLayout::ZSlabs();
 
   // Threads that compress and decompress chunks, including the calling
   // thread; 0 means one per hardware thread. Stored bytes are identical

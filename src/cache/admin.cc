@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdlib>
 
+#include "cache/region.h"
 #include "codec/entry_format.h"
 #include "key/recipe.h"
 #include "store/entry_store.h"
@@ -38,6 +39,8 @@ Result<EntryInfo> info_from_row(const store::EntryRow& row) {
     Result<VolumeLayout> layout = codec::decode_layout(h->kind_header);
     if (!layout.ok()) return layout.status().with_context("entry " + row.operation_id);
     info.volume = *layout;
+    info.layout = h->bricked() ? ChunkLayout::Bricks(h->brick[0], h->brick[1], h->brick[2])
+                               : ChunkLayout::ZSlabs();
   }
   return info;
 }
@@ -160,11 +163,13 @@ Status Admin::verify(const std::string& id) {
   return s.ok() ? s : s.with_context("entry " + id);
 }
 
-Result<RecompressReport> Admin::recompress(const std::string& id, int level) {
+Result<RecompressReport> Admin::recompress(const std::string& id, int level,
+                                           const std::optional<ChunkLayout>& layout) {
   Status s = catalog_->check_writable();
   if (!s.ok()) return s;
-  if (level < 0 || level > 19) {
-    return Status::InvalidArgument("level must be 0 to 19, got " + std::to_string(level));
+  if (level < -1 || level > 19) {
+    return Status::InvalidArgument("level must be 0 to 19 (or -1: keep), got " +
+                                   std::to_string(level));
   }
   RecompressReport report;
   Pipeline::NewEntry entry;
@@ -178,7 +183,21 @@ Result<RecompressReport> Admin::recompress(const std::string& id, int level) {
     if (!r.ok()) return r.status().with_context("entry " + id);
     entry.carry = (*r)->row();  // lineage, pinning, times and count stay
     report.bytes_before = report.bytes_after = static_cast<uint64_t>(entry.carry.size_bytes);
-    if (entry.carry.level == level) return report;  // the level it was written with
+    if (level == -1) entry.level = level = entry.carry.level;
+    bool same_layout = true;
+    if (layout) {
+      Result<VolumeLayout> volume = volume_layout(**r);
+      if (!volume.ok()) return volume.status().with_context("recompress " + id);
+      Result<codec::BrickShape> shape = pipeline_->brick_shape(*volume, *layout);
+      if (!shape.ok()) return shape.status().with_context("recompress " + id);
+      same_layout = *shape == (*r)->header().brick;
+      entry.layout = layout;
+    } else if ((*r)->header().kind == Value::Kind::kVolume) {
+      const codec::BrickShape& b = (*r)->header().brick;  // kept as it is
+      entry.layout = b[0] ? ChunkLayout::Bricks(b[0], b[1], b[2]) : ChunkLayout::ZSlabs();
+    }
+    // Nothing to do at the level it was written with, in the layout it has.
+    if (entry.carry.level == level && same_layout) return report;
     value = pipeline_->read_value(r->get());
     if (!value.ok()) return value.status().with_context("entry " + id);
   }

@@ -36,7 +36,9 @@ class Admin {
   Result<StoredStats> stored_stats();
   Status zero_counters();
   Status verify(const std::string& id);
-  Result<RecompressReport> recompress(const std::string& id, int level);
+  // `level` -1 keeps the entry's; `layout` unset keeps its chunk layout.
+  Result<RecompressReport> recompress(const std::string& id, int level,
+                                      const std::optional<ChunkLayout>& layout);
   Status vacuum();
   Status set_stored_config(const StoredConfig& config);
 

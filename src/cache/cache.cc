@@ -82,6 +82,10 @@ class CacheImpl final : public Cache {
   Status put(const OperationKey& key, const Volume& volume, std::string_view metadata) override {
     return put_payload(key, codec::serialize_volume(volume), metadata, nullptr);
   }
+  Status put(const OperationKey& key, const Volume& volume, const ChunkLayout& layout,
+             std::string_view metadata) override {
+    return put_payload(key, codec::serialize_volume(volume), metadata, nullptr, layout);
+  }
   Status put(const KeyBuilder& recipe, const Value& value, std::string_view metadata) override {
     return put_payload(recipe.build(), codec::serialize(value, options_.types.get()), metadata,
                        &recipe);
@@ -163,6 +167,13 @@ class CacheImpl final : public Cache {
   Result<std::unique_ptr<VolumeWriter>> write_volume(const OperationKey& key,
                                                      const VolumeLayout& layout,
                                                      std::string_view metadata) override {
+    return write_volume(key, layout, options_.layout, metadata);
+  }
+
+  Result<std::unique_ptr<VolumeWriter>> write_volume(const OperationKey& key,
+                                                     const VolumeLayout& layout,
+                                                     const ChunkLayout& chunks,
+                                                     std::string_view metadata) override {
     const std::string id = key.hex();
     Status s = catalog_->check_writable();
     if (s.ok()) s = layout.validate();
@@ -173,10 +184,10 @@ class CacheImpl final : public Cache {
     const codec::Payload payload = codec::describe_volume(layout);
     Result<std::unique_ptr<EntryWriter>> w =
         pipeline_.writer(std::move(sink).value(), payload, layout.byte_size(),
-                         {id, std::move(meta).value(), {}, options_.compression_level});
+                         {id, std::move(meta).value(), {}, options_.compression_level, chunks});
     if (!w.ok()) return w.status().with_context("write_volume " + id);
     return std::unique_ptr<VolumeWriter>(
-        new StreamWriter(std::move(w).value(),
+        new StreamWriter(std::move(w).value(), &threads_,
                          [this, id](uint64_t stored) { return stored_one(id, "volume", stored); }));
   }
 
@@ -185,10 +196,12 @@ class CacheImpl final : public Cache {
     Result<std::unique_ptr<EntryReader>> r = stack_.reader(id);
     if (!r.ok()) return r.status();
     Result<VolumeLayout> layout = volume_layout(**r);
-    Status s = layout.ok() ? (*r)->start(0, (*r)->header().chunk_count, nullptr) : layout.status();
-    if (!s.ok()) return s.with_context("entry " + id);
+    if (!layout.ok()) return layout.status().with_context("entry " + id);
+    Result<std::unique_ptr<StreamReader>> stream =
+        StreamReader::Open(std::move(r).value(), *layout);
+    if (!stream.ok()) return stream.status().with_context("entry " + id);
     ++disk_hits_;
-    return std::unique_ptr<VolumeReader>(new StreamReader(std::move(r).value(), *layout));
+    return std::unique_ptr<VolumeReader>(std::move(stream).value());
   }
 
   CacheStats stats() const override {
@@ -264,7 +277,11 @@ class CacheImpl final : public Cache {
   Status verify(const OperationKey& key) override { return admin_.verify(key.hex()); }
 
   Result<RecompressReport> recompress(const OperationKey& key, int level) override {
-    return admin_.recompress(key.hex(), level);
+    return admin_.recompress(key.hex(), level, std::nullopt);
+  }
+  Result<RecompressReport> recompress(const OperationKey& key, int level,
+                                      const ChunkLayout& layout) override {
+    return admin_.recompress(key.hex(), level, layout);
   }
 
   Status vacuum() override {
@@ -305,7 +322,8 @@ class CacheImpl final : public Cache {
   }
 
   Status put_payload(const OperationKey& key, const Result<codec::Payload>& payload,
-                     std::string_view metadata, const KeyBuilder* recipe) {
+                     std::string_view metadata, const KeyBuilder* recipe,
+                     std::optional<ChunkLayout> layout = std::nullopt) {
     const std::string id = key.hex();
     Status s = catalog_->check_writable();
     Result<std::optional<std::string>> meta = s.ok() ? normalize_metadata(metadata) : s;
@@ -320,7 +338,7 @@ class CacheImpl final : public Cache {
     if (!sink.ok()) return sink.status().with_context("put " + id);
     Result<uint64_t> stored = pipeline_.write(
         std::move(sink).value(), *payload,
-        {id, std::move(meta).value(), lineage_of(recipe), options_.compression_level});
+        {id, std::move(meta).value(), lineage_of(recipe), options_.compression_level, layout});
     if (!stored.ok()) return stored.status().with_context("put " + id);
     return *stored ? stored_one(id, payload->data_type, *stored) : Status::OK();  // 0: present
   }

@@ -24,34 +24,61 @@ Result<std::unique_ptr<EntryReader>> EntryReader::Open(std::unique_ptr<tier::Ent
 }
 
 Status EntryReader::start(uint64_t first, uint64_t end, uint8_t* dst) {
-  next_ = first;
-  end_ = std::min(end, header_.chunk_count);
+  Status s = start({{first, end}}, nullptr);
   dst_ = dst;
-  whole_read_ = first == 0 && end_ == header_.chunk_count;
-  whole_.reset();
-  if (!header_.inline_chunks() && next_ < end_) return source_->seek(next_, end_);
+  return s;
+}
+
+Status EntryReader::start(std::vector<std::pair<uint64_t, uint64_t>> runs, ChunkFn fn) {
+  runs_.clear();
+  for (auto [first, end] : runs) {
+    end = std::min(end, header_.chunk_count);
+    if (first < end) runs_.emplace_back(first, end);
+  }
+  run_ = 0;
+  next_ = runs_.empty() ? 0 : runs_[0].first;
+  dst_ = nullptr;
+  fn_ = std::move(fn);
+  // A read from chunk 0 may cover the entry over several starts (a stream of
+  // bricks starts each row): the whole-entry checks follow it as long as the
+  // chunks come in order.
+  if (!runs_.empty() && runs_[0].first == 0) {
+    whole_next_ = 0;
+    whole_.reset();
+  }
   return Status::OK();
 }
 
-Result<std::string_view> EntryReader::next_blob(uint64_t index) {
+Result<std::string_view> EntryReader::next_blob(uint64_t index, uint64_t seek_end) {
   if (header_.inline_chunks()) return inline_blobs_[index];
+  if (seek_end) {
+    Status s = source_->seek(index, seek_end);
+    if (!s.ok()) return s;
+  }
   return source_->next_chunk();
 }
 
 Result<EntryReader::Batch> EntryReader::next() {
   Batch b;
   b.first_chunk = next_;
-  if (next_ >= end_) return b;
+  if (run_ >= runs_.size()) return b;
   // Four chunks per thread, as the writer: a 1 MiB-chunk entry of 8 MiB or
   // less is one batch on 2 threads.
   const uint64_t per_batch = 4 * std::max(1u, pool_->size());
-  const size_t n = static_cast<size_t>(std::min(per_batch, end_ - next_));
+  batch_.clear();
+  seeks_.clear();
+  while (batch_.size() < per_batch && run_ < runs_.size()) {
+    seeks_.push_back(next_ == runs_[run_].first ? runs_[run_].second : 0);
+    batch_.push_back(next_++);
+    if (next_ == runs_[run_].second && ++run_ < runs_.size()) next_ = runs_[run_].first;
+  }
+  const size_t n = batch_.size();
   blobs_.resize(n);
   views_.resize(n);
-  const uint64_t cb = header_.chunk_bytes;
-  uint64_t bytes = 0;
-  for (size_t i = 0; i < n; ++i) bytes += header_.chunk_raw_size(next_ + i);
-  uint8_t* out = dst_ ? dst_ + next_ * cb : nullptr;
+  offsets_.assign(1, 0);
+  for (uint64_t index : batch_) offsets_.push_back(offsets_.back() + header_.chunk_raw_size(index));
+  const uint64_t bytes = offsets_.back();
+  uint8_t* out = dst_ ? dst_ + batch_[0] * header_.chunk_bytes : nullptr;
   if (!out) {
     buffer_.resize(bytes);
     out = reinterpret_cast<uint8_t*>(buffer_.data());
@@ -67,9 +94,9 @@ Result<EntryReader::Batch> EntryReader::next() {
     {
       std::lock_guard<std::mutex> lock(mu);
       while (read <= i && read_status.ok()) {
-        Result<std::string_view> blob = next_blob(next_ + read);
+        Result<std::string_view> blob = next_blob(batch_[read], seeks_[read]);
         if (!blob.ok()) {
-          read_status = blob.status();
+          read_status = blob.status().with_context(header_.chunk_name(batch_[read]));
           break;
         }
         if (header_.inline_chunks()) {
@@ -82,16 +109,18 @@ Result<EntryReader::Batch> EntryReader::next() {
       }
       if (!read_status.ok()) return;
     }
-    statuses_[i] =
-        codec::decode_chunk(views_[i], header_.chunk_raw_size(next_ + i), verify_, out + i * cb);
+    const uint64_t size = offsets_[i + 1] - offsets_[i];
+    statuses_[i] = codec::decode_chunk(views_[i], size, verify_, out + offsets_[i]);
+    if (fn_ && statuses_[i].ok()) fn_(batch_[i], out + offsets_[i], size);
   });
   if (!read_status.ok()) return read_status;
   for (size_t i = 0; i < n; ++i) {
-    if (!statuses_[i].ok()) return statuses_[i].with_context("chunk " + std::to_string(next_ + i));
+    if (!statuses_[i].ok()) return statuses_[i].with_context(header_.chunk_name(batch_[i]));
   }
-  if (whole_read_ && verify_) whole_.update(out, bytes);
-  next_ += n;
-  if (whole_read_ && next_ == end_) {
+  const bool in_order = whole_next_ == batch_[0] && batch_[n - 1] == batch_[0] + n - 1;
+  whole_next_ = in_order ? whole_next_ + n : kNoWholeRead;
+  if (in_order && verify_) whole_.update(out, bytes);
+  if (in_order && whole_next_ == header_.chunk_count) {
     if (!header_.inline_chunks()) {
       Result<uint64_t> rows = source_->stored_chunks();
       if (!rows.ok()) return rows.status();
@@ -104,6 +133,7 @@ Result<EntryReader::Batch> EntryReader::next() {
       return Status::Corruption("payload checksum mismatch");
     }
   }
+  b.first_chunk = batch_[0];
   b.chunks = n;
   b.data = out;
   b.bytes = bytes;

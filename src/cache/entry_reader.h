@@ -7,6 +7,7 @@
 #define VOXCACHE_CACHE_ENTRY_READER_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,9 +33,16 @@ class EntryReader {
   const store::EntryRow& row() const { return source_->row(); }
 
   // Starts reading chunks [first, end). With `dst`, chunk i decodes to
-  // dst + i * chunk_bytes (the whole payload's buffer); without, batches
-  // decode into an internal buffer.
+  // dst + i * chunk_bytes (the whole payload's buffer; byte-range chunks
+  // only); without, batches decode into an internal buffer.
   Status start(uint64_t first, uint64_t end, uint8_t* dst);
+
+  // Called on a pool thread for each chunk once it is decoded and checked,
+  // with its raw bytes; calls for different chunks run at the same time.
+  using ChunkFn = std::function<void(uint64_t index, const uint8_t* data, uint64_t bytes)>;
+  // Starts reading the chunks of `runs` ([first, end) each, ascending and
+  // disjoint) into the internal buffer, handing each to `fn` (may be null).
+  Status start(std::vector<std::pair<uint64_t, uint64_t>> runs, ChunkFn fn);
 
   struct Batch {
     uint64_t first_chunk = 0;
@@ -42,24 +50,35 @@ class EntryReader {
     const uint8_t* data = nullptr;  // the batch's raw bytes, contiguous
     uint64_t bytes = 0;
   };
-  // The next decoded batch, in order. After the last chunk of a read that
-  // started at chunk 0 and covers every chunk, also checks that no extra
-  // chunk rows exist and (when verifying) the whole payload's checksum.
+  // The next decoded batch, in order. After the last chunk of a read of
+  // every chunk in order from chunk 0 (over one start or several), also
+  // checks that no extra chunk rows exist and (when verifying) the whole
+  // payload's checksum.
   Result<Batch> next();
 
  private:
   EntryReader(std::unique_ptr<tier::EntrySource> source, util::ThreadPool* pool, bool verify)
       : source_(std::move(source)), pool_(pool), verify_(verify) {}
-  Result<std::string_view> next_blob(uint64_t index);
+  // `seek_end`: the end of the run chunk `index` starts, else 0.
+  Result<std::string_view> next_blob(uint64_t index, uint64_t seek_end);
 
   std::unique_ptr<tier::EntrySource> source_;
   util::ThreadPool* pool_;
   bool verify_;
   codec::EntryHeader header_;
   std::vector<std::string_view> inline_blobs_;
-  uint64_t next_ = 0, end_ = 0;
-  bool whole_read_ = false;
+  std::vector<std::pair<uint64_t, uint64_t>> runs_;
+  size_t run_ = 0;     // the run being read
+  uint64_t next_ = 0;  // the next chunk of it
+  // The next chunk of a read of every chunk in order from chunk 0, or
+  // kNoWholeRead once the chunks read are not that.
+  static constexpr uint64_t kNoWholeRead = ~uint64_t{0};
+  uint64_t whole_next_ = kNoWholeRead;
   uint8_t* dst_ = nullptr;
+  ChunkFn fn_;
+  std::vector<uint64_t> batch_;  // a batch's chunk indices
+  std::vector<uint64_t> seeks_;  // chunk k of the batch starts a run ending here; else 0
+  std::vector<uint64_t> offsets_;
   std::vector<std::string> blobs_;  // a batch's stored chunks, copied out of SQLite
   std::vector<std::string_view> views_;
   std::vector<Status> statuses_;

@@ -40,8 +40,16 @@ EntryWriter::EntryWriter(std::unique_ptr<tier::EntrySink> sink, EntrySpec spec,
   // Four chunks per thread keep every thread busy, and give inserting time
   // to overlap compressing, while bounding memory (a 1 MiB-chunk entry of
   // 8 MiB or less is one batch on 2 threads).
-  const uint64_t chunks_per_batch = 4 * std::max(1u, config_.pool->size());
-  batch_bytes_ = spec_.chunk_bytes * chunks_per_batch;
+  chunks_per_batch_ = 4 * std::max(1u, config_.pool->size());
+  plan_.kind = spec_.kind;
+  plan_.kind_header = spec_.kind_header;
+  plan_.payload_bytes = spec_.payload_bytes;
+  plan_.chunk_bytes = spec_.payload_bytes ? spec_.chunk_bytes : 0;
+  plan_.chunk_count = spec_.payload_bytes ? (spec_.payload_bytes - 1) / spec_.chunk_bytes + 1 : 0;
+  if (spec_.brick[0] != 0 && spec_.volume) {
+    plan_.set_bricks(*spec_.volume, spec_.brick);
+    plan_.chunk_count = plan_.grid().count();
+  }
   if (config_.level != kAutoLevel) level_ = config_.level;
   const bool can_shuffle = spec_.shuffle_element > 1 && config_.level != 0;
   if (!can_shuffle || config_.shuffle == ShuffleMode::kNever) shuffle_ = false;
@@ -49,6 +57,16 @@ EntryWriter::EntryWriter(std::unique_ptr<tier::EntrySink> sink, EntrySpec spec,
 }
 
 EntryWriter::~EntryWriter() = default;  // an uncommitted sink discards the entry
+
+uint64_t EntryWriter::next_batch_bytes() const {
+  const uint64_t end = std::min(plan_.chunk_count, next_chunk_ + chunks_per_batch_);
+  if (!plan_.bricked()) {
+    return std::min(spec_.payload_bytes, end * spec_.chunk_bytes) - next_chunk_ * spec_.chunk_bytes;
+  }
+  uint64_t bytes = 0;
+  for (uint64_t i = next_chunk_; i < end; ++i) bytes += plan_.chunk_raw_size(i);
+  return bytes;
+}
 
 Result<std::unique_ptr<EntryWriter>> EntryWriter::Begin(std::unique_ptr<tier::EntrySink> sink,
                                                         EntrySpec spec,
@@ -87,19 +105,20 @@ Status EntryWriter::append(const uint8_t* data, uint64_t bytes) {
   written_ += bytes;
   if (present_) return Status::OK();
   while (bytes > 0) {
-    if (pending_.empty() && bytes >= batch_bytes_) {  // whole batches straight from the caller
-      Status s = process(data, batch_bytes_);
+    const uint64_t batch = next_batch_bytes();
+    if (pending_.empty() && bytes >= batch) {  // whole batches straight from the caller
+      Status s = process(data, batch);
       if (!s.ok()) return fail(s);
-      data += batch_bytes_;
-      bytes -= batch_bytes_;
+      data += batch;
+      bytes -= batch;
       continue;
     }
-    const uint64_t take = std::min<uint64_t>(bytes, batch_bytes_ - pending_.size());
+    const uint64_t take = std::min<uint64_t>(bytes, batch - pending_.size());
     pending_.append(reinterpret_cast<const char*>(data), take);
     data += take;
     bytes -= take;
-    if (pending_.size() == batch_bytes_) {
-      Status s = process(reinterpret_cast<const uint8_t*>(pending_.data()), batch_bytes_);
+    if (pending_.size() == batch) {
+      Status s = process(reinterpret_cast<const uint8_t*>(pending_.data()), batch);
       if (!s.ok()) return fail(s);
       pending_.clear();
     }
@@ -109,11 +128,14 @@ Status EntryWriter::append(const uint8_t* data, uint64_t bytes) {
 
 // Encodes and stores whole chunks (the last may be short only at the end).
 Status EntryWriter::process(const uint8_t* data, uint64_t bytes) {
-  const uint64_t cb = spec_.chunk_bytes;
-  const size_t n = static_cast<size_t>((bytes + cb - 1) / cb);
+  std::vector<uint64_t> offsets{0};  // of the batch's chunks in `data`, and its end
+  while (offsets.back() < bytes) {
+    offsets.push_back(offsets.back() + plan_.chunk_raw_size(next_chunk_ + offsets.size() - 1));
+  }
+  const size_t n = offsets.size() - 1;
   auto chunk = [&](size_t i) {
-    return std::string_view(reinterpret_cast<const char*>(data) + i * cb,
-                            std::min<uint64_t>(cb, bytes - i * cb));
+    return std::string_view(reinterpret_cast<const char*>(data) + offsets[i],
+                            offsets[i + 1] - offsets[i]);
   };
   if (!shuffle_ || !level_) {  // streaming: the first batch is the sample
     std::vector<std::string_view> samples{chunk(0)};
@@ -125,8 +147,7 @@ Status EntryWriter::process(const uint8_t* data, uint64_t bytes) {
   statuses_.assign(n, Status::OK());
   const std::optional<VolumeLayout>& vol = spec_.volume;
   if (vol) chunk_intensity_.assign(n, codec::Intensity());
-  const uint64_t total_chunks =
-      spec_.payload_bytes ? (spec_.payload_bytes - 1) / spec_.chunk_bytes + 1 : 0;
+  const uint64_t total_chunks = plan_.chunk_count;
   // Chunks go to the sink in index order as soon as they are encoded, by
   // whichever thread finds the next one ready, while the others go on
   // encoding: inserting overlaps compressing. One thread inserts at a time.
@@ -160,7 +181,7 @@ Status EntryWriter::process(const uint8_t* data, uint64_t bytes) {
     while (next < n && ready[next] && sink_status.ok()) {
       const size_t j = next;
       if (!statuses_[j].ok()) {
-        sink_status = statuses_[j].with_context("chunk " + std::to_string(next_chunk_ + j));
+        sink_status = statuses_[j].with_context(plan_.chunk_name(next_chunk_ + j));
         break;
       }
       lock.unlock();
@@ -193,12 +214,7 @@ Status EntryWriter::commit() {
     if (!s.ok()) return fail(s);
     pending_.clear();
   }
-  codec::EntryHeader h;
-  h.kind = spec_.kind;
-  h.kind_header = spec_.kind_header;
-  h.payload_bytes = spec_.payload_bytes;
-  h.chunk_bytes = spec_.payload_bytes ? spec_.chunk_bytes : 0;
-  h.chunk_count = next_chunk_;
+  codec::EntryHeader h = plan_;
   h.payload_xxh3_128 = whole_.digest();
   const bool inline_chunk = single_chunk_ && single_chunk_->size() <= config_.max_inline_bytes;
   if (inline_chunk) h.flags |= codec::kFlagInlineChunks;
@@ -226,6 +242,7 @@ Status EntryWriter::commit() {
   row.checksum = "xxh3-128:" + util::to_hex(h.payload_xxh3_128.data(), 16);
   row.metadata = spec_.metadata;
   if (spec_.volume) row.intensity = intensity_.to_json();
+  if (spec_.volume) row.layout = h.layout_name();
   Status s = sink_->commit(row);
   if (!s.ok()) return fail(s);
   // Another writer's copy went in first: ours was dropped, and is not counted.

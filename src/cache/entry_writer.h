@@ -32,8 +32,9 @@ struct EntrySpec {
   std::string data_type;
   std::string kind_header;
   uint64_t payload_bytes = 0;
-  uint64_t chunk_bytes = 0;    // planned by codec::plan_chunk_bytes
-  size_t shuffle_element = 0;  // pixel size for volumes, else 0
+  uint64_t chunk_bytes = 0;          // planned by codec::plan_chunk_bytes, or a whole brick
+  codec::BrickShape brick{0, 0, 0};  // volumes in bricks: the payload comes brick by brick
+  size_t shuffle_element = 0;        // pixel size for volumes, else 0
   std::optional<std::string> metadata;
   // Volumes: intensity statistics are gathered chunk by chunk.
   std::optional<VolumeLayout> volume;
@@ -71,6 +72,8 @@ class EntryWriter {
   bool present() const { return present_; }
   // Raw bytes per chunk, as the spec planned them.
   uint64_t chunk_bytes() const { return spec_.chunk_bytes; }
+  // The entry's chunk geometry (a header without checksums yet).
+  const codec::EntryHeader& plan() const { return plan_; }
   // Stored bytes of the committed entry (header and chunks); 0 before.
   uint64_t stored_bytes() const { return committed_bytes_; }
   // Decides the filter (and an automatic level) from these sample chunks
@@ -85,16 +88,19 @@ class EntryWriter {
   EntryWriter(std::unique_ptr<tier::EntrySink> sink, EntrySpec spec, const WriterConfig& config);
   Status process(const uint8_t* data, uint64_t bytes);
   Status fail(Status s);
+  // Raw bytes of the next batch: up to chunks_per_batch_ whole chunks.
+  uint64_t next_batch_bytes() const;
 
   std::unique_ptr<tier::EntrySink> sink_;  // reset on failure: nothing of the entry stays
   EntrySpec spec_;
   WriterConfig config_;
+  codec::EntryHeader plan_;
+  uint64_t chunks_per_batch_ = 1;
   bool present_ = false;
   bool committed_ = false;
   Status failed_;
   std::optional<bool> shuffle_;  // decided on the first batch unless chosen
   std::optional<int> level_;     // the same, for kAutoLevel
-  uint64_t batch_bytes_ = 0;
   uint64_t written_ = 0;
   uint64_t next_chunk_ = 0;
   uint64_t stored_ = 0;

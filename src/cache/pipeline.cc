@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "cache/brick_io.h"
+
 namespace voxcache::cache {
 
 namespace {
@@ -75,6 +77,16 @@ Result<std::unique_ptr<EntryWriter>> Pipeline::writer(std::unique_ptr<tier::Entr
   spec.kind_header = payload.kind_header;
   spec.payload_bytes = payload_bytes;
   spec.chunk_bytes = plan(payload, payload_bytes);
+  if (payload.kind == Value::Kind::kVolume) {
+    Result<codec::BrickShape> shape =
+        brick_shape(*payload.layout, entry.layout ? *entry.layout : options_.layout);
+    if (!shape.ok()) return shape.status();
+    if ((*shape)[0] != 0) {
+      spec.brick = *shape;
+      spec.chunk_bytes =
+          uint64_t{spec.brick[0]} * spec.brick[1] * spec.brick[2] * payload.voxel_bytes;
+    }
+  }
   spec.shuffle_element = payload.kind == Value::Kind::kVolume ? payload.element_bytes : 0;
   spec.metadata = std::move(entry.metadata);
   spec.volume = payload.layout;
@@ -88,6 +100,13 @@ Result<std::unique_ptr<EntryWriter>> Pipeline::writer(std::unique_ptr<tier::Entr
   return EntryWriter::Begin(std::move(sink), std::move(spec), config);
 }
 
+Result<codec::BrickShape> Pipeline::brick_shape(const VolumeLayout& volume,
+                                                const ChunkLayout& layout) const {
+  if (layout.kind != ChunkLayout::Kind::kBricks) return codec::BrickShape{0, 0, 0};
+  return codec::choose_brick(volume, layout.brick, options_.chunk_bytes,
+                             std::min<uint64_t>(max_chunk_, codec::kMaxChunkBytes));
+}
+
 Result<uint64_t> Pipeline::write(std::unique_ptr<tier::EntrySink> sink,
                                  const codec::Payload& payload, NewEntry entry) const {
   const std::string_view bytes = payload.bytes();
@@ -95,9 +114,19 @@ Result<uint64_t> Pipeline::write(std::unique_ptr<tier::EntrySink> sink,
       writer(std::move(sink), payload, bytes.size(), std::move(entry));
   if (!w.ok()) return w.status();
   if ((*w)->present()) return uint64_t{0};
-  (*w)->choose_filter(sample_chunks(bytes, (*w)->chunk_bytes()));
-  Status s = (*w)->append(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
-  if (s.ok()) s = (*w)->commit();
+  const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
+  Status s;
+  if (bricked(**w)) {
+    const std::vector<std::string> samples = BrickWriter::samples((*w)->plan().grid(), data);
+    (*w)->choose_filter({samples.begin(), samples.end()});
+    BrickWriter bw(w->get(), threads_);
+    s = bw.append(data, bytes.size());
+    if (s.ok()) s = bw.commit();
+  } else {
+    (*w)->choose_filter(sample_chunks(bytes, (*w)->chunk_bytes()));
+    s = (*w)->append(data, bytes.size());
+    if (s.ok()) s = (*w)->commit();
+  }
   if (!s.ok()) return s;
   return (*w)->stored_bytes();
 }
@@ -111,6 +140,11 @@ Result<Value> Pipeline::read_value(EntryReader* r) const {
   Result<codec::ValueBuilder> builder =
       codec::ValueBuilder::Create(r->header(), r->row().data_type, options_.types.get());
   if (!builder.ok()) return builder.status();
+  if (r->header().bricked()) {
+    Status s = read_all_bricks(r, builder->buffer());
+    if (!s.ok()) return s;
+    return std::move(builder).value().finish();
+  }
   Status s = r->start(0, r->header().chunk_count, builder->buffer());
   while (s.ok()) {
     Result<EntryReader::Batch> b = r->next();

@@ -35,19 +35,30 @@ class Pipeline {
     std::optional<std::string> metadata;  // normalized JSON
     store::EntryRow carry;                // lineage; on a rewrite, what the entry had
     int level = kAutoLevel;
+    // Volumes: the chunk layout; unset, Options::layout.
+    std::optional<ChunkLayout> layout;
   };
   // A writer of `payload_bytes` bytes described by `payload` into `sink`.
   Result<std::unique_ptr<EntryWriter>> writer(std::unique_ptr<tier::EntrySink> sink,
                                               const codec::Payload& payload, uint64_t payload_bytes,
                                               NewEntry entry) const;
   // Writes the whole of `payload` into `sink`, choosing the filter from
-  // sample chunks first. Returns the stored bytes, 0 when the sink's tier
-  // had the key already.
+  // sample chunks first; volumes in bricks are gathered row by row. Returns the stored bytes, 0
+  // when the sink's tier had the key already.
   Result<uint64_t> write(std::unique_ptr<tier::EntrySink> sink, const codec::Payload& payload,
                          NewEntry entry) const;
 
   Result<std::unique_ptr<EntryReader>> reader(std::unique_ptr<tier::EntrySource> source,
                                               bool verify) const;
+  // The brick shape a new entry of `volume` in `layout` gets; {0,0,0} for
+  // z-slabs. InvalidArgument for a shape too large (codec::choose_brick).
+  Result<codec::BrickShape> brick_shape(const VolumeLayout& volume,
+                                        const ChunkLayout& layout) const;
+
+  // A writer's input in volume order: bricked entries need a BrickWriter
+  // between the two. Streams and puts use this.
+  static bool bricked(const EntryWriter& w) { return w.plan().bricked(); }
+
   // Decodes every chunk of `r`'s entry into a Value.
   Result<Value> read_value(EntryReader* r) const;
   // Reads every chunk and checks every checksum; decodes nothing into a Value.

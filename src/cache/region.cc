@@ -8,6 +8,30 @@
 
 namespace voxcache::cache {
 
+namespace {
+
+// Only the bricks the box meets are read, in runs along x, and each is
+// copied into place on the pool thread that decoded it.
+Result<Volume> read_bricks(EntryReader* r, const Box& start, const Box& size, Volume out) {
+  const codec::BrickGrid& g = r->header().grid();
+  uint8_t* dst = out.mutable_data();
+  Status s = r->start(g.runs(start, size), [&](uint64_t i, const uint8_t* data, uint64_t) {
+    Box bs, bz, is, iz;
+    g.box(i, &bs, &bz);
+    if (codec::intersect(bs, bz, start, size, &is, &iz)) {
+      codec::copy_box({data, bs, bz}, dst, start, size, is, iz, g.voxel_bytes());
+    }
+  });
+  while (s.ok()) {
+    Result<EntryReader::Batch> b = r->next();
+    if (!b.ok()) return b.status();
+    if (b->chunks == 0) return out;
+  }
+  return s;
+}
+
+}  // namespace
+
 Result<VolumeLayout> volume_layout(const EntryReader& r) {
   if (r.header().kind != Value::Kind::kVolume) {
     return Status::InvalidArgument("entry " + r.row().operation_id + " holds a " +
@@ -56,6 +80,7 @@ Result<Volume> read_box(EntryReader* r, const Box& start, const Box& size) {
   Result<Volume> out = Volume::Create(out_layout);
   if (!out.ok()) return out.status();
 
+  if (r->header().bricked()) return read_bricks(r, start, size, std::move(out).value());
   const uint64_t voxel = pixel_type_size(layout->pixel_type) * layout->components;
   const uint64_t row_bytes = voxel * dims[0];
   const uint64_t cb = r->header().chunk_bytes;

@@ -1,5 +1,5 @@
 // Region reads: a box of a stored volume, decoding only the chunks the box
-// intersects and copying only the rows it holds.
+// intersects (z-slabs, or bricks) and copying only the voxels it holds.
 
 #ifndef VOXCACHE_CACHE_REGION_H_
 #define VOXCACHE_CACHE_REGION_H_

@@ -9,7 +9,22 @@
 
 namespace voxcache::codec {
 
+void EntryHeader::set_bricks(const VolumeLayout& layout, const BrickShape& shape) {
+  brick = shape;
+  grid_ = BrickGrid(layout.size, shape, pixel_type_size(layout.pixel_type) * layout.components);
+}
+
+std::string EntryHeader::layout_name() const {
+  if (kind != Value::Kind::kVolume) return "";
+  return bricked() ? ChunkLayout::Bricks(brick[0], brick[1], brick[2]).ToString() : "z-slabs";
+}
+
+std::string EntryHeader::chunk_name(uint64_t i) const {
+  return bricked() ? grid_.name(i) : "chunk " + std::to_string(i);
+}
+
 uint64_t EntryHeader::chunk_raw_size(uint64_t i) const {
+  if (bricked()) return grid_.brick_bytes(i);
   const uint64_t start = i * chunk_bytes;
   return payload_bytes - start < chunk_bytes ? payload_bytes - start : chunk_bytes;
 }
@@ -17,18 +32,46 @@ uint64_t EntryHeader::chunk_raw_size(uint64_t i) const {
 std::string encode_header(const EntryHeader& h) {
   std::string out;
   out.append(kEntryMagic, sizeof(kEntryMagic));
-  util::put_fixed<uint16_t>(&out, kEntryFormatVersion);
+  util::put_fixed<uint16_t>(&out, h.bricked() ? 2 : 1);
   out.push_back(static_cast<char>(h.kind));
   out.push_back(static_cast<char>(h.flags));
   util::put_fixed<uint64_t>(&out, h.payload_bytes);
   util::put_fixed<uint64_t>(&out, h.chunk_bytes);
   util::put_fixed<uint64_t>(&out, h.chunk_count);
+  if (h.bricked()) {
+    for (uint32_t side : h.brick) util::put_fixed<uint32_t>(&out, side);
+  }
   out.append(reinterpret_cast<const char*>(h.payload_xxh3_128.data()), 16);
   util::put_fixed<uint32_t>(&out, static_cast<uint32_t>(h.kind_header.size()));
   out += h.kind_header;
   util::put_fixed<uint64_t>(&out, util::xxh3_64(out.data(), out.size()));
   return out;
 }
+
+namespace {
+
+// The brick fields of a version-2 header against its volume header.
+Status check_bricks(EntryHeader* h) {
+  if (h->kind != Value::Kind::kVolume) {
+    return Status::Corruption("entry header: bricks in an entry that is not a volume");
+  }
+  Result<VolumeLayout> layout = decode_layout(h->kind_header);
+  if (!layout.ok()) return layout.status();
+  const BrickShape b = h->brick;
+  for (int a = 0; a < 3; ++a) {
+    if (b[a] == 0 || b[a] > layout->size[a]) {
+      return Status::Corruption("entry header: brick side " + std::to_string(b[a]) +
+                                " out of range for a volume of " + std::to_string(layout->size[a]));
+    }
+  }
+  h->set_bricks(*layout, b);
+  if (h->payload_bytes != layout->byte_size() || h->chunk_bytes != h->grid().full_brick_bytes()) {
+    return Status::Corruption("entry header: sizes contradict the bricks");
+  }
+  return Status::OK();
+}
+
+}  // namespace
 
 Result<EntryHeader> decode_header(std::string_view blob, size_t* header_len) {
   util::Reader r(blob);
@@ -50,8 +93,9 @@ Result<EntryHeader> decode_header(std::string_view blob, size_t* header_len) {
   uint32_t kind_len = 0;
   std::string_view kind_header;
   if (!r.get(&kind) || !r.get(&h.flags) || !r.get(&h.payload_bytes) || !r.get(&h.chunk_bytes) ||
-      !r.get(&h.chunk_count) || !r.get_bytes(16, &sum) || !r.get(&kind_len) ||
-      !r.get_bytes(kind_len, &kind_header)) {
+      !r.get(&h.chunk_count) ||
+      (version >= 2 && !(r.get(&h.brick[0]) && r.get(&h.brick[1]) && r.get(&h.brick[2]))) ||
+      !r.get_bytes(16, &sum) || !r.get(&kind_len) || !r.get_bytes(kind_len, &kind_header)) {
     return Status::Corruption("entry header: truncated");
   }
   const size_t body = blob.size() - r.remaining();
@@ -70,16 +114,20 @@ Result<EntryHeader> decode_header(std::string_view blob, size_t* header_len) {
     return Status::Corruption("entry header: chunk size " + std::to_string(h.chunk_bytes) +
                               " out of range");
   }
-  const uint64_t expected_chunks =
-      h.payload_bytes == 0 ? 0 : (h.payload_bytes - 1) / h.chunk_bytes + 1;
+  h.kind = static_cast<Value::Kind>(kind);
+  h.kind_header.assign(kind_header.data(), kind_header.size());
+  uint64_t expected_chunks = h.payload_bytes == 0 ? 0 : (h.payload_bytes - 1) / h.chunk_bytes + 1;
+  if (version >= 2) {
+    Status s = check_bricks(&h);
+    if (!s.ok()) return s;
+    expected_chunks = h.grid().count();
+  }
   if (h.chunk_count != expected_chunks) {
     return Status::Corruption("entry header: " + std::to_string(h.chunk_count) +
                               " chunks recorded, " + std::to_string(expected_chunks) +
                               " needed for " + std::to_string(h.payload_bytes) + " bytes");
   }
-  h.kind = static_cast<Value::Kind>(kind);
   std::memcpy(h.payload_xxh3_128.data(), sum.data(), 16);
-  h.kind_header.assign(kind_header.data(), kind_header.size());
   *header_len = blob.size() - r.remaining();
   return h;
 }

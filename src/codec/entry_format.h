@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "codec/brick_grid.h"
 #include "voxcache/status.h"
 #include "voxcache/value.h"
 #include "voxcache/volume.h"
@@ -18,7 +19,10 @@
 namespace voxcache::codec {
 
 inline constexpr char kEntryMagic[4] = {'V', 'O', 'X', 'C'};
-inline constexpr uint16_t kEntryFormatVersion = 1;
+// Version 2 adds the brick shape (docs/format.md, "Chunk layouts"). Entries
+// of z-slabs and of other values are still written as version 1, so an older
+// reader reads all of them but bricks, which it reports NotSupported.
+inline constexpr uint16_t kEntryFormatVersion = 2;
 inline constexpr size_t kChunkHeaderBytes = 16;
 // Largest raw chunk: raw_size is a u32 and SQLite values stay below 1 GB.
 inline constexpr uint64_t kMaxChunkBytes = uint64_t{1} << 29;
@@ -39,10 +43,25 @@ struct EntryHeader {
   uint64_t chunk_count = 0;
   std::array<uint8_t, 16> payload_xxh3_128{};  // canonical (big-endian) XXH3-128
   std::string kind_header;                     // volume: encoded layout; custom: the tag
+  // Version 2, volumes only: voxels per brick; {0,0,0} for chunks that are
+  // byte ranges of the payload (z-slabs, and every other value).
+  BrickShape brick{0, 0, 0};
 
   bool inline_chunks() const { return flags & kFlagInlineChunks; }
-  // Raw size of chunk i (the last one may be short).
+  bool bricked() const { return brick[0] != 0; }
+  // The brick geometry; set by decode_header, or by set_bricks.
+  const BrickGrid& grid() const { return grid_; }
+  void set_bricks(const VolumeLayout& layout, const BrickShape& shape);
+  // Raw size of chunk i: chunk_bytes, but for the last byte-range chunk and
+  // for bricks clipped at the volume's edge.
   uint64_t chunk_raw_size(uint64_t i) const;
+  // "z-slabs", "bricks 32x32x32" for volumes; "" for other values.
+  std::string layout_name() const;
+  // How errors name chunk i: "chunk 3" or "brick 3 at voxel (...)".
+  std::string chunk_name(uint64_t i) const;
+
+ private:
+  BrickGrid grid_;
 };
 
 // Header bytes, ending with the header's own XXH3-64.

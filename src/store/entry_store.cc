@@ -100,6 +100,12 @@ CREATE TABLE config (
 DROP INDEX results_by_operation;
 CREATE INDEX results_by_operation ON results (operation) WHERE operation IS NOT NULL;
 )sql",
+    // 6 -> 7: volumes may be stored in 3D bricks; every volume before was
+    // stored in z-slabs.
+    R"sql(
+ALTER TABLE results ADD COLUMN layout TEXT;
+UPDATE results SET layout = 'z-slabs' WHERE data_type = 'volume';
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion, "one migration per schema version");
 
@@ -240,9 +246,9 @@ Status insert_entry_row(Database* db, const EntryRow& row) {
   Result<Statement*> st = db->statement(
       "INSERT INTO results (operation_id, data, data_type, created_at, last_access, "
       "size_bytes, raw_bytes, chunk_count, codec, level, checksum, metadata, filter, "
-      "access_count, pinned, operation, recipe, intensity) "
+      "access_count, pinned, operation, recipe, intensity, layout) "
       "VALUES (?1, ?2, ?3, ?4, max(?4, ?13), ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14, ?15, ?16, "
-      "?17, ?18)");
+      "?17, ?18, ?19)");
   if (!st.ok()) return st.status();
   Statement* q = *st;
   Status s = q->bind_text(1, row.operation_id);
@@ -263,6 +269,7 @@ Status insert_entry_row(Database* db, const EntryRow& row) {
   if (s.ok()) s = row.operation ? q->bind_text(16, *row.operation) : q->bind_null(16);
   if (s.ok()) s = row.recipe ? q->bind_blob(17, *row.recipe) : q->bind_null(17);
   if (s.ok()) s = row.intensity ? q->bind_text(18, *row.intensity) : q->bind_null(18);
+  if (s.ok()) s = row.layout ? q->bind_text(19, *row.layout) : q->bind_null(19);
   if (s.ok()) s = q->run();
   if (!s.ok()) return s.with_context("writing entry row");
   for (size_t i = 0; i < row.inputs.size(); ++i) {

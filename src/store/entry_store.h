@@ -18,7 +18,7 @@
 namespace voxcache::store {
 
 // PRAGMA user_version of the schema this build writes.
-inline constexpr int kSchemaVersion = 6;
+inline constexpr int kSchemaVersion = 7;
 // PRAGMA application_id: "VXCA".
 inline constexpr int32_t kApplicationId = 0x56584341;
 
@@ -49,6 +49,10 @@ struct EntryRow {
   std::optional<std::string> recipe;     // KeyBuilder::canonical_encoding()
   std::optional<std::string> intensity;  // JSON, docs/format.md
   std::vector<std::string> inputs;       // input keys (hex) of the recipe
+  // Version 7: a volume's chunk layout, as EntryHeader::layout_name(). Only
+  // written: readers take it from the header, which is authoritative, so a
+  // read-only open of an older file selects nothing it lacks.
+  std::optional<std::string> layout;
 };
 
 Result<bool> entry_exists(Database* db, std::string_view operation_id);

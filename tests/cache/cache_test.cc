@@ -271,10 +271,10 @@ TEST_F(CorruptionTest, SwappedChunksAreCaughtByChecksums) {
 
 TEST_F(CacheTest, NewerSchemaVersionIsNotSupported) {
   open();
-  raw_sql(path_, "PRAGMA user_version = 7");
+  raw_sql(path_, "PRAGMA user_version = 8");
   Result<std::unique_ptr<Cache>> c = Cache::Open(path_);
   EXPECT_TRUE(c.status().is_not_supported()) << c.status().to_string();
-  EXPECT_NE(c.status().message().find("schema version 7"), std::string::npos);
+  EXPECT_NE(c.status().message().find("schema version 8"), std::string::npos);
 }
 
 TEST_F(CacheTest, AFileThatIsNotSQLiteIsCorruption) {
@@ -479,7 +479,7 @@ TEST_F(CacheTest, EraseRemovesEntryAndChunks) {
 
 TEST_F(CacheTest, DatabaseIsWalWithSchemaVersion) {
   open();
-  EXPECT_EQ(query_int("PRAGMA user_version"), 6);
+  EXPECT_EQ(query_int("PRAGMA user_version"), 7);
   EXPECT_EQ(query_int("PRAGMA application_id"), 0x56584341);
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);

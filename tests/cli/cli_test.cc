@@ -160,7 +160,7 @@ TEST_F(CliTest, KeyErrorsExitWithTwo) {
                    "'00000000000000000000000000000000000000000000000000000000', data, data_type, "
                    "created_at, last_access, access_count, size_bytes, raw_bytes, chunk_count, "
                    "codec, level, checksum, metadata, filter, pinned, "
-                   "operation, recipe, intensity FROM results");
+                   "operation, recipe, intensity, layout FROM results");
   CliRun ambiguous = voxcache_cli(db_ + " show " + key.substr(0, 8));
   EXPECT_EQ(ambiguous.code, 2) << ambiguous.out;
   EXPECT_NE(ambiguous.out.find("ambiguous"), std::string::npos) << ambiguous.out;
@@ -207,7 +207,7 @@ TEST_F(CliTest, VersionHelpAndUnknownCommandsSayWhatTheyAre) {
   CliRun v = voxcache_cli("--version");
   EXPECT_EQ(v.code, 0) << v.out;
   for (const char* part :
-       {"voxcache 0.", "schema 6", "SQLite 3.", "zstd 1.", "xxHash 0.", "ITK 5."}) {
+       {"voxcache 0.", "schema 7", "SQLite 3.", "zstd 1.", "xxHash 0.", "ITK 5."}) {
     EXPECT_NE(v.out.find(part), std::string::npos) << part << " in " << v.out;
   }
   CliRun help = voxcache_cli("help");

@@ -152,7 +152,7 @@ TEST(Header, LyingSizesAndNewerVersionsAreRejected) {
 
   // A newer format version with a valid header checksum: NotSupported.
   std::string newer = encode_header(sample_header());
-  newer[4] = 2;
+  newer[4] = 3;
   newer.resize(newer.size() - 8);
   const uint64_t sum = util::xxh3_64(newer.data(), newer.size());
   newer.append(reinterpret_cast<const char*>(&sum), 8);

@@ -1,0 +1,129 @@
+#include "cache/brick_io.h"
+
+#include <algorithm>
+
+namespace voxcache::cache {
+
+using codec::Box3;
+
+namespace {
+
+// The slices of brick row `row`: its box in volume coordinates.
+void row_box(const codec::BrickGrid& g, uint64_t row, Box3* start, Box3* size) {
+  const uint64_t z0 = row * g.shape()[2];
+  *start = {0, 0, z0};
+  *size = {g.size()[0], g.size()[1], std::min<uint64_t>(g.shape()[2], g.size()[2] - z0)};
+}
+
+}  // namespace
+
+BrickWriter::BrickWriter(EntryWriter* w, util::ThreadPool* pool)
+    : w_(w),
+      pool_(pool),
+      grid_(w->plan().grid()),
+      slice_bytes_(grid_.size()[0] * grid_.size()[1] * grid_.voxel_bytes()) {}
+
+uint64_t BrickWriter::row_bytes(uint64_t row) const {
+  return slice_bytes_ * std::min<uint64_t>(grid_.shape()[2], grid_.size()[2] - row * grid_.shape()[2]);
+}
+
+std::vector<std::string> BrickWriter::samples(const codec::BrickGrid& grid, const uint8_t* volume) {
+  std::vector<std::string> out;
+  const uint64_t n = grid.count();
+  const Box3 all_start{0, 0, 0};
+  for (uint64_t i : {n / 4, 3 * n / 4}) {
+    if (!out.empty() && i == n / 4) break;  // one brick: one sample
+    Box3 start, size;
+    grid.box(i, &start, &size);
+    std::string& s = out.emplace_back(grid.brick_bytes(i), '\0');
+    codec::copy_box({volume, all_start, grid.size()}, reinterpret_cast<uint8_t*>(s.data()), start,
+                    size, start, size, grid.voxel_bytes());
+  }
+  return out;
+}
+
+Status BrickWriter::emit(const uint8_t* slices) {
+  Box3 rs, rz;
+  row_box(grid_, row_, &rs, &rz);
+  const uint64_t first = row_ * grid_.row_count();
+  std::vector<uint64_t> offsets{0};
+  for (uint64_t k = 0; k < grid_.row_count(); ++k) {
+    offsets.push_back(offsets.back() + grid_.brick_bytes(first + k));
+  }
+  gathered_.resize(offsets.back());
+  uint8_t* out = reinterpret_cast<uint8_t*>(gathered_.data());
+  pool_->parallel_for(grid_.row_count(), [&](size_t k) {
+    Box3 start, size;
+    grid_.box(first + k, &start, &size);
+    codec::copy_box({slices, rs, rz}, out + offsets[k], start, size, start, size,
+                    grid_.voxel_bytes());
+  });
+  ++row_;
+  return w_->append(out, offsets.back());
+}
+
+Status BrickWriter::append(const uint8_t* data, uint64_t bytes) {
+  if (!failed_.ok()) return failed_;
+  if (w_->present()) return w_->append(data, bytes);  // it only counts the bytes
+  const uint64_t rows = grid_.bricks()[2];
+  while (bytes > 0) {
+    if (row_ >= rows) return w_->append(data, bytes);  // too many bytes: the writer says so
+    const uint64_t need = row_bytes(row_);
+    Status s;
+    if (pending_.empty() && bytes >= need) {  // a whole row straight from the caller
+      s = emit(data);
+      data += need;
+      bytes -= need;
+    } else {
+      const uint64_t take = std::min(bytes, need - pending_.size());
+      pending_.append(reinterpret_cast<const char*>(data), take);
+      data += take;
+      bytes -= take;
+      if (pending_.size() == need) {
+        s = emit(reinterpret_cast<const uint8_t*>(pending_.data()));
+        pending_.clear();
+      }
+    }
+    if (!s.ok()) return failed_ = s;
+  }
+  return Status::OK();
+}
+
+Status BrickWriter::commit() {
+  if (!failed_.ok()) return failed_;
+  std::string().swap(pending_);
+  std::string().swap(gathered_);
+  return w_->commit();
+}
+
+Status read_all_bricks(EntryReader* r, uint8_t* volume) {
+  const codec::BrickGrid& g = r->header().grid();
+  const Box3 origin{0, 0, 0};
+  Status s = r->start({{0, g.count()}}, [&](uint64_t i, const uint8_t* data, uint64_t) {
+    Box3 start, size;
+    g.box(i, &start, &size);
+    codec::copy_box({data, start, size}, volume, origin, g.size(), start, size, g.voxel_bytes());
+  });
+  while (s.ok()) {
+    Result<EntryReader::Batch> b = r->next();
+    if (!b.ok()) return b.status();
+    if (b->chunks == 0) break;
+  }
+  return s;
+}
+
+Status start_brick_row(EntryReader* r, uint64_t row, uint8_t* slab) {
+  const codec::BrickGrid& g = r->header().grid();
+  Box3 rs, rz;
+  row_box(g, row, &rs, &rz);
+  const uint64_t first = row * g.row_count();
+  return r->start({{first, first + g.row_count()}},
+                  [&g, rs, rz, slab](uint64_t i, const uint8_t* data, uint64_t) {
+                    Box3 start, size;
+                    g.box(i, &start, &size);
+                    codec::copy_box({data, start, size}, slab, rs, rz, start, size,
+                                    g.voxel_bytes());
+                  });
+}
+
+}  // namespace voxcache::cache
