@@ -2,6 +2,7 @@
 //
 //   build/benchmarks/voxcache_bench_throughput chunks        # chunk size vs speed and ratio
 //   build/benchmarks/voxcache_bench_throughput stream 4      # 4 GiB streamed in and out
+//   build/benchmarks/voxcache_bench_throughput stream 4 bricks   # the same in 3D bricks
 //
 // Prints Markdown tables (docs/benchmarks.md). Peak RSS is the kernel's
 // VmHWM, reset between phases through /proc/self/clear_refs.
@@ -87,7 +88,7 @@ int chunks() {
   return 0;
 }
 
-int stream(double gib) {
+int stream(double gib, const voxcache::ChunkLayout& chunks) {
   const uint64_t nx = 1024, ny = 1024;
   const uint64_t slice_bytes = nx * ny * 2;
   const uint64_t nz = static_cast<uint64_t>(gib * (1ull << 30) / slice_bytes);
@@ -107,7 +108,7 @@ int stream(double gib) {
 
   reset_peak_rss();
   t0 = Clock::now();
-  auto w = cache->write_volume(key, layout).value();
+  auto w = cache->write_volume(key, layout, chunks).value();
   for (uint64_t z = 0; z < nz; ++z) {
     voxcache::bench::ct_slice(nx, ny, nz, z, slice.data());
     if (!w->write(slice.data(), slice_bytes).ok()) return 1;
@@ -137,14 +138,15 @@ int stream(double gib) {
   const long get_rss = peak_rss_kib();
   const auto info = cache->info(key).value();
   const double mb = static_cast<double>(layout.byte_size()) / 1e6;
-  std::printf("| volume | stored | put MB/s | put peak RSS | get MB/s | get peak RSS |\n");
-  std::printf("|---|---|---|---|---|---|\n");
+  std::printf("| volume | layout | stored | put MB/s | put peak RSS | get MB/s | get peak RSS |\n");
+  std::printf("|---|---|---|---|---|---|---|\n");
   std::printf(
-      "| %llux%llux%llu i16 (%.2f GiB) | %.0f MiB (%.1fx) | %.0f | %.0f MiB | %.0f | %.0f MiB |\n",
+      "| %llux%llux%llu i16 (%.2f GiB) | %s | %.0f MiB (%.1fx) | %.0f | %.0f MiB | %.0f | %.0f "
+      "MiB |\n",
       static_cast<unsigned long long>(nx), static_cast<unsigned long long>(ny),
       static_cast<unsigned long long>(nz), layout.byte_size() / double(1ull << 30),
-      info.stored_bytes / 1048576.0, info.ratio(), mb / put, put_rss / 1024.0, mb / get,
-      get_rss / 1024.0);
+      info.layout.ToString().c_str(), info.stored_bytes / 1048576.0, info.ratio(), mb / put,
+      put_rss / 1024.0, mb / get, get_rss / 1024.0);
   std::printf(
       "(generation of the phantom, %.1f s, is excluded from put; %llu bytes read, "
       "sample sum %lld)\n",
@@ -160,9 +162,10 @@ int main(int argc, char** argv) {
   if (mode == "chunks")
     rc = chunks();
   else if (mode == "stream")
-    rc = stream(argc > 2 ? std::stod(argv[2]) : 4.0);
+    rc = stream(argc > 2 ? std::stod(argv[2]) : 4.0,
+                voxcache::ChunkLayout::Parse(argc > 3 ? argv[3] : "z-slabs").value());
   else
-    std::fprintf(stderr, "usage: voxcache_bench_throughput chunks | stream [GiB]\n");
+    std::fprintf(stderr, "usage: voxcache_bench_throughput chunks | stream [GiB [LAYOUT]]\n");
   std::filesystem::remove_all(kTmp);
   return rc;
 }

@@ -24,20 +24,30 @@ BrickWriter::BrickWriter(EntryWriter* w, util::ThreadPool* pool)
       slice_bytes_(grid_.size()[0] * grid_.size()[1] * grid_.voxel_bytes()) {}
 
 uint64_t BrickWriter::row_bytes(uint64_t row) const {
-  return slice_bytes_ * std::min<uint64_t>(grid_.shape()[2], grid_.size()[2] - row * grid_.shape()[2]);
+  return slice_bytes_ *
+         std::min<uint64_t>(grid_.shape()[2], grid_.size()[2] - row * grid_.shape()[2]);
 }
 
-std::vector<std::string> BrickWriter::samples(const codec::BrickGrid& grid, const uint8_t* volume) {
+std::vector<std::string> BrickWriter::samples(const codec::BrickGrid& grid, const uint8_t* slices,
+                                              uint64_t z0, uint64_t nz) {
+  const Box3 n = grid.size(), shape{grid.shape()[0], grid.shape()[1], grid.shape()[2]};
+  const Box3 from{0, 0, z0}, size{n[0], n[1], nz};
   std::vector<std::string> out;
-  const uint64_t n = grid.count();
-  const Box3 all_start{0, 0, 0};
-  for (uint64_t i : {n / 4, 3 * n / 4}) {
-    if (!out.empty() && i == n / 4) break;  // one brick: one sample
-    Box3 start, size;
-    grid.box(i, &start, &size);
+  std::vector<uint64_t> taken;
+  // Points as fractions (in quarters) of the buffer's box.
+  for (const Box3& q : {Box3{2, 2, 1}, Box3{2, 2, 3}, Box3{1, 3, 2}, Box3{3, 1, 2}}) {
+    Box3 at;
+    for (int a = 0; a < 3; ++a) at[a] = (from[a] + size[a] * q[a] / 4) / shape[a];
+    const uint64_t i = (at[2] * grid.bricks()[1] + at[1]) * grid.bricks()[0] + at[0];
+    Box3 start, bsize;
+    grid.box(i, &start, &bsize);
+    // Only bricks that lie wholly in the buffer, each once.
+    if (start[2] < z0 || start[2] + bsize[2] > z0 + nz) continue;
+    if (std::find(taken.begin(), taken.end(), i) != taken.end()) continue;
+    taken.push_back(i);
     std::string& s = out.emplace_back(grid.brick_bytes(i), '\0');
-    codec::copy_box({volume, all_start, grid.size()}, reinterpret_cast<uint8_t*>(s.data()), start,
-                    size, start, size, grid.voxel_bytes());
+    codec::copy_box({slices, from, size}, reinterpret_cast<uint8_t*>(s.data()), start, bsize, start,
+                    bsize, grid.voxel_bytes());
   }
   return out;
 }
@@ -45,6 +55,11 @@ std::vector<std::string> BrickWriter::samples(const codec::BrickGrid& grid, cons
 Status BrickWriter::emit(const uint8_t* slices) {
   Box3 rs, rz;
   row_box(grid_, row_, &rs, &rz);
+  // A stream's first row decides the filter unless the caller did already.
+  if (row_ == 0) {
+    const std::vector<std::string> s = samples(grid_, slices, rs[2], rz[2]);
+    w_->choose_filter({s.begin(), s.end()});
+  }
   const uint64_t first = row_ * grid_.row_count();
   std::vector<uint64_t> offsets{0};
   for (uint64_t k = 0; k < grid_.row_count(); ++k) {
@@ -117,13 +132,12 @@ Status start_brick_row(EntryReader* r, uint64_t row, uint8_t* slab) {
   Box3 rs, rz;
   row_box(g, row, &rs, &rz);
   const uint64_t first = row * g.row_count();
-  return r->start({{first, first + g.row_count()}},
-                  [&g, rs, rz, slab](uint64_t i, const uint8_t* data, uint64_t) {
-                    Box3 start, size;
-                    g.box(i, &start, &size);
-                    codec::copy_box({data, start, size}, slab, rs, rz, start, size,
-                                    g.voxel_bytes());
-                  });
+  return r->start({{first, first + g.row_count()}}, [&g, rs, rz, slab](
+                                                        uint64_t i, const uint8_t* data, uint64_t) {
+    Box3 start, size;
+    g.box(i, &start, &size);
+    codec::copy_box({data, start, size}, slab, rs, rz, start, size, g.voxel_bytes());
+  });
 }
 
 }  // namespace voxcache::cache

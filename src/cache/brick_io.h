@@ -29,9 +29,12 @@ class BrickWriter {
   // Commits the entry; InvalidArgument (from the writer) when bytes are missing.
   Status commit();
 
-  // The bricks at a quarter and three quarters of the volume, in brick
-  // order: the samples of the filter and level trial.
-  static std::vector<std::string> samples(const codec::BrickGrid& grid, const uint8_t* volume);
+  // Sample bricks for the filter and level trial, from `slices`, a buffer
+  // of whole slices [z0, z0 + nz): the bricks around its centre and at
+  // quarter points. Not its first bricks: those are corners of the field of
+  // view, mostly air, and would say shuffling and level 3 do not pay.
+  static std::vector<std::string> samples(const codec::BrickGrid& grid, const uint8_t* slices,
+                                          uint64_t z0, uint64_t nz);
 
  private:
   uint64_t row_bytes(uint64_t row) const;
@@ -41,9 +44,9 @@ class BrickWriter {
   util::ThreadPool* pool_;
   const codec::BrickGrid& grid_;
   uint64_t slice_bytes_;
-  uint64_t row_ = 0;       // the next row of bricks to emit
-  std::string pending_;    // the start of that row, as it arrived
-  std::string gathered_;   // a row in brick order
+  uint64_t row_ = 0;      // the next row of bricks to emit
+  std::string pending_;   // the start of that row, as it arrived
+  std::string gathered_;  // a row in brick order
   Status failed_;
 };
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <mutex>
 
+#include "cache/entry_writer.h"
+
 namespace voxcache::cache {
 
 EntryReader::~EntryReader() = default;
@@ -22,6 +24,16 @@ Result<std::unique_ptr<EntryReader>> EntryReader::Open(std::unique_ptr<tier::Ent
   }
   return r;
 }
+
+namespace {
+
+uint8_t* chunk_scratch(uint64_t n) {
+  thread_local std::string buf;
+  if (buf.size() < n) buf.resize(n);
+  return reinterpret_cast<uint8_t*>(buf.data());
+}
+
+}  // namespace
 
 Status EntryReader::start(uint64_t first, uint64_t end, uint8_t* dst) {
   Status s = start({{first, end}}, nullptr);
@@ -62,9 +74,7 @@ Result<EntryReader::Batch> EntryReader::next() {
   Batch b;
   b.first_chunk = next_;
   if (run_ >= runs_.size()) return b;
-  // Four chunks per thread, as the writer: a 1 MiB-chunk entry of 8 MiB or
-  // less is one batch on 2 threads.
-  const uint64_t per_batch = 4 * std::max(1u, pool_->size());
+  const uint64_t per_batch = chunks_per_batch(header_.chunk_bytes, pool_->size());
   batch_.clear();
   seeks_.clear();
   while (batch_.size() < per_batch && run_ < runs_.size()) {
@@ -79,7 +89,7 @@ Result<EntryReader::Batch> EntryReader::next() {
   for (uint64_t index : batch_) offsets_.push_back(offsets_.back() + header_.chunk_raw_size(index));
   const uint64_t bytes = offsets_.back();
   uint8_t* out = dst_ ? dst_ + batch_[0] * header_.chunk_bytes : nullptr;
-  if (!out) {
+  if (!out && !fn_) {
     buffer_.resize(bytes);
     out = reinterpret_cast<uint8_t*>(buffer_.data());
   }
@@ -110,8 +120,12 @@ Result<EntryReader::Batch> EntryReader::next() {
       if (!read_status.ok()) return;
     }
     const uint64_t size = offsets_[i + 1] - offsets_[i];
-    statuses_[i] = codec::decode_chunk(views_[i], size, verify_, out + offsets_[i]);
-    if (fn_ && statuses_[i].ok()) fn_(batch_[i], out + offsets_[i], size);
+    // A chunk handed to fn decodes into this thread's own buffer, still in
+    // its cache when fn reads it; nothing else keeps its bytes.
+    uint8_t* target = fn_ ? chunk_scratch(size) : out + offsets_[i];
+    statuses_[i] = codec::decode_chunk(views_[i], size, verify_, target,
+                                       codec::chunk_seed(header_, batch_[i]));
+    if (fn_ && statuses_[i].ok()) fn_(batch_[i], target, size);
   });
   if (!read_status.ok()) return read_status;
   for (size_t i = 0; i < n; ++i) {
@@ -119,7 +133,9 @@ Result<EntryReader::Batch> EntryReader::next() {
   }
   const bool in_order = whole_next_ == batch_[0] && batch_[n - 1] == batch_[0] + n - 1;
   whole_next_ = in_order ? whole_next_ + n : kNoWholeRead;
-  if (in_order && verify_) whole_.update(out, bytes);
+  // Chunks handed to fn are not kept for the payload checksum; each one's own
+  // checksum is checked, seeded with its index for bricks.
+  if (in_order && verify_ && out) whole_.update(out, bytes);
   if (in_order && whole_next_ == header_.chunk_count) {
     if (!header_.inline_chunks()) {
       Result<uint64_t> rows = source_->stored_chunks();
@@ -129,7 +145,7 @@ Result<EntryReader::Batch> EntryReader::next() {
                                   std::to_string(header_.chunk_count));
       }
     }
-    if (verify_ && whole_.digest() != header_.payload_xxh3_128) {
+    if (verify_ && !fn_ && whole_.digest() != header_.payload_xxh3_128) {
       return Status::Corruption("payload checksum mismatch");
     }
   }

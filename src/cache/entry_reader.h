@@ -39,6 +39,8 @@ class EntryReader {
 
   // Called on a pool thread for each chunk once it is decoded and checked,
   // with its raw bytes; calls for different chunks run at the same time.
+  // Batches of such a read have no data, and it checks no payload checksum
+  // (every chunk's own is checked: a brick's is seeded with its index).
   using ChunkFn = std::function<void(uint64_t index, const uint8_t* data, uint64_t bytes)>;
   // Starts reading the chunks of `runs` ([first, end) each, ascending and
   // disjoint) into the internal buffer, handing each to `fn` (may be null).

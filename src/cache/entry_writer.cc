@@ -8,6 +8,11 @@
 
 namespace voxcache::cache {
 
+uint64_t chunks_per_batch(uint64_t chunk_bytes, unsigned threads) {
+  const uint64_t by_bytes = chunk_bytes ? kBatchBytes / chunk_bytes : 0;
+  return std::max<uint64_t>(4 * std::max(1u, threads), std::min<uint64_t>(by_bytes, 1024));
+}
+
 double Trial::ratio(bool shuffle) const {
   const uint64_t stored = shuffle ? shuffled : plain;
   return stored ? static_cast<double>(raw) / static_cast<double>(stored) : 1.0;
@@ -37,10 +42,7 @@ Trial trial(const std::vector<std::string_view>& samples, size_t element, util::
 EntryWriter::EntryWriter(std::unique_ptr<tier::EntrySink> sink, EntrySpec spec,
                          const WriterConfig& config)
     : sink_(std::move(sink)), spec_(std::move(spec)), config_(config) {
-  // Four chunks per thread keep every thread busy, and give inserting time
-  // to overlap compressing, while bounding memory (a 1 MiB-chunk entry of
-  // 8 MiB or less is one batch on 2 threads).
-  chunks_per_batch_ = 4 * std::max(1u, config_.pool->size());
+  chunks_per_batch_ = chunks_per_batch(spec_.chunk_bytes, config_.pool->size());
   plan_.kind = spec_.kind;
   plan_.kind_header = spec_.kind_header;
   plan_.payload_bytes = spec_.payload_bytes;
@@ -168,7 +170,8 @@ Status EntryWriter::process(const uint8_t* data, uint64_t bytes) {
   };
   config_.pool->parallel_for(n, [&](size_t i) {
     blobs_[i].clear();
-    statuses_[i] = codec::encode_chunk(chunk(i), *level_, element, &blobs_[i]);
+    statuses_[i] = codec::encode_chunk(chunk(i), *level_, element, &blobs_[i],
+                                       codec::chunk_seed(plan_, next_chunk_ + i));
     if (vol) {
       const std::string_view c = chunk(i);
       chunk_intensity_[i] = codec::Intensity::Of(

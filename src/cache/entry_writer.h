@@ -115,6 +115,14 @@ class EntryWriter {
   std::vector<codec::Intensity> chunk_intensity_;
 };
 
+// Chunks handed to the pool at once, by the writer and the reader alike:
+// four per thread keep every thread busy and give inserting time to overlap
+// compressing; small chunks (bricks of 64 KiB) come kBatchBytes at a time,
+// else waking the pool for every 8 of them cost 40% of a full get. Memory
+// stays bounded by a batch or two of raw bytes.
+inline constexpr uint64_t kBatchBytes = 4 << 20;
+uint64_t chunks_per_batch(uint64_t chunk_bytes, unsigned threads);
+
 // The trial behind the automatic choices: each sample compressed at zstd
 // level 1 (a cheap stand-in for the real level), as is and, when `element`
 // > 1, byte-shuffled, in parallel on `pool`.

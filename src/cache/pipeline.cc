@@ -117,7 +117,8 @@ Result<uint64_t> Pipeline::write(std::unique_ptr<tier::EntrySink> sink,
   const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
   Status s;
   if (bricked(**w)) {
-    const std::vector<std::string> samples = BrickWriter::samples((*w)->plan().grid(), data);
+    const codec::BrickGrid& grid = (*w)->plan().grid();
+    const std::vector<std::string> samples = BrickWriter::samples(grid, data, 0, grid.size()[2]);
     (*w)->choose_filter({samples.begin(), samples.end()});
     BrickWriter bw(w->get(), threads_);
     s = bw.append(data, bytes.size());

@@ -24,7 +24,14 @@ nlohmann::json size_json(const std::array<uint64_t, 3>& d) {
 
 }  // namespace
 
-int cmd_import(const Globals& g, const std::vector<std::string>& files, bool json) {
+int cmd_import(const Globals& g, const std::vector<std::string>& files, const std::string& layout,
+               bool json) {
+  std::optional<ChunkLayout> chunks;
+  if (!layout.empty()) {
+    Result<ChunkLayout> l = ChunkLayout::Parse(layout);
+    if (!l.ok()) return usage_error(l.status());
+    chunks = *l;
+  }
   // The database is opened at the first file that reads, so an import of
   // nothing importable leaves no new database behind.
   std::unique_ptr<Cache> cache;
@@ -46,7 +53,7 @@ int cmd_import(const Globals& g, const std::vector<std::string>& files, bool jso
     if (s.ok()) {
       key = content_key(*vol);
       nlohmann::json meta = {{"source", std::filesystem::absolute(file).string()}};
-      s = cache->put(key, *vol, dump(meta));
+      s = chunks ? cache->put(key, *vol, *chunks, dump(meta)) : cache->put(key, *vol, dump(meta));
     }
     progress.done_one();
     if (!s.ok()) {

@@ -153,8 +153,9 @@ int cmd_show(const Globals& g, const std::string& key_text, bool json,
               static_cast<unsigned long long>(e.raw_bytes));
   std::printf("stored       %s (%llu bytes), ratio %.2fx\n", human_bytes(e.stored_bytes).c_str(),
               static_cast<unsigned long long>(e.stored_bytes), e.ratio());
-  std::printf("chunks       %llu of %s\n", static_cast<unsigned long long>(e.chunk_count),
-              human_bytes(e.chunk_bytes).c_str());
+  std::printf("chunks       %llu of %s%s\n", static_cast<unsigned long long>(e.chunk_count),
+              human_bytes(e.chunk_bytes).c_str(),
+              e.volume ? (", " + e.layout.ToString()).c_str() : "");
   std::printf("codec        %s (level %d), filter %s\n", e.codec.c_str(), e.level,
               e.filter.c_str());
   std::printf("checksum     %s\n", e.checksum.c_str());

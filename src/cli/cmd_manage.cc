@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include "cli/commands.h"
 #include "cli/format.h"
@@ -160,16 +161,45 @@ int cmd_vacuum(const Globals& g) {
   return 0;
 }
 
-int cmd_recompress(const Globals& g, int level, bool json) {
+int cmd_recompress(const Globals& g, const std::vector<std::string>& key_texts, int level,
+                   const std::string& layout, bool json) {
+  std::optional<ChunkLayout> chunks;
+  if (!layout.empty()) {
+    Result<ChunkLayout> l = ChunkLayout::Parse(layout);
+    if (!l.ok()) return usage_error(l.status());
+    chunks = *l;
+  }
+  if (level < 0 && !chunks) {
+    return usage_error(Status::InvalidArgument("give --level, --layout or both"));
+  }
   auto cache = open_cache(g, true);
   if (!cache.ok()) return fail(cache.status());
-  Result<std::vector<EntryInfo>> all = (*cache)->list();
-  if (!all.ok()) return fail(all.status());
+  std::vector<EntryInfo> targets;
+  if (key_texts.empty()) {
+    Result<std::vector<EntryInfo>> all = (*cache)->list();
+    if (!all.ok()) return fail(all.status());
+    targets = std::move(all).value();
+  } else {
+    Result<std::vector<OperationKey>> keys = resolve_all(cache->get(), key_texts);
+    if (!keys.ok()) return usage_error(keys.status());
+    for (const OperationKey& k : *keys) {
+      Result<EntryInfo> info = (*cache)->info(k);
+      if (!info.ok()) return fail(info.status());
+      targets.push_back(std::move(info).value());
+    }
+  }
   uint64_t before = 0, after = 0, changed = 0;
   nlohmann::json entries = nlohmann::json::array();
-  Progress progress("recompress", all->size());
-  for (const EntryInfo& e : *all) {
-    Result<RecompressReport> r = (*cache)->recompress(e.key, level);
+  Progress progress("recompress", targets.size());
+  for (const EntryInfo& e : targets) {
+    // A layout is a volume's: other entries only change level, if asked to.
+    const bool relayout = chunks && e.volume;
+    if (!relayout && level < 0) {
+      progress.done_one();
+      continue;
+    }
+    Result<RecompressReport> r =
+        relayout ? (*cache)->recompress(e.key, level, *chunks) : (*cache)->recompress(e.key, level);
     progress.done_one();
     if (!r.ok()) {
       progress.wipe();
@@ -179,22 +209,30 @@ int cmd_recompress(const Globals& g, int level, bool json) {
     after += r->bytes_after;
     if (!r->changed) continue;
     ++changed;
+    Result<EntryInfo> now = (*cache)->info(e.key);
+    const std::string now_layout = now.ok() && now->volume ? now->layout.ToString() : "";
     entries.push_back(
-        {{"key", e.key.hex()}, {"bytes_before", r->bytes_before}, {"bytes_after", r->bytes_after}});
+        {{"key", e.key.hex()},
+         {"bytes_before", r->bytes_before},
+         {"bytes_after", r->bytes_after},
+         {"layout", now_layout.empty() ? nlohmann::json(nullptr) : nlohmann::json(now_layout)}});
     if (!json) {
       progress.line(e.key.hex().substr(0, 16) + "  " + human_bytes(r->bytes_before) + " -> " +
-                    human_bytes(r->bytes_after));
+                    human_bytes(r->bytes_after) + (now_layout.empty() ? "" : "  " + now_layout));
     }
   }
   progress.wipe();
+  const std::string to = (level >= 0 ? "level " + std::to_string(level) : std::string()) +
+                         (level >= 0 && chunks ? ", " : "") + (chunks ? chunks->ToString() : "");
   if (json) {
-    print_json({{"level", level},
+    print_json({{"level", level >= 0 ? nlohmann::json(level) : nlohmann::json(nullptr)},
+                {"layout", chunks ? nlohmann::json(chunks->ToString()) : nlohmann::json(nullptr)},
                 {"recompressed", entries},
                 {"bytes_before", before},
                 {"bytes_after", after}});
   } else {
-    std::printf("%llu of %zu entries recompressed to level %d; %s -> %s stored\n",
-                static_cast<unsigned long long>(changed), all->size(), level,
+    std::printf("%llu of %zu entries recompressed to %s; %s -> %s stored\n",
+                static_cast<unsigned long long>(changed), targets.size(), to.c_str(),
                 human_bytes(before).c_str(), human_bytes(after).c_str());
   }
   return 0;

@@ -13,7 +13,10 @@
 namespace voxcache::cli {
 
 // Files (cmd_files.cc): volumes in and out through ITK.
-int cmd_import(const Globals& g, const std::vector<std::string>& files, bool json);
+// `layout`: a ChunkLayout name ("z-slabs", "bricks", "bricks 32x32x16"), or
+// empty for the cache's default.
+int cmd_import(const Globals& g, const std::vector<std::string>& files, const std::string& layout,
+               bool json);
 struct ExportArgs {
   std::string key, file, region, slice;
   bool compress = true, json = false;
@@ -38,7 +41,9 @@ int cmd_rm(const Globals& g, const std::vector<std::string>& key_texts, const st
 int cmd_gc(const Globals& g, const std::string& max_size, const std::string& max_age,
            uint64_t max_entries, bool json);
 int cmd_vacuum(const Globals& g);
-int cmd_recompress(const Globals& g, int level, bool json);
+// `level` -1 keeps each entry's level; `layout` empty keeps each volume's.
+int cmd_recompress(const Globals& g, const std::vector<std::string>& key_texts, int level,
+                   const std::string& layout, bool json);
 int cmd_pin(const Globals& g, const std::vector<std::string>& key_texts, bool pinned);
 int cmd_clear(const Globals& g, bool keep_pinned, bool json);
 // The remote tier (cmd_remote.cc).

@@ -64,6 +64,7 @@ nlohmann::json entry_json(const EntryInfo& info) {
   j["ratio"] = info.ratio();
   j["chunk_count"] = info.chunk_count;
   j["chunk_bytes"] = info.chunk_bytes;
+  j["layout"] = info.volume ? nlohmann::json(info.layout.ToString()) : nlohmann::json(nullptr);
   j["codec"] = info.codec;
   j["filter"] = info.filter;
   j["level"] = info.level;

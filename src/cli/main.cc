@@ -69,6 +69,10 @@ int run(int argc, char** argv) {
   CLI::App* import = app.add_subcommand(
       "import", "Store volume files (.nii.gz, .nrrd, .mha, ...) under their content keys");
   import->add_option("files", files, "Files to import")->required();
+  std::string layout;
+  import->add_option("--layout", layout,
+                     "Chunk layout of new entries: z-slabs, bricks (automatic shape), bricks N or "
+                     "bricks XxYxZ (default: z-slabs)");
   import->add_flag("--json", json, kJsonHelp);
 
   ExportArgs ex;
@@ -143,12 +147,17 @@ int run(int argc, char** argv) {
   CLI::App* vacuum = app.add_subcommand(
       "vacuum", "Give freed space back to the file system; checkpoint and truncate the WAL");
 
-  int level = 3;
+  int level = -1;
   CLI::App* recompress = app.add_subcommand(
-      "recompress", "Re-encode entries stored at another level or uncompressed, in place");
-  recompress->add_option("--level", level, "zstd level 0-19 (0: uncompressed)")
-      ->required()
+      "recompress",
+      "Re-encode entries (default: all) at another zstd level or chunk layout, each in one "
+      "transaction");
+  recompress->add_option("keys", keys, "Keys or prefixes");
+  recompress->add_option("--level", level, "zstd level 0-19 (0: uncompressed); default: keep")
       ->check(CLI::Range(0, 19));
+  recompress->add_option("--layout", layout,
+                         "Chunk layout for volumes: z-slabs, bricks, bricks N or bricks XxYxZ; "
+                         "default: keep");
   recompress->add_flag("--json", json, kJsonHelp);
 
   CLI::App* thumbnail = app.add_subcommand(
@@ -243,7 +252,7 @@ int run(int argc, char** argv) {
     return 0;
   }
   ex.compress = !no_compress;
-  if (*import) return cmd_import(g, files, json);
+  if (*import) return cmd_import(g, files, layout, json);
   if (*exp) return cmd_export(g, ex);
   if (*ls) return cmd_ls(g, filter, json);
   if (*show) return cmd_show(g, key_text, json, thumb);
@@ -254,7 +263,7 @@ int run(int argc, char** argv) {
   if (*clear) return cmd_clear(g, keep_pinned, json);
   if (*config) return cmd_config(g, setting, setting_value, unset, json);
   if (*vacuum) return cmd_vacuum(g);
-  if (*recompress) return cmd_recompress(g, level, json);
+  if (*recompress) return cmd_recompress(g, keys, level, layout, json);
   if (*thumbnail) return cmd_thumbnail(g, key_text, out_file, slice_text, json);
   if (*remote_stats) return cmd_remote_stats(g, json);
   if (*push) return cmd_remote_copy(g, keys, true);

@@ -6,6 +6,10 @@
 
 #include "codec/entry_format.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace voxcache {
 
 std::string ChunkLayout::ToString() const {
@@ -117,7 +121,9 @@ Result<BrickShape> choose_brick(const VolumeLayout& v, const BrickShape& asked,
     return Status::InvalidArgument("a brick shape needs three sides, or none for automatic");
   }
   auto brick_bytes = [&] { return uint64_t{b[0]} * b[1] * b[2] * voxel; };
-  auto row_bytes = [&] { return v.size[0] * v.size[1] * std::min<uint64_t>(b[2], v.size[2]) * voxel; };
+  auto row_bytes = [&] {
+    return v.size[0] * v.size[1] * std::min<uint64_t>(b[2], v.size[2]) * voxel;
+  };
   if (automatic) {
     b = {kAutoBrickSide, kAutoBrickSide, kAutoBrickSide};
     const uint64_t limit = std::max<uint64_t>(1, std::min(target_bytes, max_chunk_bytes));
@@ -130,11 +136,11 @@ Result<BrickShape> choose_brick(const VolumeLayout& v, const BrickShape& asked,
   }
   for (int a = 0; a < 3; ++a) b[a] = static_cast<uint32_t>(std::min<uint64_t>(b[a], v.size[a]));
   if (brick_bytes() > max_chunk_bytes || row_bytes() > kMaxBrickRowBytes) {
-    return Status::InvalidArgument(
-        "brick " + std::to_string(b[0]) + "x" + std::to_string(b[1]) + "x" + std::to_string(b[2]) +
-        " of " + std::to_string(voxel) + "-byte voxels is too large: a brick may hold " +
-        std::to_string(max_chunk_bytes) + " bytes and a row of bricks " +
-        std::to_string(kMaxBrickRowBytes));
+    return Status::InvalidArgument("brick " + std::to_string(b[0]) + "x" + std::to_string(b[1]) +
+                                   "x" + std::to_string(b[2]) + " of " + std::to_string(voxel) +
+                                   "-byte voxels is too large: a brick may hold " +
+                                   std::to_string(max_chunk_bytes) + " bytes and a row of bricks " +
+                                   std::to_string(kMaxBrickRowBytes));
   }
   return b;
 }
@@ -151,16 +157,69 @@ bool intersect(const Box3& a_start, const Box3& a_size, const Box3& b_start, con
   return true;
 }
 
+namespace {
+
+// The rows of a box copy. A brick row is short (64 bytes for 32 int16
+// voxels) and a full get copies millions of them: a copy of a size known at
+// compile time is a few vector moves instead of a call to memcpy, which made
+// the scatter of a bricked get cost a fifth of it.
+template <uint64_t kRun>
+void copy_rows_fixed(const uint8_t* src, uint64_t src_pitch, uint8_t* dst, uint64_t dst_pitch,
+                     uint64_t rows, uint64_t planes, uint64_t src_plane, uint64_t dst_plane) {
+#if defined(__SSE2__)
+  // Rows of whole aligned cache lines go around the cache: the destination
+  // (a whole volume) is far larger than it, and a normal store would first
+  // read each line it scatters into.
+  const bool stream =
+      (reinterpret_cast<uintptr_t>(dst) | dst_pitch | dst_plane) % 64 == 0 && kRun % 64 == 0;
+  if (stream) {
+    for (uint64_t z = 0; z < planes; ++z) {
+      for (uint64_t y = 0; y < rows; ++y) {
+        const auto* s = reinterpret_cast<const __m128i*>(src + z * src_plane + y * src_pitch);
+        auto* d = reinterpret_cast<__m128i*>(dst + z * dst_plane + y * dst_pitch);
+        for (uint64_t i = 0; i < kRun / 16; ++i) _mm_stream_si128(d + i, _mm_loadu_si128(s + i));
+      }
+    }
+    _mm_sfence();
+    return;
+  }
+#endif
+  for (uint64_t z = 0; z < planes; ++z) {
+    const uint8_t* s = src + z * src_plane;
+    uint8_t* d = dst + z * dst_plane;
+    for (uint64_t y = 0; y < rows; ++y) std::memcpy(d + y * dst_pitch, s + y * src_pitch, kRun);
+  }
+}
+
+}  // namespace
+
 void copy_box(const BoxBuffer& src, uint8_t* dst, const Box3& dst_start, const Box3& dst_size,
               const Box3& region_start, const Box3& region_size, uint64_t voxel) {
   const uint64_t run = region_size[0] * voxel;
-  const uint64_t src_x = (region_start[0] - src.start[0]) * voxel;
-  const uint64_t dst_x = (region_start[0] - dst_start[0]) * voxel;
-  for (uint64_t z = region_start[2]; z < region_start[2] + region_size[2]; ++z) {
-    for (uint64_t y = region_start[1]; y < region_start[1] + region_size[1]; ++y) {
-      const uint64_t s = ((z - src.start[2]) * src.size[1] + (y - src.start[1])) * src.size[0];
-      const uint64_t d = ((z - dst_start[2]) * dst_size[1] + (y - dst_start[1])) * dst_size[0];
-      std::memcpy(dst + d * voxel + dst_x, src.data + s * voxel + src_x, run);
+  const uint64_t src_pitch = src.size[0] * voxel, dst_pitch = dst_size[0] * voxel;
+  const uint64_t src_plane = src_pitch * src.size[1], dst_plane = dst_pitch * dst_size[1];
+  const uint8_t* s = src.data + (region_start[2] - src.start[2]) * src_plane +
+                     (region_start[1] - src.start[1]) * src_pitch +
+                     (region_start[0] - src.start[0]) * voxel;
+  uint8_t* d = dst + (region_start[2] - dst_start[2]) * dst_plane +
+               (region_start[1] - dst_start[1]) * dst_pitch +
+               (region_start[0] - dst_start[0]) * voxel;
+  const uint64_t rows = region_size[1], planes = region_size[2];
+  switch (run) {
+    case 32:
+      return copy_rows_fixed<32>(s, src_pitch, d, dst_pitch, rows, planes, src_plane, dst_plane);
+    case 64:
+      return copy_rows_fixed<64>(s, src_pitch, d, dst_pitch, rows, planes, src_plane, dst_plane);
+    case 128:
+      return copy_rows_fixed<128>(s, src_pitch, d, dst_pitch, rows, planes, src_plane, dst_plane);
+    case 256:
+      return copy_rows_fixed<256>(s, src_pitch, d, dst_pitch, rows, planes, src_plane, dst_plane);
+    default:
+      break;
+  }
+  for (uint64_t z = 0; z < planes; ++z) {
+    for (uint64_t y = 0; y < rows; ++y) {
+      std::memcpy(d + z * dst_plane + y * dst_pitch, s + z * src_plane + y * src_pitch, run);
     }
   }
 }

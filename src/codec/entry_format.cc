@@ -166,7 +166,8 @@ bool valid_shuffle_element(size_t e) { return e == 2 || e == 4 || e == 8; }
 
 }  // namespace
 
-Status encode_chunk(std::string_view raw, int level, size_t shuffle_element, std::string* out) {
+Status encode_chunk(std::string_view raw, int level, size_t shuffle_element, std::string* out,
+                    uint64_t seed) {
   const size_t start = out->size();
   out->resize(start + kChunkHeaderBytes);
   ChunkCodec codec = ChunkCodec::kNone;
@@ -198,7 +199,7 @@ Status encode_chunk(std::string_view raw, int level, size_t shuffle_element, std
   h[2] = static_cast<char>(filter == ChunkFilter::kShuffle ? shuffle_element : 0);
   h[3] = 0;
   const uint32_t raw_size = static_cast<uint32_t>(raw.size());
-  const uint64_t sum = util::xxh3_64(raw.data(), raw.size());
+  const uint64_t sum = util::xxh3_64(raw.data(), raw.size(), seed);
   std::memcpy(h + 4, &raw_size, 4);
   std::memcpy(h + 8, &sum, 8);
   return Status::OK();
@@ -212,7 +213,8 @@ ChunkFilter chunk_filter(std::string_view blob) {
   return blob.size() < 2 ? ChunkFilter::kNone : static_cast<ChunkFilter>(blob[1]);
 }
 
-Status decode_chunk(std::string_view blob, uint64_t raw_size, bool verify, uint8_t* out) {
+Status decode_chunk(std::string_view blob, uint64_t raw_size, bool verify, uint8_t* out,
+                    uint64_t seed) {
   if (blob.size() < kChunkHeaderBytes) return Status::Corruption("chunk shorter than its header");
   const auto codec = static_cast<uint8_t>(blob[0]);
   const auto filter = static_cast<uint8_t>(blob[1]);
@@ -247,7 +249,7 @@ Status decode_chunk(std::string_view blob, uint64_t raw_size, bool verify, uint8
   } else {
     return Status::Corruption("unknown chunk codec " + std::to_string(codec));
   }
-  if (verify && util::xxh3_64(out, raw_size) != sum) {
+  if (verify && util::xxh3_64(out, raw_size, seed) != sum) {
     return Status::Corruption("chunk checksum mismatch");
   }
   return Status::OK();

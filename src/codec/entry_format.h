@@ -79,11 +79,17 @@ Result<std::vector<std::string_view>> split_inline_chunks(std::string_view rest,
 // XXH3-64 of the raw bytes) and the payload. With `shuffle_element` of 2, 4
 // or 8 the bytes are shuffled by that element size before zstd (filter 1).
 // Stored raw and unfiltered when zstd does not make it smaller, or at level 0.
-Status encode_chunk(std::string_view raw, int level, size_t shuffle_element, std::string* out);
+// `seed` seeds the checksum: a brick's index, so that a brick stored in
+// another's place fails its check; 0 for byte-range chunks.
+Status encode_chunk(std::string_view raw, int level, size_t shuffle_element, std::string* out,
+                    uint64_t seed = 0);
 // Decodes a chunk blob into exactly `raw_size` bytes at `out`. Corruption on
 // a wrong size, an unknown codec or filter, a bad frame or (when `verify`) a
-// checksum mismatch.
-Status decode_chunk(std::string_view blob, uint64_t raw_size, bool verify, uint8_t* out);
+// checksum mismatch under `seed`.
+Status decode_chunk(std::string_view blob, uint64_t raw_size, bool verify, uint8_t* out,
+                    uint64_t seed = 0);
+// The checksum seed of chunk i: its index for bricks, else 0.
+inline uint64_t chunk_seed(const EntryHeader& h, uint64_t i) { return h.bricked() ? i : 0; }
 // The codec and filter bytes of a chunk blob; kNone on a short blob.
 ChunkCodec chunk_codec(std::string_view blob);
 ChunkFilter chunk_filter(std::string_view blob);

@@ -9,6 +9,10 @@ namespace voxcache::util {
 
 uint64_t xxh3_64(const void* data, size_t n) { return XXH3_64bits(data, n); }
 
+uint64_t xxh3_64(const void* data, size_t n, uint64_t seed) {
+  return XXH3_64bits_withSeed(data, n, seed);
+}
+
 struct Xxh3_128::State {
   XXH3_state_t* s = XXH3_createState();
   ~State() { XXH3_freeState(s); }

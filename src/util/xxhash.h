@@ -11,6 +11,7 @@
 namespace voxcache::util {
 
 uint64_t xxh3_64(const void* data, size_t n);
+uint64_t xxh3_64(const void* data, size_t n, uint64_t seed);
 
 // Streaming XXH3-128, for a checksum over a payload that arrives in chunks.
 class Xxh3_128 {

@@ -95,7 +95,8 @@ TEST(BoundedMemory, StreamingPutAndGetStayWithinChunkTimesThreads) {
   std::vector<int16_t> slice;
   make_slice(0, n, &slice);  // allocate the slice buffer before measuring
 
-  // 2 batches x (2 chunks per thread x 2 threads) x 256 KiB, plus slack.
+  // Two batches (4 MiB, kBatchBytes, of pending bytes and their encoded
+  // chunks), plus slack.
   const int64_t bound = 16 << 20;
   const int64_t base = g_live.load();
   g_peak.store(base);

@@ -36,8 +36,8 @@ Volume cut(const Volume& v, Box start, Box size) {
 
 std::string box_name(Box start, Box size) {
   return std::to_string(start[0]) + "," + std::to_string(start[1]) + "," +
-         std::to_string(start[2]) + "+" + std::to_string(size[0]) + "," +
-         std::to_string(size[1]) + "," + std::to_string(size[2]);
+         std::to_string(start[2]) + "+" + std::to_string(size[0]) + "," + std::to_string(size[1]) +
+         "," + std::to_string(size[2]);
 }
 
 // The regions every layout is checked on: all of it, corners, single
@@ -135,8 +135,8 @@ TEST_F(BrickTest, EveryRegionOfEveryLayoutEqualsTheCutOfAFullGet) {
          {ChunkLayout::ZSlabs(), ChunkLayout::Bricks(), ChunkLayout::Bricks(16, 8, 16),
           ChunkLayout::Bricks(5, 7, 3), ChunkLayout::Bricks(1, 1, 1),
           ChunkLayout::Bricks(64, 64, 64)}) {
-      SCOPED_TRACE(std::string(pixel_type_name(k.type)) + "x" + std::to_string(k.components) +
-                   " " + box_name({0, 0, 0}, k.size) + " in " + layout.ToString());
+      SCOPED_TRACE(std::string(pixel_type_name(k.type)) + "x" + std::to_string(k.components) + " " +
+                   box_name({0, 0, 0}, k.size) + " in " + layout.ToString());
       const OperationKey key = KeyBuilder("layout")
                                    .arg("layout", layout.ToString())
                                    .arg("type", std::string(pixel_type_name(k.type)))
@@ -267,9 +267,9 @@ TEST_F(BrickTest, ACorruptedBrickIsCorruptionNamingItAndOtherBricksStillRead) {
   // Brick 5 is (x 2, y 1, z 0): voxels x 32..36, y 8..15, z 0..15.
   testing::flip_blob_byte(dir_.file("corrupt.db"), "chunks", "chunk_index = 5", 40);
   c = open("corrupt.db");
-  for (Status s : {c->get(k).status(), c->verify(k),
-                   c->read_region(k, {33, 9, 1}, {2, 2, 2}).status(),
-                   c->read_slice(k, 0, 35).status()}) {
+  for (Status s :
+       {c->get(k).status(), c->verify(k), c->read_region(k, {33, 9, 1}, {2, 2, 2}).status(),
+        c->read_slice(k, 0, 35).status()}) {
     EXPECT_TRUE(s.is_corruption()) << s.to_string();
     EXPECT_NE(s.message().find("brick 5 at voxel (32, 8, 0)"), std::string::npos) << s.to_string();
   }
@@ -342,10 +342,10 @@ TEST_F(BrickTest, RecompressConvertsBetweenLayoutsKeepingEverythingElse) {
   ASSERT_OK(c->recompress(k, -1, ChunkLayout::ZSlabs()).status());
   EXPECT_EQ(c->info(k)->layout, ChunkLayout::ZSlabs());
   EXPECT_EQ(*c->get(k)->as_volume(), v);
-  EXPECT_EQ(testing::query_int(dir_.file("convert.db"),
-                               "SELECT count(*) FROM chunks WHERE operation_id = '" + k.hex() +
-                                   "'"),
-            static_cast<int64_t>(c->info(k)->chunk_count));
+  EXPECT_EQ(
+      testing::query_int(dir_.file("convert.db"),
+                         "SELECT count(*) FROM chunks WHERE operation_id = '" + k.hex() + "'"),
+      static_cast<int64_t>(c->info(k)->chunk_count));
 
   const OperationKey text = KeyBuilder("text").build();
   ASSERT_OK(c->put(text, Value(std::string(5000, 'x'))));
@@ -371,9 +371,9 @@ TEST_F(BrickTest, MigratesSchemaSixEntriesAsZSlabs) {
   EXPECT_EQ(testing::query_int(dir_.file("v6.db"),
                                "SELECT count(*) FROM results WHERE layout = 'z-slabs'"),
             1);
-  EXPECT_EQ(testing::query_int(dir_.file("v6.db"),
-                               "SELECT count(*) FROM results WHERE layout IS NULL"),
-            1);  // the scalar
+  EXPECT_EQ(
+      testing::query_int(dir_.file("v6.db"), "SELECT count(*) FROM results WHERE layout IS NULL"),
+      1);  // the scalar
   EXPECT_EQ(c->info(k)->layout, ChunkLayout::ZSlabs());
   EXPECT_EQ(*c->get(k)->as_volume(), v);
   expect_regions(c.get(), k, v);

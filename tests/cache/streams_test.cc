@@ -54,13 +54,15 @@ TEST_F(StreamTest, StreamingPutThenFullGetEqualsTheVolume) {
 
 TEST_F(StreamTest, FullPutThenStreamingGetEqualsTheVolume) {
   const OperationKey k = KeyBuilder("full").build();
-  ASSERT_OK(cache_->put(k, volume_));
+  // Larger than three batches of chunks (at most 8 MiB each).
+  const Volume volume = testing::make_ramp_volume(PixelType::kInt16, 1, {128, 128, 300});
+  ASSERT_OK(cache_->put(k, volume));
   auto r = cache_->read_volume(k);
   ASSERT_OK(r.status());
-  EXPECT_EQ((*r)->layout().size, volume_.size());
+  EXPECT_EQ((*r)->layout().size, volume.size());
   std::string got;
   uint64_t slabs = 0;
-  const uint64_t slice = 37 * 23 * 2;
+  const uint64_t slice = 128 * 128 * 2;
   for (;;) {
     Result<VolumeReader::Slab> s = (*r)->next();
     ASSERT_OK(s.status());
@@ -71,8 +73,8 @@ TEST_F(StreamTest, FullPutThenStreamingGetEqualsTheVolume) {
     ++slabs;
   }
   EXPECT_GT(slabs, 2u);
-  ASSERT_EQ(got.size(), volume_.byte_size());
-  EXPECT_EQ(std::memcmp(got.data(), volume_.data(), got.size()), 0);
+  ASSERT_EQ(got.size(), volume.byte_size());
+  EXPECT_EQ(std::memcmp(got.data(), volume.data(), got.size()), 0);
 }
 
 TEST_F(StreamTest, StreamingErrors) {

@@ -231,7 +231,53 @@ TEST_F(CliManagementTest, RecompressChangesOnlyOtherLevelsAndEverythingRoundTrip
   EXPECT_EQ((*c)->info(source_)->codec, "none");
   EXPECT_EQ((*c)->info(blurs_[0])->operation, "blur") << "lineage kept";
   EXPECT_EQ(cli(db() + " recompress --level 20").code, 2);
-  EXPECT_EQ(cli(db() + " recompress").code, 2);
+  EXPECT_EQ(cli(db() + " recompress").code, 2) << "neither --level nor --layout";
+}
+
+TEST_F(CliManagementTest, RecompressAndImportChooseTheChunkLayout) {
+  const std::string src = source_.hex().substr(0, 12);
+  const int level = json_of(cli(db() + " show " + src + " --json"))["level"];
+  nlohmann::json j = json_of(cli(db() + " recompress " + src + " --layout bricks --json"));
+  ASSERT_EQ(j["recompressed"].size(), 1u) << j.dump();
+  EXPECT_EQ(j["recompressed"][0]["layout"], "bricks 32x32x32");
+  EXPECT_EQ(j["layout"], "bricks");
+  nlohmann::json show = json_of(cli(db() + " show " + src + " --json"));
+  EXPECT_EQ(show["layout"], "bricks 32x32x32");
+  EXPECT_EQ(show["level"], level) << "the level is kept";
+  CliRun text = cli(db() + " show " + src);
+  EXPECT_NE(text.out.find(", bricks 32x32x32"), std::string::npos) << text.out;
+  EXPECT_TRUE(json_of(cli(db() + " show " + number_.hex() + " --json"))["layout"].is_null());
+  // The same layout again changes nothing; every entry reads and verifies.
+  j = json_of(cli(db() + " recompress " + src + " --layout bricks --json"));
+  EXPECT_EQ(j["recompressed"].size(), 0u);
+  EXPECT_EQ(cli(db() + " verify").code, 0);
+  const std::string png = dir_.file("bricks.png");
+  EXPECT_EQ(cli(db() + " thumbnail " + src + " " + png + " --slice x=90").code, 0);
+  EXPECT_TRUE(std::filesystem::exists(png));
+  {
+    Result<std::unique_ptr<Cache>> c = Cache::Open(db_);
+    ASSERT_OK(c.status());
+    Result<Volume> ch2 = read_image(std::string(VOXCACHE_TEMPLATES_DIR) + "/ch2.nii.gz");
+    EXPECT_EQ(*(*c)->get(source_)->as_volume(), *ch2);
+  }
+  // Every volume to z-slabs: the scalar is left alone.
+  j = json_of(cli(db() + " recompress --layout z-slabs --json"));
+  EXPECT_EQ(j["recompressed"].size(), 1u) << "only the bricked volume changes: " << j.dump();
+  EXPECT_EQ(json_of(cli(db() + " show " + src + " --json"))["layout"], "z-slabs");
+  EXPECT_EQ(cli(db() + " recompress --layout bricks4").code, 2);
+  EXPECT_EQ(cli(db() + " recompress --layout 'bricks 4x4'").code, 2);
+
+  const std::string other = dir_.file("imported.db");
+  CliRun imp = cli("--db " + other + " import --layout 'bricks 16' --json " +
+                   std::string(VOXCACHE_TEMPLATES_DIR) + "/aal.nii.gz");
+  ASSERT_EQ(imp.code, 0) << imp.out;
+  const std::string key = json_of(imp)[0]["key"];
+  EXPECT_EQ(json_of(cli("--db " + other + " show " + key + " --json"))["layout"],
+            "bricks 16x16x16");
+  EXPECT_EQ(cli("--db " + other + " import --layout cubes " + std::string(VOXCACHE_TEMPLATES_DIR) +
+                "/aal.nii.gz")
+                .code,
+            2);
 }
 
 TEST_F(CliManagementTest, ThumbnailWritesAPngItkReadsBack) {

@@ -79,12 +79,12 @@ TEST(BrickGrid, RunsHoldExactlyTheBricksABoxMeets) {
     return out;
   };
   for (auto [start, size] : std::vector<std::pair<Box3, Box3>>{{{0, 0, 0}, {37, 23, 41}},
-                                                                {{0, 0, 0}, {1, 1, 1}},
-                                                                {{15, 7, 15}, {2, 2, 2}},
-                                                                {{20, 0, 0}, {1, 23, 41}},
-                                                                {{0, 9, 0}, {37, 1, 41}},
-                                                                {{0, 0, 40}, {37, 23, 1}},
-                                                                {{36, 22, 40}, {1, 1, 1}}}) {
+                                                               {{0, 0, 0}, {1, 1, 1}},
+                                                               {{15, 7, 15}, {2, 2, 2}},
+                                                               {{20, 0, 0}, {1, 23, 41}},
+                                                               {{0, 9, 0}, {37, 1, 41}},
+                                                               {{0, 0, 40}, {37, 23, 1}},
+                                                               {{36, 22, 40}, {1, 1, 1}}}) {
     EXPECT_EQ(bricks_of(start, size), brute(start, size));
   }
   EXPECT_EQ(g.runs({0, 0, 0}, {37, 23, 41}).size(), 1u);  // whole rows merge into one run

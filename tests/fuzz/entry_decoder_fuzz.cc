@@ -2,7 +2,7 @@
 // database could hold in results.data (a header, inline chunks) and in a
 // chunk row. Any input must give a clean Status, never a crash or an
 // out-of-bounds read (AddressSanitizer), and never a value whose checksums
-// do not hold.
+// do not hold. Headers of format 2 (bricks) are decoded and placed too.
 
 #include <cstddef>
 #include <cstdint>
@@ -29,10 +29,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           codec::split_inline_chunks(in.substr(header_len), h->chunk_count);
       bool good = chunks.ok();
       util::Xxh3_128 whole;
+      std::vector<uint8_t> brick;
       for (uint64_t i = 0; good && i < h->chunk_count; ++i) {
-        uint8_t* out = b->buffer() + i * h->chunk_bytes;
-        good = codec::decode_chunk((*chunks)[i], h->chunk_raw_size(i), true, out).ok();
-        if (good) whole.update(out, h->chunk_raw_size(i));
+        // Bricks (format 2) decode apart and are placed into the volume,
+        // as cache/brick_io.cc does; byte-range chunks decode in place.
+        const uint64_t raw = h->chunk_raw_size(i);
+        if (h->bricked()) brick.resize(raw);
+        uint8_t* out = h->bricked() ? brick.data() : b->buffer() + i * h->chunk_bytes;
+        good = codec::decode_chunk((*chunks)[i], raw, true, out, codec::chunk_seed(*h, i)).ok();
+        if (good) whole.update(out, raw);
+        if (good && h->bricked()) {
+          const codec::BrickGrid& g = h->grid();
+          codec::Box3 start, bsize;
+          g.box(i, &start, &bsize);
+          codec::copy_box({out, start, bsize}, b->buffer(), {0, 0, 0}, g.size(), start, bsize,
+                          g.voxel_bytes());
+        }
       }
       if (good && whole.digest() == h->payload_xxh3_128) (void)std::move(b).value().finish();
     }
