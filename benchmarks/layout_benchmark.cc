@@ -80,8 +80,7 @@ Row measure(const std::string& name, const Volume& v, const ChunkLayout& layout,
   r.stored_mib = info.stored_bytes / 1048576.0;
   r.get = time_median(5, [&] {
     auto got = cache->get(key);
-    return got.ok() && got->as_volume()->size() == v.size() ? voxcache::Status::OK()
-                                                            : got.status();
+    return got.ok() && got->as_volume()->size() == v.size() ? voxcache::Status::OK() : got.status();
   });
   const Box n = v.size();
   auto slice = [&](int axis) {
@@ -118,10 +117,10 @@ int main(int argc, char** argv) {
   const uint64_t n = quick ? 128 : 512;
   inputs.push_back({"CT phantom " + std::to_string(n) + "^3 i16", voxcache::bench::ct_phantom(n)});
   if (!quick) {
-    inputs.push_back({"ch2better (181x217x181 u8)",
-                      voxcache::read_image(std::string(voxcache::bench::kTemplates) +
-                                           "ch2better.nii.gz")
-                          .value()});
+    inputs.push_back(
+        {"ch2better (181x217x181 u8)",
+         voxcache::read_image(std::string(voxcache::bench::kTemplates) + "ch2better.nii.gz")
+             .value()});
   }
   if (large) inputs.push_back({"CT phantom 1024^3 i16", voxcache::bench::ct_phantom(1024)});
 
@@ -151,11 +150,11 @@ int main(int argc, char** argv) {
   for (size_t i = 0; i < rows.size(); ++i) {
     const Row& r = rows[i];
     const Row& slabs = rows[i - i % layouts.size()];
-    std::printf(
-        "| %s | %s | %.1f | %.1f | %.1f | %.1f | %.1f | %+.1f%% | %+.1f%% | %+.2f%% |\n",
-        r.input.c_str(), r.layout.c_str(), r.get / r.axial, r.get / r.sagittal, r.get / r.coronal,
-        r.get / r.box, r.get / r.box_aligned, (r.put / slabs.put - 1) * 100,
-        (r.get / slabs.get - 1) * 100, (r.stored_mib / slabs.stored_mib - 1) * 100);
+    std::printf("| %s | %s | %.1f | %.1f | %.1f | %.1f | %.1f | %+.1f%% | %+.1f%% | %+.2f%% |\n",
+                r.input.c_str(), r.layout.c_str(), r.get / r.axial, r.get / r.sagittal,
+                r.get / r.coronal, r.get / r.box, r.get / r.box_aligned,
+                (r.put / slabs.put - 1) * 100, (r.get / slabs.get - 1) * 100,
+                (r.stored_mib / slabs.stored_mib - 1) * 100);
   }
   std::filesystem::remove_all(kTmp);
   return 0;

@@ -126,8 +126,9 @@ struct VOXCACHE_EXPORT Options {
   // docs/format.md, "Compression level").
   int compression_level = -1;
 
-  // Uncompressed bytes per chunk. Volumes are cut into slabs of whole
-  // z-slices close to this size (docs/format.md, "Chunking"). Each chunk is
+  // Uncompressed bytes per chunk. Volumes in z-slabs are cut into slabs of
+  // whole z-slices close to this size; automatic bricks are at most this
+  // large (docs/format.md, "Chunking and chunk layouts"). Each chunk is
   // compressed and checksummed on its own, so reads can stop at any chunk.
   uint64_t chunk_bytes = 1 << 20;
 

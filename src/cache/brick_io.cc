@@ -55,8 +55,9 @@ std::vector<std::string> BrickWriter::samples(const codec::BrickGrid& grid, cons
 Status BrickWriter::emit(const uint8_t* slices) {
   Box3 rs, rz;
   row_box(grid_, row_, &rs, &rz);
-  // A stream's first row decides the filter unless the caller did already.
-  if (row_ == 0) {
+  // A stream's rows decide the filter from their central bricks until one
+  // says something (EntryWriter::choose_filter).
+  if (!w_->decided()) {
     const std::vector<std::string> s = samples(grid_, slices, rs[2], rz[2]);
     w_->choose_filter({s.begin(), s.end()});
   }

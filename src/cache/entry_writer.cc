@@ -13,6 +13,11 @@ uint64_t chunks_per_batch(uint64_t chunk_bytes, unsigned threads) {
   return std::max<uint64_t>(4 * std::max(1u, threads), std::min<uint64_t>(by_bytes, 1024));
 }
 
+bool Trial::informative() const {
+  const uint64_t best = shuffled > 0 ? std::min(plain, shuffled) : plain;
+  return raw > 0 && best * kUninformativeRatio >= raw;
+}
+
 double Trial::ratio(bool shuffle) const {
   const uint64_t stored = shuffle ? shuffled : plain;
   return stored ? static_cast<double>(raw) / static_cast<double>(stored) : 1.0;
@@ -56,6 +61,9 @@ EntryWriter::EntryWriter(std::unique_ptr<tier::EntrySink> sink, EntrySpec spec,
   const bool can_shuffle = spec_.shuffle_element > 1 && config_.level != 0;
   if (!can_shuffle || config_.shuffle == ShuffleMode::kNever) shuffle_ = false;
   if (can_shuffle && config_.shuffle == ShuffleMode::kAlways) shuffle_ = true;
+  shuffle_given_ = shuffle_.has_value();
+  level_given_ = level_.has_value();
+  decided_ = shuffle_given_ && level_given_;
 }
 
 EntryWriter::~EntryWriter() = default;  // an uncommitted sink discards the entry
@@ -89,11 +97,15 @@ Status EntryWriter::fail(Status s) {
 }
 
 void EntryWriter::choose_filter(const std::vector<std::string_view>& samples) {
-  if (shuffle_ && level_) return;
-  const bool may_shuffle = !shuffle_ || *shuffle_;
+  if (decided_) return;
+  const bool may_shuffle = !shuffle_given_ || *shuffle_;
   const Trial t = trial(samples, may_shuffle ? spec_.shuffle_element : 0, config_.pool);
-  if (!shuffle_) shuffle_ = t.shuffle_helps();
-  if (!level_) level_ = t.raw > 0 && t.ratio(*shuffle_) < kLowRatio ? 2 : 3;
+  if (!shuffle_given_) shuffle_ = t.shuffle_helps();
+  if (!level_given_) level_ = t.raw > 0 && t.ratio(*shuffle_) < kLowRatio ? 2 : 3;
+  // Samples that are nearly all one value (air above a head, the empty
+  // first slices of a stream) say nothing: the choice holds for the chunks
+  // at hand and is made again on the next batch's.
+  decided_ = t.informative();
 }
 
 Status EntryWriter::append(const uint8_t* data, uint64_t bytes) {
@@ -139,7 +151,7 @@ Status EntryWriter::process(const uint8_t* data, uint64_t bytes) {
     return std::string_view(reinterpret_cast<const char*>(data) + offsets[i],
                             offsets[i + 1] - offsets[i]);
   };
-  if (!shuffle_ || !level_) {  // streaming: the first batch is the sample
+  if (!decided_) {  // streaming: the batch is its own sample
     std::vector<std::string_view> samples{chunk(0)};
     if (n > 1) samples.push_back(chunk(n / 2));
     choose_filter(samples);
@@ -161,6 +173,7 @@ Status EntryWriter::process(const uint8_t* data, uint64_t bytes) {
   auto hand_over = [&](size_t i) {  // called with mu held, for chunk `next`
     const uint64_t index = next_chunk_ + i;
     any_compressed_ |= codec::chunk_codec(blobs_[i]) == codec::ChunkCodec::kZstd;
+    any_shuffled_ |= codec::chunk_filter(blobs_[i]) == codec::ChunkFilter::kShuffle;
     stored_ += blobs_[i].size();
     if (total_chunks == 1) {
       single_chunk_ = std::move(blobs_[i]);  // commit() decides: inline or a row
@@ -238,7 +251,7 @@ Status EntryWriter::commit() {
   row.raw_bytes = static_cast<int64_t>(spec_.payload_bytes);
   row.chunk_count = static_cast<int64_t>(h.chunk_count);
   row.codec = any_compressed_ ? "zstd" : "none";
-  row.filter = shuffle_.value_or(false) && any_compressed_ ? "shuffle" : "none";
+  row.filter = any_shuffled_ ? "shuffle" : "none";
   // The level asked for, even when no chunk shrank: recompress to that level
   // must then find nothing to do.
   row.level = level_.value_or(3);

@@ -52,6 +52,7 @@ struct EntrySpec {
 // compression speed. docs/format.md, "Compression level".
 inline constexpr int kAutoLevel = -1;
 inline constexpr double kLowRatio = 2.5;
+inline constexpr uint64_t kUninformativeRatio = 64;
 
 struct WriterConfig {
   int level = kAutoLevel;
@@ -77,8 +78,10 @@ class EntryWriter {
   // Stored bytes of the committed entry (header and chunks); 0 before.
   uint64_t stored_bytes() const { return committed_bytes_; }
   // Decides the filter (and an automatic level) from these sample chunks
-  // instead of the first batch.
+  // instead of the first batch. Until samples say something (Trial::
+  // informative) each batch decides again from its own chunks.
   void choose_filter(const std::vector<std::string_view>& samples);
+  bool decided() const { return decided_; }
   // InvalidArgument past payload_bytes. After any failure every call
   // returns that failure and nothing is stored.
   Status append(const uint8_t* data, uint64_t bytes);
@@ -99,13 +102,16 @@ class EntryWriter {
   bool present_ = false;
   bool committed_ = false;
   Status failed_;
-  std::optional<bool> shuffle_;  // decided on the first batch unless chosen
+  std::optional<bool> shuffle_;  // decided from samples unless chosen
   std::optional<int> level_;     // the same, for kAutoLevel
+  bool shuffle_given_ = false, level_given_ = false;
+  bool decided_ = false;  // by the options, or by samples that said something
   uint64_t written_ = 0;
   uint64_t next_chunk_ = 0;
   uint64_t stored_ = 0;
   uint64_t committed_bytes_ = 0;
   bool any_compressed_ = false;
+  bool any_shuffled_ = false;
   std::string pending_;             // bytes short of a full batch
   std::vector<std::string> blobs_;  // one batch of encoded chunks, reused
   std::vector<Status> statuses_;
@@ -129,6 +135,9 @@ uint64_t chunks_per_batch(uint64_t chunk_bytes, unsigned threads);
 struct Trial {
   uint64_t raw = 0, plain = 0, shuffled = 0;
   bool shuffle_helps() const { return shuffled > 0 && shuffled < plain; }
+  // Whether the samples say anything: not when they shrink more than
+  // kUninformativeRatio-fold (nearly one value, as air is).
+  bool informative() const;
   double ratio(bool shuffle) const;  // raw / the encoding the entry uses
 };
 Trial trial(const std::vector<std::string_view>& samples, size_t element, util::ThreadPool* pool);
