@@ -132,6 +132,13 @@ Result<EntryHeader> decode_header(std::string_view blob, size_t* header_len) {
   return h;
 }
 
+std::optional<std::string> layout_column(std::string_view data) {
+  size_t len = 0;
+  Result<EntryHeader> h = decode_header(data, &len);
+  if (!h.ok() || h->kind != Value::Kind::kVolume) return std::nullopt;
+  return h->layout_name();
+}
+
 void append_inline_chunk(std::string_view chunk_blob, std::string* out) {
   util::put_fixed<uint32_t>(out, static_cast<uint32_t>(chunk_blob.size()));
   out->append(chunk_blob.data(), chunk_blob.size());

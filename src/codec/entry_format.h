@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -70,6 +71,11 @@ std::string encode_header(const EntryHeader& h);
 // length (inline chunks follow). Corruption for anything inconsistent,
 // NotSupported for a newer format version.
 Result<EntryHeader> decode_header(std::string_view blob, size_t* header_len);
+
+// The results.layout column of an entry whose results.data is `data`:
+// EntryHeader::layout_name() for a volume, nullopt for other values and for
+// a header that does not decode.
+std::optional<std::string> layout_column(std::string_view data);
 
 // Inline chunks: each is u32 length + chunk blob.
 void append_inline_chunk(std::string_view chunk_blob, std::string* out);

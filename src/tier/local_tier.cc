@@ -4,6 +4,8 @@
 #include <utility>
 #include <vector>
 
+#include "codec/entry_format.h"
+
 namespace voxcache::tier {
 
 namespace {
@@ -97,7 +99,13 @@ class LocalSink final : public EntrySink {
   Status commit(const EntryRow& row) override {
     Status s = lock(Transaction::Mode::kWrite);
     if (!s.ok() || raced_) return s;
-    s = store::insert_entry_row(lease_.get(), row);
+    if (!row.layout) {  // a copy from another tier: the column follows the header
+      EntryRow with_layout = row;
+      with_layout.layout = codec::layout_column(row.data);
+      s = store::insert_entry_row(lease_.get(), with_layout);
+    } else {
+      s = store::insert_entry_row(lease_.get(), row);
+    }
     if (s.ok()) s = catalog_->commit(txn_.get(), "put");
     txn_.reset();  // committed, or rolled back now: other writers need not wait
     done_ = true;

@@ -67,10 +67,6 @@ Result<std::pair<EntryRow, std::vector<std::string>>> parse_manifest(
   if (get("operation")) row.operation = *get("operation");
   if (get("recipe")) row.recipe = *get("recipe");
   if (get("intensity")) row.intensity = *get("intensity");
-  // A manifest without a layout was written before bricks existed, when
-  // every volume was stored in z-slabs.
-  if (get("layout")) row.layout = *get("layout");
-  if (!row.layout && row.data_type == "volume") row.layout = "z-slabs";
   if (const std::string* inputs = get("inputs")) {
     if (inputs->size() % kIdHex != 0) return Status::Corruption("remote manifest: bad inputs");
     for (size_t i = 0; i < inputs->size(); i += kIdHex) {
@@ -196,8 +192,7 @@ class RedisSink final : public EntrySink {
                                        "chunks",      chunks};
     for (const auto& [name, value] :
          {std::pair{"metadata", &row.metadata}, std::pair{"operation", &row.operation},
-          std::pair{"recipe", &row.recipe}, std::pair{"intensity", &row.intensity},
-          std::pair{"layout", &row.layout}}) {
+          std::pair{"recipe", &row.recipe}, std::pair{"intensity", &row.intensity}}) {
       if (*value) {
         fields.push_back(name);
         fields.push_back(**value);

@@ -78,6 +78,24 @@ TEST_F(RemoteTest, APutOnOneMachineIsAHitOnTheOtherBitExact) {
   EXPECT_EQ(b2->stats().disk_hits, 1u);
 }
 
+TEST_F(RemoteTest, BricksTravelAsStoredAndKeepTheirLayout) {
+  auto a = machine("a");
+  auto b = machine("b");
+  ASSERT_OK(a->put(key_, volume_, ChunkLayout::Bricks(16, 16, 8)));
+  Result<Volume> slice = b->read_slice(key_, 0, 33);  // from the remote, without copying
+  ASSERT_OK(slice.status());
+  EXPECT_EQ(slice->size(), (std::array<uint64_t, 3>{1, 48, 40}));
+  EXPECT_EQ(local_entries("b"), 0);
+  Result<Value> got = b->get(key_);
+  ASSERT_OK(got.status());
+  EXPECT_EQ(*got->as_volume(), volume_);
+  EXPECT_EQ(b->info(key_)->layout, ChunkLayout::Bricks(16, 16, 8));
+  EXPECT_EQ(testing::query_int(dir_.file("b.db"),
+                               "SELECT count(*) FROM results WHERE layout = 'bricks 16x16x8'"),
+            1);
+  ASSERT_OK(b->verify(key_));
+}
+
 TEST_F(RemoteTest, SingleFlightAcrossMachinesComputesOnce) {
   const std::string log = dir_.file("computed.log");
   const int failed = testing::memoize_in_processes(
