@@ -1,0 +1,244 @@
+"""voxcache.Cache: a voxcache database, from Python."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from . import _core
+from ._memoize import memoize as _memoize
+from ._volume import Volume
+
+KeyLike = Union[_core.Key, _core.KeyBuilder, str]
+_MISSING = object()
+_AXES = {"x": 0, "y": 1, "z": 2, "sagittal": 0, "coronal": 1, "axial": 2}
+
+
+def _metadata(metadata: Any) -> Optional[str]:
+    if metadata is None or isinstance(metadata, str):
+        return metadata
+    return json.dumps(metadata, sort_keys=True, allow_nan=False)
+
+
+class Cache:
+    """A voxcache database: results stored under their operation keys.
+
+    ``Cache(path=None, **options)`` opens (and creates) the database at
+    ``path``, by default the C++ library's ``DefaultPath`` ($VOXCACHE_DIR,
+    else $XDG_CACHE_HOME/voxcache, else ~/.cache/voxcache, cache.db). Options
+    are those of the C++ ``Options``: ``read_only``, ``verify_checksums``,
+    ``busy_timeout`` (seconds), ``max_bytes``, ``max_entries``, ``max_age``
+    (seconds), ``max_database_bytes``, ``compression_level``, ``chunk_bytes``,
+    ``threads``, ``shuffle`` ('auto', 'always', 'never'),
+    ``memory_budget_bytes``, ``layout`` ('z-slabs', 'bricks', 'bricks 32x32x16'),
+    ``remote`` (a redis:// URL), ``remote_read_only``, ``remote_timeout``.
+
+    Keys are ``voxcache.Key`` objects, ``KeyBuilder`` recipes (their lineage
+    is stored too) or 64 hex digits. Values are None, bool, int, float, str,
+    bytes, numpy arrays, JSON dicts and lists, and ``voxcache.Volume``;
+    nothing is pickled. A miss is ``KeyError``; a stored entry that fails its
+    checks ``voxcache.CorruptionError``; a disk or permission failure
+    ``voxcache.IOError`` (an ``OSError``). Thread-safe; every call releases
+    the GIL while it compresses, decompresses or waits for SQLite. Use as a
+    context manager, or call ``close()``.
+    """
+
+    def __init__(self, path: Union[str, os.PathLike, None] = None, **options: Any) -> None:
+        self._c = _core._Cache(os.fspath(path) if path is not None else None, options)
+
+    # --- lifetime --------------------------------------------------------------
+
+    def __enter__(self) -> "Cache":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Writes what is pending (access records) and closes the database.
+        Any later call raises ValueError."""
+        if not self._c.closed:
+            self._c.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._c.closed
+
+    @property
+    def path(self) -> str:
+        return self._c.path
+
+    def __repr__(self) -> str:
+        return f"voxcache.Cache({'closed' if self.closed else repr(self.path)})"
+
+    # --- values ------------------------------------------------------------------
+
+    def put(self, key: KeyLike, value: Any, *, metadata: Any = None,
+            layout: Optional[str] = None) -> None:
+        """Stores ``value`` under ``key`` in one transaction (nothing when the
+        key is stored already). ``metadata``: a JSON string or a JSON-able
+        object. ``layout``: the chunk layout of a Volume (docs/format.md)."""
+        self._c.put(key, value, _metadata(metadata), layout)
+
+    def get(self, key: KeyLike, default: Any = _MISSING) -> Any:
+        """The stored value; KeyError on a miss unless ``default`` is given."""
+        try:
+            return self._c.get(key)
+        except KeyError:
+            if default is _MISSING:
+                raise
+            return default
+
+    def get_or_compute(self, key: KeyLike, compute: Callable[[], Any], *,
+                       metadata: Any = None) -> Any:
+        """The stored value, or ``compute()``'s, stored. Across threads and
+        processes one caller computes and the others wait for its result.
+        What ``compute`` raises propagates and nothing is stored; a value
+        computed but not stored (a full disk, a read-only cache) is still
+        returned, with a RuntimeWarning."""
+        return self._c.get_or_compute(key, compute, _metadata(metadata))
+
+    def contains(self, key: KeyLike) -> bool:
+        return self._c.contains(key)
+
+    def erase(self, key: KeyLike) -> None:
+        """Removes the entry; KeyError when there is none."""
+        self._c.erase(key)
+
+    __contains__ = contains
+
+    def __getitem__(self, key: KeyLike) -> Any:
+        return self._c.get(key)
+
+    def __setitem__(self, key: KeyLike, value: Any) -> None:
+        self._c.put(key, value, None, None)
+
+    def __delitem__(self, key: KeyLike) -> None:
+        self._c.erase(key)
+
+    # --- volumes -----------------------------------------------------------------
+
+    def read_region(self, key: KeyLike, start: Sequence[int], size: Sequence[int]) -> Volume:
+        """Voxels ``[start, start + size)`` of a stored volume, both in
+        (z, y, x) order as arrays are; only the chunks the box meets are
+        decompressed. The origin moves to the box's first voxel."""
+        return self._c.read_region(key, tuple(start), tuple(size))
+
+    def read_slice(self, key: KeyLike, axis: Union[int, str], index: int) -> Volume:
+        """One slice: ``axis`` 'x' (sagittal, 0), 'y' (coronal, 1) or 'z'
+        (axial, 2). The result keeps the axis with size 1."""
+        if isinstance(axis, str):
+            try:
+                axis = _AXES[axis]
+            except KeyError:
+                raise ValueError(f"axis must be x, y, z, sagittal, coronal or axial, not {axis!r}")
+        return self._c.read_slice(key, axis, index)
+
+    def write_volume(self, key: KeyLike, shape: Sequence[int], dtype: Any, *,
+                     components: int = 1, spacing: Sequence[float] = (1.0, 1.0, 1.0),
+                     origin: Sequence[float] = (0.0, 0.0, 0.0),
+                     direction: Sequence[float] = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0),
+                     metadata: Any = None, layout: Optional[str] = None) -> "VolumeWriter":
+        """Streams a volume larger than memory in: ``shape`` is (z, y, x);
+        write C-contiguous pieces in order (slices, slabs, any size) and
+        leave the ``with`` block (or call ``commit()``) to store it in one
+        transaction. Leaving it by an exception stores nothing."""
+        template = Volume(np.zeros((1, 1, 1), dtype=dtype), spacing, origin, direction)
+        w = self._c.write_volume(key, tuple(int(s) for s in shape), np.dtype(dtype), components,
+                                 template.spacing, template.origin, template.direction,
+                                 _metadata(metadata), layout)
+        return VolumeWriter(w)
+
+    def read_volume(self, key: KeyLike) -> "VolumeReader":
+        """Streams a stored volume out as (first z, slab array) pairs in z
+        order, in bounded memory; KeyError on a miss."""
+        return VolumeReader(self._c.read_volume(key))
+
+    # --- looking after it ----------------------------------------------------------
+
+    def info(self, key: KeyLike) -> Dict[str, Any]:
+        """What is known about an entry without reading its payload: sizes,
+        codec, level, layout, times, metadata, lineage, intensity, geometry."""
+        return self._c.info(key)
+
+    def list(self) -> List[Dict[str, Any]]:
+        """Every entry's info, newest first."""
+        return self._c.list()
+
+    def stats(self) -> Dict[str, Any]:
+        """This object's hits and misses, and the database's totals and
+        persistent counters."""
+        return self._c.stats()
+
+    def gc(self, max_bytes: int = 0, max_entries: int = 0, max_age: float = 0) -> Dict[str, Any]:
+        """Evicts least recently used, unpinned entries until each non-zero
+        limit holds (``max_age`` in seconds)."""
+        return self._c.gc(int(max_bytes), int(max_entries), int(max_age))
+
+    def verify(self, key: Optional[KeyLike] = None) -> List[Tuple[str, str]]:
+        """Reads and checks every chunk. With a key: raises on a bad entry
+        (CorruptionError). Without: checks every entry and returns the bad
+        ones as (key, message) pairs."""
+        if key is not None:
+            self._c.verify(key)
+            return []
+        bad = []
+        for e in self._c.list():
+            try:
+                self._c.verify(e["key"])
+            except (_core.Error, KeyError) as err:
+                bad.append((e["key"], str(err)))
+        return bad
+
+    def memoize(self, func: Optional[Callable] = None, *, version: Optional[str] = None):
+        """Decorator: keeps the function's results in this cache.
+
+        ``@cache.memoize`` or ``@cache.memoize(version="2")``. A call is keyed
+        on the function's qualified name, a SHA-256 of its source (so editing
+        the function invalidates its results), ``version``, and its arguments
+        by parameter name: plain values, lists, JSON dicts; numpy arrays by a
+        hash of their bytes; Volumes and Keys as inputs of the recipe (a
+        Volume is hashed whole, which costs time for large ones). One call
+        computes a missing key across threads and processes. The wrapper has
+        ``cache_info()``, ``clear()`` and ``key(*args, **kwargs)``.
+        """
+        return _memoize(self, func, version=version)
+
+
+class VolumeWriter:
+    """A volume being streamed in; see Cache.write_volume."""
+
+    def __init__(self, w: Any) -> None:
+        self._w = w
+
+    def write(self, data: Any) -> None:
+        self._w.write(data)
+
+    def commit(self) -> None:
+        self._w.commit()
+
+    def __enter__(self) -> "VolumeWriter":
+        return self
+
+    def __exit__(self, exc_type: Any, *rest: Any) -> None:
+        if exc_type is None:
+            self._w.commit()
+        else:
+            self._w.abandon()
+
+
+class VolumeReader:
+    """A stored volume streamed out; iterate for (first z, slab) pairs."""
+
+    def __init__(self, r: Any) -> None:
+        self._r = r
+
+    def __iter__(self) -> Iterator[Tuple[int, np.ndarray]]:
+        while True:
+            item = self._r.next()
+            if item is None:
+                return
+            yield item

@@ -1,0 +1,179 @@
+"""voxcache.Volume: a NumPy array with the geometry voxcache keeps bit-exact."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence, Tuple
+
+import numpy as np
+
+_IDENTITY = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0)
+# ITK (and voxcache) use LPS world coordinates, NIfTI and nibabel RAS.
+_LPS_FROM_RAS = np.diag([-1.0, -1.0, 1.0])
+
+
+class Volume:
+    """A 3D image: voxels and geometry.
+
+    ``array`` has shape ``(z, y, x)``, or ``(z, y, x, components)`` for
+    multi-component pixels, and is C-contiguous: x varies fastest, as in
+    ITK, NIfTI files and voxcache's format. ``spacing`` and ``origin`` are
+    (x, y, z) triples and ``direction`` the row-major 3x3 matrix whose
+    columns are the axis directions, all as ITK has them: the physical point
+    of index (i, j, k) is ``origin + direction @ (spacing * (i, j, k))``.
+
+    No copy is made of ``array``; a Volume read from a cache views the
+    buffer the library decoded into, and keeps it alive.
+    """
+
+    __slots__ = ("array", "spacing", "origin", "direction")
+
+    def __init__(
+        self,
+        array: np.ndarray,
+        spacing: Sequence[float] = (1.0, 1.0, 1.0),
+        origin: Sequence[float] = (0.0, 0.0, 0.0),
+        direction: Sequence[float] = _IDENTITY,
+    ) -> None:
+        if not isinstance(array, np.ndarray):
+            raise TypeError(f"Volume takes a numpy.ndarray, not {type(array).__name__}")
+        if array.ndim not in (3, 4):
+            raise ValueError(
+                f"Volume.array must have shape (z, y, x) or (z, y, x, components), got {array.shape}"
+            )
+        if not array.flags.c_contiguous:
+            raise ValueError(
+                "Volume.array must be C-contiguous (x fastest); numpy.ascontiguousarray copies it"
+            )
+        if array.dtype.kind not in "iuf":
+            raise TypeError(
+                f"a Volume holds (u)int8..64, float32 or float64 voxels, not dtype {array.dtype}"
+            )
+        self.array = array
+        self.spacing = _floats(spacing, 3, "spacing")
+        self.origin = _floats(origin, 3, "origin")
+        d = np.asarray(direction, dtype=np.float64)
+        if d.shape == (3, 3):
+            d = d.reshape(9)
+        self.direction = _floats(d, 9, "direction")
+
+    @property
+    def shape(self) -> Tuple[int, ...]:
+        """The array's shape, (z, y, x[, components])."""
+        return self.array.shape
+
+    @property
+    def size(self) -> Tuple[int, int, int]:
+        """Voxels along x, y and z, as ITK counts them."""
+        return (self.array.shape[2], self.array.shape[1], self.array.shape[0])
+
+    @property
+    def components(self) -> int:
+        return 1 if self.array.ndim == 3 else self.array.shape[3]
+
+    @property
+    def xyz(self) -> np.ndarray:
+        """The voxels indexed [x, y, z(, c)], as nibabel indexes them (a view)."""
+        return self.array.transpose(2, 1, 0, 3) if self.array.ndim == 4 else self.array.T
+
+    def __eq__(self, other: object) -> bool:
+        """Same dtype and voxels, geometry equal bit for bit."""
+        if not isinstance(other, Volume):
+            return NotImplemented
+        return (
+            self.array.dtype == other.array.dtype
+            and self.array.shape == other.array.shape
+            and np.array_equal(self.array.view(np.uint8), other.array.view(np.uint8))
+            and _bits(self.spacing) == _bits(other.spacing)
+            and _bits(self.origin) == _bits(other.origin)
+            and _bits(self.direction) == _bits(other.direction)
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable array inside
+
+    def __repr__(self) -> str:
+        return (
+            f"voxcache.Volume(shape={self.shape}, dtype={self.array.dtype}, "
+            f"spacing={self.spacing}, origin={self.origin})"
+        )
+
+    # --- nibabel ---------------------------------------------------------
+
+    @classmethod
+    def from_nibabel(cls, image: Any) -> "Volume":
+        """A Volume of a nibabel image, without copying where its array is
+        Fortran-ordered (as nibabel loads NIfTI): the (x, y, z) array seen
+        as (z, y, x). The affine (RAS) becomes spacing, origin and direction
+        (LPS), as ITK reads the same file."""
+        data = np.asanyarray(image.dataobj)
+        if data.ndim == 5 and data.shape[3] == 1:  # NIfTI vectors: x, y, z, t=1, c
+            data = data[:, :, :, 0, :]
+        if data.ndim not in (3, 4):
+            raise ValueError(f"a 3D image with optional components, not shape {data.shape}")
+        array = data.transpose(2, 1, 0, 3) if data.ndim == 4 else data.T
+        if not array.flags.c_contiguous:
+            array = np.ascontiguousarray(array)
+        affine = np.asarray(image.affine, dtype=np.float64)
+        spacing, origin, direction = _geometry_of_affine(affine)
+        return cls(array, spacing, origin, direction)
+
+    def affine(self) -> np.ndarray:
+        """The 4x4 RAS affine of this geometry, as nibabel and NIfTI use."""
+        d = np.asarray(self.direction, dtype=np.float64).reshape(3, 3)
+        a = np.eye(4)
+        a[:3, :3] = _LPS_FROM_RAS @ d @ np.diag(self.spacing)
+        a[:3, 3] = _LPS_FROM_RAS @ np.asarray(self.origin)
+        return a
+
+    def to_nibabel(self) -> Any:
+        """A nibabel Nifti1Image viewing this volume's voxels (no copy)."""
+        import nibabel
+
+        image = nibabel.Nifti1Image(self.xyz, self.affine())
+        image.header.set_zooms(tuple(self.spacing) + image.header.get_zooms()[3:])
+        return image
+
+    # --- SimpleITK (when it is installed) ----------------------------------
+
+    @classmethod
+    def from_sitk(cls, image: Any) -> "Volume":
+        """A Volume of a SimpleITK.Image (its array is copied by SimpleITK)."""
+        import SimpleITK as sitk
+
+        array = sitk.GetArrayFromImage(image)  # (z, y, x[, c]), a copy
+        return cls(
+            np.ascontiguousarray(array), image.GetSpacing(), image.GetOrigin(), image.GetDirection()
+        )
+
+    def to_sitk(self) -> Any:
+        """A SimpleITK.Image of this volume (SimpleITK copies the voxels)."""
+        import SimpleITK as sitk
+
+        image = sitk.GetImageFromArray(self.array, isVector=self.array.ndim == 4)
+        image.SetSpacing(self.spacing)
+        image.SetOrigin(self.origin)
+        image.SetDirection(self.direction)
+        return image
+
+
+def _geometry_of_affine(affine: np.ndarray):
+    m = _LPS_FROM_RAS @ affine[:3, :3]
+    spacing = np.sqrt((m * m).sum(axis=0))
+    if np.any(spacing == 0) or not np.all(np.isfinite(spacing)):
+        raise ValueError("the affine has an axis of zero length")
+    direction = m / spacing
+    origin = _LPS_FROM_RAS @ affine[:3, 3]
+    return tuple(spacing.tolist()), tuple(origin.tolist()), tuple(direction.reshape(9).tolist())
+
+
+def _floats(values: Any, n: int, what: str) -> tuple:
+    try:
+        out = tuple(float(v) for v in np.asarray(values, dtype=np.float64).reshape(-1))
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"Volume.{what} must be {n} numbers: {e}") from None
+    if len(out) != n:
+        raise ValueError(f"Volume.{what} must be {n} numbers, got {len(out)}")
+    return out
+
+
+def _bits(values: tuple) -> bytes:
+    return np.asarray(values, dtype=np.float64).tobytes()

@@ -1,0 +1,290 @@
+#include "python/convert.h"
+
+#include <cstring>
+
+#include "util/coding.h"
+
+namespace voxcache::python {
+
+namespace {
+
+// Set once at import by the pure-Python layer; never destroyed, so that no
+// Python object is released after the interpreter has gone.
+py::object* g_volume_class = nullptr;
+
+// Drops a Python reference from any thread: the GIL is taken for it, unless
+// the interpreter is finalizing, when the reference is leaked instead.
+struct PyRef {
+  py::object* ref;
+  void operator()(uint8_t*) const {
+    if (_Py_IsFinalizing()) return;
+    py::gil_scoped_acquire gil;
+    delete ref;
+  }
+};
+
+std::string dtype_name(const py::dtype& d) {
+  return py::str(static_cast<const py::handle&>(d)).cast<std::string>();
+}
+
+uint64_t checked_size(py::ssize_t n) {
+  if (n < 0) throw py::value_error("negative array dimension");
+  return static_cast<uint64_t>(n);
+}
+
+std::array<double, 3> triple(const py::handle& obj, const char* what) {
+  py::sequence seq = py::reinterpret_borrow<py::sequence>(obj);
+  if (py::len(seq) != 3) {
+    throw py::value_error(std::string("Volume.") + what + " must have 3 numbers, got " +
+                          std::to_string(py::len(seq)));
+  }
+  return {seq[0].cast<double>(), seq[1].cast<double>(), seq[2].cast<double>()};
+}
+
+// C-order bytes of an array of numbers, with its dtype and shape in front:
+// u8 version 1, u8 length + dtype.str, u8 ndim, ndim x u64 shape, data.
+std::string encode_array(const py::array& a) {
+  const char kind = a.dtype().kind();
+  if (std::strchr("biufc", kind) == nullptr) {
+    throw py::type_error("voxcache stores arrays of numbers and booleans, not dtype " +
+                         dtype_name(a.dtype()) + " (object arrays would need pickle)");
+  }
+  py::array c = py::array::ensure(a, py::array::c_style);
+  const std::string dt = py::str(a.dtype().attr("str")).cast<std::string>();
+  std::string out;
+  out.push_back(1);
+  out.push_back(static_cast<char>(dt.size()));
+  out += dt;
+  out.push_back(static_cast<char>(c.ndim()));
+  for (py::ssize_t i = 0; i < c.ndim(); ++i)
+    util::put_fixed<uint64_t>(&out, checked_size(c.shape(i)));
+  out.append(static_cast<const char*>(c.data()), static_cast<size_t>(c.nbytes()));
+  return out;
+}
+
+py::object decode_array(std::string bytes) {
+  util::Reader r(bytes);
+  uint8_t version = 0, dt_len = 0, ndim = 0;
+  std::string_view dt;
+  if (!r.get(&version) || version != 1 || !r.get(&dt_len) || !r.get_bytes(dt_len, &dt) ||
+      !r.get(&ndim)) {
+    raise(Status::Corruption("py.ndarray value: bad header"));
+  }
+  std::vector<py::ssize_t> shape(ndim);
+  uint64_t count = 1;
+  for (auto& s : shape) {
+    uint64_t v = 0;
+    if (!r.get(&v) || (v && count > (uint64_t{1} << 62) / v)) {
+      raise(Status::Corruption("py.ndarray value: bad shape"));
+    }
+    s = static_cast<py::ssize_t>(v);
+    count *= v;
+  }
+  py::dtype dtype{std::string(dt)};
+  if (std::strchr("biufc", dtype.kind()) == nullptr ||
+      r.remaining() != count * static_cast<uint64_t>(dtype.itemsize())) {
+    raise(Status::Corruption("py.ndarray value: size does not match its dtype and shape"));
+  }
+  const size_t offset = bytes.size() - r.remaining();
+  // The array views the string it came in, which its capsule keeps.
+  auto* held = new std::string(std::move(bytes));
+  py::capsule owner(held, [](void* p) { delete static_cast<std::string*>(p); });
+  return py::array(dtype, shape, {}, held->data() + offset, owner);
+}
+
+}  // namespace
+
+std::shared_ptr<const TypeRegistry> python_types() {
+  auto types = std::make_shared<TypeRegistry>();
+  for (const char* tag : {kBytesTag, kJsonTag, kArrayTag}) {
+    Status s = types->add_type<std::string>(
+        tag, [](const std::string& s) -> Result<std::string> { return s; },
+        [](std::string_view b) -> Result<std::string> { return std::string(b); });
+    if (!s.ok()) throw std::logic_error(s.to_string());
+  }
+  return types;
+}
+
+void set_volume_class(py::object cls) {
+  if (!g_volume_class) g_volume_class = new py::object();
+  *g_volume_class = std::move(cls);
+}
+
+py::dtype dtype_of(PixelType t) {
+  switch (t) {
+    case PixelType::kUInt8:
+      return py::dtype("<u1");
+    case PixelType::kInt8:
+      return py::dtype("<i1");
+    case PixelType::kUInt16:
+      return py::dtype("<u2");
+    case PixelType::kInt16:
+      return py::dtype("<i2");
+    case PixelType::kUInt32:
+      return py::dtype("<u4");
+    case PixelType::kInt32:
+      return py::dtype("<i4");
+    case PixelType::kUInt64:
+      return py::dtype("<u8");
+    case PixelType::kInt64:
+      return py::dtype("<i8");
+    case PixelType::kFloat32:
+      return py::dtype("<f4");
+    case PixelType::kFloat64:
+      return py::dtype("<f8");
+  }
+  throw py::value_error("unknown pixel type");
+}
+
+PixelType pixel_type_of(const py::dtype& d) {
+  if (d.byteorder() == '>') {
+    throw py::type_error("big-endian arrays are not stored as they are: use .astype('<" +
+                         std::string(1, d.kind()) + std::to_string(d.itemsize()) + "')");
+  }
+  const char k = d.kind();
+  const auto n = d.itemsize();
+  if (k == 'u' || k == 'i') {
+    const bool u = k == 'u';
+    if (n == 1) return u ? PixelType::kUInt8 : PixelType::kInt8;
+    if (n == 2) return u ? PixelType::kUInt16 : PixelType::kInt16;
+    if (n == 4) return u ? PixelType::kUInt32 : PixelType::kInt32;
+    if (n == 8) return u ? PixelType::kUInt64 : PixelType::kInt64;
+  }
+  if (k == 'f' && n == 4) return PixelType::kFloat32;
+  if (k == 'f' && n == 8) return PixelType::kFloat64;
+  if (k == 'b') return PixelType::kUInt8;  // bool is one byte of 0 or 1
+  throw py::type_error("a Volume holds (u)int8..64, float32 or float64 voxels, not " +
+                       dtype_name(d));
+}
+
+ChunkLayout layout_of(const std::string& text) { return take(ChunkLayout::Parse(text)); }
+
+Volume to_volume(const py::handle& obj) {
+  if (!g_volume_class || !py::isinstance(obj, *g_volume_class)) {
+    throw py::type_error("expected a voxcache.Volume");
+  }
+  py::object arr_obj = obj.attr("array");
+  if (!py::isinstance<py::array>(arr_obj)) throw py::type_error("Volume.array is not an ndarray");
+  py::array arr = py::reinterpret_borrow<py::array>(arr_obj);
+  if (!(arr.flags() & py::array::c_style)) {
+    throw py::value_error(
+        "Volume.array must be C-contiguous (x fastest); use numpy.ascontiguousarray to copy it");
+  }
+  if (arr.ndim() != 3 && arr.ndim() != 4) {
+    throw py::value_error("Volume.array must have shape (z, y, x) or (z, y, x, components), got " +
+                          std::to_string(arr.ndim()) + " dimensions");
+  }
+  VolumeLayout l;
+  l.pixel_type = pixel_type_of(arr.dtype());
+  l.components = arr.ndim() == 4 ? static_cast<uint32_t>(checked_size(arr.shape(3))) : 1;
+  l.size = {checked_size(arr.shape(2)), checked_size(arr.shape(1)), checked_size(arr.shape(0))};
+  l.geometry.spacing = triple(obj.attr("spacing"), "spacing");
+  l.geometry.origin = triple(obj.attr("origin"), "origin");
+  py::sequence dir = obj.attr("direction");
+  if (py::len(dir) != 9)
+    throw py::value_error("Volume.direction must have 9 numbers (row-major 3x3)");
+  for (size_t i = 0; i < 9; ++i) l.geometry.direction[i] = dir[i].cast<double>();
+  if (Status s = l.validate(); !s.ok()) throw py::value_error(s.message());
+  std::shared_ptr<uint8_t> data(static_cast<uint8_t*>(arr.mutable_data()),
+                                PyRef{new py::object(arr)});
+  return take(Volume::Adopt(l, std::move(data), static_cast<uint64_t>(arr.nbytes())));
+}
+
+Value to_value(const py::handle& obj) {
+  if (obj.is_none()) return Value();
+  if (py::isinstance<py::bool_>(obj)) return Value(obj.cast<bool>());
+  if (py::isinstance<py::int_>(obj)) {
+    int overflow = 0;
+    const long long v = PyLong_AsLongLongAndOverflow(obj.ptr(), &overflow);
+    if (overflow) throw py::value_error("int out of the int64 range voxcache stores");
+    return Value(static_cast<int64_t>(v));
+  }
+  if (py::isinstance<py::float_>(obj)) return Value(obj.cast<double>());
+  if (py::isinstance<py::str>(obj)) return Value(obj.cast<std::string>());
+  if (py::isinstance<py::bytes>(obj) || py::isinstance<py::bytearray>(obj) ||
+      py::isinstance<py::memoryview>(obj)) {
+    py::bytes b = py::module_::import("builtins").attr("bytes")(obj);
+    return Value::Custom(kBytesTag, b.cast<std::string>());
+  }
+  if (g_volume_class && py::isinstance(obj, *g_volume_class)) return Value(to_volume(obj));
+  if (py::isinstance<py::array>(obj)) {
+    return Value::Custom(kArrayTag, encode_array(py::reinterpret_borrow<py::array>(obj)));
+  }
+  if (py::isinstance<py::dict>(obj) || py::isinstance<py::list>(obj) ||
+      py::isinstance<py::tuple>(obj)) {
+    // Canonical JSON, so equal values store equal bytes; NaN is refused
+    // (it is not JSON), as are keys that are not strings.
+    py::object dumps = py::module_::import("json").attr("dumps");
+    std::string text;
+    try {
+      text =
+          dumps(obj, py::arg("sort_keys") = true, py::arg("separators") = py::make_tuple(",", ":"),
+                py::arg("allow_nan") = false, py::arg("ensure_ascii") = false)
+              .cast<std::string>();
+    } catch (py::error_already_set& e) {
+      throw py::type_error(
+          "a dict or list value must be JSON (str keys; None, bool, int, "
+          "float, str, list and dict inside): " +
+          std::string(e.what()));
+    }
+    return Value::Custom(kJsonTag, std::move(text));
+  }
+  throw py::type_error("voxcache cannot store a " +
+                       py::str(obj.get_type().attr("__name__")).cast<std::string>() +
+                       " (it stores None, bool, int, float, str, bytes, numpy arrays, JSON "
+                       "dicts and lists, and voxcache.Volume; never pickles)");
+}
+
+py::object from_volume(Volume v) {
+  if (!g_volume_class) throw py::type_error("voxcache.Volume is not registered");
+  const VolumeLayout l = v.layout();
+  std::vector<py::ssize_t> shape = {static_cast<py::ssize_t>(l.size[2]),
+                                    static_cast<py::ssize_t>(l.size[1]),
+                                    static_cast<py::ssize_t>(l.size[0])};
+  if (l.components > 1) shape.push_back(static_cast<py::ssize_t>(l.components));
+  auto* held = new Volume(std::move(v));
+  py::capsule owner(held, [](void* p) { delete static_cast<Volume*>(p); });
+  py::array arr(dtype_of(l.pixel_type), shape, {}, held->mutable_data(), owner);
+  const Geometry& g = l.geometry;
+  py::tuple dir(9);
+  for (size_t i = 0; i < 9; ++i) dir[i] = py::float_(g.direction[i]);
+  return (*g_volume_class)(
+      arr, py::arg("spacing") = py::make_tuple(g.spacing[0], g.spacing[1], g.spacing[2]),
+      py::arg("origin") = py::make_tuple(g.origin[0], g.origin[1], g.origin[2]),
+      py::arg("direction") = dir);
+}
+
+py::object from_value(Value v) {
+  switch (v.kind()) {
+    case Value::Kind::kNull:
+      return py::none();
+    case Value::Kind::kBool:
+      return py::bool_(*v.as_bool());
+    case Value::Kind::kInt64:
+      return py::int_(*v.as_int64());
+    case Value::Kind::kFloat64:
+      return py::float_(*v.as_double());
+    case Value::Kind::kString: {
+      const std::string& s = *v.as_string();
+      // Strings are bytes in C++: what is not UTF-8 comes back as bytes.
+      PyObject* u = PyUnicode_DecodeUTF8(s.data(), static_cast<py::ssize_t>(s.size()), nullptr);
+      if (u) return py::reinterpret_steal<py::object>(u);
+      PyErr_Clear();
+      return py::bytes(s);
+    }
+    case Value::Kind::kVolume:  // `v` is ours: its volume moves out rather than copying
+      return from_volume(std::move(*const_cast<Volume*>(v.as_volume())));
+    case Value::Kind::kCustom: {
+      const CustomValue* c = v.as_custom();
+      const std::string* s = v.custom<std::string>();
+      if (!s) raise(Status::NotSupported("custom value '" + c->tag + "' is not a Python value"));
+      if (c->tag == kBytesTag) return py::bytes(*s);
+      if (c->tag == kJsonTag) return py::module_::import("json").attr("loads")(py::str(*s));
+      if (c->tag == kArrayTag) return decode_array(*s);
+      raise(Status::NotSupported("no Python decoder for values tagged '" + c->tag + "'"));
+    }
+  }
+  raise(Status::Corruption("unknown value kind"));
+}
+
+}  // namespace voxcache::python

@@ -1,0 +1,69 @@
+// Python values to voxcache Values and back (docs/python.md, "Values").
+// Volumes and arrays cross without a copy where their memory layout allows:
+// a Volume put from Python views the NumPy buffer; a volume read into Python
+// is a NumPy array over the C++ buffer, which the array keeps alive.
+// Nothing is ever pickled: a cache file must not be able to run code.
+
+#ifndef VOXCACHE_PYTHON_CONVERT_H_
+#define VOXCACHE_PYTHON_CONVERT_H_
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <memory>
+#include <string>
+
+#include "voxcache/cache.h"
+
+namespace voxcache::python {
+
+namespace py = pybind11;
+
+// Tags of the Python values that are not built-in kinds; their payloads
+// are stored as given (docs/python.md).
+inline constexpr const char* kBytesTag = "py.bytes";    // the bytes
+inline constexpr const char* kJsonTag = "py.json";      // UTF-8 JSON text
+inline constexpr const char* kArrayTag = "py.ndarray";  // header + C-order bytes
+
+// A registry that knows the tags above, for Options::types.
+std::shared_ptr<const TypeRegistry> python_types();
+
+// Raises voxcache's Python exception for a failed status (KeyError for
+// NotFound, ValueError for InvalidArgument, CorruptionError, ...).
+[[noreturn]] void raise(const Status& s);
+inline void check(const Status& s) {
+  if (!s.ok()) raise(s);
+}
+template <typename T>
+T take(Result<T> r) {
+  if (!r.ok()) raise(r.status());
+  return std::move(r).value();
+}
+
+// The Python class voxcache.Volume, registered by the pure-Python layer.
+void set_volume_class(py::object cls);
+
+// Python -> Value. TypeError for anything without a mapping (objects,
+// sets, object arrays, ...), ValueError for an int past int64 or a Volume
+// whose array or geometry is malformed. A Volume's voxels are viewed, not
+// copied: the Value holds a reference to the array, dropped under the GIL.
+// Needs the GIL.
+Value to_value(const py::handle& obj);
+// Just the volume: `obj` must be a voxcache.Volume.
+Volume to_volume(const py::handle& obj);
+
+// Value -> Python, needs the GIL. A volume becomes a voxcache.Volume whose
+// array views the C++ buffer.
+py::object from_value(Value v);
+py::object from_volume(Volume v);
+
+// The NumPy dtype of a pixel type, and back (TypeError for other dtypes).
+py::dtype dtype_of(PixelType t);
+PixelType pixel_type_of(const py::dtype& d);
+
+// Parses a layout name ("z-slabs", "bricks", "bricks 32x32x16").
+ChunkLayout layout_of(const std::string& text);
+
+}  // namespace voxcache::python
+
+#endif  // VOXCACHE_PYTHON_CONVERT_H_
