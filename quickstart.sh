@@ -5,7 +5,8 @@
 #                          core suite under AddressSanitizer and UBSan, the concurrency
 #                          tests under ThreadSanitizer, each fuzzer for a bounded time,
 #                          the process and thread tests of the Release build 10 times in
-#                          a row, then every test of the Release build (docs/reliability.md)
+#                          a row, then every test of the Release build, the Python
+#                          package's pytest suites among them (docs/reliability.md)
 # Environment: VOXCACHE_BUILD_DIR (default: build), VOXCACHE_FUZZ_SECONDS (default 30).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -28,8 +29,12 @@ demo_packages=(
   libinsighttoolkit5-dev libgdcm-tools mricron-data
 )
 # dpkg-dev and file: cpack's Debian packages (dpkg-shlibdeps) in the packaging test.
+# The Python package (docs/python.md): pybind11 and Python's headers to build
+# it; numpy, nibabel and pytest to test it; venv, pip and setuptools for its
+# pip install test; joblib for its benchmark.
 test_packages=(libgtest-dev libbenchmark-dev gnuplot-nox clang libclang-rt-14-dev redis-server
-  dpkg-dev file)
+  dpkg-dev file pybind11-dev python3-dev python3-numpy python3-nibabel python3-pytest
+  python3-venv python3-pip python3-setuptools python3-joblib)
 packages=("${demo_packages[@]}")
 [[ "$mode" == test ]] && packages+=("${test_packages[@]}")
 
@@ -73,7 +78,7 @@ build=${VOXCACHE_BUILD_DIR:-build}
 if [[ "$mode" == demo ]]; then
   # Only what the demo runs: no tests, benchmarks or fuzzers to build first.
   cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON \
-    -DVOXCACHE_BUILD_TESTS=OFF -DVOXCACHE_BUILD_BENCHMARKS=OFF >/dev/null
+    -DVOXCACHE_BUILD_TESTS=OFF -DVOXCACHE_BUILD_BENCHMARKS=OFF -DVOXCACHE_BUILD_PYTHON=OFF >/dev/null
   cmake --build "$build" -j2 --target voxcache_demo voxcache_cli
 else
   # Shared libraries, as the Debian packages ship them (the tests link a

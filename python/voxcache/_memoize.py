@@ -77,7 +77,7 @@ def memoize(cache: Any, func: Optional[Callable] = None, *, version: Optional[st
     """See Cache.memoize."""
 
     def decorate(f: Callable) -> Callable:
-        operation = f"py:{f.__module__}.{f.__qualname__}"
+        operation = f"py:{f.__module__ or '__main__'}.{f.__qualname__}"
         source = _source_hash(f)
         signature = inspect.signature(f)
         lock = threading.Lock()

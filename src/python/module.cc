@@ -182,8 +182,12 @@ class PyCache {
   PyCache(std::optional<std::string> path, const py::dict& options) {
     Options o = options_of(options);
     std::string p = path ? *path : take(Cache::DefaultPath());
-    py::gil_scoped_release nogil;
-    cache_ = take(Cache::Open(p, o));
+    Result<std::unique_ptr<Cache>> c = Status::NotFound("");
+    {
+      py::gil_scoped_release nogil;
+      c = Cache::Open(p, o);
+    }
+    cache_ = take(std::move(c));  // raising needs the GIL
   }
 
   Cache* get() {
@@ -265,9 +269,11 @@ class PyCache {
   bool contains(const py::handle& k) {
     Cache* c = get();
     const OperationKey key = key_of(k);
-    py::gil_scoped_release nogil;
-    Result<bool> r = c->contains(key);
-    py::gil_scoped_acquire gil;
+    Result<bool> r = false;
+    {
+      py::gil_scoped_release nogil;
+      r = c->contains(key);
+    }
     return take(std::move(r));
   }
 

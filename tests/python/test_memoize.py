@@ -1,0 +1,180 @@
+"""@cache.memoize: keyed on name, source, version and arguments; one
+computation across threads and processes."""
+
+import importlib
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import voxcache
+
+
+def test_hits_misses_arguments_and_clear(cache):
+    calls = []
+
+    @cache.memoize
+    def threshold(volume, level, invert=False):
+        calls.append(level)
+        out = (volume.array > level) != invert
+        return voxcache.Volume(out.astype(np.uint8), volume.spacing, volume.origin, volume.direction)
+
+    v = voxcache.Volume(np.arange(60, dtype=np.int16).reshape(3, 4, 5), spacing=(0.5, 0.5, 2))
+    a = threshold(v, 30)
+    assert calls == [30]
+    assert np.array_equal(a.array, (v.array > 30).astype(np.uint8)) and a.spacing == v.spacing
+    b = threshold(v, 30)
+    assert calls == [30], "a hit"
+    assert b == a
+    threshold(v, level=30, invert=False)  # the same call, spelled otherwise
+    assert calls == [30]
+    threshold(v, 31)
+    threshold(v, 30, True)
+    assert calls == [30, 31, 30]
+    other = voxcache.Volume(v.array + 1)
+    threshold(other, 30)
+    assert len(calls) == 4, "volumes are keyed by content"
+    info = threshold.cache_info()
+    assert info == {"hits": 2, "misses": 4, "entries": 4}
+    # The recipe is stored: operation, and the volume as an input.
+    entry = cache.info(threshold.key(v, 30))
+    assert entry["operation"] == threshold.operation
+    assert entry["inputs"] == [voxcache.content_key(v).hex]
+    assert threshold.clear() == 4
+    threshold(v, 30)
+    assert len(calls) == 5
+
+
+def test_arrays_dicts_and_none_are_keyed_by_value(cache):
+    calls = []
+
+    @cache.memoize
+    def f(a, options=None):
+        calls.append(1)
+        return float(np.sum(a))
+
+    x = np.arange(10.0)
+    assert f(x, {"k": 1}) == 45.0
+    assert f(x.copy(), {"k": 1}) == 45.0
+    assert len(calls) == 1
+    f(x, {"k": 2})
+    f(x, None)
+    f(x[::-1].copy(), None)
+    assert len(calls) == 4
+    with pytest.raises(TypeError, match="cannot key argument 'options'"):
+        f(x, object())
+
+
+def test_an_exception_is_raised_and_nothing_is_stored(cache):
+    @cache.memoize
+    def fails(n):
+        raise RuntimeError(f"bad {n}")
+
+    with pytest.raises(RuntimeError, match="bad 3"):
+        fails(3)
+    assert fails.cache_info()["entries"] == 0
+
+
+def test_version_and_source_change_invalidate(tmp_path, monkeypatch):
+    module = tmp_path / "steps_mod.py"
+    log = tmp_path / "log"
+    body = textwrap.dedent("""
+        import voxcache
+        cache = voxcache.Cache({db!r})
+
+        @cache.memoize{deco}
+        def step(x):
+            open({log!r}, "a").write("x\\n")
+            return x * {factor}
+    """)
+    db = str(tmp_path / "m.db")
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    def load(factor, deco=""):
+        module.write_text(body.format(db=db, log=str(log), factor=factor, deco=deco))
+        if "steps_mod" in sys.modules:
+            sys.modules["steps_mod"].cache.close()
+            return importlib.reload(sys.modules["steps_mod"])
+        return importlib.import_module("steps_mod")
+
+    def computed():
+        return log.read_text().count("x") if log.exists() else 0
+
+    m = load(2)
+    assert m.step(21) == 42 and m.step(21) == 42
+    assert computed() == 1
+    m = load(2)  # the same source again: a hit
+    assert m.step(21) == 42 and computed() == 1
+    m = load(3)  # the function changed: computed again
+    assert m.step(21) == 63 and computed() == 2
+    m = load(3, '(version="2")')
+    assert m.step(21) == 63 and computed() == 3
+    m.cache.close()
+    del sys.modules["steps_mod"]
+
+
+def test_threads_compute_once(cache):
+    calls = []
+    barrier = threading.Barrier(4)
+
+    @cache.memoize
+    def slow(n):
+        calls.append(n)
+        time.sleep(0.3)
+        return n * n
+
+    results = []
+
+    def run():
+        barrier.wait()
+        results.append(slow(7))
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [49] * 4
+    assert calls == [7]
+
+
+WORKER = textwrap.dedent("""
+    import os, sys, time
+    import voxcache
+    db, log, go = sys.argv[1], sys.argv[2], float(sys.argv[3])
+    cache = voxcache.Cache(db)
+
+    @cache.memoize
+    def expensive(n):
+        with open(log, "a") as f:
+            f.write(f"{os.getpid()}\\n")
+        time.sleep(1.0)
+        return list(range(n))
+
+    time.sleep(max(0.0, go - time.time()))
+    print(expensive(5) == [0, 1, 2, 3, 4])
+    cache.close()
+""")
+
+
+def test_four_processes_memoizing_the_same_call_compute_once(tmp_path):
+    script = tmp_path / "worker.py"
+    script.write_text(WORKER)
+    db, log = str(tmp_path / "p.db"), str(tmp_path / "log")
+    voxcache.Cache(db).close()  # created before the race, as a pipeline's first step would
+    go = time.time() + 1.5  # all four start together, after their imports
+    procs = [subprocess.Popen([sys.executable, str(script), db, log, str(go)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env=os.environ.copy())
+             for _ in range(4)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    for p, (out, err) in zip(procs, outs):
+        assert p.returncode == 0, err
+        assert out.strip() == "True"
+    with open(log) as f:
+        assert len(f.read().split()) == 1, "one process computed, three waited and read"

@@ -1,0 +1,228 @@
+"""Values through a real database: every kind round-trips exactly, volumes of
+every pixel type with geometry bit for bit, and bad values are refused."""
+
+import gc
+import json
+import resource
+
+import numpy as np
+import pytest
+
+import voxcache
+
+ODD_GEOMETRY = dict(
+    spacing=(0.7, 1.1, 2.3000000000000003),
+    origin=(-90.125, 126.1, -72.00000000001),
+    direction=(-1.0, 0.0, 0.0, 0.0, -0.9999999, 1e-7, 0.0, 1e-7, 0.9999999),
+)
+DTYPES = ["u1", "i1", "u2", "i2", "u4", "i4", "u8", "i8", "f4", "f8"]
+
+
+def ramp(dtype, shape):
+    return (np.arange(np.prod(shape)) * 7 % 251).astype(dtype).reshape(shape)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("components", [1, 3])
+def test_volumes_of_every_pixel_type_round_trip_bit_exact(cache, dtype, components):
+    shape = (13, 17, 19) if components == 1 else (13, 17, 19, components)
+    v = voxcache.Volume(ramp("<" + dtype, shape), **ODD_GEOMETRY)
+    key = voxcache.content_key(v)
+    cache.put(key, v)
+    got = cache.get(key)
+    assert isinstance(got, voxcache.Volume)
+    assert got.array.dtype == np.dtype("<" + dtype)
+    assert got.shape == shape
+    assert np.array_equal(got.array, v.array)
+    assert got == v  # geometry compared bit for bit
+    assert got.spacing == ODD_GEOMETRY["spacing"]
+    assert got.origin == ODD_GEOMETRY["origin"]
+    assert got.direction == ODD_GEOMETRY["direction"]
+    info = cache.info(key)
+    assert info["volume"]["shape"] == shape[:3]
+    assert info["volume"]["components"] == components
+    assert info["layout"] == "z-slabs"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [None, True, False, 0, -(2**63), 2**63 - 1, 1.5, float("inf"), -0.0, "", "héllo ✓",
+     b"", b"\x00\xff raw", {"a": [1, 2.5, "x", None, True]}, [1, [2, [3]]], {}],
+)
+def test_values_round_trip(cache, value):
+    key = voxcache.key("value", v=repr(value))
+    cache.put(key, value)
+    got = cache.get(key)
+    assert type(got) is type(value)
+    if isinstance(value, float):
+        assert np.float64(got).tobytes() == np.float64(value).tobytes()
+    else:
+        assert got == value
+
+
+def test_nan_keeps_its_bits(cache):
+    nan = np.frombuffer(np.uint64(0x7FF8000000000123).tobytes(), dtype=np.float64)[0]
+    cache.put(voxcache.key("nan"), float(nan))
+    assert np.float64(cache.get(voxcache.key("nan"))).tobytes() == nan.tobytes()
+
+
+@pytest.mark.parametrize("dtype", ["u1", "i8", "f4", "c16", "?"])
+def test_arrays_of_any_shape_round_trip(cache, dtype):
+    a = ramp(dtype, (3, 0, 5)) if dtype == "u1" else ramp(dtype, (2, 3, 4, 5))
+    key = voxcache.key("array", dtype=dtype)
+    cache.put(key, a)
+    got = cache.get(key)
+    assert got.dtype == a.dtype and got.shape == a.shape
+    assert np.array_equal(got, a)
+    f = np.asfortranarray(ramp("f8", (4, 6)))  # stored C-order, read back equal
+    cache.put(voxcache.key("fortran"), f)
+    assert np.array_equal(cache.get(voxcache.key("fortran")), f)
+
+
+def test_a_get_is_zero_copy_and_outlives_the_cache(tmp_path):
+    c = voxcache.Cache(tmp_path / "z.db")
+    v = voxcache.Volume(ramp("<i2", (20, 30, 40)))
+    key = voxcache.content_key(v)
+    c.put(key, v)
+    got = c.get(key).array
+    assert not got.flags.owndata, "a view of the decoded C++ buffer"
+    assert type(got.base).__name__ == "PyCapsule"
+    got[0, 0, 0] = 1234  # ours to change: nothing else sees this buffer
+    c.close()
+    del c
+    gc.collect()
+    assert got[0, 0, 1] == v.array[0, 0, 1]
+    assert np.array_equal(got.reshape(-1)[1:], v.array.reshape(-1)[1:])
+
+
+def test_a_put_views_the_array_instead_of_copying_it(tmp_path):
+    # 256 MiB of voxels: a copy would raise the peak RSS by as much.
+    with voxcache.Cache(tmp_path / "big.db", memory_budget_bytes=0) as c:
+        a = np.ones((256, 512, 1024), dtype=np.int16)
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB
+        c.put(voxcache.key("big"), voxcache.Volume(a))
+        grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+        assert grown < 100 * 1024, f"peak RSS grew {grown} KiB during the put"
+
+
+def test_unstorable_values_are_refused_clearly(cache):
+    for value, error in [
+        (object(), TypeError),
+        ({1, 2}, TypeError),
+        (np.array([object()]), TypeError),
+        ({"x": float("nan")}, TypeError),
+        (2**64, ValueError),
+        (np.array(["text"]), TypeError),
+    ]:
+        with pytest.raises(error):
+            cache.put(voxcache.key("bad"), value)
+    assert voxcache.key("bad") not in cache
+
+
+def test_malformed_volumes_are_refused_clearly():
+    a = ramp("<i2", (4, 5, 6))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        voxcache.Volume(a[:, :, ::2])
+    with pytest.raises(ValueError, match="shape"):
+        voxcache.Volume(a[0])
+    with pytest.raises(TypeError):
+        voxcache.Volume(a.astype(object))
+    with pytest.raises(TypeError):
+        voxcache.Volume(a.tolist())
+    with pytest.raises(ValueError, match="spacing"):
+        voxcache.Volume(a, spacing=(1, 2))
+    with pytest.raises(ValueError, match="direction"):
+        voxcache.Volume(a, direction=(1, 0, 0))
+
+
+def test_geometry_the_library_refuses_is_value_error(cache):
+    v = voxcache.Volume(ramp("<i2", (2, 2, 2)), spacing=(1.0, 0.0, 1.0))
+    with pytest.raises(ValueError):
+        cache.put(voxcache.key("zero-spacing"), v)
+    with pytest.raises(TypeError):
+        cache.put(voxcache.key("f16"), voxcache.Volume(ramp("<f2", (2, 2, 2))))
+
+
+def test_misses_defaults_and_mapping_syntax(cache):
+    k = voxcache.key("absent")
+    with pytest.raises(KeyError):
+        cache.get(k)
+    assert cache.get(k, None) is None
+    assert cache.get(k, default=7) == 7
+    with pytest.raises(KeyError):
+        cache.erase(k)
+    cache[k] = "here"
+    assert k in cache and cache[k] == "here"
+    assert cache.get(k.hex) == "here", "keys may be hex strings"
+    del cache[k]
+    assert k not in cache
+    with pytest.raises(ValueError):
+        cache.get("not hex")
+    with pytest.raises(TypeError):
+        cache.get(42)
+
+
+def test_a_closed_cache_says_so(tmp_path):
+    c = voxcache.Cache(tmp_path / "closed.db")
+    c.close()
+    c.close()  # twice is fine
+    assert c.closed
+    for call in (lambda: c.get(voxcache.key("x")), lambda: c.put(voxcache.key("x"), 1),
+                 lambda: c.list(), lambda: c.stats()):
+        with pytest.raises(ValueError, match="closed"):
+            call()
+
+
+def test_options_are_checked(tmp_path):
+    with pytest.raises(TypeError, match="unknown Cache option"):
+        voxcache.Cache(tmp_path / "o.db", no_such_option=1)
+    with pytest.raises(ValueError):
+        voxcache.Cache(tmp_path / "o.db", shuffle="sometimes")
+    with pytest.raises(ValueError):
+        voxcache.Cache(tmp_path / "o.db", layout="cubes")
+
+
+def test_metadata_info_list_stats_and_gc(cache):
+    v = voxcache.Volume(ramp("<f4", (8, 9, 10)))
+    recipe = voxcache.KeyBuilder("blur").arg("sigma", 2.0).input(voxcache.content_key(v))
+    cache.put(recipe, v, metadata={"by": "test"})
+    info = cache.info(recipe)
+    assert info["metadata"] == {"by": "test"}
+    assert info["operation"] == "blur"
+    assert info["recipe"]["operation"] == "blur"
+    assert info["inputs"] == [voxcache.content_key(v).hex]
+    assert info["intensity"][0]["max"] == float(v.array.max())
+    assert [e["key"] for e in cache.list()] == [recipe.build().hex]
+    cache.get(recipe)
+    s = cache.stats()
+    assert s["entries"] == 1 and s["disk_hits"] == 1
+    report = cache.gc(max_entries=0, max_bytes=1)
+    assert report["removed"] == [recipe.build().hex] and report["limits_met"]
+    assert cache.list() == []
+
+
+def test_corruption_is_an_error_of_its_own_and_io_errors_are_oserrors(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "bad.db"
+    with voxcache.Cache(path, memory_budget_bytes=0) as c:
+        v = voxcache.Volume(ramp("<i2", (64, 64, 64)))
+        c.put(voxcache.key("v"), v)
+    db = sqlite3.connect(path)
+    blob = bytearray(db.execute("SELECT data FROM chunks WHERE chunk_index = 0").fetchone()[0])
+    blob[40] ^= 1
+    db.execute("UPDATE chunks SET data = ? WHERE chunk_index = 0", (bytes(blob),))
+    db.commit()
+    db.close()
+    with voxcache.Cache(path, memory_budget_bytes=0) as c:
+        with pytest.raises(voxcache.CorruptionError, match="chunk 0"):
+            c.get(voxcache.key("v"))
+        assert isinstance(voxcache.CorruptionError("x"), voxcache.Error)
+        bad = c.verify()
+        assert [k for k, _ in bad] == [voxcache.key("v").hex] and "chunk 0" in bad[0][1]
+    with pytest.raises(voxcache.IOError) as e:
+        voxcache.Cache("/proc/no/such/dir/cache.db")
+    assert isinstance(e.value, OSError)
+    (tmp_path / "text.db").write_text("not sqlite at all, and long enough to be a header" * 10)
+    with pytest.raises(voxcache.CorruptionError):
+        voxcache.Cache(tmp_path / "text.db")
