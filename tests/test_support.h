@@ -98,6 +98,22 @@ inline Volume make_ramp_volume(PixelType type, uint32_t components, std::array<u
   return v;
 }
 
+// Voxels [start, start + size) of `v`, cut voxel row by voxel row: the
+// reference region and slice reads are compared with.
+inline Volume cut(const Volume& v, std::array<uint64_t, 3> start, std::array<uint64_t, 3> size) {
+  VolumeLayout l = v.layout();
+  l.size = size;
+  Volume out = Volume::Create(l).value();
+  const uint64_t vb = pixel_type_size(v.pixel_type()) * v.components();
+  for (uint64_t z = 0; z < size[2]; ++z)
+    for (uint64_t y = 0; y < size[1]; ++y) {
+      const uint64_t src = ((start[2] + z) * v.size()[1] + start[1] + y) * v.size()[0] + start[0];
+      std::memcpy(out.mutable_data() + ((z * size[1] + y) * size[0]) * vb, v.data() + src * vb,
+                  size[0] * vb);
+    }
+  return out;
+}
+
 // A Cache on `path`, or nullptr after a test failure naming the status.
 inline std::unique_ptr<Cache> open_cache(const std::string& path, const Options& o = Options()) {
   Result<std::unique_ptr<Cache>> c = Cache::Open(path, o);

@@ -194,6 +194,20 @@ class PyCache {
     if (!cache_) throw py::value_error("the cache is closed");
     return cache_.get();
   }
+
+  // fn(cache, key) run without the GIL; what it returns (a Status or a
+  // Result) comes back to be raised, or converted, with the GIL.
+  template <typename Fn>
+  auto unlocked(const py::handle& k, Fn&& fn) {
+    Cache* c = get();
+    const OperationKey key = key_of(k);
+    std::optional<decltype(fn(c, key))> r;
+    {
+      py::gil_scoped_release nogil;
+      r.emplace(fn(c, key));
+    }
+    return std::move(*r);
+  }
   void close() {
     std::unique_ptr<Cache> c = std::move(cache_);
     py::gil_scoped_release nogil;
@@ -223,14 +237,8 @@ class PyCache {
   }
 
   py::object get_value(const py::handle& k) {
-    Cache* c = get();
-    const OperationKey key = key_of(k);
-    Result<Value> v = Status::NotFound("");
-    {
-      py::gil_scoped_release nogil;
-      v = c->get(key);
-    }
-    if (v.status().is_not_found()) raise(Status::NotFound(key.hex()));
+    Result<Value> v = unlocked(k, [](Cache* c, const OperationKey& key) { return c->get(key); });
+    if (v.status().is_not_found()) raise(Status::NotFound(key_of(k).hex()));
     return from_value(take(std::move(v)));
   }
 
@@ -267,61 +275,29 @@ class PyCache {
   }
 
   bool contains(const py::handle& k) {
-    Cache* c = get();
-    const OperationKey key = key_of(k);
-    Result<bool> r = false;
-    {
-      py::gil_scoped_release nogil;
-      r = c->contains(key);
-    }
-    return take(std::move(r));
+    return take(unlocked(k, [](Cache* c, const OperationKey& key) { return c->contains(key); }));
   }
 
   void erase(const py::handle& k) {
-    Cache* c = get();
-    const OperationKey key = key_of(k);
-    Status s;
-    {
-      py::gil_scoped_release nogil;
-      s = c->erase(key);
-    }
-    check(s);
+    check(unlocked(k, [](Cache* c, const OperationKey& key) { return c->erase(key); }));
   }
 
   py::dict info(const py::handle& k) {
-    Cache* c = get();
-    const OperationKey key = key_of(k);
-    Result<EntryInfo> r = Status::NotFound("");
-    {
-      py::gil_scoped_release nogil;
-      r = c->info(key);
-    }
-    return info_dict(take(std::move(r)));
+    return info_dict(
+        take(unlocked(k, [](Cache* c, const OperationKey& key) { return c->info(key); })));
   }
 
   py::object read_region(const py::handle& k, std::array<uint64_t, 3> start_zyx,
                          std::array<uint64_t, 3> size_zyx) {
-    Cache* c = get();
-    const OperationKey key = key_of(k);
     const std::array<uint64_t, 3> start{start_zyx[2], start_zyx[1], start_zyx[0]};
     const std::array<uint64_t, 3> size{size_zyx[2], size_zyx[1], size_zyx[0]};
-    Result<Volume> v = Status::NotFound("");
-    {
-      py::gil_scoped_release nogil;
-      v = c->read_region(key, start, size);
-    }
-    return from_volume(take(std::move(v)));
+    return from_volume(take(unlocked(
+        k, [&](Cache* c, const OperationKey& key) { return c->read_region(key, start, size); })));
   }
 
   py::object read_slice(const py::handle& k, int axis, uint64_t index) {
-    Cache* c = get();
-    const OperationKey key = key_of(k);
-    Result<Volume> v = Status::NotFound("");
-    {
-      py::gil_scoped_release nogil;
-      v = c->read_slice(key, axis, index);
-    }
-    return from_volume(take(std::move(v)));
+    return from_volume(take(unlocked(
+        k, [&](Cache* c, const OperationKey& key) { return c->read_slice(key, axis, index); })));
   }
 
   py::dict stats() {
@@ -379,14 +355,7 @@ class PyCache {
   }
 
   void verify(const py::handle& k) {
-    Cache* c = get();
-    const OperationKey key = key_of(k);
-    Status s;
-    {
-      py::gil_scoped_release nogil;
-      s = c->verify(key);
-    }
-    check(s);
+    check(unlocked(k, [](Cache* c, const OperationKey& key) { return c->verify(key); }));
   }
 
   py::list list() {

@@ -16,23 +16,10 @@
 namespace voxcache {
 namespace {
 
+using testing::cut;
 using testing::open_cache;
 using testing::TempDir;
 using Box = std::array<uint64_t, 3>;
-
-Volume cut(const Volume& v, Box start, Box size) {
-  VolumeLayout l = v.layout();
-  l.size = size;
-  Volume out = Volume::Create(l).value();
-  const uint64_t vb = pixel_type_size(v.pixel_type()) * v.components();
-  for (uint64_t z = 0; z < size[2]; ++z)
-    for (uint64_t y = 0; y < size[1]; ++y) {
-      const uint64_t src = ((start[2] + z) * v.size()[1] + start[1] + y) * v.size()[0] + start[0];
-      std::memcpy(out.mutable_data() + ((z * size[1] + y) * size[0]) * vb, v.data() + src * vb,
-                  size[0] * vb);
-    }
-  return out;
-}
 
 std::string box_name(Box start, Box size) {
   return std::to_string(start[0]) + "," + std::to_string(start[1]) + "," +

@@ -11,25 +11,11 @@
 namespace voxcache {
 namespace {
 
+using testing::cut;
 using testing::open_cache;
 using testing::TempDir;
 
 class RegionTest : public testing::SmallChunkCacheTest {};
-
-// A box cut from a full get, voxel by voxel: the reference for region reads.
-Volume cut(const Volume& v, std::array<uint64_t, 3> start, std::array<uint64_t, 3> size) {
-  VolumeLayout l = v.layout();
-  l.size = size;
-  Volume out = Volume::Create(l).value();
-  const uint64_t vb = pixel_type_size(v.pixel_type()) * v.components();
-  for (uint64_t z = 0; z < size[2]; ++z)
-    for (uint64_t y = 0; y < size[1]; ++y) {
-      const uint64_t src = ((start[2] + z) * v.size()[1] + start[1] + y) * v.size()[0] + start[0];
-      std::memcpy(out.mutable_data() + ((z * size[1] + y) * size[0]) * vb, v.data() + src * vb,
-                  size[0] * vb);
-    }
-  return out;
-}
 
 void expect_region(Cache* c, const OperationKey& k, const Volume& full,
                    std::array<uint64_t, 3> start, std::array<uint64_t, 3> size) {
