@@ -226,3 +226,12 @@ def test_corruption_is_an_error_of_its_own_and_io_errors_are_oserrors(tmp_path):
     (tmp_path / "text.db").write_text("not sqlite at all, and long enough to be a header" * 10)
     with pytest.raises(voxcache.CorruptionError):
         voxcache.Cache(tmp_path / "text.db")
+
+
+def test_the_default_path_is_the_libraries(tmp_path, monkeypatch):
+    monkeypatch.setenv("VOXCACHE_DIR", str(tmp_path / "dir"))
+    assert voxcache.default_path() == str(tmp_path / "dir" / "cache.db")
+    with voxcache.Cache() as c:
+        c.put(voxcache.key("here"), 1)
+        assert c.path == str(tmp_path / "dir" / "cache.db")
+    assert (tmp_path / "dir" / "cache.db").exists()
