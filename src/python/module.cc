@@ -187,19 +187,22 @@ class PyCache {
       py::gil_scoped_release nogil;
       c = Cache::Open(p, o);
     }
-    cache_ = take(std::move(c));  // raising needs the GIL
+    cache_ = std::shared_ptr<Cache>(take(std::move(c)));  // raising needs the GIL
   }
 
-  Cache* get() {
+  // Each call holds the Cache for its duration, so a close() from another
+  // thread ends it only after the calls under way return.
+  std::shared_ptr<Cache> get() {
     if (!cache_) throw py::value_error("the cache is closed");
-    return cache_.get();
+    return cache_;
   }
 
   // fn(cache, key) run without the GIL; what it returns (a Status or a
   // Result) comes back to be raised, or converted, with the GIL.
   template <typename Fn>
   auto unlocked(const py::handle& k, Fn&& fn) {
-    Cache* c = get();
+    std::shared_ptr<Cache> held = get();
+    Cache* c = held.get();
     const OperationKey key = key_of(k);
     std::optional<decltype(fn(c, key))> r;
     {
@@ -209,7 +212,7 @@ class PyCache {
     return std::move(*r);
   }
   void close() {
-    std::unique_ptr<Cache> c = std::move(cache_);
+    std::shared_ptr<Cache> c = std::move(cache_);
     py::gil_scoped_release nogil;
     c.reset();  // flushes access records: SQLite work
   }
@@ -217,7 +220,8 @@ class PyCache {
 
   void put(const py::handle& k, const py::handle& value, const std::optional<std::string>& metadata,
            const std::optional<std::string>& layout) {
-    Cache* c = get();
+    std::shared_ptr<Cache> held = get();
+    Cache* c = held.get();
     const OperationKey key = key_of(k);
     const KeyBuilder* recipe = recipe_of(k);
     Value v = to_value(value);
@@ -244,7 +248,8 @@ class PyCache {
 
   py::object get_or_compute(const py::handle& k, const py::function& fn,
                             const std::optional<std::string>& metadata) {
-    Cache* c = get();
+    std::shared_ptr<Cache> held = get();
+    Cache* c = held.get();
     const OperationKey key = key_of(k);
     const KeyBuilder* recipe = recipe_of(k);
     std::exception_ptr raised;  // what fn raised, rethrown here with the GIL
@@ -301,7 +306,15 @@ class PyCache {
   }
 
   py::dict stats() {
-    const CacheStats s = get()->stats();
+    // Never wait for the library's locks holding the GIL: a thread inside
+    // may need the GIL to drop a NumPy array it held.
+    std::shared_ptr<Cache> held = get();
+    Cache* c = held.get();
+    CacheStats s;
+    {
+      py::gil_scoped_release nogil;
+      s = c->stats();
+    }
     py::dict d;
     d["memory_hits"] = s.memory_hits;
     d["disk_hits"] = s.disk_hits;
@@ -317,7 +330,7 @@ class PyCache {
     Result<StoredStats> st = Status::NotFound("");
     {
       py::gil_scoped_release nogil;
-      st = get()->stored_stats();
+      st = c->stored_stats();
     }
     const StoredStats stored = take(std::move(st));
     d["entries"] = stored.entries;
@@ -336,7 +349,8 @@ class PyCache {
     l.max_bytes = max_bytes;
     l.max_entries = max_entries;
     l.max_age = std::chrono::seconds(max_age);
-    Cache* c = get();
+    std::shared_ptr<Cache> held = get();
+    Cache* c = held.get();
     Result<GcReport> r = Status::NotFound("");
     {
       py::gil_scoped_release nogil;
@@ -359,7 +373,8 @@ class PyCache {
   }
 
   py::list list() {
-    Cache* c = get();
+    std::shared_ptr<Cache> held = get();
+    Cache* c = held.get();
     Result<std::vector<EntryInfo>> r = Status::NotFound("");
     {
       py::gil_scoped_release nogil;
@@ -371,13 +386,15 @@ class PyCache {
   }
 
  private:
-  std::unique_ptr<Cache> cache_;
+  std::shared_ptr<Cache> cache_;
 };
 
 // Streams: a writer fed volume-order buffers, a reader of z-ordered slabs.
+// Each holds the Cache it streams from, which outlives it even when closed.
 class PyVolumeWriter {
  public:
-  explicit PyVolumeWriter(std::unique_ptr<VolumeWriter> w) : w_(std::move(w)) {}
+  PyVolumeWriter(std::unique_ptr<VolumeWriter> w, std::shared_ptr<Cache> cache)
+      : cache_(std::move(cache)), w_(std::move(w)) {}
   void write(const py::buffer& data) {
     if (!w_) throw py::value_error("the writer is committed or abandoned");
     if (!py::memoryview(data).attr("c_contiguous").cast<bool>()) {
@@ -409,12 +426,14 @@ class PyVolumeWriter {
   }
 
  private:
+  std::shared_ptr<Cache> cache_;  // before w_: destroyed after it
   std::unique_ptr<VolumeWriter> w_;
 };
 
 class PyVolumeReader {
  public:
-  explicit PyVolumeReader(std::unique_ptr<VolumeReader> r) : r_(std::move(r)) {}
+  PyVolumeReader(std::unique_ptr<VolumeReader> r, std::shared_ptr<Cache> cache)
+      : cache_(std::move(cache)), r_(std::move(r)) {}
   py::object empty_volume() {  // the geometry, with a 0-slice array
     VolumeLayout l = r_->layout();
     return from_volume(take(Volume::Create(l)));
@@ -444,6 +463,7 @@ class PyVolumeReader {
   }
 
  private:
+  std::shared_ptr<Cache> cache_;  // before r_: destroyed after it
   std::unique_ptr<VolumeReader> r_;
 };
 
@@ -571,7 +591,8 @@ PYBIND11_MODULE(_core, m) {
             l.geometry.spacing = spacing;
             l.geometry.origin = origin;
             l.geometry.direction = direction;
-            Cache* cache = c.get();
+            std::shared_ptr<Cache> held = c.get();
+            Cache* cache = held.get();
             const OperationKey key = key_of(k);
             std::optional<ChunkLayout> chunks;
             if (layout) chunks = layout_of(*layout);
@@ -582,10 +603,11 @@ PYBIND11_MODULE(_core, m) {
               w = chunks ? cache->write_volume(key, l, *chunks, meta)
                          : cache->write_volume(key, l, meta);
             }
-            return PyVolumeWriter(take(std::move(w)));
+            return PyVolumeWriter(take(std::move(w)), held);
           })
       .def("read_volume", [](PyCache& c, const py::handle& k) {
-        Cache* cache = c.get();
+        std::shared_ptr<Cache> held = c.get();
+        Cache* cache = held.get();
         const OperationKey key = key_of(k);
         Result<std::unique_ptr<VolumeReader>> r = Status::NotFound("");
         {
@@ -593,7 +615,7 @@ PYBIND11_MODULE(_core, m) {
           r = cache->read_volume(key);
         }
         if (r.status().is_not_found()) raise(Status::NotFound(key.hex()));
-        return PyVolumeReader(take(std::move(r)));
+        return PyVolumeReader(take(std::move(r)), held);
       });
 
   py::class_<PyVolumeWriter>(m, "_VolumeWriter")

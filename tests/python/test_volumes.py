@@ -149,3 +149,18 @@ def test_the_gil_is_released_while_the_library_works(tmp_path):
         elapsed = time.time() - start
     assert elapsed > 0.05, "the put finished before it could be watched"
     assert ticks / elapsed > 100_000, f"{ticks} Python iterations in {elapsed:.2f} s"
+
+
+def test_a_stream_outlives_a_close_of_its_cache(tmp_path):
+    c = voxcache.Cache(tmp_path / "s.db")
+    full = np.arange(4 * 5 * 6, dtype=np.int16).reshape(4, 5, 6)
+    w = c.write_volume(voxcache.key("late"), full.shape, np.int16)
+    r_key = voxcache.key("early")
+    c.put(r_key, voxcache.Volume(full))
+    reader = iter(c.read_volume(r_key))
+    c.close()  # the streams under way keep the database open until they end
+    w.write(full)
+    w.commit()
+    assert np.array_equal(np.concatenate([s for _, s in reader]), full)
+    with voxcache.Cache(tmp_path / "s.db") as again:
+        assert np.array_equal(again.get(voxcache.key("late")).array, full)
