@@ -379,6 +379,17 @@ TEST_F(BrickTest, MigratesSchemaSixEntriesAsZSlabs) {
   }
   testing::raw_sql(dir_.file("v6.db"),
                    "ALTER TABLE results DROP COLUMN layout; PRAGMA user_version = 6;");
+  {
+    // Read-only, the file cannot migrate: it is read as it is.
+    Options ro;
+    ro.read_only = true;
+    auto old = open_cache(dir_.file("v6.db"), ro);
+    ASSERT_NE(old, nullptr);
+    EXPECT_EQ(*old->get(k)->as_volume(), v);
+    EXPECT_EQ(old->info(k)->layout, ChunkLayout::ZSlabs());
+    EXPECT_EQ(old->list()->size(), 2u);
+  }
+  EXPECT_EQ(testing::query_int(dir_.file("v6.db"), "PRAGMA user_version"), 6);
   auto c = open("v6.db");
   ASSERT_NE(c, nullptr);
   EXPECT_EQ(testing::query_int(dir_.file("v6.db"), "PRAGMA user_version"), 7);
