@@ -39,8 +39,7 @@ Result<EntryInfo> info_from_row(const store::EntryRow& row) {
     Result<VolumeLayout> layout = codec::decode_layout(h->kind_header);
     if (!layout.ok()) return layout.status().with_context("entry " + row.operation_id);
     info.volume = *layout;
-    info.layout = h->bricked() ? ChunkLayout::Bricks(h->brick[0], h->brick[1], h->brick[2])
-                               : ChunkLayout::ZSlabs();
+    info.layout = h->chunk_layout();
   }
   return info;
 }
@@ -193,8 +192,7 @@ Result<RecompressReport> Admin::recompress(const std::string& id, int level,
       same_layout = *shape == (*r)->header().brick;
       entry.layout = layout;
     } else if ((*r)->header().kind == Value::Kind::kVolume) {
-      const codec::BrickShape& b = (*r)->header().brick;  // kept as it is
-      entry.layout = b[0] ? ChunkLayout::Bricks(b[0], b[1], b[2]) : ChunkLayout::ZSlabs();
+      entry.layout = (*r)->header().chunk_layout();  // kept as it is
     }
     // Nothing to do at the level it was written with, in the layout it has.
     if (entry.carry.level == level && same_layout) return report;

@@ -6,17 +6,6 @@ namespace voxcache::cache {
 
 using codec::Box3;
 
-namespace {
-
-// The slices of brick row `row`: its box in volume coordinates.
-void row_box(const codec::BrickGrid& g, uint64_t row, Box3* start, Box3* size) {
-  const uint64_t z0 = row * g.shape()[2];
-  *start = {0, 0, z0};
-  *size = {g.size()[0], g.size()[1], std::min<uint64_t>(g.shape()[2], g.size()[2] - z0)};
-}
-
-}  // namespace
-
 BrickWriter::BrickWriter(EntryWriter* w, util::ThreadPool* pool)
     : w_(w),
       pool_(pool),
@@ -24,8 +13,9 @@ BrickWriter::BrickWriter(EntryWriter* w, util::ThreadPool* pool)
       slice_bytes_(grid_.size()[0] * grid_.size()[1] * grid_.voxel_bytes()) {}
 
 uint64_t BrickWriter::row_bytes(uint64_t row) const {
-  return slice_bytes_ *
-         std::min<uint64_t>(grid_.shape()[2], grid_.size()[2] - row * grid_.shape()[2]);
+  Box3 start, size;
+  grid_.row_box(row, &start, &size);
+  return slice_bytes_ * size[2];
 }
 
 std::vector<std::string> BrickWriter::samples(const codec::BrickGrid& grid, const uint8_t* slices,
@@ -54,7 +44,7 @@ std::vector<std::string> BrickWriter::samples(const codec::BrickGrid& grid, cons
 
 Status BrickWriter::emit(const uint8_t* slices) {
   Box3 rs, rz;
-  row_box(grid_, row_, &rs, &rz);
+  grid_.row_box(row_, &rs, &rz);
   // A stream's rows decide the filter from their central bricks until one
   // says something (EntryWriter::choose_filter).
   if (!w_->decided()) {
@@ -131,7 +121,7 @@ Status read_all_bricks(EntryReader* r, uint8_t* volume) {
 Status start_brick_row(EntryReader* r, uint64_t row, uint8_t* slab) {
   const codec::BrickGrid& g = r->header().grid();
   Box3 rs, rz;
-  row_box(g, row, &rs, &rz);
+  g.row_box(row, &rs, &rz);
   const uint64_t first = row * g.row_count();
   return r->start({{first, first + g.row_count()}}, [&g, rs, rz, slab](
                                                         uint64_t i, const uint8_t* data, uint64_t) {

@@ -84,7 +84,7 @@ Result<std::unique_ptr<EntryWriter>> Pipeline::writer(std::unique_ptr<tier::Entr
     if ((*shape)[0] != 0) {
       spec.brick = *shape;
       spec.chunk_bytes =
-          uint64_t{spec.brick[0]} * spec.brick[1] * spec.brick[2] * payload.voxel_bytes;
+          codec::BrickGrid(payload.layout->size, *shape, payload.voxel_bytes).full_brick_bytes();
     }
   }
   spec.shuffle_element = payload.kind == Value::Kind::kVolume ? payload.element_bytes : 0;

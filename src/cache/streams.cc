@@ -50,8 +50,9 @@ Result<VolumeReader::Slab> StreamReader::next() {
   const codec::BrickGrid& g = h.grid();
   if (row_ >= g.bricks()[2]) return Slab{h.payload_bytes, 0, nullptr};
   const uint64_t slice = g.size()[0] * g.size()[1] * g.voxel_bytes();
-  const uint64_t z0 = row_ * g.shape()[2];
-  const uint64_t bytes = slice * std::min<uint64_t>(g.shape()[2], g.size()[2] - z0);
+  codec::Box3 start, size;
+  g.row_box(row_, &start, &size);
+  const uint64_t z0 = start[2], bytes = slice * size[2];
   slab_.resize(bytes);
   Status s = start_brick_row(r_.get(), row_, reinterpret_cast<uint8_t*>(slab_.data()));
   for (;;) {

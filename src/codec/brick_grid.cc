@@ -71,6 +71,12 @@ void BrickGrid::box(uint64_t i, Box3* start, Box3* size) const {
   }
 }
 
+void BrickGrid::row_box(uint64_t row, Box3* start, Box3* size) const {
+  const uint64_t z0 = row * brick_[2];
+  *start = {0, 0, z0};
+  *size = {size_[0], size_[1], std::min<uint64_t>(brick_[2], size_[2] - z0)};
+}
+
 uint64_t BrickGrid::brick_bytes(uint64_t i) const {
   Box3 start, size;
   box(i, &start, &size);

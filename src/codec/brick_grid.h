@@ -49,6 +49,8 @@ class BrickGrid {
   uint64_t brick_bytes(uint64_t i) const;
   // The voxels brick i covers.
   void box(uint64_t i, Box3* start, Box3* size) const;
+  // The whole slices row `row` of bricks covers.
+  void row_box(uint64_t row, Box3* start, Box3* size) const;
   // "brick 5 at voxel (64, 32, 0)": how errors name a brick.
   std::string name(uint64_t i) const;
   // Runs [first, end) of brick indices, ascending, covering every brick that

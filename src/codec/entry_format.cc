@@ -14,9 +14,12 @@ void EntryHeader::set_bricks(const VolumeLayout& layout, const BrickShape& shape
   grid_ = BrickGrid(layout.size, shape, pixel_type_size(layout.pixel_type) * layout.components);
 }
 
+ChunkLayout EntryHeader::chunk_layout() const {
+  return bricked() ? ChunkLayout::Bricks(brick[0], brick[1], brick[2]) : ChunkLayout::ZSlabs();
+}
+
 std::string EntryHeader::layout_name() const {
-  if (kind != Value::Kind::kVolume) return "";
-  return bricked() ? ChunkLayout::Bricks(brick[0], brick[1], brick[2]).ToString() : "z-slabs";
+  return kind == Value::Kind::kVolume ? chunk_layout().ToString() : "";
 }
 
 std::string EntryHeader::chunk_name(uint64_t i) const {

@@ -56,6 +56,8 @@ struct EntryHeader {
   // Raw size of chunk i: chunk_bytes, but for the last byte-range chunk and
   // for bricks clipped at the volume's edge.
   uint64_t chunk_raw_size(uint64_t i) const;
+  // The chunk layout of a volume: its brick shape, or z-slabs.
+  ChunkLayout chunk_layout() const;
   // "z-slabs", "bricks 32x32x32" for volumes; "" for other values.
   std::string layout_name() const;
   // How errors name chunk i: "chunk 3" or "brick 3 at voxel (...)".

@@ -190,15 +190,17 @@ Volume to_volume(const py::handle& obj) {
   return take(Volume::Adopt(l, std::move(data), static_cast<uint64_t>(arr.nbytes())));
 }
 
+int64_t int64_of(const py::handle& obj, const char* what) {
+  int overflow = 0;
+  const long long v = PyLong_AsLongLongAndOverflow(obj.ptr(), &overflow);
+  if (overflow) throw py::value_error(std::string(what) + " out of the int64 range");
+  return static_cast<int64_t>(v);
+}
+
 Value to_value(const py::handle& obj) {
   if (obj.is_none()) return Value();
   if (py::isinstance<py::bool_>(obj)) return Value(obj.cast<bool>());
-  if (py::isinstance<py::int_>(obj)) {
-    int overflow = 0;
-    const long long v = PyLong_AsLongLongAndOverflow(obj.ptr(), &overflow);
-    if (overflow) throw py::value_error("int out of the int64 range voxcache stores");
-    return Value(static_cast<int64_t>(v));
-  }
+  if (py::isinstance<py::int_>(obj)) return Value(int64_of(obj, "an int value is"));
   if (py::isinstance<py::float_>(obj)) return Value(obj.cast<double>());
   if (py::isinstance<py::str>(obj)) return Value(obj.cast<std::string>());
   if (py::isinstance<py::bytes>(obj) || py::isinstance<py::bytearray>(obj) ||

@@ -43,6 +43,9 @@ T take(Result<T> r) {
 // The Python class voxcache.Volume, registered by the pure-Python layer.
 void set_volume_class(py::object cls);
 
+// A Python int as int64; ValueError naming `what` past the int64 range.
+int64_t int64_of(const py::handle& obj, const char* what);
+
 // Python -> Value. TypeError for anything without a mapping (objects,
 // sets, object arrays, ...), ValueError for an int past int64 or a Volume
 // whose array or geometry is malformed. A Volume's voxels are viewed, not

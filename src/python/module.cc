@@ -41,12 +41,7 @@ PyObject* new_error(py::module_& m, const char* name, PyObject* bases, const cha
 
 KeyArg key_arg(const py::handle& v) {
   if (py::isinstance<py::bool_>(v)) return KeyArg(v.cast<bool>());
-  if (py::isinstance<py::int_>(v)) {
-    int overflow = 0;
-    const long long i = PyLong_AsLongLongAndOverflow(v.ptr(), &overflow);
-    if (overflow) throw py::value_error("key argument out of the int64 range");
-    return KeyArg(static_cast<int64_t>(i));
-  }
+  if (py::isinstance<py::int_>(v)) return KeyArg(int64_of(v, "a key argument is"));
   if (py::isinstance<py::float_>(v)) return KeyArg(v.cast<double>());
   if (py::isinstance<py::str>(v)) return KeyArg(v.cast<std::string>());
   if (py::isinstance<py::bytes>(v)) return KeyArg::Bytes(v.cast<std::string>());
