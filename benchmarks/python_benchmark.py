@@ -54,14 +54,20 @@ def dir_bytes(path):
     return sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(path) for f in fs)
 
 
+def wal_database(path):
+    """A sqlite3 connection in WAL mode, synchronous=NORMAL, as both stores use."""
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    return db
+
+
 class PickleStore:
     name = "pickle+sqlite3"
 
     def __init__(self, root):
         self.path = os.path.join(root, "pickle.db")
-        self.db = sqlite3.connect(self.path, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db = wal_database(self.path)
         self.db.execute("CREATE TABLE results(key TEXT PRIMARY KEY, data BLOB NOT NULL)")
 
     def put(self, key, v):
@@ -88,9 +94,7 @@ class NpyStore:
     def __init__(self, root):
         self.root = os.path.join(root, "npy")
         os.mkdir(self.root)
-        self.db = sqlite3.connect(os.path.join(self.root, "index.db"), isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db = wal_database(os.path.join(self.root, "index.db"))
         self.db.execute("CREATE TABLE results(key TEXT PRIMARY KEY, file TEXT, spacing TEXT)")
 
     def put(self, key, v):
