@@ -208,7 +208,11 @@ Result<Volume> share_buffer(const TImage* image, unsigned components) {
 }  // namespace itk_detail
 
 // An itk::Image as a Volume. No voxels are copied: the volume shares the
-// image's buffer and keeps the image alive.
+// image's buffer and keeps the image alive, so writing into the image
+// changes the volume. The cache never keeps such a volume as it is: a put
+// reads it during the call, and a computed one is copied before the memory
+// tier keeps it (owns_buffer() is false), so an in-place filter run on the
+// image afterwards changes nothing the cache returns.
 template <typename TPixel>
 Result<Volume> from_itk(const itk::Image<TPixel, 3>* image) {
   using Traits = itk_detail::PixelTraits<TPixel>;
@@ -222,8 +226,11 @@ Result<Volume> from_itk(const itk::VectorImage<TComponent, 3>* image) {
 }
 
 // A Volume as itk::Image<TPixel, 3>. From an lvalue the voxels are copied
-// once, so the image may be modified freely; from an rvalue the image takes
-// the volume's buffer without a copy. InvalidArgument when the pixel type or
+// once, so the image is the caller's to modify (in-place filters included):
+// this is the form for a volume from a get, which the memory tier shares.
+// From an rvalue the image takes the volume's buffer without a copy: only
+// for a Volume the caller owns outright (one reached through a Value is
+// const and cannot be moved from). InvalidArgument when the pixel type or
 // component count does not match, or ITK rejects the geometry.
 template <typename TPixel>
 Result<typename itk::Image<TPixel, 3>::Pointer> to_itk(const Volume& volume) {

@@ -4,7 +4,9 @@
 // user-registered type. Its type tag is stored in the `data_type` column
 // (docs/format.md); built-in tags never change. A Value is immutable and
 // cheap to copy: volumes are held through std::shared_ptr<const Volume>, so
-// copies share voxels. Safe to read from many threads at once.
+// copies share voxels, read-only (the memory tier may be one of the holders;
+// copy the Volume, or use to_itk(const Volume&), to get voxels to write).
+// Safe to read from many threads at once.
 
 #ifndef VOXCACHE_VALUE_H_
 #define VOXCACHE_VALUE_H_

@@ -8,6 +8,14 @@
 // A Volume owns its voxels (or shares them with an owner it keeps alive, as the
 // ITK adapter does). Copying deep-copies the voxels; moving is cheap.
 // Not safe for concurrent mutation; const access from many threads is fine.
+//
+// Who may write the voxels: whoever holds the Volume non-const. A Volume
+// reached through const (a Value, which the cache's memory tier may share)
+// is read-only for everyone: no const member hands out writable voxels.
+// owns_buffer() tells whether anyone outside this Volume can reach them; the
+// cache keeps a caller's volume in memory only when nobody can, and copies
+// it otherwise, so that what a caller still holds never changes what a later
+// get returns (docs/reliability.md, "Aliasing").
 
 #ifndef VOXCACHE_VOLUME_H_
 #define VOXCACHE_VOLUME_H_
@@ -132,7 +140,8 @@ class VOXCACHE_EXPORT Volume {
   // clearing memory that is overwritten anyway.
   static Result<Volume> CreateUninitialized(const VolumeLayout& layout);
   // A volume over `data`, which must hold exactly layout.byte_size() bytes and
-  // stay valid while `data`'s owner lives. No copy is made.
+  // stay valid while `data`'s owner lives. No copy is made; the buffer stays
+  // the caller's too (owns_buffer() is false).
   static Result<Volume> Adopt(const VolumeLayout& layout, std::shared_ptr<uint8_t> data,
                               uint64_t data_bytes);
   // A volume holding a copy of `bytes`.
@@ -164,8 +173,16 @@ class VOXCACHE_EXPORT Volume {
     return PixelTypeOf<T>::value == pixel_type() ? reinterpret_cast<T*>(mutable_data()) : nullptr;
   }
 
-  // Shares ownership of the voxel buffer (for zero-copy hand-off to ITK).
-  const std::shared_ptr<uint8_t>& shared_data() const { return data_; }
+  // Shares ownership of the voxel buffer: read-only through a const Volume,
+  // writable through one the caller holds (the ITK adapter's zero-copy
+  // hand-off of a Volume it was given by rvalue).
+  std::shared_ptr<const uint8_t> shared_data() const { return data_; }
+  const std::shared_ptr<uint8_t>& shared_data() { return data_; }
+
+  // True when no one but this Volume can reach its voxels: it allocated them
+  // itself (Create, CreateUninitialized, Copy, a copy of another Volume) and
+  // no shared_data() hand-out of them is alive. False for Adopt's volumes.
+  bool owns_buffer() const { return !adopted_ && data_.use_count() == 1; }
 
   void set_geometry(const Geometry& geometry) { layout_.geometry = geometry; }
 
@@ -174,12 +191,14 @@ class VOXCACHE_EXPORT Volume {
   bool operator!=(const Volume& other) const { return !(*this == other); }
 
  private:
-  Volume(const VolumeLayout& layout, std::shared_ptr<uint8_t> data, uint64_t bytes)
-      : layout_(layout), data_(std::move(data)), byte_size_(bytes) {}
+  Volume(const VolumeLayout& layout, std::shared_ptr<uint8_t> data, uint64_t bytes, bool adopted)
+      : layout_(layout), data_(std::move(data)), byte_size_(bytes), adopted_(adopted) {}
+  static Result<Volume> Allocate(const VolumeLayout& layout, bool zero);
 
   VolumeLayout layout_;
   std::shared_ptr<uint8_t> data_;
   uint64_t byte_size_ = 0;
+  bool adopted_ = false;  // the buffer came from Adopt: its owner may still write it
 };
 
 }  // namespace voxcache

@@ -312,7 +312,7 @@ class CacheImpl final : public Cache {
       if (store_status) *store_status = s;
       if (s.ok()) {
         if (std::optional<uint64_t> cost = tier::MemoryTier::cost_of(*fresh))
-          memory_.put(key, *fresh, *cost);
+          memory_.put_computed(key, *fresh, *cost);
       }
       return fresh;
     };

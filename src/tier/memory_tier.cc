@@ -28,6 +28,15 @@ void MemoryTier::put(const OperationKey& key, const Value& value, uint64_t bytes
   bytes_ += bytes;
 }
 
+void MemoryTier::put_computed(const OperationKey& key, const Value& value, uint64_t bytes) {
+  if (bytes > budget_) return;
+  std::shared_ptr<const Volume> volume = value.shared_volume();
+  // Two holders: `value` and `volume` here. A third could be anyone's.
+  if (!volume || (volume.use_count() == 2 && volume->owns_buffer())) return put(key, value, bytes);
+  Result<Volume> own = Volume::Copy(volume->layout(), volume->data(), volume->byte_size());
+  if (own.ok()) put(key, Value(std::move(own).value()), bytes);
+}
+
 void MemoryTier::erase(const OperationKey& key) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = index_.find(key);

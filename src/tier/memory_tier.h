@@ -1,6 +1,8 @@
 // The in-memory tier: decoded values, least recently used out first, within a
 // byte budget. Values are shared, never copied: a Value holds its volume
-// through std::shared_ptr<const Volume>. Thread-safe.
+// through std::shared_ptr<const Volume>, read-only for every holder. A volume
+// a caller handed in is kept only when no one outside can write its voxels
+// (put_computed). Thread-safe.
 
 #ifndef VOXCACHE_TIER_MEMORY_TIER_H_
 #define VOXCACHE_TIER_MEMORY_TIER_H_
@@ -25,7 +27,16 @@ class MemoryTier {
   std::optional<Value> get(const OperationKey& key);
   // Keeps `value`, which costs `bytes`, evicting the least recently used
   // values until it fits. A value larger than the whole budget is not kept.
+  // For values the cache made itself (decoded from a tier below): no one
+  // else holds their voxels.
   void put(const OperationKey& key, const Value& value, uint64_t bytes);
+  // The same for a value a caller made (a computed result), which the caller
+  // may go on holding. Its volume is shared only when this Value is the sole
+  // holder of a buffer the Volume allocated itself; otherwise a private copy
+  // is kept (or nothing, when the copy cannot be allocated), so that a caller
+  // writing into its own NumPy array or itk::Image afterwards changes nothing
+  // a later get returns.
+  void put_computed(const OperationKey& key, const Value& value, uint64_t bytes);
   void erase(const OperationKey& key);
 
   uint64_t bytes() const;

@@ -130,18 +130,18 @@ static Result<std::shared_ptr<uint8_t>> allocate(uint64_t bytes, bool zero) {
   return std::shared_ptr<uint8_t>(p, std::default_delete<uint8_t[]>());
 }
 
-static Result<Volume> create(const VolumeLayout& layout, bool zero) {
+Result<Volume> Volume::Allocate(const VolumeLayout& layout, bool zero) {
   Status s = layout.validate();
   if (!s.ok()) return s;
   auto buf = allocate(layout.byte_size(), zero);
   if (!buf.ok()) return buf.status();
-  return Volume::Adopt(layout, std::move(buf).value(), layout.byte_size());
+  return Volume(layout, std::move(buf).value(), layout.byte_size(), /*adopted=*/false);
 }
 
-Result<Volume> Volume::Create(const VolumeLayout& layout) { return create(layout, true); }
+Result<Volume> Volume::Create(const VolumeLayout& layout) { return Allocate(layout, true); }
 
 Result<Volume> Volume::CreateUninitialized(const VolumeLayout& layout) {
-  return create(layout, false);
+  return Allocate(layout, false);
 }
 
 Result<Volume> Volume::Adopt(const VolumeLayout& layout, std::shared_ptr<uint8_t> data,
@@ -154,7 +154,7 @@ Result<Volume> Volume::Adopt(const VolumeLayout& layout, std::shared_ptr<uint8_t
                                    std::to_string(layout.byte_size()));
   }
   if (!data) return Status::InvalidArgument("null voxel buffer");
-  return Volume(layout, std::move(data), data_bytes);
+  return Volume(layout, std::move(data), data_bytes, /*adopted=*/true);
 }
 
 Result<Volume> Volume::Copy(const VolumeLayout& layout, const void* bytes, uint64_t data_bytes) {
@@ -168,7 +168,7 @@ Result<Volume> Volume::Copy(const VolumeLayout& layout, const void* bytes, uint6
   auto buf = allocate(data_bytes, false);
   if (!buf.ok()) return buf.status();
   if (data_bytes) std::memcpy(buf->get(), bytes, data_bytes);
-  return Volume(layout, std::move(buf).value(), data_bytes);
+  return Volume(layout, std::move(buf).value(), data_bytes, /*adopted=*/false);
 }
 
 Volume::Volume(const Volume& other) : layout_(other.layout_), byte_size_(other.byte_size_) {

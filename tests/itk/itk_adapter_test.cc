@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <itkAddImageFilter.h>
 #include <itkImageFileReader.h>
 #include <itkImageFileWriter.h>
 #include <itkVector.h>
@@ -160,6 +161,67 @@ TEST(RealMri, Ch2ThroughItkReaderCacheAndWriter) {
   EXPECT_TRUE(reread->geometry().bit_equal(vol->geometry()))
       << "origin " << reread->geometry().origin[0] << " vs " << vol->geometry().origin[0];
   EXPECT_EQ(std::memcmp(reread->data(), vol->data(), vol->byte_size()), 0);
+}
+
+// Aliasing (docs/reliability.md): an in-place ITK filter run on an image a
+// get gave, or on the image a computation returned, changes nothing a later
+// get returns, with the memory tier on (the default).
+TEST(AdapterAliasing, AnInPlaceFilterOnAnImageFromAGetChangesNothingStored) {
+  using Image = itk::Image<int16_t, 3>;
+  testing::TempDir dir;
+  auto cache = Cache::Open(dir.file("cache.db"));
+  ASSERT_OK(cache.status());
+  const Volume source = testing::make_ramp_volume(PixelType::kInt16, 1, {12, 11, 10});
+  const OperationKey key = KeyBuilder("in-place").build();
+  ASSERT_OK((*cache)->put(key, source));
+  for (int round = 0; round < 3; ++round) {
+    Result<Value> got = (*cache)->get(key);  // from disk once, then from memory
+    ASSERT_OK(got.status());
+    auto image = to_itk<int16_t>(*got->as_volume());
+    ASSERT_OK(image.status());
+    const int16_t* buffer = (*image)->GetBufferPointer();
+    auto add = itk::AddImageFilter<Image, Image, Image>::New();
+    add->SetInput1(*image);
+    add->SetConstant2(1000);
+    add->InPlaceOn();
+    add->Update();
+    EXPECT_EQ(add->GetOutput()->GetBufferPointer(), buffer) << "in place";
+    EXPECT_EQ(*add->GetOutput()->GetBufferPointer(), source.pixels<int16_t>()[0] + 1000);
+    EXPECT_TRUE(*(*cache)->get(key)->as_volume() == source) << "round " << round;
+  }
+  EXPECT_GE((*cache)->stats().memory_hits, 3u);
+}
+
+TEST(AdapterAliasing, AnInPlaceFilterOnAComputedImageChangesNothingStored) {
+  using Image = itk::Image<int16_t, 3>;
+  testing::TempDir dir;
+  auto cache = Cache::Open(dir.file("cache.db"));
+  ASSERT_OK(cache.status());
+  const Volume source = testing::make_ramp_volume(PixelType::kInt16, 1, {12, 11, 10});
+  Image::Pointer result = to_itk<int16_t>(source).value();
+  const OperationKey key = KeyBuilder("computed").build();
+  // The computation returns a volume over its image's buffer (no copy).
+  Result<Value> v = (*cache)->get_or_compute(key, [&]() -> Result<Value> {
+    Result<Volume> out = from_itk(result.GetPointer());
+    if (!out.ok()) return out.status();
+    return Value(std::move(out).value());
+  });
+  ASSERT_OK(v.status());
+  // The caller goes on using its image: an in-place filter writes into it.
+  const int16_t* buffer = result->GetBufferPointer();
+  auto add = itk::AddImageFilter<Image, Image, Image>::New();
+  add->SetInput1(result);
+  add->SetConstant2(-500);
+  add->InPlaceOn();
+  add->Update();
+  ASSERT_EQ(add->GetOutput()->GetBufferPointer(), buffer) << "in place";
+  EXPECT_EQ(*buffer, source.pixels<int16_t>()[0] - 500);
+  for (int i = 0; i < 3; ++i) {
+    Result<Value> hit = (*cache)->get(key);
+    ASSERT_OK(hit.status());
+    EXPECT_TRUE(*hit->as_volume() == source) << "read " << i;
+  }
+  EXPECT_GE((*cache)->stats().memory_hits, 3u) << "served from the memory tier";
 }
 
 }  // namespace
