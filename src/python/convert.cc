@@ -237,16 +237,30 @@ Value to_value(const py::handle& obj) {
                        "dicts and lists, and voxcache.Volume; never pickles)");
 }
 
-py::object from_volume(Volume v) {
+py::object from_volume(std::shared_ptr<const Volume> v) {
   if (!g_volume_class) throw py::type_error("voxcache.Volume is not registered");
-  const VolumeLayout l = v.layout();
+  // The array is writable, so its buffer must be nobody else's: `v` alone
+  // holds the Volume, which alone holds voxels it allocated. Otherwise (the
+  // memory tier shares it, or it views a caller's buffer) the array gets a copy.
+  if (v.use_count() != 1 || !v->owns_buffer()) {
+    Result<Volume> copy = Status::NotFound("");
+    {
+      py::gil_scoped_release nogil;
+      copy = Volume::Copy(v->layout(), v->data(), v->byte_size());
+    }
+    v = std::make_shared<const Volume>(take(std::move(copy)));
+  }
+  const VolumeLayout& l = v->layout();
   std::vector<py::ssize_t> shape = {static_cast<py::ssize_t>(l.size[2]),
                                     static_cast<py::ssize_t>(l.size[1]),
                                     static_cast<py::ssize_t>(l.size[0])};
   if (l.components > 1) shape.push_back(static_cast<py::ssize_t>(l.components));
-  auto* held = new Volume(std::move(v));
-  py::capsule owner(held, [](void* p) { delete static_cast<Volume*>(p); });
-  py::array arr(dtype_of(l.pixel_type), shape, {}, held->mutable_data(), owner);
+  // The bytes were allocated writable by the Volume; only the Volume object
+  // is const, and the capsule now holds its sole reference.
+  auto* voxels = const_cast<uint8_t*>(v->data());
+  auto* held = new std::shared_ptr<const Volume>(std::move(v));
+  py::capsule owner(held, [](void* p) { delete static_cast<std::shared_ptr<const Volume>*>(p); });
+  py::array arr(dtype_of(l.pixel_type), shape, {}, voxels, owner);
   const Geometry& g = l.geometry;
   py::tuple dir(9);
   for (size_t i = 0; i < 9; ++i) dir[i] = py::float_(g.direction[i]);
@@ -254,6 +268,10 @@ py::object from_volume(Volume v) {
       arr, py::arg("spacing") = py::make_tuple(g.spacing[0], g.spacing[1], g.spacing[2]),
       py::arg("origin") = py::make_tuple(g.origin[0], g.origin[1], g.origin[2]),
       py::arg("direction") = dir);
+}
+
+py::object from_volume(Volume v) {
+  return from_volume(std::make_shared<const Volume>(std::move(v)));
 }
 
 py::object from_value(Value v) {
@@ -274,8 +292,11 @@ py::object from_value(Value v) {
       PyErr_Clear();
       return py::bytes(s);
     }
-    case Value::Kind::kVolume:  // `v` is ours: its volume moves out rather than copying
-      return from_volume(std::move(*const_cast<Volume*>(v.as_volume())));
+    case Value::Kind::kVolume: {
+      std::shared_ptr<const Volume> volume = v.shared_volume();
+      v = Value();  // so that `volume` may be the sole holder
+      return from_volume(std::move(volume));
+    }
     case Value::Kind::kCustom: {
       const CustomValue* c = v.as_custom();
       const std::string* s = v.custom<std::string>();

@@ -1,7 +1,12 @@
 // Python values to voxcache Values and back (docs/python.md, "Values").
-// Volumes and arrays cross without a copy where their memory layout allows:
-// a Volume put from Python views the NumPy buffer; a volume read into Python
-// is a NumPy array over the C++ buffer, which the array keeps alive.
+// Who owns a buffer that crosses:
+// - a Volume put from Python views the NumPy buffer for the call only; the
+//   memory tier never keeps that view (MemoryTier::put_computed copies);
+// - a volume read into Python is a writable NumPy array over a buffer no one
+//   else holds: the C++ buffer itself when the caller's Value was its only
+//   holder (a region, a slice, a decode the memory tier did not keep), else
+//   a private copy (the memory tier shares the decoded volume). Writing into
+//   it never changes what a later get returns.
 // Nothing is ever pickled: a cache file must not be able to run code.
 
 #ifndef VOXCACHE_PYTHON_CONVERT_H_
@@ -56,8 +61,10 @@ Value to_value(const py::handle& obj);
 Volume to_volume(const py::handle& obj);
 
 // Value -> Python, needs the GIL. A volume becomes a voxcache.Volume whose
-// array views the C++ buffer.
+// array the caller owns (above): the C++ buffer when `v` holds it alone,
+// else a copy made without the GIL.
 py::object from_value(Value v);
+py::object from_volume(std::shared_ptr<const Volume> v);
 py::object from_volume(Volume v);
 
 // The NumPy dtype of a pixel type, and back (TypeError for other dtypes).

@@ -388,12 +388,24 @@ class PyCache {
 // Each holds the Cache it streams from, which outlives it even when closed.
 class PyVolumeWriter {
  public:
-  PyVolumeWriter(std::unique_ptr<VolumeWriter> w, std::shared_ptr<Cache> cache)
-      : cache_(std::move(cache)), w_(std::move(w)) {}
+  PyVolumeWriter(std::unique_ptr<VolumeWriter> w, std::shared_ptr<Cache> cache, PixelType type)
+      : cache_(std::move(cache)), w_(std::move(w)), type_(type) {}
   void write(const py::buffer& data) {
     if (!w_) throw py::value_error("the writer is committed or abandoned");
     if (!py::memoryview(data).attr("c_contiguous").cast<bool>()) {
       throw py::value_error("write() takes C-contiguous data (x fastest)");
+    }
+    // An array's bytes are taken as they are, so its dtype must be the
+    // volume's: a float64 piece in a float32 volume would be reinterpreted.
+    // Other buffers (bytes, bytearray) are raw little-endian voxel bytes.
+    if (py::isinstance<py::array>(data)) {
+      const py::dtype d = py::reinterpret_borrow<py::array>(data).dtype();
+      if (d.kind() == 'b' ? type_ != PixelType::kUInt8 : pixel_type_of(d) != type_) {
+        throw py::type_error("write() got a " + py::str(d.attr("name")).cast<std::string>() +
+                             " piece for a volume of " +
+                             py::str(dtype_of(type_).attr("name")).cast<std::string>() +
+                             " voxels; convert it with .astype() first");
+      }
     }
     py::buffer_info b = data.request();
     const uint64_t bytes = static_cast<uint64_t>(b.size * b.itemsize);
@@ -423,6 +435,7 @@ class PyVolumeWriter {
  private:
   std::shared_ptr<Cache> cache_;  // before w_: destroyed after it
   std::unique_ptr<VolumeWriter> w_;
+  const PixelType type_;
 };
 
 class PyVolumeReader {
@@ -598,7 +611,7 @@ PYBIND11_MODULE(_core, m) {
               w = chunks ? cache->write_volume(key, l, *chunks, meta)
                          : cache->write_volume(key, l, meta);
             }
-            return PyVolumeWriter(take(std::move(w)), held);
+            return PyVolumeWriter(take(std::move(w)), held, l.pixel_type);
           })
       .def("read_volume", [](PyCache& c, const py::handle& k) {
         std::shared_ptr<Cache> held = c.get();

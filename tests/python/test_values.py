@@ -79,13 +79,13 @@ def test_arrays_of_any_shape_round_trip(cache, dtype):
     assert np.array_equal(cache.get(voxcache.key("fortran")), f)
 
 
-def test_a_get_is_zero_copy_and_outlives_the_cache(tmp_path):
+def test_a_get_is_the_callers_array_and_outlives_the_cache(tmp_path):
     c = voxcache.Cache(tmp_path / "z.db")
     v = voxcache.Volume(ramp("<i2", (20, 30, 40)))
     key = voxcache.content_key(v)
     c.put(key, v)
     got = c.get(key).array
-    assert not got.flags.owndata, "a view of the decoded C++ buffer"
+    assert not got.flags.owndata, "a view of a C++ buffer no one else holds"
     assert type(got.base).__name__ == "PyCapsule"
     got[0, 0, 0] = 1234  # ours to change: nothing else sees this buffer
     c.close()
@@ -97,7 +97,7 @@ def test_a_get_is_zero_copy_and_outlives_the_cache(tmp_path):
 
 def test_a_put_views_the_array_instead_of_copying_it(tmp_path):
     # 256 MiB of voxels: a copy would raise the peak RSS by as much.
-    with voxcache.Cache(tmp_path / "big.db", memory_budget_bytes=0) as c:
+    with voxcache.Cache(tmp_path / "big.db") as c:
         a = np.ones((256, 512, 1024), dtype=np.int16)
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB
         c.put(voxcache.key("big"), voxcache.Volume(a))
@@ -205,7 +205,7 @@ def test_corruption_is_an_error_of_its_own_and_io_errors_are_oserrors(tmp_path):
     import sqlite3
 
     path = tmp_path / "bad.db"
-    with voxcache.Cache(path, memory_budget_bytes=0) as c:
+    with voxcache.Cache(path) as c:
         v = voxcache.Volume(ramp("<i2", (64, 64, 64)))
         c.put(voxcache.key("v"), v)
     db = sqlite3.connect(path)
@@ -214,7 +214,7 @@ def test_corruption_is_an_error_of_its_own_and_io_errors_are_oserrors(tmp_path):
     db.execute("UPDATE chunks SET data = ? WHERE chunk_index = 0", (bytes(blob),))
     db.commit()
     db.close()
-    with voxcache.Cache(path, memory_budget_bytes=0) as c:
+    with voxcache.Cache(path) as c:
         with pytest.raises(voxcache.CorruptionError, match="chunk 0"):
             c.get(voxcache.key("v"))
         assert isinstance(voxcache.CorruptionError("x"), voxcache.Error)
