@@ -193,7 +193,8 @@ class Cache:
                 bad.append((e["key"], str(err)))
         return bad
 
-    def memoize(self, func: Optional[Callable] = None, *, version: Optional[str] = None):
+    def memoize(self, func: Optional[Callable] = None, *, version: Optional[str] = None,
+                ignore: Sequence[str] = ()):
         """Decorator: keeps the function's results in this cache.
 
         ``@cache.memoize`` or ``@cache.memoize(version="2")``. A call is keyed
@@ -205,7 +206,7 @@ class Cache:
         computes a missing key across threads and processes. The wrapper has
         ``cache_info()``, ``clear()`` and ``key(*args, **kwargs)``.
         """
-        return _memoize(self, func, version=version)
+        return _memoize(self, func, version=version, ignore=ignore)
 
 
 class VolumeWriter:

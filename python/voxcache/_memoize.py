@@ -1,20 +1,31 @@
 """@cache.memoize: a function's results kept in a voxcache database.
 
-A call is keyed on the function's qualified name, a hash of its source code
-(editing the function invalidates its results), an optional version, and its
-arguments, bound to parameter names; volumes and arrays are keyed by their
-content. The first call of a key computes; every other call, in any thread
-or process sharing the database, waits for it and reads the result.
+A call is keyed on the function's qualified name, its code (a hash of its
+source and of its compiled code, so that editing it, or two lambdas on one
+line, give different keys), an optional version, the values of the module
+globals and closure variables it reads, and its arguments bound to parameter
+names; volumes and arrays are keyed by their content. The first call of a
+key computes; every other call, in any thread or process sharing the
+database, waits for it and reads the result.
+
+The argument encoding is injective (docs/format.md 3.4): every Python value
+becomes a KeyBuilder argument that no other value becomes. Plain bool, int,
+float, str and bytes are themselves; everything else is a list whose first
+element is a tag ("py.list", "py.tuple", "py.dict", ...) and a bare value is
+never a list, so no user data can imitate another value's encoding.
 """
 
 from __future__ import annotations
 
+import dis
+import enum
 import functools
 import hashlib
 import inspect
-import json
 import threading
-from typing import Any, Callable, Dict, Optional
+import types
+import warnings
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 import numpy as np
 
@@ -23,79 +34,254 @@ from ._volume import Volume
 
 __all__ = ["memoize"]
 
+_INT64 = (-(1 << 63), (1 << 63) - 1)
+# Values a function reads that are code or namespaces, not data: a module,
+# a class, a builtin. Their changes are not tracked (docs/python.md).
+_NOT_DATA = (types.ModuleType, type, types.BuiltinFunctionType, types.BuiltinMethodType,
+             types.MethodWrapperType, types.WrapperDescriptorType, types.MethodDescriptorType,
+             np.ufunc)
 
-def _source_hash(func: Callable) -> str:
+
+def _const_text(c: Any) -> str:
+    """A stable text of a code constant (no addresses, no set order)."""
+    if isinstance(c, types.CodeType):
+        return "code:" + _code_digest(c)
+    if isinstance(c, tuple):
+        return "(" + ",".join(_const_text(x) for x in c) + ")"
+    if isinstance(c, frozenset):
+        return "frozenset(" + ",".join(sorted(_const_text(x) for x in c)) + ")"
+    return f"{type(c).__name__}:{c!r}"
+
+
+@functools.lru_cache(maxsize=None)
+def _code_digest(code: types.CodeType) -> str:
+    """SHA-256 of what a code object does: bytecode, constants, names."""
+    parts = [
+        code.co_code.hex(),
+        _const_text(code.co_consts),
+        repr(code.co_names),
+        repr(code.co_varnames),
+        repr(code.co_freevars),
+        repr(code.co_cellvars),
+        repr((code.co_argcount, code.co_posonlyargcount, code.co_kwonlyargcount, code.co_flags)),
+    ]
+    return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@functools.lru_cache(maxsize=4096)
+def _function_digest(func: Callable) -> str:
+    """The function's source text (when there is one) and its compiled code:
+    the source alone is one line for two lambdas on it. Cached: a call may
+    read several functions, and reading source is file I/O."""
     try:
         text = inspect.getsource(func)
     except (OSError, TypeError):
-        # No source file (a REPL, a notebook cell run through exec): the
-        # compiled code stands for it.
-        code = func.__code__
-        text = repr((code.co_code, code.co_consts, code.co_names, code.co_varnames))
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        text = ""  # a REPL, or code run through exec: the compiled code stands for it
+    return hashlib.sha256(
+        (text + "\0" + _code_digest(func.__code__)).encode("utf-8", "surrogatepass")
+    ).hexdigest()
 
 
-def _array_digest(a: np.ndarray) -> list:
-    if a.dtype.hasobject:
-        raise TypeError("memoize cannot key an object array")
+def _globals_read(code: types.CodeType) -> Tuple[str, ...]:
+    """The global names a code object and the code nested in it load."""
+    names = set()
+    stack = [code]
+    while stack:
+        c = stack.pop()
+        for ins in dis.get_instructions(c):
+            if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME"):
+                names.add(ins.argval)
+        stack.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
+    return tuple(sorted(names))
+
+
+def _array_digest(a: np.ndarray) -> bytes:
     c = np.ascontiguousarray(a)
-    h = hashlib.sha256(c.view(np.uint8).reshape(-1) if c.size else b"").digest()
-    return ["py.ndarray", a.dtype.str, list(a.shape), h]
+    return hashlib.sha256(c.view(np.uint8).reshape(-1) if c.size else b"").digest()
 
 
-def _key_arg(value: Any, name: str, builder: _core.KeyBuilder) -> Any:
-    """A KeyBuilder argument for one Python value (inputs go to `builder`)."""
-    if value is None:
-        return ["py.none"]
-    if isinstance(value, (bool, int, float, str, bytes)):
-        return value
-    if isinstance(value, Volume):
-        builder.input(_core.content_key(value))
-        return ["py.volume-input"]
-    if isinstance(value, (_core.Key, _core.KeyBuilder)):
-        builder.input(value)
-        return ["py.key-input"]
-    if isinstance(value, np.ndarray):
-        return _array_digest(value)
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, (list, tuple)):
-        return [_key_arg(v, name, builder) for v in value]
-    if isinstance(value, dict):
+class _Encoder:
+    """Turns the Python values of one call into KeyBuilder arguments; the
+    Volumes and Keys met become the recipe's inputs, in order, each named by
+    its position so that the pairing of arguments and inputs is explicit."""
+
+    def __init__(self, builder: Optional[_core.KeyBuilder], ignore: frozenset, home: str) -> None:
+        self.builder = builder  # None: a dry run, inputs named by their key
+        self.inputs = 0
+        self.ignore = ignore
+        self.home = home  # the memoized function's module: its helpers are keyed by code
+        self.seen: set = set()  # functions being encoded, against cycles
+
+    def _input(self, key: Any, tag: str) -> list:
+        if self.builder is None:
+            k = key if isinstance(key, _core.Key) else key.build()
+            return [tag, k.hex]
+        self.builder.input(key)
+        self.inputs += 1
+        return [tag, self.inputs - 1]
+
+    def value(self, v: Any, what: str) -> Any:
+        if v is None:
+            return ["py.none"]
+        if isinstance(v, np.generic):  # before float: numpy.float64 is a float
+            if v.dtype.hasobject:
+                raise TypeError(f"memoize cannot key {what}: a numpy object scalar")
+            return ["py.numpy", v.dtype.str, v.tobytes()]
+        if isinstance(v, enum.Enum):  # before int and str: IntEnum is an int
+            t = type(v)
+            return ["py.enum", f"{t.__module__}.{t.__qualname__}", self.value(v.value, what)]
+        if type(v) in (bool, float, str, bytes):
+            return v
+        if type(v) is int:
+            return v if _INT64[0] <= v <= _INT64[1] else ["py.int", str(v)]
+        if isinstance(v, (bytearray, memoryview)):
+            return ["py." + type(v).__name__, bytes(v)]
+        if isinstance(v, Volume):
+            return self._input(_core.content_key(v), "py.volume")
+        if isinstance(v, (_core.Key, _core.KeyBuilder)):
+            return self._input(v, "py.key")
+        if isinstance(v, np.ndarray):
+            if v.dtype.hasobject:
+                raise TypeError(f"memoize cannot key {what}: an object array")
+            return ["py.ndarray", v.dtype.str, list(v.shape), _array_digest(v)]
+        if type(v) in (list, tuple):
+            return ["py." + type(v).__name__] + [self.value(x, what) for x in v]
+        if type(v) in (set, frozenset):
+            members = list(v)
+            order = sorted((self._sort_key(x), i) for i, x in enumerate(members))
+            return ["py." + type(v).__name__] + [self.value(members[i], what) for _, i in order]
+        if type(v) is dict:
+            # Equal dicts are one key, whatever their insertion order: items go
+            # in the order of their keys' encodings, each item [key, value].
+            items = sorted(((self._sort_key(k), i) for i, k in enumerate(v)))
+            keys = list(v)
+            return ["py.dict"] + [
+                [self.value(keys[i], what), self.value(v[keys[i]], what)] for _, i in items
+            ]
+        if isinstance(v, types.FunctionType):
+            return self.function(v, what)
+        raise TypeError(
+            f"memoize cannot key {what} of type {type(v).__name__}: use plain values, lists, "
+            "tuples, dicts, sets, numpy arrays and scalars, voxcache.Volume or voxcache.Key"
+        )
+
+    def _sort_key(self, v: Any) -> bytes:
+        """The canonical bytes of a value's encoding, inputs named by key."""
+        dry = _Encoder(None, self.ignore, self.home)
+        dry.seen = self.seen
+        b = _core.KeyBuilder("")
+        b.arg("", dry.value(v, "a dict key or set item"))
+        return b.canonical_encoding()
+
+    def function(self, f: Callable, what: str) -> list:
+        """A function a call depends on. One of the memoized function's own
+        module (a helper it calls, a function it was given) by its code and
+        what that reads; one of another module (a library's) by its name, as
+        its version is the installed package's."""
+        wrapped = getattr(f, "__voxcache_memoized__", None)
+        if wrapped is not None:  # another memoized function: keyed by its own recipe
+            f = wrapped
+        name = f"{f.__module__}.{f.__qualname__}"
+        if f.__module__ != self.home:
+            return ["py.function-ref", name]
+        if f in self.seen:  # recursion: its code is in the key already
+            return ["py.function-cycle", name]
+        self.seen.add(f)
         try:
-            text = json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
-        except (TypeError, ValueError) as e:
-            raise TypeError(f"memoize cannot key argument {name!r}: {e}") from None
-        return ["py.json", text]
-    raise TypeError(
-        f"memoize cannot key argument {name!r} of type {type(value).__name__}: pass plain "
-        "values, lists, JSON dicts, numpy arrays, voxcache.Volume or voxcache.Key"
-    )
+            return ["py.function", name, _function_digest(f)] + self.free(f)
+        finally:
+            self.seen.discard(f)
+
+    def free(self, f: Callable) -> List[Any]:
+        """[name, value] of every closure variable and module global `f` reads,
+        by name; modules, classes and builtins are not data and are left out."""
+        out = []
+        cells = dict(zip(f.__code__.co_freevars, f.__closure__ or ()))
+        for name in sorted(cells):
+            if name in self.ignore:
+                continue
+            try:
+                content = cells[name].cell_contents
+            except ValueError:  # not assigned yet
+                out.append([name, ["py.empty-cell"]])
+                continue
+            out.append([name, self.free_value(content, f, name, "closure variable")])
+        g = f.__globals__
+        for name in _globals_read(f.__code__):
+            if name in self.ignore or name not in g:
+                continue  # a builtin, or not defined (yet): the call raises NameError itself
+            value = g[name]
+            if isinstance(value, _NOT_DATA):
+                continue
+            out.append([name, self.free_value(value, f, name, "global")])
+        return out
+
+    def free_value(self, value: Any, f: Callable, name: str, kind: str) -> Any:
+        try:
+            return self.value(value, f"{kind} {name!r}")
+        except TypeError as e:
+            raise TypeError(
+                f"memoize cannot key the {kind} {name!r} that {f.__qualname__} reads, of type "
+                f"{type(value).__name__}: its value could change the result. Pass it as an "
+                f"argument, or name it in memoize(ignore=[...]) if it cannot ({e})"
+            ) from None
 
 
-def memoize(cache: Any, func: Optional[Callable] = None, *, version: Optional[str] = None):
+def memoize(cache: Any, func: Optional[Callable] = None, *, version: Optional[str] = None,
+            ignore: Iterable[str] = ()):
     """See Cache.memoize."""
+    ignored = frozenset(ignore)
 
     def decorate(f: Callable) -> Callable:
+        if not isinstance(f, types.FunctionType):
+            raise TypeError(f"memoize takes a Python function, not {type(f).__name__}")
         operation = f"py:{f.__module__ or '__main__'}.{f.__qualname__}"
-        source = _source_hash(f)
+        source = _function_digest(f)
         signature = inspect.signature(f)
+        unknown = ignored - set(signature.parameters) - set(f.__code__.co_freevars) - set(
+            _globals_read(f.__code__))
+        if unknown:
+            raise ValueError(f"memoize(ignore=...) names what {f.__qualname__} neither takes "
+                             f"nor reads: {sorted(unknown)}")
         lock = threading.Lock()
         counts: Dict[str, int] = {"hits": 0, "misses": 0}
 
-        def key_of(args: tuple, kwargs: dict) -> _core.KeyBuilder:
+        def key_of(args: tuple, kwargs: dict) -> Tuple[_core.KeyBuilder, list]:
             bound = signature.bind(*args, **kwargs)
             bound.apply_defaults()
             b = _core.KeyBuilder(operation)
+            enc = _Encoder(b, ignored, f.__module__)
+            enc.seen.add(f)
+            free = enc.free(f)
             b.arg("source", source)
             b.arg("version", version if version is not None else "")
+            b.arg("free", ["py.free"] + free)
             for name, value in bound.arguments.items():
-                b.arg(name, _key_arg(value, name, b))
-            return b
+                if name in ignored:
+                    continue
+                b.arg(name, enc.value(value, f"argument {name!r}"))
+            return b, free
+
+        warned = set()
+
+        def warn_if_it_wrote_what_it_reads(before: list) -> None:
+            """A function that changes a variable it reads (appends to a log,
+            counts its calls) changes its own key: each call would miss."""
+            enc = _Encoder(_core.KeyBuilder(operation), ignored, f.__module__)
+            enc.seen.add(f)
+            after = dict((n, v) for n, v in enc.free(f))
+            changed = sorted(n for n, v in before if after.get(n) != v and n not in warned)
+            if changed:
+                warned.update(changed)
+                warnings.warn(
+                    f"voxcache: {f.__qualname__} changed {', '.join(map(repr, changed))}, which "
+                    "it reads, so its next call has another key and computes again; name it in "
+                    "memoize(ignore=[...]) if the result does not depend on it",
+                    RuntimeWarning, stacklevel=3)
 
         @functools.wraps(f)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            recipe = key_of(args, kwargs)
+            recipe, free = key_of(args, kwargs)
             computed = []
 
             def compute() -> Any:
@@ -105,6 +291,8 @@ def memoize(cache: Any, func: Optional[Callable] = None, *, version: Optional[st
             result = cache.get_or_compute(recipe, compute)
             with lock:
                 counts["misses" if computed else "hits"] += 1
+            if computed and free:
+                warn_if_it_wrote_what_it_reads(free)
             return result
 
         def cache_info() -> Dict[str, Any]:
@@ -131,8 +319,9 @@ def memoize(cache: Any, func: Optional[Callable] = None, *, version: Optional[st
 
         wrapper.cache_info = cache_info  # type: ignore[attr-defined]
         wrapper.clear = clear  # type: ignore[attr-defined]
-        wrapper.key = lambda *a, **k: key_of(a, k).build()  # type: ignore[attr-defined]
+        wrapper.key = lambda *a, **k: key_of(a, k)[0].build()  # type: ignore[attr-defined]
         wrapper.operation = operation  # type: ignore[attr-defined]
+        wrapper.__voxcache_memoized__ = f  # type: ignore[attr-defined]
         return wrapper
 
     return decorate(func) if func is not None else decorate
