@@ -30,11 +30,11 @@ demo_packages=(
 )
 # dpkg-dev and file: cpack's Debian packages (dpkg-shlibdeps) in the packaging test.
 # The Python package (docs/python.md): pybind11 and Python's headers to build
-# it; numpy, nibabel and pytest to test it; venv, pip and setuptools for its
+# it; numpy, nibabel, pytest and hypothesis to test it; venv, pip and setuptools for its
 # pip install test; joblib for its benchmark.
 test_packages=(libgtest-dev libbenchmark-dev gnuplot-nox clang libclang-rt-14-dev redis-server
   dpkg-dev file pybind11-dev python3-dev python3-numpy python3-nibabel python3-pytest
-  python3-venv python3-pip python3-setuptools python3-joblib)
+  python3-hypothesis python3-venv python3-pip python3-setuptools python3-joblib)
 packages=("${demo_packages[@]}")
 [[ "$mode" == test ]] && packages+=("${test_packages[@]}")
 
@@ -82,9 +82,12 @@ if [[ "$mode" == demo ]]; then
   cmake --build "$build" -j2 --target voxcache_demo voxcache_cli
 else
   # Shared libraries, as the Debian packages ship them (the tests link a
-  # static copy of the same objects to reach the internals).
+  # static copy of the same objects to reach the internals). Every option
+  # the suite relies on is set here, whatever an earlier configure (the
+  # demo's, say) left in the cache.
   cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON \
-    -DVOXCACHE_BUILD_TESTS=ON -DVOXCACHE_BUILD_BENCHMARKS=ON >/dev/null
+    -DVOXCACHE_BUILD_TESTS=ON -DVOXCACHE_BUILD_BENCHMARKS=ON -DVOXCACHE_BUILD_ITK=ON \
+    -DVOXCACHE_BUILD_PYTHON=ON -DVOXCACHE_FUZZ=OFF -DVOXCACHE_SANITIZE= >/dev/null
   cmake --build "$build" -j2
 fi
 
@@ -128,6 +131,8 @@ case "$mode" in
     if [[ $(id -u) == 0 ]] && ! dpkg -s libvoxcache >/dev/null 2>&1; then
       export VOXCACHE_TEST_DEB_INSTALL=1
     fi
-    ctest --test-dir "$build" --output-on-failure -j2
+    rm -rf "$build/python-results"
+    ctest --test-dir "$build" --output-on-failure -j2 | tee "$build/ctest.log"
+    tests/quickstart/suite_counts.sh "$build"
     ;;
 esac
