@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "itk/nifti_voxels.h"
 #include "voxcache/itk.h"
 
 namespace voxcache {
@@ -135,6 +136,15 @@ Result<Volume> read_with(itk::ImageIOBase* io, const std::string& path) {
     region.SetSize(i, io->GetDimensions(i));
   }
   io->SetIORegion(region);
+  // ITK's NIfTI reader turns NaN and infinity into 0 (itk/nifti_voxels.h).
+  const bool nifti = std::string(io->GetNameOfClass()) == "NiftiImageIO";
+  Result<bool> floats = nifti ? itk_io::nifti_holds_floats(path) : Result<bool>(false);
+  if (!floats.ok()) return floats.status();
+  if (*floats) {
+    Status s = itk_io::read_nifti_float_voxels(path, &*v);
+    if (!s.ok()) return s;
+    return v;
+  }
   io->Read(v->mutable_data());
   return v;
 }
@@ -199,12 +209,12 @@ Status write_with_itk(const Volume& v, const std::string& path, bool compress) {
   }
 }
 
-// A name beside `target` that is this process's alone and keeps the
-// target's extensions, so ITK picks the same writer for it. Writers of
-// two-file formats (.hdr + .img) name the companion after it, prefix included.
-std::string temporary_prefix() {
+// A folder name beside the target that is this process's alone: the writer
+// writes there under the target's own file name, so that a header naming its
+// data file (.nhdr, .mhd) names the file that will stand beside it.
+std::string temporary_folder_name() {
   std::random_device rd;
-  return ".voxcache-tmp-" + std::to_string(getpid()) + "-" + std::to_string(rd()) + "-";
+  return ".voxcache-tmp-" + std::to_string(getpid()) + "-" + std::to_string(rd());
 }
 
 }  // namespace
@@ -226,9 +236,11 @@ Result<Volume> read_image(const std::string& path) {
 
 // ITK's NIfTI writer reports a file it cannot open on stderr, not by an
 // exception, and any writer truncates the target before it fails. So the
-// file is written under a temporary name beside the target, checked, and
-// renamed over it: the target is the new image or untouched, never half
-// written, and "written" is said only of a file that exists.
+// file is written into a temporary folder beside the target, under its own
+// name, checked, and each file the writer made (two for .hdr/.img, .nhdr
+// and .mhd with their data files) renamed beside it: the target is the new
+// image or untouched, never half written, and "written" is said only of a
+// file that exists.
 Status write_image(const Volume& v, const std::string& path, bool compress) {
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -240,27 +252,26 @@ Status write_image(const Volume& v, const std::string& path, bool compress) {
   if (access(dir.c_str(), W_OK) != 0) {
     return Status::IOError("cannot write " + path + ": " + dir.string() + " is not writable");
   }
-  const std::string prefix = temporary_prefix();
-  const fs::path tmp = dir / (prefix + target.filename().string());
-  // Every file the writer made: the image and, for two-file formats, its companion.
-  auto written = [&] {
-    std::vector<fs::path> out;
-    for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
-      if (e.path().filename().string().rfind(prefix, 0) == 0) out.push_back(e.path());
-    }
-    return out;
-  };
+  const fs::path tmp_dir = dir / temporary_folder_name();
+  if (!fs::create_directory(tmp_dir, ec)) {
+    return Status::IOError("cannot write " + path + ": " + ec.message());
+  }
+  const fs::path tmp = tmp_dir / target.filename();
   Status s = write_with_itk(v, tmp.string(), compress);
   if (s.ok() && (!fs::exists(tmp, ec) || fs::file_size(tmp, ec) == 0)) {
     s = Status::IOError("cannot write " + path + ": the ITK writer produced no file");
   }
-  for (const fs::path& p : written()) {
-    if (s.ok()) {
-      fs::rename(p, dir / p.filename().string().substr(prefix.size()), ec);
-      if (ec) s = Status::IOError("cannot write " + path + ": " + ec.message());
-    }
-    if (!s.ok()) fs::remove(p, ec);
+  // The companions first, the named file last: a reader that finds the
+  // target finds its data beside it.
+  std::vector<fs::path> made;
+  for (const fs::directory_entry& e : fs::directory_iterator(tmp_dir, ec)) made.push_back(e.path());
+  std::stable_partition(made.begin(), made.end(), [&](const fs::path& p) { return p != tmp; });
+  for (const fs::path& p : made) {
+    if (!s.ok()) break;
+    fs::rename(p, dir / p.filename(), ec);
+    if (ec) s = Status::IOError("cannot write " + path + ": " + ec.message());
   }
+  fs::remove_all(tmp_dir, ec);
   return s;
 }
 

@@ -154,5 +154,27 @@ TEST(WriteImage, TwoFileFormatsArriveWithTheirCompanion) {
   EXPECT_EQ(std::memcmp(back->data(), vol.data(), vol.byte_size()), 0);
 }
 
+TEST(WriteImage, AHeaderNamesTheDataFileBesideIt) {
+  // .nhdr and .mhd headers name their data file: it must be the one that
+  // arrives beside them, not the temporary one they were written as.
+  const Volume vol = testing::make_ramp_volume(PixelType::kInt16, 1, {6, 5, 4});
+  for (const char* name : {"split.nhdr", "split.mhd"}) {
+    testing::TempDir dir;
+    ASSERT_OK(write_image(vol, dir.file(name)));
+    Result<Volume> back = read_image(dir.file(name));
+    ASSERT_OK(back.status()) << name;
+    EXPECT_TRUE(*back == vol || std::memcmp(back->data(), vol.data(), vol.byte_size()) == 0);
+    std::ifstream header(dir.file(name));
+    const std::string text((std::istreambuf_iterator<char>(header)), {});
+    EXPECT_EQ(text.find(".voxcache-tmp"), std::string::npos) << text;
+    size_t files = 0;
+    for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+      EXPECT_EQ(e.path().filename().string().rfind(".voxcache-tmp", 0), std::string::npos);
+      ++files;
+    }
+    EXPECT_EQ(files, 2u) << name << ": the header and its data file";
+  }
+}
+
 }  // namespace
 }  // namespace voxcache

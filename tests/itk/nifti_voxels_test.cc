@@ -1,0 +1,176 @@
+// Float voxels stay bit for bit (docs/reliability.md, "Float values"): quiet
+// and signalling NaNs with payloads, infinities, -0.0 and denormals, in
+// float32 and float64, through every float-capable file format read_image and
+// write_image handle, NIfTI with scl_slope NaN, 0 and 1 among them (ITK's
+// NIfTI reader turned them into 0: src/itk/nifti_voxels.h), and through the
+// ITK adapter.
+
+#include "itk/nifti_voxels.h"
+
+#include <gtest/gtest.h>
+#include <nifti1.h>
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <limits>
+
+#include "test_support.h"
+#include "voxcache/itk.h"
+
+namespace voxcache {
+namespace {
+
+template <typename T, typename Bits>
+T from_bits(Bits b) {
+  static_assert(sizeof(T) == sizeof(Bits));
+  T v;
+  std::memcpy(&v, &b, sizeof(v));
+  return v;
+}
+
+// Every special value a statistical map or a computation can hold, then an
+// ordinary ramp.
+template <typename T>
+Volume specials(uint32_t components = 1) {
+  VolumeLayout l;
+  l.pixel_type = PixelTypeOf<T>::value;
+  l.components = components;
+  l.size = {5, 4, 3};
+  l.geometry = testing::odd_geometry();
+  Volume v = Volume::Create(l).value();
+  T* p = v.mutable_pixels<T>();
+  std::vector<T> special;
+  if constexpr (sizeof(T) == 4) {
+    special = {from_bits<T>(uint32_t{0x7fc00000}),   // the quiet NaN
+               from_bits<T>(uint32_t{0x7fc12345}),   // quiet, with a payload
+               from_bits<T>(uint32_t{0xffc00001}),   // negative quiet, with a payload
+               from_bits<T>(uint32_t{0x7f800001}),   // signalling
+               from_bits<T>(uint32_t{0x7fa0beef}),   // signalling, with a payload
+               from_bits<T>(uint32_t{0x00000001}),   // the smallest denormal
+               from_bits<T>(uint32_t{0x807fffff})};  // the largest negative denormal
+  } else {
+    special = {
+        from_bits<T>(uint64_t{0x7ff8000000000000}), from_bits<T>(uint64_t{0x7ff8000123456789}),
+        from_bits<T>(uint64_t{0xfff8000000000001}), from_bits<T>(uint64_t{0x7ff0000000000001}),
+        from_bits<T>(uint64_t{0x7ff4000000beef00}), from_bits<T>(uint64_t{0x0000000000000001}),
+        from_bits<T>(uint64_t{0x800fffffffffffff})};
+  }
+  special.push_back(std::numeric_limits<T>::infinity());
+  special.push_back(-std::numeric_limits<T>::infinity());
+  special.push_back(T(-0.0));
+  special.push_back(std::numeric_limits<T>::max());
+  special.push_back(std::numeric_limits<T>::lowest());
+  const uint64_t n = v.voxel_count() * components;
+  for (uint64_t i = 0; i < n; ++i) p[i] = i < special.size() ? special[i] : T(i) / T(7);
+  return v;
+}
+
+// Bit for bit: memcmp, since NaN != NaN and -0.0 == 0.0 for ==.
+void expect_same_bits(const Volume& got, const Volume& want, const std::string& what) {
+  ASSERT_EQ(got.pixel_type(), want.pixel_type()) << what;
+  ASSERT_EQ(got.components(), want.components()) << what;
+  ASSERT_EQ(got.byte_size(), want.byte_size()) << what;
+  EXPECT_EQ(std::memcmp(got.data(), want.data(), want.byte_size()), 0) << what;
+}
+
+// Sets the scl_slope and scl_inter of an uncompressed .nii, at the offsets
+// niftilib's own header struct gives them.
+void set_scaling(const std::string& path, float slope, float inter) {
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekp(offsetof(nifti_1_header, scl_slope));
+  f.write(reinterpret_cast<const char*>(&slope), sizeof slope);
+  f.seekp(offsetof(nifti_1_header, scl_inter));
+  f.write(reinterpret_cast<const char*>(&inter), sizeof inter);
+  ASSERT_TRUE(f.good());
+}
+
+template <typename T>
+class FloatFiles : public ::testing::Test {};
+using FloatTypes = ::testing::Types<float, double>;
+TYPED_TEST_SUITE(FloatFiles, FloatTypes);
+
+TYPED_TEST(FloatFiles, SpecialValuesSurviveEveryFormatBitForBit) {
+  testing::TempDir dir;
+  for (uint32_t comps : {1u, 3u}) {
+    const Volume v = specials<TypeParam>(comps);
+    for (const char* ext : {".nii", ".nii.gz", ".nrrd", ".nhdr", ".mha", ".mhd", ".hdr"}) {
+      const std::string path = dir.file("v" + std::to_string(comps) + ext);
+      SCOPED_TRACE(path);
+      ASSERT_OK(write_image(v, path));
+      Result<Volume> back = read_image(path);
+      ASSERT_OK(back.status());
+      expect_same_bits(*back, v, path);
+    }
+  }
+}
+
+TYPED_TEST(FloatFiles, NiftiScalingThatMeansNoneLeavesEveryBit) {
+  testing::TempDir dir;
+  const Volume v = specials<TypeParam>();
+  // NaN is what nibabel writes for float data; 0 and 1 (with 0) mean "no
+  // scaling" in NIfTI-1; an infinite scl_inter is unusable, so ignored too.
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (auto [slope, inter] : {std::pair{nan, nan},
+                              {0.0f, 0.0f},
+                              {1.0f, 0.0f},
+                              {0.0f, 5.0f},
+                              {1.0f, std::numeric_limits<float>::infinity()}}) {
+    const std::string path = dir.file("scaled.nii");
+    ASSERT_OK(write_image(v, path));
+    set_scaling(path, slope, inter);
+    Result<Volume> back = read_image(path);
+    ASSERT_OK(back.status());
+    expect_same_bits(*back, v, "scl_slope " + std::to_string(slope));
+  }
+}
+
+TYPED_TEST(FloatFiles, NiftiScalingIsAppliedAndANaNStaysANaN) {
+  testing::TempDir dir;
+  const Volume v = specials<TypeParam>();
+  const std::string path = dir.file("scaled.nii");
+  ASSERT_OK(write_image(v, path));
+  set_scaling(path, 2.0f, 1.0f);
+  Result<Volume> back = read_image(path);
+  ASSERT_OK(back.status());
+  const TypeParam* in = v.pixels<TypeParam>();
+  const TypeParam* out = back->pixels<TypeParam>();
+  for (uint64_t i = 0; i < v.voxel_count(); ++i) {
+    const auto want = static_cast<TypeParam>(static_cast<double>(in[i]) * 2.0 + 1.0);
+    if (std::isnan(in[i])) {
+      EXPECT_TRUE(std::isnan(out[i])) << i;
+    } else {
+      EXPECT_EQ(out[i], want) << i;
+    }
+  }
+}
+
+TEST(FloatFiles, ATruncatedFloatNiftiIsAnIOErrorNotZeros) {
+  testing::TempDir dir;
+  const std::string path = dir.file("short.nii");
+  ASSERT_OK(write_image(specials<float>(), path));
+  std::filesystem::resize_file(path, std::filesystem::file_size(path) - 10);
+  Result<Volume> back = read_image(path);
+  EXPECT_TRUE(back.status().is_io_error()) << back.status().to_string();
+}
+
+TYPED_TEST(FloatFiles, TheItkAdapterKeepsEveryBit) {
+  const Volume v = specials<TypeParam>();
+  auto image = to_itk<TypeParam>(v);
+  ASSERT_OK(image.status());
+  Result<Volume> back = from_itk(image->GetPointer());
+  ASSERT_OK(back.status());
+  expect_same_bits(*back, v, "to_itk then from_itk");
+}
+
+TEST(FloatFiles, OnlyFloatNiftiFilesAreReadByHand) {
+  testing::TempDir dir;
+  ASSERT_OK(
+      write_image(testing::make_ramp_volume(PixelType::kInt16, 1, {4, 4, 4}), dir.file("i.nii")));
+  ASSERT_OK(write_image(specials<float>(), dir.file("f.nii.gz")));
+  EXPECT_FALSE(itk_io::nifti_holds_floats(dir.file("i.nii")).value());
+  EXPECT_TRUE(itk_io::nifti_holds_floats(dir.file("f.nii.gz")).value());
+}
+
+}  // namespace
+}  // namespace voxcache
