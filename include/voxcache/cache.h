@@ -68,6 +68,10 @@ struct VOXCACHE_EXPORT EntryInfo {
   // [{"min", "max", "mean", "histogram": [256 counts], "lo", "hi"}] per
   // component. Empty for other values.
   std::string intensity_json;
+  // Set only by list(): why the entry's header does not decode (a damaged
+  // entry, listed so that it can be seen, checked and removed rather than
+  // hiding the others). Then only the row's own columns above are filled.
+  std::string problem;
 
   // Compression ratio raw/stored (8.0 means 8x smaller); 0 when nothing is stored.
   double ratio() const {
@@ -131,6 +135,10 @@ struct VOXCACHE_EXPORT StoredConfig {
   std::optional<uint64_t> max_entries;          // for Options::max_entries
   std::optional<std::chrono::seconds> max_age;  // for Options::max_age
   std::optional<int> compression_level;         // for Options::compression_level
+  // Stored settings that could not be read ("max_entries = '-1' is not a
+  // count"): each is left unset, so its default applies, and writing the
+  // configuration replaces it. Ignored by set_stored_config.
+  std::vector<std::string> problems;
 };
 
 // What the database records about its use, across processes and runs.
@@ -296,7 +304,9 @@ class VOXCACHE_EXPORT Cache {
   // the file to give freed pages back to the file system.
   virtual Status vacuum() = 0;
 
-  // Every entry, newest first.
+  // Every entry, newest first. An entry whose header is damaged is listed
+  // too, with EntryInfo::problem saying why: one bad entry never hides the
+  // others (verify and erase it by its key).
   virtual Result<std::vector<EntryInfo>> list() = 0;
 
   // The one key starting with `hex_prefix` (at least 8 hex digits).

@@ -1,5 +1,6 @@
 #include "cache/admin.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 
@@ -10,18 +11,32 @@
 
 namespace voxcache::cache {
 
-Result<EntryInfo> info_from_row(const store::EntryRow& row) {
+Result<EntryInfo> info_from_row(const store::EntryRow& row, bool keep_bad) {
   Result<OperationKey> key = OperationKey::FromHex(row.operation_id);
   if (!key.ok()) return Status::Corruption("stored key is malformed: " + key.status().message());
-  size_t header_len = 0;
-  Result<codec::EntryHeader> h = codec::decode_header(row.data, &header_len);
-  if (!h.ok()) return h.status().with_context("entry " + row.operation_id);
   EntryInfo info;
   info.key = *key;
   info.data_type = row.data_type;
   info.created_at_ms = row.created_at_ms;
+  // A row is input like any other: a negative size reads as 0.
+  info.stored_bytes = static_cast<uint64_t>(std::max<int64_t>(row.size_bytes, 0));
+  info.last_access_ms = row.last_access_ms;
+  info.access_count = static_cast<uint64_t>(std::max<int64_t>(row.access_count, 0));
+  info.pinned = row.pinned;
+  size_t header_len = 0;
+  Result<codec::EntryHeader> h = codec::decode_header(row.data, &header_len);
+  Result<VolumeLayout> layout = Status::NotFound("");
+  if (h.ok() && h->kind == Value::Kind::kVolume) {
+    layout = codec::decode_layout(h->kind_header);
+    if (!layout.ok()) h = layout.status();
+  }
+  if (!h.ok()) {
+    Status bad = h.status().with_context("entry " + row.operation_id);
+    if (!keep_bad) return bad;
+    info.problem = bad.message();
+    return info;
+  }
   info.raw_bytes = h->payload_bytes;
-  info.stored_bytes = static_cast<uint64_t>(row.size_bytes);
   info.chunk_count = h->chunk_count;
   info.chunk_bytes = h->chunk_bytes;
   info.codec = row.codec;
@@ -29,15 +44,10 @@ Result<EntryInfo> info_from_row(const store::EntryRow& row) {
   info.level = row.level;
   info.checksum = row.checksum;
   info.metadata = row.metadata.value_or("");
-  info.last_access_ms = row.last_access_ms;
-  info.access_count = static_cast<uint64_t>(row.access_count);
-  info.pinned = row.pinned;
   info.operation = row.operation.value_or("");
   info.recipe_json = row.recipe ? key::recipe_to_json(*row.recipe) : "";
   info.intensity_json = row.intensity.value_or("");
-  if (h->kind == Value::Kind::kVolume) {
-    Result<VolumeLayout> layout = codec::decode_layout(h->kind_header);
-    if (!layout.ok()) return layout.status().with_context("entry " + row.operation_id);
+  if (layout.ok()) {
     info.volume = *layout;
     info.layout = h->chunk_layout();
   }
@@ -64,7 +74,7 @@ Result<EntryInfo> Admin::info(const std::string& id) {
   Status s = catalog_->read([&](store::Database* db) {
     Result<store::EntryRow> row = store::read_entry(db, id);
     if (!row.ok()) return row.status();
-    Result<EntryInfo> i = info_from_row(*row);
+    Result<EntryInfo> i = info_from_row(*row, /*keep_bad=*/false);
     if (!i.ok()) return i.status();
     info = std::move(i).value();
     Status st = append_keys(store::inputs_of(db, id), id, &info.inputs);
@@ -80,7 +90,7 @@ Result<std::vector<EntryInfo>> Admin::list() {
   std::vector<EntryInfo> out;
   out.reserve(rows->size());
   for (const store::EntryRow& row : *rows) {
-    Result<EntryInfo> info = info_from_row(row);
+    Result<EntryInfo> info = info_from_row(row, /*keep_bad=*/true);
     if (!info.ok()) return info.status();
     out.push_back(std::move(info).value());
   }
@@ -239,14 +249,21 @@ Result<StoredConfig> read_stored_config(store::Catalog* catalog) {
       char* end = nullptr;
       errno = 0;
       const long long v = std::strtoll(text.c_str(), &end, 10);
+      // A row is untrusted input: a bad value is reported and left unset
+      // (its default applies), never a database no command can open, the
+      // one that would rewrite it included.
       if (errno != 0 || end == text.c_str() || *end != '\0' || v < 0) {
-        return Status::Corruption("config " + name + " = '" + text + "' is not a count");
+        config.problems.push_back(name + " = '" + text + "' is not a count");
+        continue;
       }
       if (name == kMaxBytes) config.max_bytes = static_cast<uint64_t>(v);
       if (name == kMaxEntries) config.max_entries = static_cast<uint64_t>(v);
       if (name == kMaxAgeSeconds) config.max_age = std::chrono::seconds(v);
       if (name == kCompressionLevel) {
-        if (v > 19) return Status::Corruption("config compression_level " + text + " is over 19");
+        if (v > 19) {
+          config.problems.push_back("compression_level = '" + text + "' is over 19");
+          continue;
+        }
         config.compression_level = static_cast<int>(v);
       }
     }

@@ -18,7 +18,9 @@
 namespace voxcache::cache {
 
 // The EntryInfo of a row, without lineage.
-Result<EntryInfo> info_from_row(const store::EntryRow& row);
+// `keep_bad`: an entry whose header does not decode is an EntryInfo with
+// `problem` set (for list()), else Corruption.
+Result<EntryInfo> info_from_row(const store::EntryRow& row, bool keep_bad);
 
 // The database's stored configuration (table `config`).
 Result<StoredConfig> read_stored_config(store::Catalog* catalog);

@@ -24,7 +24,9 @@ namespace voxcache::cache {
 
 class EntryReader {
  public:
-  // NotFound on a miss; Corruption for a header that fails its checks.
+  // NotFound on a miss; Corruption for a header that fails its checks or
+  // records another number of chunks than the tier stores (checked before
+  // anything is sized from the header).
   static Result<std::unique_ptr<EntryReader>> Open(std::unique_ptr<tier::EntrySource> source,
                                                    util::ThreadPool* pool, bool verify);
   ~EntryReader();
@@ -54,13 +56,14 @@ class EntryReader {
   };
   // The next decoded batch, in order. After the last chunk of a read of
   // every chunk in order from chunk 0 (over one start or several), also
-  // checks that no extra chunk rows exist and (when verifying) the whole
-  // payload's checksum.
+  // checks (when verifying) the whole payload's checksum.
   Result<Batch> next();
 
  private:
   EntryReader(std::unique_ptr<tier::EntrySource> source, util::ThreadPool* pool, bool verify)
       : source_(std::move(source)), pool_(pool), verify_(verify) {}
+  // Corruption unless the source stores exactly the header's chunk count.
+  Status check_chunk_count();
   // `seek_end`: the end of the run chunk `index` starts, else 0.
   Result<std::string_view> next_blob(uint64_t index, uint64_t seek_end);
 

@@ -61,8 +61,9 @@ Result<GcReport> LimitKeeper::evict(const Limits& limits) {
                         e.last_access_ms < cutoff;
       if (!over) return false;  // the rest are more recently used
       victims.push_back(e);
-      bytes -= static_cast<uint64_t>(e.size_bytes);
-      --entries;
+      // Sizes are a row's word: never below 0, never more than is counted.
+      const uint64_t size = static_cast<uint64_t>(std::max<int64_t>(e.size_bytes, 0));
+      bytes = --entries == 0 || bytes < size ? 0 : bytes - size;
       return true;
     });
     if (!st.ok()) return st;

@@ -85,7 +85,15 @@ int cmd_ls(const Globals& g, const LsFilter& f, bool json) {
   std::printf("%-16s %-9s %-13s %-6s %10s %10s %7s  %-20s %s\n", "KEY", "TYPE", "DIMS", "PIXEL",
               "RAW", "STORED", "RATIO", "CREATED", "OPERATION");
   uint64_t raw = 0, stored = 0;
+  size_t bad = 0;
   for (const EntryInfo& e : entries) {
+    if (!e.problem.empty()) {  // listed, so that verify --repair can be seen to have work
+      std::printf("%-16s %-9s BAD: %s\n", e.key.hex().substr(0, 16).c_str(), e.data_type.c_str(),
+                  e.problem.c_str());
+      ++bad;
+      stored += e.stored_bytes;
+      continue;
+    }
     std::printf("%-16s %-9s %-13s %-6s %10s %10s %6.1fx  %-20s %s%s\n",
                 e.key.hex().substr(0, 16).c_str(), e.data_type.c_str(), dims_text(e).c_str(),
                 pixel_text(e).c_str(), human_bytes(e.raw_bytes).c_str(),
@@ -96,6 +104,10 @@ int cmd_ls(const Globals& g, const LsFilter& f, bool json) {
   }
   std::printf("%zu entries, %s raw, %s stored\n", entries.size(), human_bytes(raw).c_str(),
               human_bytes(stored).c_str());
+  if (bad) {
+    std::printf("%zu damaged: 'voxcache verify --repair' removes %s\n", bad,
+                bad == 1 ? "it" : "them");
+  }
   return 0;
 }
 

@@ -261,7 +261,8 @@ void print_config(const StoredConfig& c, bool json) {
     print_json({{"max_size", or_null(c.max_bytes)},
                 {"max_entries", or_null(c.max_entries)},
                 {"max_age_seconds", or_null(age)},
-                {"level", or_null(c.compression_level)}});
+                {"level", or_null(c.compression_level)},
+                {"problems", c.problems}});
     return;
   }
   std::printf("max-size     %s\n", c.max_bytes ? human_bytes(*c.max_bytes).c_str() : "-");
@@ -269,6 +270,10 @@ void print_config(const StoredConfig& c, bool json) {
   std::printf("max-age      %s\n", c.max_age ? human_age(c.max_age->count()).c_str() : "-");
   std::printf("level        %s\n",
               c.compression_level ? std::to_string(*c.compression_level).c_str() : "- (auto)");
+  for (const std::string& p : c.problems) {
+    std::printf("ignored      %s (its default applies; 'config NAME VALUE' replaces it)\n",
+                p.c_str());
+  }
 }
 
 // Sets (or with nullopt unsets) one setting of `c` from its CLI name and text.
@@ -325,6 +330,7 @@ int cmd_config(const Globals& g, const std::string& name, const std::string& val
     (void)set_setting(&c, name, unset ? std::nullopt : std::optional<std::string>(value));
     Status s = (*cache)->set_stored_config(c);
     if (!s.ok()) return fail(s);
+    c.problems.clear();  // written whole: an unreadable row is gone
   }
   print_config(c, json);
   return 0;

@@ -57,6 +57,7 @@ nlohmann::json entry_json(const EntryInfo& info) {
   nlohmann::json j;
   j["key"] = info.key.hex();
   j["data_type"] = info.data_type;
+  if (!info.problem.empty()) j["problem"] = info.problem;
   j["created_at"] = iso_time(info.created_at_ms);
   j["created_at_ms"] = info.created_at_ms;
   j["raw_bytes"] = info.raw_bytes;

@@ -100,6 +100,7 @@ py::dict info_dict(const EntryInfo& e) {
   d["inputs"] = inputs;
   d["dependents"] = dependents;
   d["intensity"] = json_or_none(e.intensity_json);
+  d["problem"] = e.problem.empty() ? py::object(py::none()) : py::str(e.problem);
   if (e.volume) {
     const VolumeLayout& l = *e.volume;
     py::dict v;

@@ -1,5 +1,8 @@
 #include "store/entry_store.h"
 
+#include <algorithm>
+#include <limits>
+
 namespace voxcache::store {
 namespace {
 
@@ -395,10 +398,18 @@ Result<std::optional<int64_t>> oldest_unpinned_access(Database* db) {
   return v;
 }
 
+namespace {
+int64_t clamped(double v) {
+  return v <= 0 ? 0 : v >= 9.2e18 ? std::numeric_limits<int64_t>::max() : static_cast<int64_t>(v);
+}
+}  // namespace
+
 Result<std::vector<TypeTotals>> totals_by_type(Database* db) {
   Result<Statement*> st = db->statement(
-      "SELECT data_type, count(*), sum(size_bytes), sum(raw_bytes) FROM results GROUP BY "
-      "data_type ORDER BY data_type");
+      // Rows are untrusted: negative sizes count as 0, and total() (a double)
+      // cannot overflow where sum() of crafted sizes would fail the query.
+      "SELECT data_type, count(*), total(max(size_bytes, 0)), total(max(raw_bytes, 0)) FROM "
+      "results GROUP BY data_type ORDER BY data_type");
   if (!st.ok()) return st.status();
   std::vector<TypeTotals> out;
   for (;;) {
@@ -406,7 +417,7 @@ Result<std::vector<TypeTotals>> totals_by_type(Database* db) {
     if (!row.ok()) return row.status();
     if (!*row) break;
     out.push_back({std::string((*st)->column_text(0)), (*st)->column_int64(1),
-                   (*st)->column_int64(2), (*st)->column_int64(3)});
+                   clamped((*st)->column_double(2)), clamped((*st)->column_double(3))});
   }
   (*st)->reset();
   return out;
@@ -419,10 +430,12 @@ Result<Totals> totals(Database* db) {
   Result<bool> row = (*st)->step();
   if (!row.ok()) return row.status();
   Totals t;
-  if (*row) {
+  // A damaged or crafted row reads as 0, never as a negative size; with no
+  // entry left, what crafted sizes left in the running sums is nothing.
+  if (*row && (*st)->column_int64(0) > 0) {
     t.entries = (*st)->column_int64(0);
-    t.stored_bytes = (*st)->column_int64(1);
-    t.raw_bytes = (*st)->column_int64(2);
+    t.stored_bytes = std::max<int64_t>((*st)->column_int64(1), 0);
+    t.raw_bytes = std::max<int64_t>((*st)->column_int64(2), 0);
   }
   (*st)->reset();
   return t;

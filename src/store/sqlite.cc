@@ -217,6 +217,7 @@ void Statement::reset() {
 }
 
 int64_t Statement::column_int64(int i) const { return sqlite3_column_int64(stmt_, i); }
+double Statement::column_double(int i) const { return sqlite3_column_double(stmt_, i); }
 
 std::string_view Statement::column_blob(int i) const {
   const void* p = sqlite3_column_blob(stmt_, i);

@@ -45,6 +45,7 @@ class Statement {
   // Columns are 0-based. Blob and text views stay valid until the next step()
   // or reset().
   int64_t column_int64(int i) const;
+  double column_double(int i) const;
   std::string_view column_blob(int i) const;
   std::string_view column_text(int i) const;
   bool column_is_null(int i) const;

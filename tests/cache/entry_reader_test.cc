@@ -1,5 +1,6 @@
 // The entry reader (cache/entry_reader.cc): ranges in ordered batches of
-// their own chunks, and the checks only a whole read can make.
+// their own chunks, the header checked against what is stored before
+// anything is read, and the checks only a whole read can make.
 
 #include "cache/entry_reader.h"
 
@@ -35,17 +36,26 @@ TEST_F(PipelineTest, APartialRangeComesInOrderedBatchesOfItsChunksOnly) {
   EXPECT_EQ(batches, (17 + per_batch - 1) / per_batch);
 }
 
-TEST_F(PipelineTest, AWholeReadCatchesAnExtraChunkRowAPartialOneNeedNot) {
+TEST_F(PipelineTest, AnExtraChunkRowIsCaughtWhenTheReaderOpens) {
   ASSERT_OK(write(id_, volume_).status());
   testing::raw_sql(path_,
                    "INSERT INTO chunks SELECT operation_id, 99, data FROM chunks WHERE "
                    "chunk_index = 0");
-  std::unique_ptr<EntryReader> partial = reader(id_);
-  ASSERT_OK(partial->start(0, 3, nullptr));
-  ASSERT_OK(partial->next().status());
-  Status s = pipeline().check_all(reader(id_).get());
-  EXPECT_TRUE(s.is_corruption()) << s.to_string();
-  EXPECT_NE(s.message().find("22 chunk rows"), std::string::npos) << s.message();
+  // Before any read, partial or whole.
+  Result<std::unique_ptr<EntryReader>> r =
+      pipeline().reader(std::move(local_->open(id_)).value(), true);
+  EXPECT_TRUE(r.status().is_corruption()) << r.status().to_string();
+  EXPECT_NE(r.status().message().find("22 chunk rows"), std::string::npos) << r.status().message();
+}
+
+TEST_F(PipelineTest, AMissingChunkRowIsNamedWhenTheReaderOpens) {
+  ASSERT_OK(write(id_, volume_).status());
+  testing::raw_sql(path_, "DELETE FROM chunks WHERE chunk_index = 4");
+  Result<std::unique_ptr<EntryReader>> r =
+      pipeline().reader(std::move(local_->open(id_)).value(), true);
+  EXPECT_TRUE(r.status().is_corruption()) << r.status().to_string();
+  EXPECT_NE(r.status().message().find("chunk 4 is missing"), std::string::npos)
+      << r.status().message();
 }
 
 }  // namespace
