@@ -26,6 +26,10 @@ Result<EntryInfo> info_from_row(const store::EntryRow& row, bool keep_bad) {
   size_t header_len = 0;
   Result<codec::EntryHeader> h = codec::decode_header(row.data, &header_len);
   Result<VolumeLayout> layout = Status::NotFound("");
+  if (h.ok()) {
+    Status bound = h->check_key(row.operation_id);
+    if (!bound.ok()) h = bound;
+  }
   if (h.ok() && h->kind == Value::Kind::kVolume) {
     layout = codec::decode_layout(h->kind_header);
     if (!layout.ok()) h = layout.status();

@@ -15,6 +15,8 @@ Result<std::unique_ptr<EntryReader>> EntryReader::Open(std::unique_ptr<tier::Ent
   size_t header_len = 0;
   Result<codec::EntryHeader> h = codec::decode_header(r->row().data, &header_len);
   if (!h.ok()) return h.status();
+  Status bound = h->check_key(r->row().operation_id);
+  if (!bound.ok()) return bound;
   r->header_ = std::move(h).value();
   if (r->header_.inline_chunks()) {
     Result<std::vector<std::string_view>> blobs = codec::split_inline_chunks(

@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "util/coding.h"
+#include "voxcache/key.h"
 
 namespace voxcache::cache {
 
@@ -232,6 +233,10 @@ Status EntryWriter::commit() {
   }
   codec::EntryHeader h = plan_;
   h.payload_xxh3_128 = whole_.digest();
+  // Bound to its key (format version 3): copied onto another, it is Corruption.
+  Result<OperationKey> key = OperationKey::FromHex(spec_.id);
+  if (!key.ok()) return fail(key.status());
+  h.key = key->bytes();
   const bool inline_chunk = single_chunk_ && single_chunk_->size() <= config_.max_inline_bytes;
   if (inline_chunk) h.flags |= codec::kFlagInlineChunks;
 

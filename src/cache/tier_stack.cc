@@ -25,7 +25,16 @@ Result<std::unique_ptr<EntryReader>> TierStack::open(size_t i, const std::string
   }
   Result<std::unique_ptr<EntryReader>> r =
       pipeline_->reader(std::move(source).value(), i > 0 || verify_local_);
-  return r.ok() ? std::move(r) : r.status().with_context("entry " + id);
+  if (!r.ok()) return r.status().with_context("entry " + id);
+  // A shared tier below is written by every node: an entry there must say
+  // which key it was written for (format 3). One of an older format could
+  // be another key's manifest copied onto this one, so it is a miss, and
+  // this node computes and stores a bound one.
+  if (i > 0 && !(*r)->header().key) {
+    return Status::NotFound("entry " + id + " in a lower tier is of format version 1 or 2, " +
+                            "not bound to its key: ignored");
+  }
+  return r;
 }
 
 Result<TierStack::Read> TierStack::read(const std::string& id, bool copy_up) {

@@ -32,18 +32,30 @@ uint64_t EntryHeader::chunk_raw_size(uint64_t i) const {
   return payload_bytes - start < chunk_bytes ? payload_bytes - start : chunk_bytes;
 }
 
+Status EntryHeader::check_key(std::string_view id) const {
+  if (!key) return Status::OK();
+  const std::string bound = util::to_hex(key->data(), key->size());
+  if (bound == id) return Status::OK();
+  return Status::Corruption("entry header: written for key " + bound +
+                            ", read as another key's: an entry copied onto the wrong key");
+}
+
 std::string encode_header(const EntryHeader& h) {
   std::string out;
   out.append(kEntryMagic, sizeof(kEntryMagic));
-  util::put_fixed<uint16_t>(&out, h.bricked() ? 2 : 1);
+  const uint16_t version = h.key ? 3 : h.bricked() ? 2 : 1;
+  util::put_fixed<uint16_t>(&out, version);
   out.push_back(static_cast<char>(h.kind));
-  out.push_back(static_cast<char>(h.flags));
+  const uint8_t flags =
+      (h.flags & kFlagInlineChunks) | (version == 3 && h.bricked() ? kFlagBricks : 0);
+  out.push_back(static_cast<char>(flags));
   util::put_fixed<uint64_t>(&out, h.payload_bytes);
   util::put_fixed<uint64_t>(&out, h.chunk_bytes);
   util::put_fixed<uint64_t>(&out, h.chunk_count);
   if (h.bricked()) {
     for (uint32_t side : h.brick) util::put_fixed<uint32_t>(&out, side);
   }
+  if (h.key) out.append(reinterpret_cast<const char*>(h.key->data()), h.key->size());
   out.append(reinterpret_cast<const char*>(h.payload_xxh3_128.data()), 16);
   util::put_fixed<uint32_t>(&out, static_cast<uint32_t>(h.kind_header.size()));
   out += h.kind_header;
@@ -92,13 +104,17 @@ Result<EntryHeader> decode_header(std::string_view blob, size_t* header_len) {
                                 std::to_string(kEntryFormatVersion) + ")");
   }
   if (version == 0) return Status::Corruption("entry header: format version 0");
-  std::string_view sum;
+  std::string_view sum, key;
   uint32_t kind_len = 0;
   std::string_view kind_header;
   if (!r.get(&kind) || !r.get(&h.flags) || !r.get(&h.payload_bytes) || !r.get(&h.chunk_bytes) ||
-      !r.get(&h.chunk_count) ||
-      (version >= 2 && !(r.get(&h.brick[0]) && r.get(&h.brick[1]) && r.get(&h.brick[2]))) ||
-      !r.get_bytes(16, &sum) || !r.get(&kind_len) || !r.get_bytes(kind_len, &kind_header)) {
+      !r.get(&h.chunk_count)) {
+    return Status::Corruption("entry header: truncated");
+  }
+  const bool bricks = version == 2 || (version >= 3 && (h.flags & kFlagBricks));
+  if ((bricks && !(r.get(&h.brick[0]) && r.get(&h.brick[1]) && r.get(&h.brick[2]))) ||
+      (version >= 3 && !r.get_bytes(32, &key)) || !r.get_bytes(16, &sum) || !r.get(&kind_len) ||
+      !r.get_bytes(kind_len, &kind_header)) {
     return Status::Corruption("entry header: truncated");
   }
   const size_t body = blob.size() - r.remaining();
@@ -110,8 +126,14 @@ Result<EntryHeader> decode_header(std::string_view blob, size_t* header_len) {
   if (kind > static_cast<uint8_t>(Value::Kind::kCustom)) {
     return Status::Corruption("entry header: unknown value kind " + std::to_string(kind));
   }
-  if (h.flags & ~kFlagInlineChunks) {
+  const uint8_t known = version >= 3 ? kFlagInlineChunks | kFlagBricks : kFlagInlineChunks;
+  if (h.flags & ~known) {
     return Status::Corruption("entry header: unknown flags " + std::to_string(h.flags));
+  }
+  h.flags &= kFlagInlineChunks;  // the brick flag is the encoding's: bricked() says it
+  if (version >= 3) {
+    h.key.emplace();
+    std::memcpy(h.key->data(), key.data(), 32);
   }
   if (h.payload_bytes > 0 && (h.chunk_bytes == 0 || h.chunk_bytes > kMaxChunkBytes)) {
     return Status::Corruption("entry header: chunk size " + std::to_string(h.chunk_bytes) +
@@ -120,7 +142,7 @@ Result<EntryHeader> decode_header(std::string_view blob, size_t* header_len) {
   h.kind = static_cast<Value::Kind>(kind);
   h.kind_header.assign(kind_header.data(), kind_header.size());
   uint64_t expected_chunks = h.payload_bytes == 0 ? 0 : (h.payload_bytes - 1) / h.chunk_bytes + 1;
-  if (version >= 2) {
+  if (bricks) {
     Status s = check_bricks(&h);
     if (!s.ok()) return s;
     expected_chunks = h.grid().count();

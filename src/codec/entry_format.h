@@ -20,10 +20,12 @@
 namespace voxcache::codec {
 
 inline constexpr char kEntryMagic[4] = {'V', 'O', 'X', 'C'};
-// Version 2 adds the brick shape (docs/format.md, "Chunk layouts"). Entries
-// of z-slabs and of other values are still written as version 1, so an older
-// reader reads all of them but bricks, which it reports NotSupported.
-inline constexpr uint16_t kEntryFormatVersion = 2;
+// Version 2 adds the brick shape (docs/format.md, "Chunk layouts"); version
+// 3 binds the entry to its key: the key is inside what the header checksum
+// covers, so an entry copied onto another key (a swapped Redis manifest, a
+// row moved in SQLite) is Corruption, not another key's voxels. Every entry
+// is written as version 3; versions 1 and 2 are still read.
+inline constexpr uint16_t kEntryFormatVersion = 3;
 inline constexpr size_t kChunkHeaderBytes = 16;
 // Largest raw chunk: raw_size is a u32 and SQLite values stay below 1 GB.
 inline constexpr uint64_t kMaxChunkBytes = uint64_t{1} << 29;
@@ -34,7 +36,9 @@ inline constexpr size_t kMaxInlineChunkBytes = 16 * 1024;
 // Part of the persistent format: never renumber.
 enum class ChunkCodec : uint8_t { kNone = 0, kZstd = 1 };
 enum class ChunkFilter : uint8_t { kNone = 0, kShuffle = 1 };
-enum HeaderFlags : uint8_t { kFlagInlineChunks = 1 };
+// kFlagBricks: version 3 only, the brick shape follows chunk_count (in
+// version 2 it always does, in version 1 never).
+enum HeaderFlags : uint8_t { kFlagInlineChunks = 1, kFlagBricks = 2 };
 
 struct EntryHeader {
   Value::Kind kind = Value::Kind::kNull;
@@ -47,8 +51,15 @@ struct EntryHeader {
   // Version 2, volumes only: voxels per brick; {0,0,0} for chunks that are
   // byte ranges of the payload (z-slabs, and every other value).
   BrickShape brick{0, 0, 0};
+  // Version 3: the key the entry was written under (raw 32 bytes); nullopt
+  // for an entry of versions 1 and 2, which is bound to nothing. A header
+  // with a key is encoded as version 3.
+  std::optional<std::array<uint8_t, 32>> key;
 
   bool inline_chunks() const { return flags & kFlagInlineChunks; }
+  // Corruption unless the header is bound to `id` (64 hex digits); OK for an
+  // unbound (version 1 or 2) header, which cannot say.
+  Status check_key(std::string_view id) const;
   bool bricked() const { return brick[0] != 0; }
   // The brick geometry; set by decode_header, or by set_bricks.
   const BrickGrid& grid() const { return grid_; }

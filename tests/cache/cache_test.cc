@@ -230,6 +230,24 @@ TEST_F(CorruptionTest, MissingChunkRowIsCorruption) {
   EXPECT_NE(s.message().find("chunk 1 is missing"), std::string::npos) << s.message();
 }
 
+TEST_F(CorruptionTest, AnEntryCopiedOntoAnotherKeyInSqliteIsCorruption) {
+  const OperationKey other = KeyBuilder("other").build();
+  ASSERT_OK(open()->put(other, make_volume(PixelType::kUInt16, 1, {181, 217, 60}, 7)));
+  const std::string a = "'" + key_.hex() + "'", b = "'" + other.hex() + "'";
+  raw_sql(path_, "UPDATE results SET data = (SELECT data FROM results WHERE operation_id = " + a +
+                     ") WHERE operation_id = " + b);
+  raw_sql(path_, "DELETE FROM chunks WHERE operation_id = " + b);
+  raw_sql(path_, "INSERT INTO chunks SELECT " + b +
+                     ", chunk_index, data FROM chunks WHERE operation_id = " + a);
+  auto c = open();
+  Result<Value> v = c->get(other);
+  EXPECT_TRUE(v.status().is_corruption()) << v.status().to_string();
+  EXPECT_NE(v.status().message().find("written for key " + key_.hex()), std::string::npos)
+      << v.status().message();
+  EXPECT_TRUE(c->verify(other).is_corruption());
+  EXPECT_OK(c->verify(key_));
+}
+
 TEST_F(CorruptionTest, ExtraChunkRowIsCorruption) {
   raw_sql(path_,
           "INSERT INTO chunks SELECT operation_id, 999, data FROM chunks WHERE chunk_index = 0");

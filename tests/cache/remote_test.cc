@@ -11,6 +11,7 @@
 #include <atomic>
 #include <thread>
 
+#include "codec/entry_format.h"
 #include "test_support.h"
 #include "tier/redis_server.h"
 #include "voxcache/cache.h"
@@ -264,6 +265,56 @@ TEST_F(RemoteTest, AByteFlippedInRedisIsCorruptionAndNeverReachesTheLocalTier) {
   EXPECT_TRUE(v.status().is_corruption()) << v.status().to_string();
   EXPECT_EQ(local_entries("b"), 0) << "nothing of it was kept";
   EXPECT_EQ(*a->get(key_)->as_volume(), noise) << "a's local copy is untouched";
+}
+
+TEST_F(RemoteTest, AManifestCopiedOntoAnotherKeyIsCorruptionNotTheOtherEntry) {
+  // Two entries of the same dims in Redis; then B's manifest is overwritten
+  // with A's, field for field, as any node of a shared cluster could.
+  auto a = machine("a");
+  const OperationKey b_key = KeyBuilder("other").arg("n", 2).build();
+  const Volume b_volume = testing::make_volume(PixelType::kInt16, 1, {64, 48, 40}, 5, false);
+  ASSERT_OK(a->put(key_, volume_));
+  ASSERT_OK(a->put(b_key, b_volume));
+  auto pool = tier::RedisPool(*tier::parse_redis_url(server_->url()), std::chrono::seconds(1));
+  auto c = std::move(pool.acquire()).value();
+  const std::string from = "voxcache:entry:" + key_.hex(), to = "voxcache:entry:" + b_key.hex();
+  Result<tier::RedisReply> fields = c->command({"HGETALL", from});
+  ASSERT_OK(fields.status());
+  ASSERT_GT(fields->size(), 0u);
+  ASSERT_OK(c->command({"DEL", to}).status());
+  for (size_t i = 0; i + 1 < fields->size(); i += 2) {
+    ASSERT_OK(
+        c->command({"HSET", to, fields->element(i).str(), fields->element(i + 1).str()}).status());
+  }
+  auto fresh = machine("fresh");
+  Result<Value> v = fresh->get(b_key);
+  EXPECT_TRUE(v.status().is_corruption()) << v.status().to_string();
+  EXPECT_NE(v.status().message().find("written for key " + key_.hex()), std::string::npos)
+      << v.status().message();
+  EXPECT_EQ(local_entries("fresh"), 0) << "nothing of it was kept";
+  EXPECT_TRUE(fresh->pull(b_key).is_corruption());
+  EXPECT_EQ(*fresh->get(key_)->as_volume(), volume_) << "A itself still reads";
+}
+
+TEST_F(RemoteTest, AnUnboundEntryOfAnOlderFormatInRedisIsAMiss) {
+  // Format 1 and 2 entries say nothing of their key: from a shared tier
+  // they could be anyone's, so they are not served (a local one still is).
+  auto a = machine("a");
+  ASSERT_OK(a->put(key_, volume_));
+  auto pool = tier::RedisPool(*tier::parse_redis_url(server_->url()), std::chrono::seconds(1));
+  auto c = std::move(pool.acquire()).value();
+  const std::string manifest = "voxcache:entry:" + key_.hex();
+  Result<tier::RedisReply> data = c->command({"HGET", manifest, "data"});
+  ASSERT_OK(data.status());
+  size_t len = 0;
+  Result<codec::EntryHeader> h = codec::decode_header(data->str(), &len);
+  ASSERT_OK(h.status());
+  h->key.reset();
+  const std::string old = codec::encode_header(*h) + std::string(data->str().substr(len));
+  ASSERT_EQ(old[4], 1) << "an unbound header is written as version 1";
+  ASSERT_OK(c->command({"HSET", manifest, "data", old}).status());
+  Result<Value> v = machine("b")->get(key_);
+  EXPECT_TRUE(v.status().is_not_found()) << v.status().to_string();
 }
 
 TEST_F(RemoteTest, AuthIsRequiredAndAWrongPasswordDisablesOnlyTheRemote) {

@@ -6,6 +6,7 @@
 
 #include "test_support.h"
 #include "util/xxhash.h"
+#include "voxcache/key.h"
 
 namespace voxcache::codec {
 namespace {
@@ -152,7 +153,7 @@ TEST(Header, LyingSizesAndNewerVersionsAreRejected) {
 
   // A newer format version with a valid header checksum: NotSupported.
   std::string newer = encode_header(sample_header());
-  newer[4] = 3;
+  newer[4] = kEntryFormatVersion + 1;
   newer.resize(newer.size() - 8);
   const uint64_t sum = util::xxh3_64(newer.data(), newer.size());
   newer.append(reinterpret_cast<const char*>(&sum), 8);
@@ -176,6 +177,37 @@ TEST(Layout, RoundTripsAndRejectsNonsense) {
   std::string overflow = bytes;
   for (int i = 8; i < 32; ++i) overflow[i] = '\xff';  // sizes of 2^64-1
   EXPECT_TRUE(decode_layout(overflow).status().is_corruption());
+}
+
+TEST(Header, Version3BindsTheKeyAndOlderVersionsStillRead) {
+  size_t len = 0;
+  EntryHeader bound = sample_header();
+  const OperationKey a = KeyBuilder("a").build(), b = KeyBuilder("b").build();
+  bound.key = a.bytes();
+  const std::string bytes = encode_header(bound);
+  EXPECT_EQ(bytes[4], 3) << "a header with a key is version 3";
+  Result<EntryHeader> back = decode_header(bytes, &len);
+  ASSERT_OK(back.status());
+  ASSERT_TRUE(back->key.has_value());
+  EXPECT_EQ(*back->key, a.bytes());
+  EXPECT_OK(back->check_key(a.hex()));
+  Status other = back->check_key(b.hex());
+  EXPECT_TRUE(other.is_corruption()) << other.to_string();
+  EXPECT_NE(other.message().find("written for key " + a.hex()), std::string::npos)
+      << other.message();
+  // Any byte of the key changed is a checksum mismatch: the key is covered.
+  for (size_t i = 0; i < 32; ++i) {
+    std::string flipped = bytes;
+    flipped[4 + 2 + 1 + 1 + 24 + i] ^= 1;
+    EXPECT_TRUE(decode_header(flipped, &len).status().is_corruption()) << i;
+  }
+  // Versions 1 and 2 (no key) still decode, bound to nothing.
+  const std::string v1 = encode_header(sample_header());
+  EXPECT_EQ(v1[4], 1);
+  back = decode_header(v1, &len);
+  ASSERT_OK(back.status());
+  EXPECT_FALSE(back->key.has_value());
+  EXPECT_OK(back->check_key(b.hex()));
 }
 
 }  // namespace
