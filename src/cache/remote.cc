@@ -266,6 +266,9 @@ Result<RemoteStats> Remote::stats() {
     if (!c.ok()) return c.status();
     Result<tier::RedisReply> r = (*c)->command({"INFO"});
     if (!r.ok()) return r.status();
+    if (r->type() != tier::RedisReply::Type::kString) {
+      return Status::IOError("redis: INFO answered with something that is not text");
+    }
     return std::string(r->str());
   });
   if (!rows.ok() || !info.ok()) {

@@ -1,10 +1,13 @@
 #include "tier/redis_client.h"
 
 #include <hiredis/hiredis.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 
 #include <charconv>
+#include <cstdlib>
+#include <cstring>
 
 namespace voxcache::tier {
 
@@ -70,6 +73,65 @@ class SigpipeGuard {
   sigset_t pipe_, old_;
   bool was_pending_ = false;
 };
+
+// Replies are built through hiredis's documented extension point
+// (redisReplyObjectFunctions), as its own functions build them but for one
+// check: an array header announcing more elements than any voxcache reply
+// has is refused before its element vector is allocated (hiredis then
+// reports out of memory, which reply() names). A server announcing two
+// billion elements made hiredis allocate 16 GB and clear it.
+redisReply* attach(const redisReadTask* task, redisReply* r) {
+  if (task->parent) static_cast<redisReply*>(task->parent->obj)->element[task->idx] = r;
+  return r;
+}
+redisReply* new_reply(int type) {
+  auto* r = static_cast<redisReply*>(std::calloc(1, sizeof(redisReply)));
+  if (r) r->type = type;
+  return r;
+}
+void* create_string(const redisReadTask* task, char* str, size_t len) {
+  redisReply* r = new_reply(task->type);
+  if (!r) return nullptr;
+  r->str = static_cast<char*>(std::malloc(len + 1));
+  if (!r->str) {
+    std::free(r);
+    return nullptr;
+  }
+  std::memcpy(r->str, str, len);
+  r->str[len] = '\0';
+  r->len = len;
+  return attach(task, r);
+}
+void* create_array(const redisReadTask* task, int elements) {
+  if (elements > RedisConnection::kMaxReplyElements) {
+    if (task->privdata) *static_cast<long long*>(task->privdata) = elements;
+    return nullptr;
+  }
+  redisReply* r = new_reply(REDIS_REPLY_ARRAY);
+  if (!r) return nullptr;
+  if (elements > 0) {
+    r->element = static_cast<redisReply**>(std::calloc(elements, sizeof(redisReply*)));
+    if (!r->element) {
+      std::free(r);
+      return nullptr;
+    }
+  }
+  r->elements = static_cast<size_t>(elements);
+  return attach(task, r);
+}
+void* create_integer(const redisReadTask* task, long long value) {
+  redisReply* r = new_reply(REDIS_REPLY_INTEGER);
+  if (!r) return nullptr;
+  r->integer = value;
+  return attach(task, r);
+}
+void* create_nil(const redisReadTask* task) {
+  redisReply* r = new_reply(REDIS_REPLY_NIL);
+  return r ? attach(task, r) : nullptr;
+}
+void free_object(void* reply) { freeReplyObject(reply); }
+redisReplyObjectFunctions g_reply_functions = {create_string, create_array, create_integer,
+                                               create_nil, free_object};
 
 timeval to_timeval(std::chrono::milliseconds d) {
   timeval tv;
@@ -168,6 +230,18 @@ RedisReply::~RedisReply() {
   if (r_ && owned_) freeReplyObject(r_);
 }
 
+namespace {
+// What element() of a non-array, or past an array's end, views.
+redisReply* nil_reply() {
+  static redisReply nil = [] {
+    redisReply r{};
+    r.type = REDIS_REPLY_NIL;
+    return r;
+  }();
+  return &nil;
+}
+}  // namespace
+
 RedisReply::Type RedisReply::type() const {
   switch (r_->type) {
     case REDIS_REPLY_STRING:
@@ -186,11 +260,15 @@ RedisReply::Type RedisReply::type() const {
 }
 
 std::string_view RedisReply::str() const {
-  return r_->str ? std::string_view(r_->str, r_->len) : std::string_view();
+  const bool text = r_->type == REDIS_REPLY_STRING || r_->type == REDIS_REPLY_STATUS ||
+                    r_->type == REDIS_REPLY_ERROR;
+  return text && r_->str ? std::string_view(r_->str, r_->len) : std::string_view();
 }
-int64_t RedisReply::integer() const { return r_->integer; }
+int64_t RedisReply::integer() const { return r_->type == REDIS_REPLY_INTEGER ? r_->integer : 0; }
 size_t RedisReply::size() const { return r_->type == REDIS_REPLY_ARRAY ? r_->elements : 0; }
-RedisReply RedisReply::element(size_t i) const { return RedisReply(r_->element[i], false); }
+RedisReply RedisReply::element(size_t i) const {
+  return RedisReply(i < size() && r_->element[i] ? r_->element[i] : nil_reply(), false);
+}
 
 Result<std::unique_ptr<RedisConnection>> RedisConnection::Connect(
     const RedisAddress& a, std::chrono::milliseconds timeout) {
@@ -198,8 +276,10 @@ Result<std::unique_ptr<RedisConnection>> RedisConnection::Connect(
   redisContext* c = a.unix_socket ? redisConnectUnixWithTimeout(a.host.c_str(), tv)
                                   : redisConnectWithTimeout(a.host.c_str(), a.port, tv);
   if (!c) return Status::IOError("redis " + a.redacted() + ": out of memory connecting");
-  std::unique_ptr<RedisConnection> conn(new RedisConnection(c, a.redacted()));
+  std::unique_ptr<RedisConnection> conn(new RedisConnection(c, a.redacted(), timeout));
   if (c->err) return conn->io_error("cannot connect");
+  c->reader->fn = &g_reply_functions;
+  c->reader->privdata = &conn->check_->refused_elements;
   redisSetTimeout(c, tv);
   if (!a.password.empty()) {
     std::vector<std::string_view> auth{"AUTH"};
@@ -252,11 +332,63 @@ void RedisConnection::append(const std::vector<std::string_view>& args) {
   }
 }
 
+Status RedisConnection::wait(short events, std::chrono::steady_clock::time_point deadline,
+                             const char* what) {
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      broken_ = true;
+      return Status::IOError("redis " + name_ + ": no " + what + " within " +
+                             std::to_string(timeout_.count()) + " ms");
+    }
+    pollfd p{c_->fd, events, 0};
+    const int n = poll(&p, 1, static_cast<int>(left.count()));
+    if (n > 0) return Status::OK();
+    if (n < 0 && errno != EINTR) return io_error("poll");
+  }
+}
+
+// A reply larger than anything voxcache asks for is a server that is not
+// Redis or not well: cut off before it fills memory (arrays: create_array).
+Status RedisConnection::check_limits() {
+  const redisReader* r = c_->reader;
+  if (r->len - r->pos > max_reply_bytes_) {
+    broken_ = true;
+    return Status::IOError("redis " + name_ + ": a reply of more than " +
+                           std::to_string(max_reply_bytes_) + " bytes: not a Redis reply");
+  }
+  return Status::OK();
+}
+
 Result<RedisReply> RedisConnection::reply() {
   if (broken_) return Status::IOError("redis " + name_ + ": connection broken");
   SigpipeGuard no_sigpipe;  // the pending commands are written here
+  // One deadline for the whole exchange: hiredis's own timeout applies to
+  // each read, which a server sending a byte at a time never trips.
+  const auto deadline = std::chrono::steady_clock::now() + timeout_;
+  for (int done = 0; !done;) {
+    if (redisBufferWrite(c_, &done) != REDIS_OK) return io_error("cannot send");
+    if (!done) {
+      Status s = wait(POLLOUT, deadline, "room to send");
+      if (!s.ok()) return s;
+    }
+  }
   void* raw = nullptr;
-  if (redisGetReply(c_, &raw) != REDIS_OK || !raw) return io_error("no reply");
+  for (;;) {
+    if (redisGetReplyFromReader(c_, &raw) != REDIS_OK) {
+      if (check_->refused_elements < 0) return io_error("bad reply");
+      broken_ = true;
+      return Status::IOError("redis " + name_ + ": an array of " +
+                             std::to_string(check_->refused_elements) +
+                             " elements: not a Redis reply");
+    }
+    if (raw) break;
+    Status s = check_limits();
+    if (s.ok()) s = wait(POLLIN, deadline, "whole reply");
+    if (!s.ok()) return s;
+    if (redisBufferRead(c_) != REDIS_OK) return io_error("no reply");
+  }
   RedisReply r(static_cast<redisReply*>(raw));
   if (r.type() == RedisReply::Type::kError) {
     const std::string_view e = r.str();

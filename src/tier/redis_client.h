@@ -42,11 +42,14 @@ class RedisReply {
   RedisReply& operator=(RedisReply&&) = delete;
   ~RedisReply();
 
+  // Replies are a server's word: every accessor is safe on any reply, so a
+  // caller checks type() and size() and never reads past what arrived.
   Type type() const;
-  std::string_view str() const;  // strings, statuses and errors
-  int64_t integer() const;
-  size_t size() const;                 // elements of an array
-  RedisReply element(size_t i) const;  // a non-owning view of element i
+  std::string_view str() const;  // strings, statuses and errors; empty for others
+  int64_t integer() const;       // 0 unless an integer
+  size_t size() const;           // elements of an array; 0 for others
+  // A non-owning view of element i; a nil reply past the end.
+  RedisReply element(size_t i) const;
   bool is_nil() const { return type() == Type::kNil; }
 
  private:
@@ -67,8 +70,11 @@ class RedisConnection {
   RedisConnection(const RedisConnection&) = delete;
   RedisConnection& operator=(const RedisConnection&) = delete;
 
-  // Sends one command and waits for its reply. A Redis error reply is a
-  // non-OK status; a connection that failed stays broken().
+  // Sends one command and waits for its reply, for at most the connection's
+  // timeout in all (not per read: a server trickling a byte at a time is cut
+  // off), and for at most kMaxReplyBytes buffered and kMaxReplyElements per
+  // array. A Redis error reply is a non-OK status; a connection that failed
+  // stays broken().
   Result<RedisReply> command(const std::vector<std::string_view>& args);
   // Pipelining: queue commands, then read their replies in order.
   void append(const std::vector<std::string_view>& args);
@@ -76,12 +82,28 @@ class RedisConnection {
 
   bool broken() const { return broken_; }
 
+  // Larger than any reply voxcache asks for (a chunk is at most 512 MiB).
+  static constexpr size_t kMaxReplyBytes = size_t{640} << 20;
+  static constexpr int kMaxReplyElements = 1 << 24;
+  // For the tests of the cap, which would otherwise send 640 MiB.
+  void set_max_reply_bytes(size_t n) { max_reply_bytes_ = n; }
+
  private:
-  explicit RedisConnection(redisContext* c, std::string name) : c_(c), name_(std::move(name)) {}
+  struct ReaderCheck {
+    long long refused_elements = -1;
+  };
+  RedisConnection(redisContext* c, std::string name, std::chrono::milliseconds timeout)
+      : c_(c), name_(std::move(name)), timeout_(timeout), check_(new ReaderCheck) {}
   Status io_error(const std::string& what);
+  // Waits until the socket is ready for `events` (poll), or the deadline.
+  Status wait(short events, std::chrono::steady_clock::time_point deadline, const char* what);
+  Status check_limits();
 
   redisContext* c_;
   std::string name_;  // redacted address, for messages
+  std::chrono::milliseconds timeout_;
+  size_t max_reply_bytes_ = kMaxReplyBytes;
+  std::unique_ptr<ReaderCheck> check_;  // the reader's privdata: what create_array refused
   bool broken_ = false;
 };
 

@@ -28,6 +28,9 @@ Result<std::map<std::string, std::string, std::less<>>> read_manifest(RedisConne
   const std::string key = RedisTier::entry_key(id);
   Result<RedisReply> r = c.command({"HGETALL", key});
   if (!r.ok()) return r.status();
+  if (r->type() != RedisReply::Type::kArray || r->size() % 2 != 0) {
+    return Status::IOError("redis: HGETALL " + key + " answered with something not a hash");
+  }
   std::map<std::string, std::string, std::less<>> fields;
   for (size_t i = 0; i + 1 < r->size(); i += 2) {
     fields.emplace(std::string(r->element(i).str()), std::string(r->element(i + 1).str()));
@@ -136,6 +139,10 @@ class RedisSource final : public EntrySource {
     for (uint64_t i = 0; i < n; ++i) keys.push_back(RedisTier::chunk_key(hashes_[next_ + i]));
     Result<RedisReply> r = c_->command(std::vector<std::string_view>(keys.begin(), keys.end()));
     if (!r.ok()) return r.status();
+    if (r->type() != RedisReply::Type::kArray || r->size() != n) {
+      return Status::IOError("redis: MGET of " + std::to_string(n) + " chunks answered with " +
+                             std::to_string(r->size()) + " replies");
+    }
     batch_.clear();
     at_ = 0;
     for (size_t i = 0; i < r->size(); ++i) {
@@ -143,6 +150,9 @@ class RedisSource final : public EntrySource {
       if (e.is_nil()) {  // evicted since open(): the entry is gone, not damaged
         return Status::NotFound("remote chunk " + std::to_string(next_ + i) + " of " +
                                 row_.operation_id + " was evicted");
+      }
+      if (e.type() != RedisReply::Type::kString) {
+        return Status::IOError("redis: a chunk of " + row_.operation_id + " is not a string");
       }
       batch_.emplace_back(e.str());
     }
@@ -296,13 +306,28 @@ Result<std::vector<EntryRow>> RedisTier::list(std::string_view prefix, int limit
   std::vector<EntryRow> out;
   std::string cursor = "0";
   const std::string pattern = entry_key(prefix) + "*";
+  // Every reply is checked for its shape: a server that is not Redis (or a
+  // hostile one) gets an IOError naming the command, never a crash, and a
+  // cursor that never comes back to 0 ends after as many rounds as a
+  // billion keys would take.
+  const std::string entry_prefix = entry_key("");
+  constexpr int kMaxRounds = 2'000'000;
+  int rounds = 0;
   do {
     Result<RedisReply> r = (*c)->command({"SCAN", cursor, "MATCH", pattern, "COUNT", "500"});
     if (!r.ok()) return r.status();
-    cursor = std::string(r->element(0).str());
     RedisReply keys = r->element(1);
+    if (r->size() != 2 || r->element(0).type() != RedisReply::Type::kString ||
+        keys.type() != RedisReply::Type::kArray || ++rounds > kMaxRounds) {
+      return Status::IOError("redis: SCAN answered with something that is not a SCAN reply");
+    }
+    cursor = std::string(r->element(0).str());
     for (size_t i = 0; i < keys.size(); ++i) {
-      const std::string_view id = keys.element(i).str().substr(entry_key("").size());
+      const std::string_view name = keys.element(i).str();
+      if (keys.element(i).type() != RedisReply::Type::kString || name.rfind(entry_prefix, 0) != 0) {
+        return Status::IOError("redis: SCAN MATCH " + pattern + " answered with another key");
+      }
+      const std::string_view id = name.substr(entry_prefix.size());
       auto fields = read_manifest(**c, id);
       if (!fields.ok()) return fields.status();
       if (fields->empty()) continue;  // erased meanwhile

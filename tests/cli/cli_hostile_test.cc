@@ -13,6 +13,7 @@
 #include "cli/cli_support.h"
 #include "codec/entry_format.h"
 #include "test_support.h"
+#include "tier/fake_redis.h"
 #include "voxcache/cache.h"
 
 namespace voxcache {
@@ -148,6 +149,29 @@ TEST_F(CliHostileTest, NegativeAndHugeSizeColumnsNeverFailStats) {
   for (const char* cmd : {"stats", "stats --json", "ls", "gc --max-size 1G"}) {
     CliRun r = cli(cmd);
     EXPECT_EQ(r.code, 0) << cmd << ": " << r.out;
+  }
+}
+
+TEST_F(CliHostileTest, AServerThatIsNotRedisNeverCrashesOrHangsTheCli) {
+  // Answers PING as Redis does, then SCAN with an integer key (a segfault
+  // before), and everything else with a 9e15-byte bulk it trickles.
+  testing::FakeRedis server([](const std::vector<std::string>& cmd) {
+    using Answer = testing::FakeRedis::Answer;
+    if (cmd[0] == "SCAN") return Answer{"*2\r\n$1\r\n0\r\n*1\r\n:5\r\n", {}, false};
+    return Answer{"$9000000000000000\r\n" + std::string(200, 'x'), std::chrono::milliseconds(100),
+                  false};
+  });
+  const std::string remote = "--remote " + server.url() + " ";
+  for (const std::string& cmd : std::vector<std::string>{
+           "remote stats", "ls", "export " + good_.hex() + " " + dir_.file("o.nii"), "stats"}) {
+    const auto start = std::chrono::steady_clock::now();
+    CliRun r = cli(remote + cmd);
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - start);
+    EXPECT_NE(r.code, 139) << cmd << ": segfault\n" << r.out;
+    EXPECT_NE(r.code, 134) << cmd << ": abort\n" << r.out;
+    EXPECT_LT(took.count(), 8000) << cmd << " took " << took.count() << " ms\n" << r.out;
+    if (cmd != "remote stats") EXPECT_EQ(r.code, 0) << cmd << "\n" << r.out;
   }
 }
 
