@@ -1,6 +1,10 @@
 #include "store/catalog.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <random>
 
 #include "store/entry_store.h"
@@ -23,6 +27,8 @@ Result<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path,
     Status s = db.ok() ? prepare_schema(db->get(), o.read_only) : db.status();
     if (s.ok()) {
       std::unique_ptr<Catalog> c(new Catalog(path, o, env));
+      struct stat st;
+      if (::stat(path.c_str(), &st) == 0) c->file_ = {st.st_dev, st.st_ino};
       c->max_value_bytes_ = static_cast<uint64_t>((*db)->max_value_bytes());
       c->pool_.adopt(std::move(db).value());
       return c;
@@ -76,7 +82,28 @@ Status Catalog::write(std::string_view what, const std::function<Status(Database
 
 Status Catalog::commit(Transaction* txn, std::string_view what) {
   Status s = env_->before_commit(what);
+  if (s.ok()) s = check_file();
   return s.ok() ? txn->commit() : s;  // not committed: the Transaction rolls back
+}
+
+// SQLite writes on into the inode it opened: after the file (and its -wal
+// and -shm) was deleted or replaced, a commit would return OK into a file no
+// later open finds. So each commit first checks that the path still names
+// that file.
+Status Catalog::check_file() const {
+  if (!file_) return Status::OK();
+  struct stat st;
+  if (::stat(path_.c_str(), &st) != 0) {
+    const int e = errno;
+    return Status::IOError("the database " + path_ + " was deleted while open (" +
+                           std::strerror(e) + "): nothing written; open it again");
+  }
+  if (st.st_dev != file_->first || st.st_ino != file_->second) {
+    return Status::IOError("the database " + path_ +
+                           " was replaced by another file while open: nothing written; open it "
+                           "again");
+  }
+  return Status::OK();
 }
 
 Status Catalog::check_writable() const {

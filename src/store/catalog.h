@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -63,6 +64,8 @@ class Catalog {
 
  private:
   Catalog(std::string path, const Database::OpenOptions& o, util::Env* env);
+  // IOError when path_ no longer names the file that was opened.
+  Status check_file() const;
 
   const std::string path_;
   const Database::OpenOptions options_;
@@ -70,6 +73,7 @@ class Catalog {
   std::unique_ptr<Checkpointer> checkpointer_;  // before pool_: outlives its connections
   ConnectionPool pool_;
   uint64_t max_value_bytes_ = 0;
+  std::optional<std::pair<uint64_t, uint64_t>> file_;  // st_dev, st_ino of path_ at open
 };
 
 }  // namespace voxcache::store

@@ -1,5 +1,6 @@
 // The catalog: first opens from many processes, opens that wait for other
-// writers, read-only refusal, and the fault point every write commit passes.
+// writers, read-only refusal, the fault point every write commit passes, and
+// a database deleted or replaced while open.
 
 #include "store/catalog.h"
 
@@ -14,6 +15,7 @@
 
 #include "store/entry_store.h"
 #include "test_support.h"
+#include "voxcache/cache.h"
 
 namespace voxcache::store {
 namespace {
@@ -164,4 +166,32 @@ TEST(Catalog, ANonVoxcacheFileIsCorruptionAtOnceNotRetried) {
 }
 
 }  // namespace
+TEST(CatalogFile, APutIntoADatabaseDeletedWhileOpenFailsNamingThePath) {
+  testing::TempDir dir;
+  const std::string path = dir.file("gone.db");
+  std::unique_ptr<Cache> c = testing::open_cache(path);
+  ASSERT_NE(c, nullptr);
+  ASSERT_OK(c->put(KeyBuilder("before").build(), Value(1.0)));
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+  Status s = c->put(KeyBuilder("after").build(), Value(2.0));
+  EXPECT_TRUE(s.is_io_error()) << s.to_string();
+  EXPECT_NE(s.message().find(path + " was deleted while open"), std::string::npos) << s.message();
+  c.reset();
+  // Nothing pretended to be stored: a new database at the path is empty.
+  std::unique_ptr<Cache> again = testing::open_cache(path);
+  EXPECT_TRUE(again->get(KeyBuilder("after").build()).status().is_not_found());
+}
+
+TEST(CatalogFile, APutIntoADatabaseReplacedWhileOpenFails) {
+  testing::TempDir dir;
+  const std::string path = dir.file("swapped.db");
+  std::unique_ptr<Cache> c = testing::open_cache(path);
+  ASSERT_OK(c->put(KeyBuilder("before").build(), Value(1.0)));
+  ASSERT_OK(testing::open_cache(dir.file("other.db"))->put(KeyBuilder("x").build(), Value(3.0)));
+  std::filesystem::rename(dir.file("other.db"), path);
+  Status s = c->put(KeyBuilder("after").build(), Value(2.0));
+  EXPECT_TRUE(s.is_io_error()) << s.to_string();
+  EXPECT_NE(s.message().find("was replaced by another file"), std::string::npos) << s.message();
+}
+
 }  // namespace voxcache::store
