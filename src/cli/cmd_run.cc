@@ -165,23 +165,42 @@ Result<Ran> run_command(const std::vector<std::string>& argv) {
   return r;
 }
 
-// Writes `value` to `path` whole or not at all: into a temporary file beside
-// it (with the same extension, which picks ITK's format), then renamed.
+// The process's umask (reading it means setting it: put straight back).
+mode_t current_umask() {
+  const mode_t m = umask(0);
+  umask(m);
+  return m;
+}
+
+// Writes `value` to `path` whole or not at all. A volume goes through
+// write_image, which writes into a private temporary folder and renames;
+// bytes into a temporary file made by mkstemp (O_CREAT | O_EXCL, a random
+// name) beside the target, then renamed over it. Neither follows a link
+// planted at a name it uses: a link at the target itself is replaced, and
+// the file it pointed to is left alone.
 Status write_atomically(const Value& value, const std::string& path) {
+  if (const Volume* vol = value.as_volume()) return write_image(*vol, path, true);
+  const std::string* bytes = value.as_string();
+  if (!bytes)
+    return Status::Corruption("output entry of " + path + " is neither a volume nor bytes");
   const fs::path target(path);
-  const fs::path tmp = target.parent_path() /
-                       (".voxcache-" + std::to_string(getpid()) + "-" + target.filename().string());
+  std::string tmp =
+      ((target.has_parent_path() ? target.parent_path() : fs::path(".")) / ".voxcache-XXXXXX")
+          .string();
+  const int fd = mkstemp(tmp.data());
+  if (fd < 0) return Status::IOError("cannot write beside " + path + ": " + std::strerror(errno));
   Status s;
-  if (const Volume* vol = value.as_volume()) {
-    s = write_image(*vol, tmp.string(), true);
-  } else if (const std::string* bytes = value.as_string()) {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(bytes->data(), static_cast<std::streamsize>(bytes->size()));
-    out.close();
-    if (!out) s = Status::IOError("cannot write " + tmp.string());
-  } else {
-    s = Status::Corruption("output entry of " + path + " is neither a volume nor bytes");
+  for (size_t off = 0; s.ok() && off < bytes->size();) {
+    const ssize_t n = ::write(fd, bytes->data() + off, bytes->size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) s = Status::IOError("cannot write " + tmp + ": " + std::strerror(errno));
+    if (n > 0) off += static_cast<size_t>(n);
   }
+  // mkstemp's files are 0600; an output is as readable as the tool made it.
+  if (s.ok() && fchmod(fd, 0644 & ~current_umask()) != 0) {
+    s = Status::IOError("cannot set the mode of " + tmp + ": " + std::strerror(errno));
+  }
+  if (::close(fd) != 0 && s.ok()) s = Status::IOError("cannot write " + tmp);
   std::error_code ec;
   if (s.ok()) fs::rename(tmp, target, ec);
   if (s.ok() && ec) s = Status::IOError("cannot rename to " + path + ": " + ec.message());

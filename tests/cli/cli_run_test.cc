@@ -101,6 +101,28 @@ TEST_F(CliRunTest, TheSecondRunIsAHitThatWritesTheSameOutputs) {
   expect_same_volume(in_, file("out2.nii.gz"));
 }
 
+TEST_F(CliRunTest, AHitNeverWritesThroughALinkPlantedAtAnOutputOrATemporaryName) {
+  ASSERT_EQ(run(in_, file("out.nii.gz"), file("note.txt")).code, 0);
+  const std::string victim = file("victim");
+  std::ofstream(victim) << "precious\n";
+  fs::remove(file("out.nii.gz"));
+  fs::remove(file("note.txt"));
+  fs::create_symlink(victim, file("note.txt"));
+  // The names the writer used to make, for every pid the next runs may get.
+  const pid_t next = getpid();
+  for (pid_t p = next; p < next + 2000; ++p) {
+    fs::create_symlink(victim, file(".voxcache-" + std::to_string(p) + "-out.nii.gz"));
+    fs::create_symlink(victim, file(".voxcache-" + std::to_string(p) + "-note.txt"));
+  }
+  CliRun hit = run(in_, file("out.nii.gz"), file("note.txt"));
+  ASSERT_EQ(hit.code, 0) << hit.out;
+  EXPECT_EQ(runs(), 1) << "a hit";
+  EXPECT_EQ(slurp(victim), "precious\n") << "the link's target is untouched";
+  EXPECT_FALSE(fs::is_symlink(file("note.txt"))) << "the link at the output was replaced";
+  EXPECT_EQ(slurp(file("note.txt")), "note v1\n");
+  expect_same_volume(in_, file("out.nii.gz"));
+}
+
 TEST_F(CliRunTest, ARenamedInputHitsAnEditedVoxelMisses) {
   ASSERT_EQ(run(in_, file("out.nii.gz"), file("note.txt")).code, 0);
   fs::create_directories(file("moved"));
