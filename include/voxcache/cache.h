@@ -93,8 +93,12 @@ struct VOXCACHE_EXPORT CacheStats {
   uint64_t remote_errors = 0;         // remote calls that failed (down, slow, full, ...)
   uint64_t remote_bytes_read = 0;     // stored bytes fetched
   uint64_t remote_bytes_written = 0;  // stored bytes pushed
+  uint64_t remote_push_failures = 0;  // write-through pushes that failed (kept locally)
+  std::string remote_push_error;      // why the latest of them failed (a full Redis...)
   std::string remote;                 // the remote's URL, password hidden; empty: none
-  std::string remote_status;          // "ok", or why the remote is not in use now
+  // "ok"; or why the remote is not in use now; or, once a push failed and
+  // the remote is used again, "a push failed: " and why.
+  std::string remote_status;
 };
 
 // The remote tier seen from here (`voxcache remote stats`).

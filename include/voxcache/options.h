@@ -105,6 +105,10 @@ struct VOXCACHE_EXPORT Options {
   // then pushed (write-through). A remote that is down, slow or full never
   // fails a get or put of the local cache; a malformed URL fails Open.
   std::string remote;
+  // The remote's password, when it should not be in a URL that a process
+  // list or a log shows (the CLI's --remote-password-file, a secret store).
+  // Empty: the URL's own, if any. Set, it replaces the URL's.
+  std::string remote_password;
   // Read from the remote, never publish to it (workers that only consume).
   bool remote_read_only = false;
   // Bound on connecting to the remote and on each command.

@@ -173,6 +173,7 @@ Result<std::unique_ptr<Remote>> Remote::Open(const Options& options, util::Env* 
   if (url.empty()) return std::unique_ptr<Remote>();
   Result<tier::RedisAddress> address = tier::parse_redis_url(url);
   if (!address.ok()) return address.status();
+  if (!options.remote_password.empty()) address->password = options.remote_password;
   std::unique_ptr<Remote> r(new Remote(std::move(address).value(), options, env, usage));
   // Connect now, so a wrong password or a server that is not Redis is known
   // (status()) before the first get.
@@ -231,7 +232,12 @@ Status Remote::push(tier::EntrySource* local_entry) {
     if (!s.ok()) return s;
     return true;
   });
-  if (!pushed.ok()) return pushed.status();
+  if (!pushed.ok()) {
+    ++push_failures_;
+    std::lock_guard<std::mutex> lock(mu_);
+    last_push_error_ = pushed.status();
+    return pushed.status();
+  }
   const uint64_t bytes = static_cast<uint64_t>(local_entry->row().size_bytes);
   bytes_written_ += bytes;
   usage_->count("remote_bytes_written", local_entry->row().data_type, static_cast<int64_t>(bytes));
@@ -251,8 +257,13 @@ void Remote::fill(CacheStats* s) const {
   s->remote_bytes_read = bytes_read_;
   s->remote_bytes_written = bytes_written_;
   s->remote = address_.redacted();
+  s->remote_push_failures = push_failures_;
   std::lock_guard<std::mutex> lock(mu_);
   s->remote_status = disabled_ || env_->steady_now() < down_until_ ? last_error_.message() : "ok";
+  if (push_failures_ && s->remote_status == "ok") {
+    s->remote_status = "a push failed: " + last_push_error_.message();
+  }
+  s->remote_push_error = last_push_error_.ok() ? "" : last_push_error_.message();
 }
 
 Result<RemoteStats> Remote::stats() {

@@ -74,9 +74,11 @@ class Remote {
 
   mutable std::mutex mu_;
   Status last_error_;
-  bool disabled_ = false;  // a refused login: no retry will help
+  Status last_push_error_;  // the latest failed write-through push, kept for stats
+  bool disabled_ = false;   // a refused login: no retry will help
   util::Env::SteadyTime down_until_{};
-  std::atomic<uint64_t> hits_{0}, misses_{0}, errors_{0}, bytes_read_{0}, bytes_written_{0};
+  std::atomic<uint64_t> hits_{0}, misses_{0}, errors_{0}, bytes_read_{0}, bytes_written_{0},
+      push_failures_{0};
 };
 
 }  // namespace voxcache::cache

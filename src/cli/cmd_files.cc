@@ -71,6 +71,7 @@ int cmd_import(const Globals& g, const std::vector<std::string>& files, const st
     progress.wipe();
     print_json(imported);
   }
+  if (cache) warn_failed_pushes(cache.get());
   return rc;
 }
 

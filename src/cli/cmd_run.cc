@@ -375,6 +375,7 @@ int cmd_run(const Globals& g, const RunArgs& a) {
     }
     if (ran) {
       if (!stored.ok()) std::cerr << "voxcache run: warning: " << stored.to_string() << "\n";
+      warn_failed_pushes(cache);
       return 0;  // the command wrote its outputs itself
     }
     Result<bool> wrote = write_outputs(*m);

@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 
 namespace voxcache::cli {
@@ -42,8 +44,25 @@ Result<std::unique_ptr<Cache>> open_cache(const Globals& g, bool write) {
   }
   Options o;
   o.read_only = g.read_only || !writable;
-  o.create_if_missing = write;
   o.remote = g.remote;
+  if (!g.remote_password_file.empty()) {
+    std::ifstream in(g.remote_password_file);
+    if (!in || !std::getline(in, o.remote_password) || o.remote_password.empty()) {
+      return Status::InvalidArgument("cannot read a password from the first line of " +
+                                     g.remote_password_file);
+    }
+    if (!o.remote_password.empty() && o.remote_password.back() == '\r') {
+      o.remote_password.pop_back();
+    }
+  }
+  // A fresh worker of a cluster has no local database yet: a command that
+  // only reads creates it when a remote is configured, so that it reads
+  // through the remote (and keeps what it read) rather than failing.
+  const char* env_remote = std::getenv("VOXCACHE_REMOTE");
+  const bool remote = !g.remote.empty() || (env_remote && *env_remote);
+  const std::string parent = dir.empty() ? "." : dir;
+  o.create_if_missing =
+      write || (!exists && remote && !g.read_only && access(parent.c_str(), W_OK) == 0);
   Result<std::unique_ptr<Cache>> cache = Cache::Open(path, o);
   if (cache.ok()) {
     const CacheStats s = (*cache)->stats();
@@ -53,6 +72,15 @@ Result<std::unique_ptr<Cache>> open_cache(const Globals& g, bool write) {
     }
   }
   return cache;
+}
+
+void warn_failed_pushes(Cache* cache) {
+  const CacheStats s = cache->stats();
+  if (s.remote_push_failures == 0) return;
+  std::cerr << "voxcache: warning: " << s.remote_push_failures
+            << (s.remote_push_failures == 1 ? " push" : " pushes") << " to remote " << s.remote
+            << " failed (" << s.remote_push_error
+            << "); the results are kept in the local database only\n";
 }
 
 Result<OperationKey> resolve(Cache* cache, const std::string& text) {

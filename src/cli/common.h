@@ -31,6 +31,9 @@ struct Globals {
   std::string db;
   bool read_only = false;
   std::string remote;  // --remote URL; empty: $VOXCACHE_REMOTE or none
+  // --remote-password-file: the remote's password is its first line, so it
+  // shows in no process list.
+  std::string remote_password_file;
 };
 
 // --db, else the library's default path; empty when there is none.
@@ -39,6 +42,9 @@ std::string db_path(const Globals& g);
 // Read commands open read-only when asked to, or when the file (or, for its
 // WAL, the directory) is not writable, so they work on a shared archive.
 Result<std::unique_ptr<Cache>> open_cache(const Globals& g, bool write);
+// After a command that wrote: one line on stderr when write-through pushes
+// to the remote failed (a full Redis says nothing otherwise).
+void warn_failed_pushes(Cache* cache);
 
 // A full key, or the one key a prefix of 8+ hex digits names.
 Result<OperationKey> resolve(Cache* cache, const std::string& text);

@@ -35,7 +35,7 @@ std::string version_text() {
 std::optional<std::string> command_word(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--db" || a == "--remote") {
+    if (a == "--db" || a == "--remote" || a == "--remote-password-file") {
       ++i;
     } else if (a.empty() || a[0] != '-') {
       return a;
@@ -60,6 +60,9 @@ int run(int argc, char** argv) {
   app.add_option("--remote", g.remote,
                  "Shared remote tier: redis://[user:password@]host[:port][/db] or "
                  "unix:///path.sock (default: $VOXCACHE_REMOTE)");
+  app.add_option("--remote-password-file", g.remote_password_file,
+                 "Read the remote's password from the first line of this file, so that it "
+                 "shows in no process list (it replaces one in the URL)");
 
   std::vector<std::string> files, keys;
   std::string key_text, out_file, slice_text, thumb;

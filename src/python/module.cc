@@ -321,6 +321,7 @@ class PyCache {
     d["remote_hits"] = s.remote_hits;
     d["remote_misses"] = s.remote_misses;
     d["remote_errors"] = s.remote_errors;
+    d["remote_push_failures"] = s.remote_push_failures;
     d["remote"] = s.remote;
     d["remote_status"] = s.remote_status;
     Result<StoredStats> st = Status::NotFound("");

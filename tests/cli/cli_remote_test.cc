@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <fstream>
 
 #include "cli/cli_support.h"
 #include "test_support.h"
@@ -53,6 +54,52 @@ TEST_F(CliRemoteTest, AnImportOnOneMachineIsPulledOnAnother) {
   EXPECT_EQ(stats.out.find(":pw@"), std::string::npos) << stats.out;
   CliRun push = testing::run_cli(on("b") + " remote push " + key.substr(0, 12));
   EXPECT_EQ(push.code, 0) << push.out;
+}
+
+TEST_F(CliRemoteTest, AFreshWorkerWithNoDatabaseYetReadsThroughTheRemote) {
+  CliRun imp = testing::run_cli(on("a") + " import " + ch2_);
+  ASSERT_EQ(imp.code, 0) << imp.out;
+  const std::string key = imp.out.substr(0, 64);
+  ASSERT_FALSE(std::filesystem::exists(dir_.file("fresh.db")));
+  const std::string out = dir_.file("ch2-from-remote.nii.gz");
+  CliRun exp = testing::run_cli(on("fresh") + " export " + key + " " + out);
+  ASSERT_EQ(exp.code, 0) << exp.out;
+  EXPECT_TRUE(std::filesystem::exists(out));
+  CliRun ls = testing::run_cli("--db " + dir_.file("fresh.db") + " ls --json");
+  EXPECT_NE(ls.out.find(key), std::string::npos) << "kept in the new local database";
+  // Without a remote, a missing database is still an error, not a new file.
+  CliRun none = testing::run_cli("--db " + dir_.file("none.db") + " ls");
+  EXPECT_NE(none.code, 0) << none.out;
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("none.db")));
+}
+
+TEST_F(CliRemoteTest, APasswordFileKeepsThePasswordOffTheCommandLine) {
+  const std::string file = dir_.file("redis.pw");
+  std::ofstream(file) << "pw\n";
+  const std::string base = "--db " + dir_.file("a.db") + " --remote " + server_->url();
+  CliRun imp = testing::run_cli(base + " --remote-password-file " + file + " import " + ch2_);
+  ASSERT_EQ(imp.code, 0) << imp.out;
+  EXPECT_EQ(imp.out.find("warning"), std::string::npos) << imp.out;
+  CliRun rs = testing::run_cli(base + " --remote-password-file " + file + " remote stats --json");
+  ASSERT_EQ(rs.code, 0) << rs.out;
+  EXPECT_EQ(json_in(rs.out)["entries"], 1);
+  CliRun without = testing::run_cli(base + " remote stats");
+  EXPECT_NE(without.out.find("needs a password"), std::string::npos) << without.out;
+  CliRun missing = testing::run_cli(base + " --remote-password-file " + dir_.file("none") + " ls");
+  EXPECT_EQ(missing.code, 1) << missing.out;
+  EXPECT_NE(missing.out.find("cannot read a password"), std::string::npos) << missing.out;
+}
+
+TEST_F(CliRemoteTest, AFullRedisIsNotSilent) {
+  server_.reset();
+  server_ = std::make_unique<testing::RedisServer>(
+      dir_.file("redis"), std::vector<std::string>{"--requirepass", "pw", "--maxmemory", "1mb",
+                                                   "--maxmemory-policy", "noeviction"});
+  CliRun imp = testing::run_cli(on("a") + " import " + ch2_);
+  EXPECT_EQ(imp.code, 0) << imp.out;
+  EXPECT_NE(imp.out.find("warning: 1 push to remote"), std::string::npos) << imp.out;
+  EXPECT_NE(imp.out.find("full"), std::string::npos) << imp.out;
+  EXPECT_NE(imp.out.find("kept in the local database only"), std::string::npos) << imp.out;
 }
 
 TEST_F(CliRemoteTest, AWrongPasswordWarnsWithoutShowingItAndTheLocalCacheWorks) {
