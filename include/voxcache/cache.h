@@ -96,8 +96,9 @@ struct VOXCACHE_EXPORT CacheStats {
   uint64_t remote_push_failures = 0;  // write-through pushes that failed (kept locally)
   std::string remote_push_error;      // why the latest of them failed (a full Redis...)
   std::string remote;                 // the remote's URL, password hidden; empty: none
-  // "ok"; or why the remote is not in use now; or, once a push failed and
-  // the remote is used again, "a push failed: " and why.
+  // "ok", or why the remote is not in use now (after a failed push: why the
+  // push failed, until remote_retry_after has passed; the two fields above
+  // keep it after that).
   std::string remote_status;
 };
 

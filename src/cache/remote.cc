@@ -260,9 +260,6 @@ void Remote::fill(CacheStats* s) const {
   s->remote_push_failures = push_failures_;
   std::lock_guard<std::mutex> lock(mu_);
   s->remote_status = disabled_ || env_->steady_now() < down_until_ ? last_error_.message() : "ok";
-  if (push_failures_ && s->remote_status == "ok") {
-    s->remote_status = "a push failed: " + last_push_error_.message();
-  }
   s->remote_push_error = last_push_error_.ok() ? "" : last_push_error_.message();
 }
 
