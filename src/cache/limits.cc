@@ -49,7 +49,7 @@ Result<GcReport> LimitKeeper::evict(const Limits& limits) {
   const int64_t cutoff = limits.max_age.count() > 0
                              ? catalog_->env()->now_ms() - limits.max_age.count() * 1000
                              : INT64_MIN;
-  Status s = catalog_->write("evict", [&](store::Database* db) {
+  Status s = catalog_->write_freeing("evict", [&](store::Database* db) {
     Result<store::Totals> t = store::totals(db);
     if (!t.ok()) return t.status();
     uint64_t bytes = static_cast<uint64_t>(t->stored_bytes);
@@ -84,7 +84,7 @@ Result<GcReport> LimitKeeper::evict(const Limits& limits) {
 Result<GcReport> LimitKeeper::clear(bool keep_pinned) {
   usage_->flush();
   GcReport report;
-  Status s = catalog_->write("clear", [&](store::Database* db) {
+  Status s = catalog_->write_freeing("clear", [&](store::Database* db) {
     Result<std::vector<store::LruEntry>> gone = store::delete_all_entries(db, keep_pinned);
     if (!gone.ok()) return gone.status();
     report = GcReport();

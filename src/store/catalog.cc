@@ -1,6 +1,8 @@
 #include "store/catalog.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -29,9 +31,17 @@ Result<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path,
       std::unique_ptr<Catalog> c(new Catalog(path, o, env));
       struct stat st;
       if (::stat(path.c_str(), &st) == 0) c->file_ = {st.st_dev, st.st_ino};
+      if (!o.read_only) c->keep_reserve();
       c->max_value_bytes_ = static_cast<uint64_t>((*db)->max_value_bytes());
       c->pool_.adopt(std::move(db).value());
       return c;
+    }
+    // SQLite cannot even read without room for its -wal and -shm files: on
+    // a full disk the reserve file gives its room up, once, so that reads
+    // work and rm and gc can free space.
+    if (s.message().find("the disk is full") != std::string::npos &&
+        ::unlink((path + "-reserve").c_str()) == 0) {
+      continue;
     }
     if (!s.is_busy()) return s;
     const auto pause = backoff + std::chrono::milliseconds(jitter() % (backoff.count() + 1));
@@ -78,6 +88,26 @@ Status Catalog::write(std::string_view what, const std::function<Status(Database
   if (!txn.ok()) return txn.status();
   s = fn(db->get());
   return s.ok() ? commit(txn->get(), what) : s;
+}
+
+void Catalog::keep_reserve() const {
+  const std::string reserve = path_ + "-reserve";
+  if (::access(reserve.c_str(), F_OK) == 0) return;
+  const int fd =
+      ::open(reserve.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  // Real blocks, not a sparse file: freeing them must give room back.
+  const bool ok = ::posix_fallocate(fd, 0, static_cast<off_t>(kReserveBytes)) == 0;
+  ::close(fd);
+  if (!ok) ::unlink(reserve.c_str());  // no room now: made again at a later open
+}
+
+Status Catalog::write_freeing(std::string_view what, const std::function<Status(Database*)>& fn) {
+  Status s = write(what, fn);
+  if (s.ok() || s.message().find("the disk is full") == std::string::npos) return s;
+  const std::string reserve = path_ + "-reserve";
+  if (::unlink(reserve.c_str()) != 0) return s;
+  return write(what, fn);
 }
 
 Status Catalog::commit(Transaction* txn, std::string_view what) {

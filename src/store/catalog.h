@@ -45,6 +45,12 @@ class Catalog {
   // Runs `fn` inside one write transaction named `what`, committing when it
   // returns OK and rolling back otherwise. InvalidArgument when read-only.
   Status write(std::string_view what, const std::function<Status(Database*)>& fn);
+  // The same for a write that frees space (erase, eviction, clear). When it
+  // fails because the disk is full, the reserve file (kReserveBytes beside
+  // the database, made when a writable catalog opens) is deleted and the
+  // write tried once more: the way out of a full disk (docs/reliability.md).
+  Status write_freeing(std::string_view what, const std::function<Status(Database*)>& fn);
+  static constexpr uint64_t kReserveBytes = uint64_t{4} << 20;
   // Commits a write transaction the caller began on a lease (the chunk
   // writer holds one across many calls), through the same fault point.
   Status commit(Transaction* txn, std::string_view what);
@@ -66,6 +72,8 @@ class Catalog {
   Catalog(std::string path, const Database::OpenOptions& o, util::Env* env);
   // IOError when path_ no longer names the file that was opened.
   Status check_file() const;
+  // Makes the reserve file when it is missing and there is room for it.
+  void keep_reserve() const;
 
   const std::string path_;
   const Database::OpenOptions options_;

@@ -1,5 +1,7 @@
 #include "store/sqlite.h"
 
+#include <cerrno>
+
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,6 +16,11 @@ Status Database::error(int rc, std::string_view what) const {
   std::string msg = "sqlite: " + std::string(what) + ": ";
   msg += db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
   msg += " (" + path_ + ")";
+  if ((rc & 0xff) == SQLITE_FULL || (db_ && sqlite3_system_errno(db_) == ENOSPC)) {
+    msg +=
+        ": the disk is full; 'voxcache rm' and 'voxcache gc' free space even so "
+        "(docs/reliability.md, \"A full disk\")";
+  }
   switch (rc & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:

@@ -203,7 +203,7 @@ Result<bool> LocalTier::contains(std::string_view id) {
 
 Result<bool> LocalTier::erase(std::string_view id) {
   bool existed = false;
-  Status s = catalog_->write("erase", [&](store::Database* db) {
+  Status s = catalog_->write_freeing("erase", [&](store::Database* db) {
     Result<bool> deleted = store::delete_entry(db, id);
     if (deleted.ok()) existed = *deleted;
     return deleted.status();

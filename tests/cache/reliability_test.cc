@@ -7,11 +7,15 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <random>
 #include <thread>
 
@@ -110,6 +114,75 @@ TEST(FullDisk, APutThatDoesNotFitFailsCleanlyAndTheCacheKeepsWorking) {
   ASSERT_OK((*c)->put(KeyBuilder("after").build(), Value(1.5)));  // still takes puts that fit
   ASSERT_OK((*c)->erase(KeyBuilder("small").build()));
   EXPECT_OK((*c)->verify(KeyBuilder("after").build()));
+}
+
+// A real full file system: a tmpfs of 12 MiB, mounted where the test may
+// (as root: CI and the developers' machines), filled up to the last byte.
+class RealFullDisk : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "mounting a tmpfs needs root (CI runs as root)";
+    const std::string opts = "size=12m";
+    if (mount("tmpfs", dir_.path().c_str(), "tmpfs", 0, opts.c_str()) != 0) {
+      GTEST_SKIP() << "cannot mount a tmpfs here: " << std::strerror(errno);
+    }
+    mounted_ = true;
+  }
+  void TearDown() override {
+    if (mounted_) umount2(dir_.path().c_str(), MNT_DETACH);
+  }
+  // Fills the file system to its last byte.
+  void fill() {
+    std::FILE* f = std::fopen(dir_.file("ballast").c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    std::vector<char> block(64 << 10, 1);
+    while (std::fwrite(block.data(), 1, block.size(), f) == block.size()) {
+    }
+    std::fclose(f);
+    for (size_t n = 4096; n > 0; n /= 2) {  // the last pieces of the last block
+      f = std::fopen(dir_.file("ballast").c_str(), "ab");
+      while (std::fwrite(block.data(), 1, n, f) == n && std::fflush(f) == 0) {
+      }
+      std::fclose(f);
+    }
+  }
+  testing::TempDir dir_;
+  bool mounted_ = false;
+};
+
+TEST_F(RealFullDisk, ReadsWorkAndRmAndGcFreeSpace) {
+  const std::string db = dir_.file("c.db");
+  std::vector<OperationKey> keys;
+  {
+    std::unique_ptr<Cache> c = testing::open_cache(db);
+    ASSERT_NE(c, nullptr);
+    for (int i = 0; i < 3; ++i) {
+      keys.push_back(KeyBuilder("noise").arg("i", i).build());
+      ASSERT_OK(c->put(keys.back(),
+                       testing::make_volume(PixelType::kUInt8, 1, {128, 64, 64}, i + 1, false)));
+    }
+  }  // closed: SQLite removed its -wal and -shm, which it needs back even to read
+  ASSERT_TRUE(std::filesystem::exists(db + "-reserve"));
+  fill();
+  std::unique_ptr<Cache> c = testing::open_cache(db);
+  ASSERT_NE(c, nullptr) << "a database on a full disk still opens";
+  EXPECT_FALSE(std::filesystem::exists(db + "-reserve")) << "its room was given up for that";
+  ASSERT_OK(c->list().status());
+  Result<Value> v = c->get(keys[0]);
+  ASSERT_OK(v.status()) << "reads work";
+  EXPECT_TRUE(*v->as_volume() ==
+              testing::make_volume(PixelType::kUInt8, 1, {128, 64, 64}, 1, false));
+  Status put = c->put(KeyBuilder("more").build(),
+                      testing::make_volume(PixelType::kUInt8, 1, {256, 256, 64}, 9, false));
+  EXPECT_TRUE(put.is_io_error()) << put.to_string();
+  EXPECT_NE(put.message().find("the disk is full"), std::string::npos) << put.message();
+  ASSERT_OK(c->erase(keys[1])) << "rm frees space on a full disk";
+  Limits l;
+  l.max_entries = 1;
+  Result<GcReport> gc = c->gc(l);
+  ASSERT_OK(gc.status());
+  EXPECT_EQ(gc->entries_left, 1u);
+  EXPECT_OK(c->get(keys[0]).status()) << "the most recently used stays";
 }
 
 TEST(Wal, StaysBoundedUnderAContinuousMixedLoad) {
