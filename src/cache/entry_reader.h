@@ -24,9 +24,7 @@ namespace voxcache::cache {
 
 class EntryReader {
  public:
-  // NotFound on a miss; Corruption for a header that fails its checks or
-  // records another number of chunks than the tier stores (checked before
-  // anything is sized from the header).
+  // NotFound on a miss; Corruption for a header that fails its checks.
   static Result<std::unique_ptr<EntryReader>> Open(std::unique_ptr<tier::EntrySource> source,
                                                    util::ThreadPool* pool, bool verify);
   ~EntryReader();
@@ -54,6 +52,15 @@ class EntryReader {
     const uint8_t* data = nullptr;  // the batch's raw bytes, contiguous
     uint64_t bytes = 0;
   };
+  // Corruption unless the tier stores exactly the header's chunk count,
+  // naming the first missing chunk. A read of the whole entry calls it
+  // before anything is sized from the header: a crafted header claiming a
+  // terabyte in chunks that are not there must be Corruption, not an
+  // allocation of a terabyte (with the count right, no buffer exceeds
+  // chunk_count chunks of at most kMaxChunkBytes, each read and checked).
+  // A partial read need not: its buffers are sized by the box it reads.
+  Status check_chunk_count();
+
   // The next decoded batch, in order. After the last chunk of a read of
   // every chunk in order from chunk 0 (over one start or several), also
   // checks (when verifying) the whole payload's checksum.
@@ -62,8 +69,6 @@ class EntryReader {
  private:
   EntryReader(std::unique_ptr<tier::EntrySource> source, util::ThreadPool* pool, bool verify)
       : source_(std::move(source)), pool_(pool), verify_(verify) {}
-  // Corruption unless the source stores exactly the header's chunk count.
-  Status check_chunk_count();
   // `seek_end`: the end of the run chunk `index` starts, else 0.
   Result<std::string_view> next_blob(uint64_t index, uint64_t seek_end);
 

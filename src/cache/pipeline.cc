@@ -138,6 +138,8 @@ Result<std::unique_ptr<EntryReader>> Pipeline::reader(std::unique_ptr<tier::Entr
 }
 
 Result<Value> Pipeline::read_value(EntryReader* r) const {
+  Status counted = r->check_chunk_count();  // before the payload's buffer is sized
+  if (!counted.ok()) return counted;
   Result<codec::ValueBuilder> builder =
       codec::ValueBuilder::Create(r->header(), r->row().data_type, options_.types.get());
   if (!builder.ok()) return builder.status();
@@ -156,6 +158,8 @@ Result<Value> Pipeline::read_value(EntryReader* r) const {
 }
 
 Status Pipeline::check_all(EntryReader* r) const {
+  Status counted = r->check_chunk_count();
+  if (!counted.ok()) return counted;
   Result<codec::ValueBuilder> builder =  // checks data_type and the layout
       codec::ValueBuilder::Create(r->header(), r->row().data_type, nullptr);
   if (!builder.ok() && !builder.status().is_not_supported()) return builder.status();

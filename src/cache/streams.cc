@@ -34,8 +34,11 @@ Status StreamWriter::commit() {
 
 Result<std::unique_ptr<StreamReader>> StreamReader::Open(std::unique_ptr<EntryReader> r,
                                                          VolumeLayout layout) {
+  // A stream reads the whole entry: its chunk count first.
+  Status s = r->check_chunk_count();
+  if (!s.ok()) return s;
   // Bricks start a row at a time, in next().
-  Status s = r->header().bricked() ? Status::OK() : r->start(0, r->header().chunk_count, nullptr);
+  s = r->header().bricked() ? Status::OK() : r->start(0, r->header().chunk_count, nullptr);
   if (!s.ok()) return s;
   return std::unique_ptr<StreamReader>(new StreamReader(std::move(r), layout));
 }

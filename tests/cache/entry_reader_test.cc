@@ -1,6 +1,6 @@
 // The entry reader (cache/entry_reader.cc): ranges in ordered batches of
-// their own chunks, the header checked against what is stored before
-// anything is read, and the checks only a whole read can make.
+// their own chunks, and the checks only a whole read can make, the count of
+// chunks among them, before anything is sized from the header.
 
 #include "cache/entry_reader.h"
 
@@ -36,26 +36,27 @@ TEST_F(PipelineTest, APartialRangeComesInOrderedBatchesOfItsChunksOnly) {
   EXPECT_EQ(batches, (17 + per_batch - 1) / per_batch);
 }
 
-TEST_F(PipelineTest, AnExtraChunkRowIsCaughtWhenTheReaderOpens) {
+TEST_F(PipelineTest, AWholeReadCatchesAnExtraChunkRowAPartialOneNeedNot) {
   ASSERT_OK(write(id_, volume_).status());
   testing::raw_sql(path_,
                    "INSERT INTO chunks SELECT operation_id, 99, data FROM chunks WHERE "
                    "chunk_index = 0");
-  // Before any read, partial or whole.
-  Result<std::unique_ptr<EntryReader>> r =
-      pipeline().reader(std::move(local_->open(id_)).value(), true);
-  EXPECT_TRUE(r.status().is_corruption()) << r.status().to_string();
-  EXPECT_NE(r.status().message().find("22 chunk rows"), std::string::npos) << r.status().message();
+  std::unique_ptr<EntryReader> partial = reader(id_);
+  ASSERT_OK(partial->start(0, 3, nullptr));
+  ASSERT_OK(partial->next().status());
+  Status s = pipeline().check_all(reader(id_).get());
+  EXPECT_TRUE(s.is_corruption()) << s.to_string();
+  EXPECT_NE(s.message().find("22 chunk rows"), std::string::npos) << s.message();
 }
 
-TEST_F(PipelineTest, AMissingChunkRowIsNamedWhenTheReaderOpens) {
+TEST_F(PipelineTest, AWholeReadCountsTheChunksBeforeSizingAnything) {
   ASSERT_OK(write(id_, volume_).status());
   testing::raw_sql(path_, "DELETE FROM chunks WHERE chunk_index = 4");
-  Result<std::unique_ptr<EntryReader>> r =
-      pipeline().reader(std::move(local_->open(id_)).value(), true);
-  EXPECT_TRUE(r.status().is_corruption()) << r.status().to_string();
-  EXPECT_NE(r.status().message().find("chunk 4 is missing"), std::string::npos)
-      << r.status().message();
+  std::unique_ptr<EntryReader> r = reader(id_);
+  Status s = r->check_chunk_count();
+  EXPECT_TRUE(s.is_corruption()) << s.to_string();
+  EXPECT_NE(s.message().find("chunk 4 is missing"), std::string::npos) << s.message();
+  EXPECT_TRUE(pipeline().read_value(reader(id_).get()).status().is_corruption());
 }
 
 }  // namespace
