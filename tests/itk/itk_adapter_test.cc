@@ -166,8 +166,20 @@ TEST(RealMri, Ch2ThroughItkReaderCacheAndWriter) {
 // Aliasing (docs/reliability.md): an in-place ITK filter run on an image a
 // get gave, or on the image a computation returned, changes nothing a later
 // get returns, with the memory tier on (the default).
+using AliasImage = itk::Image<int16_t, 3>;
+
+// Adds `c` to every voxel of `image` in place; the result, which holds the
+// buffer from now on (the input gives it up).
+AliasImage::Pointer add_in_place(AliasImage* image, int16_t c) {
+  auto add = itk::AddImageFilter<AliasImage, AliasImage, AliasImage>::New();
+  add->SetInput1(image);
+  add->SetConstant2(c);
+  add->InPlaceOn();
+  add->Update();
+  return add->GetOutput();
+}
+
 TEST(AdapterAliasing, AnInPlaceFilterOnAnImageFromAGetChangesNothingStored) {
-  using Image = itk::Image<int16_t, 3>;
   testing::TempDir dir;
   auto cache = Cache::Open(dir.file("cache.db"));
   ASSERT_OK(cache.status());
@@ -180,25 +192,20 @@ TEST(AdapterAliasing, AnInPlaceFilterOnAnImageFromAGetChangesNothingStored) {
     auto image = to_itk<int16_t>(*got->as_volume());
     ASSERT_OK(image.status());
     const int16_t* buffer = (*image)->GetBufferPointer();
-    auto add = itk::AddImageFilter<Image, Image, Image>::New();
-    add->SetInput1(*image);
-    add->SetConstant2(1000);
-    add->InPlaceOn();
-    add->Update();
-    EXPECT_EQ(add->GetOutput()->GetBufferPointer(), buffer) << "in place";
-    EXPECT_EQ(*add->GetOutput()->GetBufferPointer(), source.pixels<int16_t>()[0] + 1000);
+    AliasImage::Pointer out = add_in_place(image->GetPointer(), 1000);
+    EXPECT_EQ(out->GetBufferPointer(), buffer) << "in place";
+    EXPECT_EQ(*out->GetBufferPointer(), source.pixels<int16_t>()[0] + 1000);
     EXPECT_TRUE(*(*cache)->get(key)->as_volume() == source) << "round " << round;
   }
   EXPECT_GE((*cache)->stats().memory_hits, 3u);
 }
 
 TEST(AdapterAliasing, AnInPlaceFilterOnAComputedImageChangesNothingStored) {
-  using Image = itk::Image<int16_t, 3>;
   testing::TempDir dir;
   auto cache = Cache::Open(dir.file("cache.db"));
   ASSERT_OK(cache.status());
   const Volume source = testing::make_ramp_volume(PixelType::kInt16, 1, {12, 11, 10});
-  Image::Pointer result = to_itk<int16_t>(source).value();
+  AliasImage::Pointer result = to_itk<int16_t>(source).value();
   const OperationKey key = KeyBuilder("computed").build();
   // The computation returns a volume over its image's buffer (no copy).
   Result<Value> v = (*cache)->get_or_compute(key, [&]() -> Result<Value> {
@@ -209,13 +216,9 @@ TEST(AdapterAliasing, AnInPlaceFilterOnAComputedImageChangesNothingStored) {
   ASSERT_OK(v.status());
   // The caller goes on using its image: an in-place filter writes into it.
   const int16_t* buffer = result->GetBufferPointer();
-  auto add = itk::AddImageFilter<Image, Image, Image>::New();
-  add->SetInput1(result);
-  add->SetConstant2(-500);
-  add->InPlaceOn();
-  add->Update();
-  ASSERT_EQ(add->GetOutput()->GetBufferPointer(), buffer) << "in place";
-  EXPECT_EQ(*buffer, source.pixels<int16_t>()[0] - 500);
+  AliasImage::Pointer out = add_in_place(result.GetPointer(), -500);
+  ASSERT_EQ(out->GetBufferPointer(), buffer) << "in place";
+  EXPECT_EQ(*out->GetBufferPointer(), source.pixels<int16_t>()[0] - 500);
   for (int i = 0; i < 3; ++i) {
     Result<Value> hit = (*cache)->get(key);
     ASSERT_OK(hit.status());
