@@ -82,8 +82,10 @@ def _function_digest(func: Callable) -> str:
     ).hexdigest()
 
 
+@functools.lru_cache(maxsize=4096)
 def _globals_read(code: types.CodeType) -> Tuple[str, ...]:
-    """The global names a code object and the code nested in it load."""
+    """The global names a code object and the code nested in it load
+    (cached: every call of a memoized function asks)."""
     names = set()
     stack = [code]
     while stack:
