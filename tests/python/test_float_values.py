@@ -87,3 +87,23 @@ def test_from_nibabel_keeps_every_bit(tmp_path):
     v = voxcache.Volume.from_nibabel(nibabel.load(tmp_path / "s.nii.gz"))
     same_bits(v.array, a.T)
     same_bits(np.asanyarray(v.to_nibabel().dataobj), a)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_voxcache_run_restores_every_bit_of_a_float_output(cache, cli, tmp_path, dtype):
+    # A hit writes the output from the cache, not the tool: it must be the
+    # tool's output bit for bit, NaN payloads and all.
+    a = specials(dtype, (6, 7, 8))
+    src, out = tmp_path / "stat.nii", tmp_path / "copy.nii"
+    nibabel.save(nibabel.Nifti1Image(a, np.eye(4)), src)
+    db = cache.path
+    cache.close()
+    cmd = [cli, "--db", db, "run", "--in", str(src), "--out", str(out), "--", "cp", str(src),
+           str(out)]
+    subprocess.run(cmd, check=True, capture_output=True)
+    out.unlink()
+    subprocess.run(cmd, check=True, capture_output=True)  # a hit: written by voxcache
+    with voxcache.Cache(db) as c:
+        assert c.stats()["counters"].get("hits_disk", 0) + c.stats()["counters"].get(
+            "hits_memory", 0) >= 1
+    same_bits(np.asanyarray(nibabel.load(out).dataobj), a)
