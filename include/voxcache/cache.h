@@ -94,6 +94,7 @@ struct VOXCACHE_EXPORT CacheStats {
   uint64_t remote_bytes_read = 0;     // stored bytes fetched
   uint64_t remote_bytes_written = 0;  // stored bytes pushed
   uint64_t remote_push_failures = 0;  // write-through pushes that failed (kept locally)
+  uint64_t remote_rejected = 0;       // remote entries ignored: unsigned or badly signed
   std::string remote_push_error;      // why the latest of them failed (a full Redis...)
   std::string remote;                 // the remote's URL, password hidden; empty: none
   // "ok", or why the remote is not in use now (after a failed push: why the

@@ -109,6 +109,13 @@ struct VOXCACHE_EXPORT Options {
   // list or a log shows (the CLI's --remote-password-file, a secret store).
   // Empty: the URL's own, if any. Set, it replaces the URL's.
   std::string remote_password;
+  // A secret shared by every node of a cluster where any node may write the
+  // remote (empty: $VOXCACHE_REMOTE_SECRET if set, else none). Set, every
+  // entry pushed is signed (HMAC-SHA256 over its key, header and the SHA-256
+  // of each chunk), and a remote entry without a right signature is a miss,
+  // counted in CacheStats::remote_rejected: a node without the secret cannot
+  // make the others serve what it wrote.
+  std::string remote_secret;
   // Read from the remote, never publish to it (workers that only consume).
   bool remote_read_only = false;
   // Bound on connecting to the remote and on each command.

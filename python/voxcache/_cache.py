@@ -34,7 +34,8 @@ class Cache:
     (seconds), ``max_database_bytes``, ``compression_level``, ``chunk_bytes``,
     ``threads``, ``shuffle`` ('auto', 'always', 'never'),
     ``memory_budget_bytes``, ``layout`` ('z-slabs', 'bricks', 'bricks 32x32x16'),
-    ``remote`` (a redis:// URL), ``remote_read_only``, ``remote_timeout``.
+    ``remote`` (a redis:// URL), ``remote_read_only``, ``remote_timeout``,
+    ``remote_secret`` (signed remote entries, docs/format.md 2.8).
 
     Keys are ``voxcache.Key`` objects, ``KeyBuilder`` recipes (their lineage
     is stored too) or 64 hex digits. Values are None, bool, int, float, str,

@@ -16,6 +16,12 @@ std::string info_field(std::string_view info, const std::string& name) {
 
 uint64_t to_u64(const std::string& s) { return std::strtoull(s.c_str(), nullptr, 10); }
 
+std::string secret_of(const Options& o) {
+  if (!o.remote_secret.empty()) return o.remote_secret;
+  const char* from_env = std::getenv("VOXCACHE_REMOTE_SECRET");
+  return from_env ? from_env : "";
+}
+
 // Only the owner may renew or release a claim: check and act in one step.
 constexpr const char* kRenewScript =
     "if redis.call('get', KEYS[1]) == ARGV[1] then "
@@ -194,7 +200,7 @@ Remote::Remote(tier::RedisAddress address, const Options& options, util::Env* en
       retry_after_(options.remote_retry_after),
       lease_ms_(options.claim_lease.count()),
       pool_(std::move(address), options.remote_timeout),
-      redis_(&pool_),
+      redis_(&pool_, secret_of(options)),
       guarded_(new GuardedTier(this)),
       redis_claims_(new RedisClaims(this)) {}
 
@@ -258,6 +264,7 @@ void Remote::fill(CacheStats* s) const {
   s->remote_bytes_written = bytes_written_;
   s->remote = address_.redacted();
   s->remote_push_failures = push_failures_;
+  s->remote_rejected = redis_.rejected();
   std::lock_guard<std::mutex> lock(mu_);
   s->remote_status = disabled_ || env_->steady_now() < down_until_ ? last_error_.message() : "ok";
   s->remote_push_error = last_push_error_.ok() ? "" : last_push_error_.message();

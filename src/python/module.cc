@@ -152,6 +152,8 @@ Options options_of(const py::dict& kw) {
       o.layout = layout_of(v.cast<std::string>());
     else if (name == "remote")
       o.remote = v.cast<std::string>();
+    else if (name == "remote_secret")
+      o.remote_secret = v.cast<std::string>();
     else if (name == "remote_read_only")
       o.remote_read_only = v.cast<bool>();
     else if (name == "remote_timeout")
@@ -322,6 +324,7 @@ class PyCache {
     d["remote_misses"] = s.remote_misses;
     d["remote_errors"] = s.remote_errors;
     d["remote_push_failures"] = s.remote_push_failures;
+    d["remote_rejected"] = s.remote_rejected;
     d["remote"] = s.remote;
     d["remote_status"] = s.remote_status;
     Result<StoredStats> st = Status::NotFound("");

@@ -5,6 +5,8 @@
 #include <map>
 
 #include "util/coding.h"
+#include "util/hmac.h"
+#include "util/sha256.h"
 #include "util/xxhash.h"
 
 namespace voxcache::tier {
@@ -83,6 +85,26 @@ Result<std::pair<EntryRow, std::vector<std::string>>> parse_manifest(
   return std::pair{std::move(row), std::move(hashes)};
 }
 
+// The message a manifest's signature covers: each part length-prefixed, so
+// that no two manifests share one.
+std::string signed_message(std::string_view id, const EntryRow& row, std::string_view chunks,
+                           std::string_view sha256) {
+  std::string m = "voxcache.sig.v1";
+  for (std::string_view part :
+       {id, std::string_view(row.data_type), std::string_view(row.data), chunks, sha256}) {
+    util::put_fixed<uint64_t>(&m, part.size());
+    m.append(part.data(), part.size());
+  }
+  return m;
+}
+
+std::string sha256_hex(std::string_view blob) {
+  util::Sha256 h;
+  h.update(blob);
+  const std::array<uint8_t, 32> d = h.finish();
+  return util::to_hex(d.data(), d.size());
+}
+
 // How many of `hashes` Redis holds.
 Result<uint64_t> count_present(RedisConnection& c, const std::vector<std::string>& hashes) {
   uint64_t present = 0;
@@ -100,8 +122,13 @@ Result<uint64_t> count_present(RedisConnection& c, const std::vector<std::string
 
 class RedisSource final : public EntrySource {
  public:
-  RedisSource(RedisPool::Lease c, EntryRow row, std::vector<std::string> hashes)
-      : c_(std::move(c)), row_(std::move(row)), hashes_(std::move(hashes)) {}
+  // `sha256`: each chunk's SHA-256 (hex) from a signed manifest, else empty.
+  RedisSource(RedisPool::Lease c, EntryRow row, std::vector<std::string> hashes,
+              std::vector<std::string> sha256)
+      : c_(std::move(c)),
+        row_(std::move(row)),
+        hashes_(std::move(hashes)),
+        sha256_(std::move(sha256)) {}
 
   const EntryRow& row() const override { return row_; }
 
@@ -126,6 +153,12 @@ class RedisSource final : public EntrySource {
     if (RedisTier::chunk_hash(blob) != hashes_[index]) {
       return Status::Corruption("remote chunk " + std::to_string(index) +
                                 " does not match its hash " + hashes_[index]);
+    }
+    // XXH3 catches damage, not a forger: a signed entry's chunk must also
+    // match the SHA-256 its signature covers.
+    if (!sha256_.empty() && sha256_hex(blob) != sha256_[index]) {
+      return Status::Corruption("remote chunk " + std::to_string(index) + " of " +
+                                row_.operation_id + " does not match its signed SHA-256");
     }
     return std::string_view(blob);
   }
@@ -161,7 +194,7 @@ class RedisSource final : public EntrySource {
 
   RedisPool::Lease c_;
   EntryRow row_;
-  std::vector<std::string> hashes_;
+  std::vector<std::string> hashes_, sha256_;
   uint64_t next_ = 0, end_ = 0;
   std::vector<std::string> batch_;
   size_t at_ = 0;
@@ -169,13 +202,15 @@ class RedisSource final : public EntrySource {
 
 class RedisSink final : public EntrySink {
  public:
-  RedisSink(RedisPool::Lease c, std::string id) : c_(std::move(c)), id_(std::move(id)) {}
+  RedisSink(RedisPool::Lease c, std::string id, const std::string& secret)
+      : c_(std::move(c)), id_(std::move(id)), secret_(secret) {}
   bool present() const override { return present_; }
   void set_present() { present_ = true; }
 
   Status add_chunk(uint64_t index, std::string_view blob) override {
     if (index != hashes_.size()) return Status::InvalidArgument("chunks must come in order");
     hashes_.push_back(RedisTier::chunk_hash(blob));
+    if (!secret_.empty()) sha256_ += sha256_hex(blob);
     c_->append({"SET", RedisTier::chunk_key(hashes_.back()), blob});
     return ++pending_ >= kBatch ? drain() : Status::OK();
   }
@@ -200,6 +235,11 @@ class RedisSink final : public EntrySink {
                                        "checksum",    row.checksum,
                                        "inputs",      inputs,
                                        "chunks",      chunks};
+    if (!secret_.empty()) {
+      const std::array<uint8_t, 32> sig =
+          util::hmac_sha256(secret_, signed_message(id_, row, chunks, sha256_));
+      fields.insert(fields.end(), {"sha256", sha256_, "sig", util::to_hex(sig.data(), 32)});
+    }
     for (const auto& [name, value] :
          {std::pair{"metadata", &row.metadata}, std::pair{"operation", &row.operation},
           std::pair{"recipe", &row.recipe}, std::pair{"intensity", &row.intensity}}) {
@@ -234,7 +274,9 @@ class RedisSink final : public EntrySink {
 
   RedisPool::Lease c_;
   std::string id_;
+  const std::string& secret_;
   std::vector<std::string> hashes_;
+  std::string sha256_;  // with a secret: each chunk's SHA-256, hex, in order
   size_t pending_ = 0;
   bool present_ = false;
 };
@@ -264,6 +306,29 @@ Result<std::unique_ptr<EntrySource>> RedisTier::open(std::string_view id) {
   if (fields->empty()) return Status::NotFound("no remote entry " + std::string(id));
   auto parsed = parse_manifest(*fields, id);
   if (!parsed.ok()) return parsed.status();
+  std::vector<std::string> sha256;
+  if (!secret_.empty()) {
+    auto sig = fields->find("sig");
+    auto shas = fields->find("sha256");
+    std::string chunks;
+    for (const std::string& h : parsed->second) chunks += h;
+    const bool signed_right =
+        sig != fields->end() && shas != fields->end() &&
+        shas->second.size() == parsed->second.size() * 64 &&
+        util::equal_in_constant_time(sig->second, [&] {
+          const std::array<uint8_t, 32> want =
+              util::hmac_sha256(secret_, signed_message(id, parsed->first, chunks, shas->second));
+          return util::to_hex(want.data(), 32);
+        }());
+    if (!signed_right) {
+      ++rejected_;
+      return Status::NotFound("remote entry " + std::string(id) +
+                              (sig == fields->end() ? " is not signed" : " is badly signed") +
+                              ": ignored (remote_secret is set)");
+    }
+    for (size_t i = 0; i < shas->second.size(); i += 64)
+      sha256.push_back(shas->second.substr(i, 64));
+  }
   Result<uint64_t> present = count_present(**c, parsed->second);
   if (!present.ok()) return present.status();
   if (*present != parsed->second.size()) {
@@ -272,7 +337,8 @@ Result<std::unique_ptr<EntrySource>> RedisTier::open(std::string_view id) {
                             " chunks to eviction");
   }
   return std::unique_ptr<EntrySource>(
-      new RedisSource(std::move(c).value(), std::move(parsed->first), std::move(parsed->second)));
+      new RedisSource(std::move(c).value(), std::move(parsed->first), std::move(parsed->second),
+                      std::move(sha256)));
 }
 
 Result<std::unique_ptr<EntrySink>> RedisTier::create(std::string_view id, bool replace) {
@@ -280,7 +346,7 @@ Result<std::unique_ptr<EntrySink>> RedisTier::create(std::string_view id, bool r
   if (!has.ok()) return has.status();
   Result<RedisPool::Lease> c = pool_->acquire();
   if (!c.ok()) return c.status();
-  auto sink = std::make_unique<RedisSink>(std::move(c).value(), std::string(id));
+  auto sink = std::make_unique<RedisSink>(std::move(c).value(), std::string(id), secret_);
   if (*has) sink->set_present();
   return std::unique_ptr<EntrySink>(std::move(sink));
 }

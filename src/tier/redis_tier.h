@@ -8,6 +8,7 @@
 #ifndef VOXCACHE_TIER_REDIS_TIER_H_
 #define VOXCACHE_TIER_REDIS_TIER_H_
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -16,9 +17,17 @@
 
 namespace voxcache::tier {
 
+// With a secret (Options::remote_secret, the same on every node), every
+// manifest written is signed: the SHA-256 of each chunk blob, and an
+// HMAC-SHA256 under the secret over the key, the data type, the header and
+// both chunk lists (docs/format.md 2.8). A manifest without a signature, or
+// with a wrong one, is then a miss (counted: rejected()), and a chunk whose
+// SHA-256 differs is Corruption: a node without the secret cannot make the
+// others serve what it wrote. Without a secret, nothing is signed or checked.
 class RedisTier final : public Tier {
  public:
-  explicit RedisTier(RedisPool* pool) : pool_(pool) {}
+  explicit RedisTier(RedisPool* pool, std::string secret = "")
+      : pool_(pool), secret_(std::move(secret)) {}
 
   const char* name() const override { return "redis"; }
   Result<std::unique_ptr<EntrySource>> open(std::string_view id) override;
@@ -36,8 +45,13 @@ class RedisTier final : public Tier {
   // The hex XXH3-128 a chunk blob is stored under.
   static std::string chunk_hash(std::string_view blob);
 
+  // Manifests refused for a missing or wrong signature (with a secret).
+  uint64_t rejected() const { return rejected_; }
+
  private:
   RedisPool* pool_;
+  const std::string secret_;
+  std::atomic<uint64_t> rejected_{0};
 };
 
 }  // namespace voxcache::tier

@@ -328,6 +328,50 @@ TEST_F(RemoteTest, AnUnboundEntryOfAnOlderFormatInRedisIsAMiss) {
   EXPECT_TRUE(v.status().is_not_found()) << v.status().to_string();
 }
 
+TEST_F(RemoteTest, SignedEntriesAreServedOnlyToNodesWithTheSecretAndOnlyIfSignedByIt) {
+  Options signed_options = remote_options(server_->url());
+  signed_options.remote_secret = "cluster secret";
+  auto a = machine("a", signed_options);
+  ASSERT_OK(a->put(key_, volume_));
+  // A node with the secret reads it, bit for bit.
+  auto b = machine("b", signed_options);
+  Result<Value> got = b->get(key_);
+  ASSERT_OK(got.status());
+  EXPECT_EQ(*got->as_volume(), volume_);
+  EXPECT_EQ(b->stats().remote_rejected, 0u);
+  // One without the secret, or with another, wrote this one: unsigned, and
+  // badly signed. Neither is served to a node with the secret.
+  const OperationKey forged = KeyBuilder("forged").build();
+  const Volume other = testing::make_volume(PixelType::kInt16, 1, {64, 48, 40}, 4, false);
+  ASSERT_OK(machine("outsider")->put(forged, other));
+  auto c = machine("c", signed_options);
+  EXPECT_TRUE(c->get(forged).status().is_not_found()) << "an unsigned entry is a miss";
+  EXPECT_GE(c->stats().remote_rejected, 1u);
+  Options wrong = signed_options;
+  wrong.remote_secret = "a guess";
+  const OperationKey guessed = KeyBuilder("guessed").build();
+  ASSERT_OK(machine("guesser", wrong)->put(guessed, other));
+  EXPECT_TRUE(machine("d", signed_options)->get(guessed).status().is_not_found());
+  // The signature covers the key: A's manifest copied onto another key is
+  // a miss for a node with the secret, not A's voxels, not even Corruption.
+  auto pool = tier::RedisPool(*tier::parse_redis_url(server_->url()), std::chrono::seconds(1));
+  auto conn = std::move(pool.acquire()).value();
+  Result<tier::RedisReply> fields = conn->command({"HGETALL", "voxcache:entry:" + key_.hex()});
+  ASSERT_OK(fields.status());
+  const OperationKey target = KeyBuilder("target").build();
+  for (size_t i = 0; i + 1 < fields->size(); i += 2) {
+    ASSERT_OK(conn->command({"HSET", "voxcache:entry:" + target.hex(), fields->element(i).str(),
+                             fields->element(i + 1).str()})
+                  .status());
+  }
+  auto e = machine("e", signed_options);
+  EXPECT_TRUE(e->get(target).status().is_not_found());
+  EXPECT_GE(e->stats().remote_rejected, 1u);
+  // And the entry a node with the secret signed is served to one without it
+  // (signing is for the readers that ask for it).
+  EXPECT_EQ(*machine("plain")->get(key_)->as_volume(), volume_);
+}
+
 TEST_F(RemoteTest, AuthIsRequiredAndAWrongPasswordDisablesOnlyTheRemote) {
   server_.reset();
   server_ = std::make_unique<testing::RedisServer>(

@@ -1,0 +1,19 @@
+"""The remote tier from Python, against a real redis-server: signed entries
+(remote_secret) are served only when signed with the reader's secret."""
+
+import numpy as np
+
+import voxcache
+
+
+def test_signed_entries_are_served_only_when_signed_with_the_secret(tmp_path, redis):
+    v = voxcache.Volume(np.arange(4 * 5 * 6, dtype=np.int16).reshape(4, 5, 6))
+    signed, plain = voxcache.key("signed"), voxcache.key("plain")
+    with voxcache.Cache(tmp_path / "a.db", remote=redis.url, remote_secret="s3cret") as a:
+        a.put(signed, v)
+    with voxcache.Cache(tmp_path / "outsider.db", remote=redis.url) as outsider:
+        outsider.put(plain, v)
+    with voxcache.Cache(tmp_path / "b.db", remote=redis.url, remote_secret="s3cret") as b:
+        assert b.get(signed) == v
+        assert b.get(plain, None) is None, "an unsigned entry is a miss"
+        assert b.stats()["remote_rejected"] >= 1
