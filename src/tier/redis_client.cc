@@ -142,6 +142,27 @@ timeval to_timeval(std::chrono::milliseconds d) {
 
 }  // namespace
 
+Result<RedisReply> parse_reply(std::string_view bytes) {
+  if (bytes.size() > RedisConnection::kMaxReplyBytes) {
+    return Status::IOError("redis: a reply of more than " +
+                           std::to_string(RedisConnection::kMaxReplyBytes) + " bytes");
+  }
+  std::unique_ptr<redisReader, void (*)(redisReader*)> r(
+      redisReaderCreateWithFunctions(&g_reply_functions), redisReaderFree);
+  if (!r) return Status::IOError("redis: out of memory");
+  long long refused = -1;
+  r->privdata = &refused;
+  void* raw = nullptr;
+  if (redisReaderFeed(r.get(), bytes.data(), bytes.size()) != REDIS_OK ||
+      redisReaderGetReply(r.get(), &raw) != REDIS_OK) {
+    return Status::IOError(refused >= 0 ? "redis: an array of " + std::to_string(refused) +
+                                              " elements: not a Redis reply"
+                                        : std::string("redis: bad reply: ") + r->errstr);
+  }
+  if (!raw) return Status::IOError("redis: not a whole reply");
+  return RedisReply(static_cast<redisReply*>(raw));
+}
+
 Result<RedisAddress> parse_redis_url(std::string_view url) {
   RedisAddress a;
   std::string_view rest;

@@ -58,6 +58,13 @@ class RedisReply {
   bool owned_ = true;
 };
 
+// Parses `bytes` as one whole reply, with the checks and caps a
+// connection's replies get (RedisConnection::kMaxReplyBytes and
+// kMaxReplyElements). IOError for bytes that are not one whole reply within
+// them. For the reply-parser fuzzer, which feeds it what a hostile server
+// could send.
+Result<RedisReply> parse_reply(std::string_view bytes);
+
 class RedisConnection {
  public:
   // Connects within `timeout`, then sends AUTH (when the address has a

@@ -69,6 +69,22 @@ TEST(HostileServer, EveryMisbehaviourIsAnIOErrorWithinTheDeadline) {
   }
 }
 
+TEST(HostileServer, TheReplyParserTheFuzzerDrivesHasTheConnectionsChecks) {
+  Result<RedisReply> pong = parse_reply("+PONG\r\n");
+  ASSERT_OK(pong.status());
+  EXPECT_EQ(pong->type(), RedisReply::Type::kStatus);
+  EXPECT_EQ(pong->str(), "PONG");
+  EXPECT_TRUE(pong->element(3).is_nil()) << "past the end of a non-array: nil";
+  Result<RedisReply> huge = parse_reply("*2000000000\r\n$1\r\nx\r\n");
+  EXPECT_NE(huge.status().message().find("an array of 2000000000 elements"), std::string::npos)
+      << huge.status().to_string();
+  EXPECT_TRUE(parse_reply("$9000000000000000\r\nxx").status().is_io_error()) << "not whole";
+  EXPECT_TRUE(parse_reply("!garbage\r\n").status().is_io_error());
+  std::string deep;
+  for (int i = 0; i < 20; ++i) deep += "*1\r\n";
+  EXPECT_TRUE(parse_reply(deep + ":1\r\n").status().is_io_error());
+}
+
 TEST(HostileServer, AFloodPastTheReplyCapIsCutOff) {
   // 64 MiB announced and sent as fast as loopback goes; the cap set to 1 MiB
   // (the real one, 640 MiB, would take the test as long to send).
