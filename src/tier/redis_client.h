@@ -91,7 +91,10 @@ class RedisConnection {
 
   // Larger than any reply voxcache asks for (a chunk is at most 512 MiB).
   static constexpr size_t kMaxReplyBytes = size_t{640} << 20;
-  static constexpr int kMaxReplyElements = 1 << 24;
+  // Far above any reply voxcache reads (a manifest has ~40 fields, SCAN
+  // returns about its COUNT of 500), and small enough that arrays nested as
+  // deep as hiredis allows (7) stay under 64 MiB of element vectors.
+  static constexpr int kMaxReplyElements = 1 << 20;
   // For the tests of the cap, which would otherwise send 640 MiB.
   void set_max_reply_bytes(size_t n) { max_reply_bytes_ = n; }
 
