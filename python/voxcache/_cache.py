@@ -35,7 +35,8 @@ class Cache:
     ``threads``, ``shuffle`` ('auto', 'always', 'never'),
     ``memory_budget_bytes``, ``layout`` ('z-slabs', 'bricks', 'bricks 32x32x16'),
     ``remote`` (a redis:// URL), ``remote_read_only``, ``remote_timeout``,
-    ``remote_secret`` (signed remote entries, docs/format.md 2.8).
+    ``remote_password`` (instead of one in the URL), ``remote_secret``
+    (signed remote entries, docs/format.md 2.8).
 
     Keys are ``voxcache.Key`` objects, ``KeyBuilder`` recipes (their lineage
     is stored too) or 64 hex digits. Values are None, bool, int, float, str,

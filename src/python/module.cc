@@ -154,6 +154,8 @@ Options options_of(const py::dict& kw) {
       o.remote = v.cast<std::string>();
     else if (name == "remote_secret")
       o.remote_secret = v.cast<std::string>();
+    else if (name == "remote_password")
+      o.remote_password = v.cast<std::string>();
     else if (name == "remote_read_only")
       o.remote_read_only = v.cast<bool>();
     else if (name == "remote_timeout")
