@@ -51,9 +51,7 @@ Result<std::unique_ptr<Cache>> open_cache(const Globals& g, bool write) {
       return Status::InvalidArgument("cannot read a password from the first line of " +
                                      g.remote_password_file);
     }
-    if (!o.remote_password.empty() && o.remote_password.back() == '\r') {
-      o.remote_password.pop_back();
-    }
+    if (o.remote_password.back() == '\r') o.remote_password.pop_back();  // a DOS line end
   }
   // A fresh worker of a cluster has no local database yet: a command that
   // only reads creates it when a remote is configured, so that it reads

@@ -13,6 +13,10 @@
 
 namespace voxcache::store {
 
+namespace {
+std::string reserve_path(const std::string& db) { return db + "-reserve"; }
+}  // namespace
+
 Result<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path,
                                                const Database::OpenOptions& o, util::Env* env) {
   // SQLite calls the busy handler only where waiting cannot deadlock. Two
@@ -39,8 +43,7 @@ Result<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path,
     // SQLite cannot even read without room for its -wal and -shm files: on
     // a full disk the reserve file gives its room up, once, so that reads
     // work and rm and gc can free space.
-    if (s.message().find("the disk is full") != std::string::npos &&
-        ::unlink((path + "-reserve").c_str()) == 0) {
+    if (disk_full(s) && ::unlink(reserve_path(path).c_str()) == 0) {
       continue;
     }
     if (!s.is_busy()) return s;
@@ -91,7 +94,7 @@ Status Catalog::write(std::string_view what, const std::function<Status(Database
 }
 
 void Catalog::keep_reserve() const {
-  const std::string reserve = path_ + "-reserve";
+  const std::string reserve = reserve_path(path_);
   if (::access(reserve.c_str(), F_OK) == 0) return;
   const int fd =
       ::open(reserve.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
@@ -104,9 +107,7 @@ void Catalog::keep_reserve() const {
 
 Status Catalog::write_freeing(std::string_view what, const std::function<Status(Database*)>& fn) {
   Status s = write(what, fn);
-  if (s.ok() || s.message().find("the disk is full") == std::string::npos) return s;
-  const std::string reserve = path_ + "-reserve";
-  if (::unlink(reserve.c_str()) != 0) return s;
+  if (!disk_full(s) || ::unlink(reserve_path(path_).c_str()) != 0) return s;
   return write(what, fn);
 }
 

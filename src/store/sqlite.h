@@ -20,6 +20,13 @@ struct sqlite3_stmt;
 
 namespace voxcache::store {
 
+// What a status of a full disk (SQLITE_FULL, or ENOSPC under any SQLite
+// error) says; Catalog recognises such statuses by it (disk_full).
+inline constexpr std::string_view kDiskFull = "the disk is full";
+inline bool disk_full(const Status& s) {
+  return !s.ok() && s.message().find(kDiskFull) != std::string::npos;
+}
+
 class Database;
 
 class Statement {

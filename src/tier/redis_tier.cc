@@ -85,17 +85,19 @@ Result<std::pair<EntryRow, std::vector<std::string>>> parse_manifest(
   return std::pair{std::move(row), std::move(hashes)};
 }
 
-// The message a manifest's signature covers: each part length-prefixed, so
-// that no two manifests share one.
-std::string signed_message(std::string_view id, const EntryRow& row, std::string_view chunks,
-                           std::string_view sha256) {
+// A manifest's signature, hex: HMAC-SHA256 under `secret` of its key, data
+// type, header and both chunk lists, each length-prefixed so that no two
+// manifests share one message (docs/format.md 2.8).
+std::string signature(const std::string& secret, std::string_view id, const EntryRow& row,
+                      std::string_view chunks, std::string_view sha256) {
   std::string m = "voxcache.sig.v1";
   for (std::string_view part :
        {id, std::string_view(row.data_type), std::string_view(row.data), chunks, sha256}) {
     util::put_fixed<uint64_t>(&m, part.size());
     m.append(part.data(), part.size());
   }
-  return m;
+  const std::array<uint8_t, 32> mac = util::hmac_sha256(secret, m);
+  return util::to_hex(mac.data(), mac.size());
 }
 
 std::string sha256_hex(std::string_view blob) {
@@ -236,9 +238,8 @@ class RedisSink final : public EntrySink {
                                        "inputs",      inputs,
                                        "chunks",      chunks};
     if (!secret_.empty()) {
-      const std::array<uint8_t, 32> sig =
-          util::hmac_sha256(secret_, signed_message(id_, row, chunks, sha256_));
-      fields.insert(fields.end(), {"sha256", sha256_, "sig", util::to_hex(sig.data(), 32)});
+      fields.insert(fields.end(),
+                    {"sha256", sha256_, "sig", signature(secret_, id_, row, chunks, sha256_)});
     }
     for (const auto& [name, value] :
          {std::pair{"metadata", &row.metadata}, std::pair{"operation", &row.operation},
@@ -315,11 +316,8 @@ Result<std::unique_ptr<EntrySource>> RedisTier::open(std::string_view id) {
     const bool signed_right =
         sig != fields->end() && shas != fields->end() &&
         shas->second.size() == parsed->second.size() * 64 &&
-        util::equal_in_constant_time(sig->second, [&] {
-          const std::array<uint8_t, 32> want =
-              util::hmac_sha256(secret_, signed_message(id, parsed->first, chunks, shas->second));
-          return util::to_hex(want.data(), 32);
-        }());
+        util::equal_in_constant_time(sig->second,
+                                     signature(secret_, id, parsed->first, chunks, shas->second));
     if (!signed_right) {
       ++rejected_;
       return Status::NotFound("remote entry " + std::string(id) +
