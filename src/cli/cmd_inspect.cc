@@ -67,6 +67,7 @@ int cmd_ls(const Globals& g, const LsFilter& f, bool json) {
     if (min_age && now - e.created_at_ms < min_age->count() * 1000) continue;
     if (!f.op.empty() && e.operation != f.op) continue;
     if (f.pinned && !e.pinned) continue;
+    if (!f.all && f.op.empty() && e.operation == "run:file-identity") continue;
     entries.push_back(std::move(e));
   }
   auto by = [&](auto field) {
@@ -245,8 +246,16 @@ int cmd_stats(const Globals& g, bool json, bool zero) {
   const uint64_t lookups = hits + st->counter("misses");
   const double hit_rate = lookups ? static_cast<double>(hits) / lookups : 0.0;
   const double ratio = st->stored_bytes ? static_cast<double>(st->raw_bytes) / st->stored_bytes : 0;
+  // voxcache run: a hit is a hit of its run record (type "run"), a miss
+  // that stored is a put of one; the identity records and output files it
+  // reads are in the totals above but say nothing of the runs.
+  const uint64_t run_hits = st->counter("hits_memory", "run") + st->counter("hits_disk", "run") +
+                            st->counter("hits_remote", "run");
+  const uint64_t run_stored = st->counter("puts", "run");
   if (json) {
-    print_json(stats_json(*st, hit_rate, ratio));
+    nlohmann::json j = stats_json(*st, hit_rate, ratio);
+    j["runs"] = {{"hits", run_hits}, {"stored", run_stored}};
+    print_json(j);
     return 0;
   }
   std::printf("entries        %llu\n", static_cast<unsigned long long>(st->entries));
@@ -265,6 +274,11 @@ int cmd_stats(const Globals& g, bool json, bool zero) {
               static_cast<unsigned long long>(st->counter("evictions")));
   std::printf("bytes read     %s, written %s\n", human_bytes(st->counter("bytes_read")).c_str(),
               human_bytes(st->counter("bytes_written")).c_str());
+  if (run_hits || run_stored) {
+    std::printf("runs           %llu hits, %llu stored (voxcache run)\n",
+                static_cast<unsigned long long>(run_hits),
+                static_cast<unsigned long long>(run_stored));
+  }
   const CacheStats here = (*cache)->stats();
   if (!here.remote.empty() || st->counter("hits_remote") || st->counter("remote_errors") ||
       st->counter("remote_bytes_written")) {

@@ -29,6 +29,7 @@ int cmd_thumbnail(const Globals& g, const std::string& key_text, const std::stri
 struct LsFilter {
   std::string type, larger_than, older_than, op, sort = "created";
   bool pinned = false;
+  bool all = false;  // also run:file-identity records
 };
 int cmd_ls(const Globals& g, const LsFilter& f, bool json);
 int cmd_show(const Globals& g, const std::string& key_text, bool json,
@@ -52,10 +53,14 @@ int cmd_remote_copy(const Globals& g, const std::vector<std::string>& key_texts,
 
 // Memoized commands (cmd_run.cc, docs/run.md).
 struct RunArgs {
-  std::vector<std::string> ins, outs, args;  // --in FILE, --out FILE, --arg NAME=VALUE
+  std::vector<std::string> ins, outs;  // --in PATH, --out PATH: files or directories
+  std::vector<std::string> args;       // --arg NAME=VALUE
+  std::vector<std::string> envs;       // --env NAME
   std::string op, version_cmd;
-  bool replay = false, no_store = false, refresh = false;
-  std::vector<std::string> command;  // after --
+  bool read_stdin = false;  // --stdin: the command reads its input, keyed by content
+  bool no_store = false, refresh = false;
+  bool verbose = false, json = false;  // say what happened, on stderr
+  std::vector<std::string> command;    // everything after the first --
 };
 int cmd_run(const Globals& g, const RunArgs& args);
 // Prints the content key of each file, storing nothing.

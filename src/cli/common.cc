@@ -7,6 +7,8 @@
 #include <fstream>
 #include <iostream>
 
+#include "cli/run/manifest.h"
+
 namespace voxcache::cli {
 
 int fail(const Status& s) {
@@ -45,6 +47,7 @@ Result<std::unique_ptr<Cache>> open_cache(const Globals& g, bool write) {
   Options o;
   o.read_only = g.read_only || !writable;
   o.remote = g.remote;
+  o.types = run::types();  // run records are readable by every command
   if (!g.remote_password_file.empty()) {
     std::ifstream in(g.remote_password_file);
     if (!in || !std::getline(in, o.remote_password) || o.remote_password.empty()) {

@@ -100,6 +100,8 @@ int run(int argc, char** argv) {
   ls->add_option("--older-than", filter.older_than, "Only entries created longer ago, e.g. 7d");
   ls->add_option("--op", filter.op, "Only results of this operation");
   ls->add_flag("--pinned", filter.pinned, "Only pinned entries");
+  ls->add_flag("--all", filter.all,
+               "Also the records voxcache run keeps of files' content keys (run:file-identity)");
   ls->add_option("--sort", filter.sort, "size, created, accessed or ratio (largest first)")
       ->check(CLI::IsMember({"size", "created", "accessed", "ratio"}));
 
@@ -193,23 +195,33 @@ int run(int argc, char** argv) {
       "Run a command, or write its outputs from the cache when the same command ran on inputs "
       "of the same content: voxcache run --in IN --out OUT -- COMMAND ARGS... (docs/run.md)");
   run->add_option("--in", run_args.ins,
-                  "An input file of the command (repeatable); its content "
-                  "counts, not its name");
+                  "An input file or directory of the command (repeatable); its content counts, "
+                  "not its name");
   run->add_option("--out", run_args.outs,
-                  "An output file the command writes (repeatable); written from the cache on a "
-                  "hit");
+                  "An output file or directory the command writes (repeatable); moved aside "
+                  "before it runs, written back byte for byte on a hit");
   run->add_option(
       "--arg", run_args.args,
       "NAME=VALUE in the key besides the command line (repeatable), e.g. version=6.0.7");
+  run->add_option("--env", run_args.envs,
+                  "An environment variable the command's result depends on (repeatable), e.g. "
+                  "FSLOUTPUTTYPE; its value goes into the key");
   run->add_option("--op", run_args.op, "Operation name in the key (default: the command's name)");
   run->add_option("--version-cmd", run_args.version_cmd,
-                  "A shell command whose output (the tool's version) goes into the key");
-  run->add_flag("--replay-output", run_args.replay,
-                "On a hit, print what the command printed when it ran");
+                  "A shell command whose output (the tool's version) goes into the key; it prints "
+                  "nothing");
+  run->add_flag("--stdin", run_args.read_stdin,
+                "The command reads standard input: read it whole, key on it, feed it to the "
+                "command (without it, the command's input is /dev/null)");
   run->add_flag("--no-store", run_args.no_store, "Use a hit, but store nothing on a miss");
   run->add_flag("--refresh", run_args.refresh, "Forget a stored run and run the command again");
-  run->add_option("command", run_args.command, "The command and its arguments, after --")
-      ->required();
+  run->add_flag("-v,--verbose", run_args.verbose,
+                "Say on stderr whether it was a hit, a miss, or why it was not cached "
+                "(also: VOXCACHE_RUN_LOG=1, or =FILE to append JSON lines to FILE)");
+  run->add_flag("--json", run_args.json, "Say the same as one JSON line on stderr");
+  bool replay_output = false;  // replay is what a hit always does now
+  run->add_flag("--replay-output", replay_output)->group("");
+  run->footer("Everything after the first -- is the command's, never voxcache's.");
   std::vector<std::string> key_files;
   CLI::App* key_cmd = app.add_subcommand(
       "key", "Print the content key of files without storing them (for scripts)");
@@ -231,8 +243,17 @@ int run(int argc, char** argv) {
     }
     return nullptr;
   };
-  if (std::optional<std::string> word = command_word(argc, argv); word && !find_command(*word)) {
-    return usage("unknown command '" + *word + "'");
+  const std::optional<std::string> word = command_word(argc, argv);
+  if (word && !find_command(*word)) return usage("unknown command '" + *word + "'");
+  // Everything after run's first -- is the command's: CLI11 never sees it,
+  // so no word of it is taken for an option of voxcache.
+  if (word == "run") {
+    for (int i = 1; i < argc; ++i) {
+      if (std::string(argv[i]) != "--") continue;
+      run_args.command.assign(argv + i + 1, argv + argc);
+      argc = i;
+      break;
+    }
   }
   try {
     app.parse(argc, argv);
