@@ -235,7 +235,7 @@ int cmd_run(const Globals& g, const RunArgs& a) {
 
   // Everything a hit needs, read before anything is written: the bytes of
   // every output file. nullopt when one was evicted.
-  using Files = std::map<std::string, std::string>;
+  using Files = std::map<std::string, Value>;  // Values share their bytes: no copies
   auto fetch = [&](const nlohmann::json& manifest) -> Result<std::optional<std::vector<Files>>> {
     const nlohmann::json* outputs = manifest.contains("outputs") ? &manifest["outputs"] : nullptr;
     if (!outputs || !outputs->is_array() || outputs->size() != a.outs.size()) {
@@ -256,7 +256,7 @@ int cmd_run(const Globals& g, const RunArgs& a) {
         if (v.status().is_not_found()) return std::optional<std::vector<Files>>();
         if (!v.ok()) return v.status();
         if (!v->as_string()) return Status::Corruption("an output entry that is not bytes");
-        all[n][rel] = *v->as_string();
+        all[n].emplace(rel, std::move(v).value());
       }
     }
     return std::optional<std::vector<Files>>(std::move(all));
@@ -273,10 +273,9 @@ int cmd_run(const Globals& g, const RunArgs& a) {
       const nlohmann::json& outputs = (*manifest)["outputs"];
       for (size_t n = 0; n < a.outs.size(); ++n) {
         const Files& mine = (**files)[n];
-        auto bytes_of = [&](const std::string& rel) -> Result<std::string> {
+        auto bytes_of = [&](const std::string& rel) -> const std::string* {
           auto it = mine.find(rel);
-          if (it == mine.end()) return Status::Corruption("no stored bytes for " + rel);
-          return it->second;
+          return it == mine.end() ? nullptr : it->second.as_string();
         };
         Status s = run::restore(a.outs[n], outputs[n], bytes_of);
         if (!s.ok()) return s;
@@ -360,13 +359,13 @@ int cmd_run(const Globals& g, const RunArgs& a) {
         {"stderr", nlohmann::json::binary_t(std::vector<uint8_t>(r->err.begin(), r->err.end()))},
         {"outputs", nlohmann::json::array()}};
     for (size_t n = 0; n < snaps.size(); ++n) {
-      for (const run::OutputFile& f : snaps[n].files) {
-        Status s = cache->put(run::output_recipe(op, run_key, n, f.rel), Value(f.bytes));
+      for (run::OutputFile& f : snaps[n].files) {
+        report.stored_bytes += f.bytes.size();
+        Status s = cache->put(run::output_recipe(op, run_key, n, f.rel), Value(std::move(f.bytes)));
         if (!s.ok()) {
           outcome.exit = kExitFailure;
           return s.with_context("storing " + a.outs[n]);
         }
-        report.stored_bytes += f.bytes.size();
       }
       manifest["outputs"].push_back(std::move(snaps[n].item));
     }

@@ -114,5 +114,35 @@ TEST_F(CliRemoteTest, AWrongPasswordWarnsWithoutShowingItAndTheLocalCacheWorks) 
   EXPECT_EQ(testing::run_cli(on("a") + " remote pull 0123456789abcdef").code, 2);
 }
 
+// voxcache run on a cluster: a step computed on machine a is a hit on b,
+// whose input has the same content at another path, and b's output is the
+// file a's command wrote.
+TEST_F(CliRemoteTest, ARunOnOneMachineIsAHitOnAnotherWithTheInputElsewhere) {
+  namespace fs = std::filesystem;
+  for (const char* m : {"a", "b"}) fs::create_directories(dir_.file(std::string(m) + "/data"));
+  fs::copy_file(ch2_, dir_.file("a/data/t1.nii.gz"));
+  fs::copy_file(ch2_, dir_.file("b/data/t1.nii.gz"));
+  std::ofstream(dir_.file("runs.log")).flush();
+  auto step = [&](const std::string& m) {
+    const std::string in = dir_.file(m + "/data/t1.nii.gz"), out = dir_.file(m + "/brain.nii.gz");
+    return testing::run_cli(on(m) + " run -v --in " + in + " --out " + out +
+                            " -- sh -c 'cp \"$1\" \"$2\"; echo run >> " + dir_.file("runs.log") +
+                            "; echo copied' sh " + in + " " + out);
+  };
+  CliRun a = step("a");
+  ASSERT_EQ(a.code, 0) << a.out;
+  EXPECT_NE(a.out.find("miss"), std::string::npos) << a.out;
+  CliRun b = step("b");
+  ASSERT_EQ(b.code, 0) << b.out;
+  EXPECT_NE(b.out.find("hit"), std::string::npos) << b.out;
+  EXPECT_NE(b.out.find("copied"), std::string::npos) << "its output replayed";
+  EXPECT_EQ(testing::count_lines(dir_.file("runs.log")), 1) << "computed once, on a";
+  auto bytes = [](const std::string& p) {
+    std::ifstream f(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(f), {});
+  };
+  EXPECT_TRUE(bytes(dir_.file("b/brain.nii.gz")) == bytes(ch2_)) << "byte for byte";
+}
+
 }  // namespace
 }  // namespace voxcache

@@ -1,5 +1,6 @@
 #include "cli/run/inputs.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -12,9 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <regex>
-#include <sstream>
 
 #include "voxcache/itk.h"
 
@@ -112,12 +111,33 @@ std::string digest(std::string_view bytes) {
 }
 
 Result<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound("cannot read " + path + ": " + std::strerror(errno));
-  std::ostringstream s;
-  s << in.rdbuf();
-  if (in.bad()) return Status::IOError("reading " + path + " failed");
-  return s.str();
+  // One read into a buffer of the file's size: outputs are megabytes, and
+  // a stream would copy them twice.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    const Status s = errno == ENOENT
+                         ? Status::NotFound("no file " + path)
+                         : Status::IOError("cannot read " + path + ": " + std::strerror(errno));
+    return s;
+  }
+  struct stat st;
+  std::string bytes;
+  Status s;
+  if (::fstat(fd, &st) != 0) s = Status::IOError("cannot stat " + path);
+  if (s.ok()) bytes.resize(static_cast<size_t>(st.st_size));
+  size_t got = 0;
+  while (s.ok()) {
+    if (got == bytes.size()) bytes.resize(bytes.size() + 65536);  // it grew meanwhile
+    const ssize_t n = ::read(fd, bytes.data() + got, bytes.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) s = Status::IOError("reading " + path + " failed: " + std::strerror(errno));
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  if (!s.ok()) return s;
+  bytes.resize(got);
+  return bytes;
 }
 
 Result<OperationKey> InputKeys::file(const std::string& path, Content how) {

@@ -123,8 +123,7 @@ Status walk(const std::string& root, const std::string& rel, nlohmann::json* ent
 
 // Fills `root` (a new, empty directory) from a directory item: folders,
 // then files, then links last, so that no file is written through a link.
-Status fill(const std::string& root, const nlohmann::json& item,
-            const std::function<Result<std::string>(const std::string&)>& bytes_of) {
+Status fill(const std::string& root, const nlohmann::json& item, const BytesOf& bytes_of) {
   const nlohmann::json& entries = item["entries"];
   std::vector<std::pair<std::string, mode_t>> dirs;
   for (const nlohmann::json& e : entries) {
@@ -136,8 +135,8 @@ Status fill(const std::string& root, const nlohmann::json& item,
       if (::mkdir(p.c_str(), 0700) != 0) return errno_status("cannot create " + p);
       dirs.emplace_back(p, mode_of(e));
     } else if (kind == "file") {
-      Result<std::string> bytes = bytes_of(rel);
-      if (!bytes.ok()) return bytes.status();
+      const std::string* bytes = bytes_of(rel);
+      if (!bytes) return Status::Corruption("no stored bytes for " + rel);
       Status s = check_bytes(rel, *bytes, e);
       if (s.ok()) s = write_new(p, *bytes, mode_of(e));
       if (!s.ok()) return s;
@@ -230,8 +229,7 @@ Result<Snapshot> snapshot(const std::string& path, InputKeys* keys) {
   return snap;
 }
 
-Status restore(const std::string& path, const nlohmann::json& item,
-               const std::function<Result<std::string>(const std::string&)>& bytes_of) {
+Status restore(const std::string& path, const nlohmann::json& item, const BytesOf& bytes_of) {
   if (!item.is_object()) return Status::Corruption("a run record's output is not an object");
   const std::string kind = item.value("kind", std::string());
   if (kind == "dir" && !(item.contains("entries") && item["entries"].is_array())) {
@@ -245,8 +243,8 @@ Status restore(const std::string& path, const nlohmann::json& item,
   const std::string fresh = *folder + "/new", old = *folder + "/old";
   Status s;
   if (kind == "file") {
-    Result<std::string> bytes = bytes_of("");
-    s = bytes.status();
+    const std::string* bytes = bytes_of("");
+    if (!bytes) s = Status::Corruption("no stored bytes for " + path);
     if (s.ok()) s = check_bytes(path, *bytes, item);
     if (s.ok()) s = write_new(fresh, *bytes, mode_of(item));
   } else if (kind == "link") {

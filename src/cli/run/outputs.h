@@ -60,10 +60,11 @@ struct Snapshot {
 Result<Snapshot> snapshot(const std::string& path, InputKeys* keys);
 
 // Writes the output described by `item` at `path`, whole or not at all,
-// taking each file's bytes from `bytes_of(rel)`. Checks every file's size
-// and digest against the item: Corruption when one differs.
-Status restore(const std::string& path, const nlohmann::json& item,
-               const std::function<Result<std::string>(const std::string& rel)>& bytes_of);
+// taking each file's bytes from `bytes_of(rel)` (nullptr: there are none,
+// Corruption). Checks every file's size and digest against the item:
+// Corruption when one differs.
+using BytesOf = std::function<const std::string*(const std::string& rel)>;
+Status restore(const std::string& path, const nlohmann::json& item, const BytesOf& bytes_of);
 
 }  // namespace voxcache::cli::run
 
