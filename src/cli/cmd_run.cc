@@ -245,6 +245,8 @@ int cmd_run(const Globals& g, const RunArgs& a) {
     for (size_t n = 0; n < a.outs.size(); ++n) {
       std::vector<std::string> rels;
       const nlohmann::json& item = (*outputs)[n];
+      Status checked = run::check_item(item);
+      if (!checked.ok()) return checked;
       if (item.value("kind", "") == "file") rels.push_back("");
       if (item.value("kind", "") == "dir" && item.contains("entries")) {
         for (const nlohmann::json& e : item["entries"]) {

@@ -222,6 +222,11 @@ int run(int argc, char** argv) {
   bool replay_output = false;  // replay is what a hit always does now
   run->add_flag("--replay-output", replay_output)->group("");
   run->footer("Everything after the first -- is the command's, never voxcache's.");
+  for (const char* name : {"--in", "--out"}) run->get_option(name)->type_name("PATH");
+  run->get_option("--env")->type_name("NAME");
+  run->get_option("--arg")->type_name("NAME=VALUE");
+  run->get_option("--op")->type_name("NAME");
+  run->get_option("--version-cmd")->type_name("CMD");
   std::vector<std::string> key_files;
   CLI::App* key_cmd = app.add_subcommand(
       "key", "Print the content key of files without storing them (for scripts)");

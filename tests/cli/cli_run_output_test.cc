@@ -169,12 +169,24 @@ TEST_F(RunOutputTest, AnOutputDirectoryComesBackExactly) {
   ASSERT_EQ(hit.code, 0) << hit.err;
   EXPECT_EQ(count("runs.log"), 1) << hit.err;
   EXPECT_EQ(describe(file("subj")), tree) << "names, modes, contents and links";
+  // In a folder that is not there any more: made, as the command made it.
+  auto nested = vrun(
+      "--in t1.nii.gz --out deep/er/subj -- sh -c 'mkdir -p deep/er && ./tree.sh deep/er/subj'");
+  ASSERT_EQ(nested.code, 0) << nested.err;
+  fs::remove_all(file("deep"));
+  ASSERT_EQ(
+      vrun(
+          "--in t1.nii.gz --out deep/er/subj -- sh -c 'mkdir -p deep/er && ./tree.sh deep/er/subj'")
+          .code,
+      0);
+  EXPECT_EQ(describe(file("deep/er/subj")), tree);
+  EXPECT_EQ(count("runs.log"), 2) << "one miss for the new command line, then a hit";
   // Over an existing, different tree: replaced whole.
   fs::remove_all(file("subj/scripts"));
   spit(file("subj/extra.txt"), "not the tool's\n");
   ASSERT_EQ(vrun("--in t1.nii.gz --out subj -- ./tree.sh subj").code, 0);
   EXPECT_EQ(describe(file("subj")), tree);
-  EXPECT_EQ(count("runs.log"), 1);
+  EXPECT_EQ(count("runs.log"), 2);
 }
 
 TEST_F(RunOutputTest, ItSaysWhatHappened) {

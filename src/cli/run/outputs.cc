@@ -158,7 +158,44 @@ Status fill(const std::string& root, const nlohmann::json& item, const BytesOf& 
   return Status::OK();
 }
 
+bool has(const nlohmann::json& e, const char* field, nlohmann::json::value_t type) {
+  if (!e.contains(field)) return false;
+  const nlohmann::json::value_t t = e[field].type();
+  // Non-negative integers written as CBOR unsigned read back unsigned.
+  return t == type || (type == nlohmann::json::value_t::number_unsigned &&
+                       t == nlohmann::json::value_t::number_integer && e[field] >= 0);
+}
+
+// One file, folder or link: its own fields, typed.
+bool valid_entry(const nlohmann::json& e, bool top) {
+  using T = nlohmann::json::value_t;
+  if (!e.is_object() || !has(e, "kind", T::string)) return false;
+  if (!top && !(has(e, "path", T::string) && safe_relative(e["path"]))) return false;
+  const std::string kind = e["kind"];
+  if (kind == "file") {
+    return has(e, "mode", T::number_unsigned) && has(e, "size", T::number_unsigned) &&
+           has(e, "digest", T::string) && (!top || has(e, "key", T::string));
+  }
+  if (kind == "dir") return has(e, "mode", T::number_unsigned);
+  if (kind == "link") return has(e, "target", T::string);
+  return false;
+}
+
 }  // namespace
+
+Status check_item(const nlohmann::json& item) {
+  bool ok = valid_entry(item, true);
+  if (ok && item["kind"] == "dir") {
+    ok = item.contains("entries") && item["entries"].is_array();
+    for (size_t i = 0; ok && i < item["entries"].size(); ++i) {
+      ok = valid_entry(item["entries"][i], false);
+    }
+  }
+  return ok ? Status::OK()
+            : Status::Corruption("a run record's output of another shape: " +
+                                 item.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                                     .substr(0, 200));
+}
 
 Status Aside::move(const std::vector<std::string>& outputs) {
   for (const std::string& out : outputs) {
@@ -230,14 +267,13 @@ Result<Snapshot> snapshot(const std::string& path, InputKeys* keys) {
 }
 
 Status restore(const std::string& path, const nlohmann::json& item, const BytesOf& bytes_of) {
-  if (!item.is_object()) return Status::Corruption("a run record's output is not an object");
-  const std::string kind = item.value("kind", std::string());
-  if (kind == "dir" && !(item.contains("entries") && item["entries"].is_array())) {
-    return Status::Corruption("a run record's directory has no entries");
-  }
-  if (kind != "file" && kind != "dir" && kind != "link") {
-    return Status::Corruption("a run record's output is of unknown kind '" + kind + "'");
-  }
+  Status checked = check_item(item);
+  if (!checked.ok()) return checked;
+  const std::string kind = item["kind"];
+  // The command made the folders its output is in (it wrote it there): so
+  // does a hit.
+  std::error_code made;
+  fs::create_directories(parent_of(path), made);
   Result<std::string> folder = folder_beside(path);
   if (!folder.ok()) return folder.status();
   const std::string fresh = *folder + "/new", old = *folder + "/old";

@@ -59,6 +59,10 @@ struct Snapshot {
 // cannot be restored (a fifo, a device).
 Result<Snapshot> snapshot(const std::string& path, InputKeys* keys);
 
+// Corruption unless `item` is an output of the shape docs/format.md 2.9
+// gives: known kinds, typed fields, relative paths that stay inside.
+Status check_item(const nlohmann::json& item);
+
 // Writes the output described by `item` at `path`, whole or not at all,
 // taking each file's bytes from `bytes_of(rel)` (nullptr: there are none,
 // Corruption). Checks every file's size and digest against the item:
