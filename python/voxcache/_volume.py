@@ -44,10 +44,15 @@ class Volume:
             raise ValueError(
                 "Volume.array must be C-contiguous (x fastest); numpy.ascontiguousarray copies it"
             )
-        if array.dtype.kind not in "iuf":
+        if array.dtype.kind not in "iuf" or (array.dtype.kind == "f" and array.dtype.itemsize < 4):
             raise TypeError(
                 f"a Volume holds (u)int8..64, float32 or float64 voxels, not dtype {array.dtype}"
+                + (" (float16)" if array.dtype == np.float16 else "")
             )
+        if not array.dtype.isnative:
+            # Big-endian data (nibabel loads such files as they are): the
+            # same values in this machine's order, a copy. Keys are of values.
+            array = array.astype(array.dtype.newbyteorder("="))
         self.array = array
         self.spacing = _floats(spacing, 3, "spacing")
         self.origin = _floats(origin, 3, "origin")
@@ -55,6 +60,15 @@ class Volume:
         if d.shape == (3, 3):
             d = d.reshape(9)
         self.direction = _floats(d, 9, "direction")
+        # The checks the C++ Volume makes, here rather than at the first put.
+        if not all(np.isfinite(self.spacing)) or 0.0 in self.spacing:
+            raise ValueError(f"Volume.spacing must be finite and non-zero, got {self.spacing}")
+        if not all(np.isfinite(self.origin)) or not all(np.isfinite(self.direction)):
+            raise ValueError("Volume.origin and Volume.direction must be finite")
+        if not abs(np.linalg.det(np.reshape(self.direction, (3, 3)))) > 1e-12:
+            raise ValueError(
+                "the direction matrix is singular: its axes do not span 3D space"
+            )
 
     @property
     def shape(self) -> Tuple[int, ...]:
@@ -156,12 +170,21 @@ class Volume:
 
 
 def _geometry_of_affine(affine: np.ndarray):
-    m = _LPS_FROM_RAS @ affine[:3, :3]
-    spacing = np.sqrt((m * m).sum(axis=0))
-    if np.any(spacing == 0) or not np.all(np.isfinite(spacing)):
-        raise ValueError("the affine has an axis of zero length")
-    direction = m / spacing
-    origin = _LPS_FROM_RAS @ affine[:3, 3]
+    # The same arithmetic as the C++ reader of NIfTI files
+    # (src/itk/nifti_geometry.cc), so that a file's content key is the same
+    # from `voxcache import` and from here: RAS -> LPS by negating rows 0
+    # and 1, column norms summed in row order, no -0.0.
+    m = np.array(affine[:3, :3], dtype=np.float64)
+    m[:2] = -m[:2]
+    spacing = np.sqrt((m[0] * m[0] + m[1] * m[1]) + m[2] * m[2])
+    if not np.all(spacing > 0) or not np.all(np.isfinite(spacing)):
+        raise ValueError("the affine has an axis of zero length (or one that is not finite)")
+    direction = m / spacing + 0.0
+    origin = np.array([-affine[0, 3], -affine[1, 3], affine[2, 3]], dtype=np.float64) + 0.0
+    if not np.all(np.isfinite(origin)):
+        raise ValueError("the affine's origin is not finite")
+    if not abs(np.linalg.det(direction)) > 1e-12:
+        raise ValueError("the affine is singular: its axes do not span 3D space")
     return tuple(spacing.tolist()), tuple(origin.tolist()), tuple(direction.reshape(9).tolist())
 
 

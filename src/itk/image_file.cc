@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "itk/nifti_geometry.h"
 #include "itk/nifti_voxels.h"
 #include "voxcache/itk.h"
 
@@ -127,7 +128,20 @@ Result<Volume> read_with(itk::ImageIOBase* io, const std::string& path) {
     }
   }
   for (double& d : l.geometry.direction) d += 0.0;  // -0.0 + 0.0 == +0.0
-  if (determinant(l.geometry.direction) == 0.0) l.geometry.direction = Geometry().direction;
+  const bool nifti = std::string(io->GetNameOfClass()) == "NiftiImageIO";
+  if (nifti) {
+    // The sform where there is one, as nibabel and FSL read NIfTI; ITK's
+    // geometry above took the qform (itk/nifti_geometry.h).
+    Result<itk_io::Affine> affine = itk_io::nifti_affine(path);
+    if (!affine.ok()) return affine.status();
+    Result<Geometry> g = itk_io::geometry_of_affine(*affine);
+    if (!g.ok()) return g.status().with_context(path);
+    l.geometry = *g;
+  }
+  if (!(std::fabs(determinant(l.geometry.direction)) > 1e-12)) {
+    // Once taken for the identity: a silent change of the geometry.
+    return Status::InvalidArgument(path + ": its direction matrix is singular");
+  }
   Result<Volume> v = Volume::Create(l);
   if (!v.ok()) return v.status().with_context(path);
   itk::ImageIORegion region(dims);
@@ -136,14 +150,13 @@ Result<Volume> read_with(itk::ImageIOBase* io, const std::string& path) {
     region.SetSize(i, io->GetDimensions(i));
   }
   io->SetIORegion(region);
-  // ITK's NIfTI reader turns NaN and infinity into 0 (itk/nifti_voxels.h).
-  const bool nifti = std::string(io->GetNameOfClass()) == "NiftiImageIO";
-  Result<bool> floats = nifti ? itk_io::nifti_holds_floats(path) : Result<bool>(false);
-  if (!floats.ok()) return floats.status();
-  if (*floats) {
-    Status s = itk_io::read_nifti_float_voxels(path, &*v);
+  // ITK's NIfTI reader turns NaN and infinity into 0, and a truncated file's
+  // missing voxels too (itk/nifti_voxels.h).
+  if (nifti) {
+    bool read = false;
+    Status s = itk_io::read_nifti_voxels(path, &*v, &read);
     if (!s.ok()) return s;
-    return v;
+    if (read) return v;
   }
   io->Read(v->mutable_data());
   return v;
@@ -201,6 +214,10 @@ Status write_with_itk(const Volume& v, const std::string& path, bool compress) {
     io->SetUseCompression(compress);
     io->WriteImageInformation();
     io->Write(v.data());
+    if (std::string(io->GetNameOfClass()) == "NiftiImageIO" && !flat &&
+        !itk_io::orthonormal(v.geometry())) {
+      return itk_io::write_exact_sform(path, v.geometry());
+    }
     return Status::OK();
   } catch (const itk::ExceptionObject& e) {
     return Status::IOError("ITK cannot write " + path + ": " + e.GetDescription());
@@ -226,6 +243,11 @@ Result<Volume> read_image(const std::string& path) {
     itk::ImageIOBase::Pointer io =
         itk::ImageIOFactory::CreateImageIO(path.c_str(), itk::CommonEnums::IOFileMode::ReadMode);
     if (!io) return Status::NotSupported("no ITK reader accepts " + path);
+    if (std::string(io->GetNameOfClass()) == "NiftiImageIO") {
+      Result<std::optional<Volume>> own = itk_io::read_nifti(path);
+      if (!own.ok()) return own.status();
+      if (*own) return std::move(**own);
+    }
     return read_with(io.GetPointer(), path);
   } catch (const itk::ExceptionObject& e) {
     return Status::IOError("ITK cannot read " + path + ": " + e.GetDescription());

@@ -1,5 +1,7 @@
 #include "itk/nifti_voxels.h"
 
+#include "itk/nifti_geometry.h"
+
 // ITK's own copy of niftilib and znzlib (modules ITKNIFTI), the ones its
 // NIfTI reader uses: one copy of the library in the process.
 #include <nifti1_io.h>
@@ -8,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace voxcache::itk_io {
@@ -28,6 +31,35 @@ bool is_float(const nifti_image& nim) {
   return nim.datatype == NIFTI_TYPE_FLOAT32 || nim.datatype == NIFTI_TYPE_FLOAT64;
 }
 
+// The pixel type whose bytes a NIfTI datatype stores as they are; nullopt
+// for RGB, complex and the like, which ITK converts.
+std::optional<PixelType> plain_type(int datatype) {
+  switch (datatype) {
+    case NIFTI_TYPE_UINT8:
+      return PixelType::kUInt8;
+    case NIFTI_TYPE_INT8:
+      return PixelType::kInt8;
+    case NIFTI_TYPE_UINT16:
+      return PixelType::kUInt16;
+    case NIFTI_TYPE_INT16:
+      return PixelType::kInt16;
+    case NIFTI_TYPE_UINT32:
+      return PixelType::kUInt32;
+    case NIFTI_TYPE_INT32:
+      return PixelType::kInt32;
+    case NIFTI_TYPE_UINT64:
+      return PixelType::kUInt64;
+    case NIFTI_TYPE_INT64:
+      return PixelType::kInt64;
+    case NIFTI_TYPE_FLOAT32:
+      return PixelType::kFloat32;
+    case NIFTI_TYPE_FLOAT64:
+      return PixelType::kFloat64;
+    default:
+      return std::nullopt;
+  }
+}
+
 // A znzFile closed on every path out.
 struct ZnzClose {
   void operator()(znzptr* f) const {
@@ -45,17 +77,28 @@ void scale(T* values, size_t n, double slope, double inter) {
 
 }  // namespace
 
-Result<bool> nifti_holds_floats(const std::string& path) {
-  Result<NiftiHeader> nim = read_header(path);
-  if (!nim.ok()) return nim.status();
-  return is_float(**nim);
-}
-
-Status read_nifti_float_voxels(const std::string& path, Volume* v) {
+Status read_nifti_voxels(const std::string& path, Volume* v, bool* read) {
+  *read = false;
   Result<NiftiHeader> header = read_header(path);
   if (!header.ok()) return header.status();
   const nifti_image& nim = **header;
-  if (!is_float(nim)) return Status::InvalidArgument(path + " does not hold float voxels");
+  if (plain_type(nim.datatype) != v->pixel_type()) {
+    // ITK converts these voxels (a scaled integer file becomes float32):
+    // it reads them, but only once the file is known to hold them all.
+    if (nim.nvox < 0 || nim.nbyper <= 0) return Status::Corruption(path + ": no voxel count");
+    const uint64_t need = static_cast<uint64_t>(nim.nvox) * static_cast<uint64_t>(nim.nbyper);
+    std::unique_ptr<znzptr, ZnzClose> file(znzopen(nim.iname, "rb", nifti_is_gzfile(nim.iname)));
+    if (znz_isnull(file.get())) return Status::IOError("cannot open " + std::string(nim.iname));
+    char last = 0;
+    if (need > 0 &&
+        (znzseek(file.get(), static_cast<long>(nim.iname_offset + need - 1), SEEK_SET) < 0 ||
+         znzread(&last, 1, 1, file.get()) != 1)) {
+      return Status::IOError(path + ": the file ends before the " + std::to_string(need) +
+                             " bytes of voxels its header promises (a truncated file?)");
+    }
+    return Status::OK();
+  }
+  *read = true;
   const size_t elem = pixel_type_size(v->pixel_type());
   const uint64_t values = v->voxel_count() * v->components();
   if (nim.nbyper < 0 || static_cast<size_t>(nim.nbyper) != elem || nim.nvox < 0 ||
@@ -95,8 +138,10 @@ Status read_nifti_float_voxels(const std::string& path, Volume* v) {
     }
   }
   // niftilib gives 0 for a non-finite scl_slope or scl_inter: "no scaling".
+  // Integer voxels ITK reports as integers are unscaled (it converts scaled
+  // ones to float32, which is another type and read above).
   const double slope = nim.scl_slope, inter = nim.scl_inter;
-  if (slope != 0.0 && (slope != 1.0 || inter != 0.0)) {
+  if (is_float(nim) && slope != 0.0 && (slope != 1.0 || inter != 0.0)) {
     if (v->pixel_type() == PixelType::kFloat32) {
       scale(v->mutable_pixels<float>(), values, slope, inter);
     } else {
@@ -104,6 +149,40 @@ Status read_nifti_float_voxels(const std::string& path, Volume* v) {
     }
   }
   return Status::OK();
+}
+
+Result<std::optional<Volume>> read_nifti(const std::string& path) {
+  if (is_nifti_file(path.c_str()) <= 0) return std::optional<Volume>();  // Analyze, or not a header
+  Result<NiftiHeader> header = read_header(path);
+  if (!header.ok()) return header.status();
+  const nifti_image& nim = **header;
+  const std::optional<PixelType> type = plain_type(nim.datatype);
+  const bool scaled = nim.scl_slope != 0.0f && (nim.scl_slope != 1.0f || nim.scl_inter != 0.0f);
+  if (!type || (scaled && !is_float(nim))) return std::optional<Volume>();
+  if (nim.nt > 1 || nim.nv > 1 || nim.nw > 1) {
+    return Status::NotSupported(path + ": a " + std::to_string(nim.ndim) +
+                                "-D image; voxcache stores up to 3 dimensions");
+  }
+  Result<Affine> affine = nifti_affine(path);
+  if (!affine.ok()) return affine.status();
+  Result<Geometry> geometry = geometry_of_affine(*affine);
+  if (!geometry.ok()) return geometry.status().with_context(path);
+  VolumeLayout l;
+  l.pixel_type = *type;
+  l.components = static_cast<uint32_t>(nim.nu < 1 ? 1 : nim.nu);
+  const int size[3] = {nim.nx, nim.ny, nim.nz};
+  for (int i = 0; i < 3; ++i) {
+    if (size[i] < 1) return Status::Corruption(path + ": dim[" + std::to_string(i + 1) + "] < 1");
+    l.size[i] = static_cast<uint64_t>(size[i]);
+  }
+  l.geometry = *geometry;
+  Result<Volume> v = Volume::Create(l);
+  if (!v.ok()) return v.status().with_context(path);
+  bool read = false;
+  Status s = read_nifti_voxels(path, &*v, &read);
+  if (!s.ok()) return s;
+  if (!read) return Status::Corruption(path + ": its voxels are not of the type its header says");
+  return std::optional<Volume>(std::move(v).value());
 }
 
 }  // namespace voxcache::itk_io

@@ -1,17 +1,19 @@
-// The voxels of a NIfTI file of float32 or float64 data, exactly as stored.
+// The voxels of a NIfTI file, exactly as stored, and all of them.
 //
 // ITK's NIfTI reader loads voxels through niftilib, whose nifti_read_buffer
 // replaces every NaN and infinity of float data with 0 (its IS_GOOD_FLOAT
 // fix-up) and says so only at a debug level. SPM and FSL write statistical
-// maps with NaN outside the brain, so that is a silent wrong voxel. For such
-// files read_image takes the geometry from ITK, as for every file, and the
-// voxel bytes from here: the same niftilib's header reader finds them, znzlib
-// reads them (gzip or not), and nothing alters them but the byte order and
-// the header's own scaling (docs/reliability.md, "Float values").
+// maps with NaN outside the brain, so that is a silent wrong voxel. And it
+// reads a file cut short, or whose vox_offset points past its end, without
+// an error, the missing voxels zeros. So read_image takes the voxel bytes
+// from here: the same niftilib's header reader finds them, znzlib reads them
+// (gzip or not) and counts them, and nothing alters them but the byte order
+// and the header's own scaling (docs/reliability.md, "Float values").
 
 #ifndef VOXCACHE_ITK_NIFTI_VOXELS_H_
 #define VOXCACHE_ITK_NIFTI_VOXELS_H_
 
+#include <optional>
 #include <string>
 
 #include "voxcache/status.h"
@@ -19,17 +21,29 @@
 
 namespace voxcache::itk_io {
 
-// Whether `path`, a file ITK's NIfTI reader accepts, holds float32 or
-// float64 voxels, which read_nifti_float_voxels must read.
-Result<bool> nifti_holds_floats(const std::string& path);
-
 // Fills `v`, whose layout ITK reported for `path`, with the file's voxels
-// bit for bit. When the header scales (scl_slope not 0, and not exactly 1
-// with scl_inter 0: NIfTI-1 "DATA SCALING"), each value becomes
-// value * scl_slope + scl_inter computed in double, as ITK and nibabel do;
-// a NaN stays a NaN. IOError for a file shorter than its header says,
-// Corruption when the header's voxel count or size disagrees with `v`.
-Status read_nifti_float_voxels(const std::string& path, Volume* v);
+// bit for bit, and sets `*read`, when the file's NIfTI datatype stores
+// voxels of v's pixel type as they are (every integer and float type).
+// Float voxels the header scales (scl_slope not 0, and not exactly 1 with
+// scl_inter 0: NIfTI-1 "DATA SCALING") become value * scl_slope + scl_inter
+// computed in double, as ITK and nibabel do; a NaN stays a NaN. For other
+// datatypes (scaled integers ITK turns into float32, RGB) it leaves
+// `*read` false for ITK to read them, having checked that the file holds
+// every byte of voxels its header promises: ITK fills a truncated file's
+// missing part with zeros. IOError for a file shorter than its header says
+// (or a vox_offset past its end), Corruption when the header's voxel count
+// or size disagrees with `v`.
+Status read_nifti_voxels(const std::string& path, Volume* v, bool* read);
+
+// The whole volume of a NIfTI-1 file (single .nii or .hdr/.img pair) read
+// without ITK's reader: layout from niftilib's header, geometry as nibabel
+// reads it (itk/nifti_geometry.h), voxels by read_nifti_voxels. ITK refuses
+// a sheared sform ("only supports orthonormal direction cosines"); this
+// keeps it. nullopt when ITK must read the file: Analyze 7.5 (no NIfTI
+// magic), or voxels ITK converts (RGB, complex, scaled integers).
+// NotSupported for more than 3 dimensions (time); a vector dimension
+// (dim[5]) is the volume's components, as ITK reads it.
+Result<std::optional<Volume>> read_nifti(const std::string& path);
 
 }  // namespace voxcache::itk_io
 

@@ -90,6 +90,15 @@ Status VolumeLayout::validate() const {
       return Status::InvalidArgument("direction[" + std::to_string(i) + "] is not finite");
     }
   }
+  // A singular direction (all zeros, two equal axes) places no voxel; it was
+  // once exported as the identity, a silent change. A shear is kept.
+  const auto& d = geometry.direction;
+  const double det = d[0] * (d[4] * d[8] - d[5] * d[7]) - d[1] * (d[3] * d[8] - d[5] * d[6]) +
+                     d[2] * (d[3] * d[7] - d[4] * d[6]);
+  if (!(std::fabs(det) > 1e-12)) {
+    return Status::InvalidArgument(
+        "the direction matrix is singular: its axes do not span 3D space");
+  }
   return Status::OK();
 }
 

@@ -135,12 +135,13 @@ def test_malformed_volumes_are_refused_clearly():
         voxcache.Volume(a, direction=(1, 0, 0))
 
 
-def test_geometry_the_library_refuses_is_value_error(cache):
-    v = voxcache.Volume(ramp("<i2", (2, 2, 2)), spacing=(1.0, 0.0, 1.0))
-    with pytest.raises(ValueError):
-        cache.put(voxcache.key("zero-spacing"), v)
-    with pytest.raises(TypeError):
-        cache.put(voxcache.key("f16"), voxcache.Volume(ramp("<f2", (2, 2, 2))))
+def test_geometry_and_types_the_library_refuses_are_refused_by_the_constructor(cache):
+    # At construction, not at the first put (issue 24).
+    with pytest.raises(ValueError, match="spacing"):
+        voxcache.Volume(ramp("<i2", (2, 2, 2)), spacing=(1.0, 0.0, 1.0))
+    with pytest.raises(TypeError, match="float16"):
+        voxcache.Volume(ramp("<f2", (2, 2, 2)))
+    assert cache.stats()["puts"] == 0
 
 
 def test_misses_defaults_and_mapping_syntax(cache):

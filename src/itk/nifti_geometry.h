@@ -1,0 +1,63 @@
+// The geometry of a NIfTI file as nibabel, FSL and FreeSurfer read it.
+//
+// A NIfTI-1 header holds two transforms, the sform (srow_x/y/z) and the
+// qform (a quaternion), each with a code saying whether it is set; files
+// Debian itself ships (mricron's JHU atlas) have both, disagreeing. ITK's
+// reader takes the qform; nibabel, FSL and FreeSurfer the sform. voxcache
+// follows nibabel exactly (Nifti1Header.get_best_affine), so that a file's
+// content key is the same from `voxcache import` and from Python's
+// Volume.from_nibabel:
+//
+//   sform_code != 0  ->  the sform, as stored (float32 widened to double);
+//   qform_code != 0  ->  the qform, computed as nibabel computes it (its
+//                        quaternion in long double, the rotation times
+//                        pixdim, qfac from pixdim[0]);
+//   else             ->  nibabel's base affine (pixdim on the diagonal, x
+//                        flipped, the centre of the grid at 0).
+//
+// nibabel repairs some headers as it loads them (qfac not +-1 becomes 1, a
+// negative pixdim its absolute value); voxcache does the same. A zero or
+// NaN pixdim nibabel sets to 1: voxcache refuses it (a silently wrong
+// spacing). The affine then becomes LPS spacing, origin and direction as
+// Volume.from_nibabel does it, with the same arithmetic; a sheared affine
+// keeps its shear (direction columns of unit length, not orthogonal), and
+// one that is singular or not finite is an error (docs/format.md 2.5).
+
+#ifndef VOXCACHE_ITK_NIFTI_GEOMETRY_H_
+#define VOXCACHE_ITK_NIFTI_GEOMETRY_H_
+
+#include <array>
+#include <string>
+
+#include "voxcache/status.h"
+#include "voxcache/volume.h"
+
+namespace voxcache::itk_io {
+
+// Row-major 3x4: the top of a 4x4 RAS affine.
+using Affine = std::array<double, 12>;
+
+// The affine nibabel's img.affine is for the NIfTI-1 file at `path`.
+// InvalidArgument for a header that gives no usable affine.
+Result<Affine> nifti_affine(const std::string& path);
+
+// Spacing, origin and direction (LPS) of a RAS affine, as
+// Volume.from_nibabel computes them. InvalidArgument when an axis has no
+// length, the matrix is singular or a value is not finite.
+Result<Geometry> geometry_of_affine(const Affine& a);
+
+// Whether the direction's columns are orthonormal (to 1e-6): what ITK's
+// NIfTI reader and writer accept unchanged.
+bool orthonormal(const Geometry& g);
+
+// After ITK's NIfTI writer wrote `written` (.nii, .nii.gz, .hdr/.img) for a geometry
+// that is not orthonormal (a shear): ITK wrote an orthonormalised sform and
+// qform, a silent change. This rewrites the sform with the exact affine (as
+// float32, all NIfTI holds) and sets qform_code 0, so that no reader takes
+// the rotation ITK made up (ITK's own reader then refuses the file rather
+// than misplace it).
+Status write_exact_sform(const std::string& written, const Geometry& g);
+
+}  // namespace voxcache::itk_io
+
+#endif  // VOXCACHE_ITK_NIFTI_GEOMETRY_H_
