@@ -42,6 +42,22 @@ VOXCACHE_EXPORT Result<Volume> read_image(const std::string& path);
 VOXCACHE_EXPORT Status write_image(const Volume& volume, const std::string& path,
                                    bool compress = true);
 
+// The header of a single-file NIfTI-1 image (.nii, .nii.gz): its bytes up to
+// vox_offset, extensions included, exactly as stored. Empty for any other
+// file. `voxcache import` keeps it in the entry's metadata.
+VOXCACHE_EXPORT Result<std::string> read_nifti_header(const std::string& path);
+
+// write_image to .nii or .nii.gz with the header of the file the volume was
+// read from: when the volume is still what that header describes (size,
+// components, voxel type unscaled, and the geometry the header gives), the
+// file is that header and the volume's voxels in the header's byte order,
+// so that a .nii comes out byte-identical to the one imported and nibabel
+// reads every header field back (sform and qform codes, descrip, aux_file,
+// intent, units, cal_min/max, extensions). Otherwise, or for other formats,
+// the plain write_image.
+VOXCACHE_EXPORT Status write_image(const Volume& volume, const std::string& path, bool compress,
+                                   const std::string& nifti_header);
+
 // --- images -------------------------------------------------------------------
 
 namespace itk_detail {

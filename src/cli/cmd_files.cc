@@ -22,6 +22,32 @@ nlohmann::json size_json(const std::array<uint64_t, 3>& d) {
   return nlohmann::json::array({d[0], d[1], d[2]});
 }
 
+std::string to_hex(const std::string& bytes) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * bytes.size());
+  for (unsigned char c : bytes) {
+    out.push_back(digits[c >> 4]);
+    out.push_back(digits[c & 15]);
+  }
+  return out;
+}
+
+// Empty for text that is not hex: a header that does not decode is not written.
+std::string from_hex(const std::string& hex) {
+  auto nibble = [](char c) {
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+  };
+  std::string out;
+  if (hex.size() % 2) return out;
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    const int hi = nibble(hex[i]), lo = nibble(hex[i + 1]);
+    if (hi < 0 || lo < 0) return std::string();
+    out.push_back(static_cast<char>(hi << 4 | lo));
+  }
+  return out;
+}
+
 }  // namespace
 
 int cmd_import(const Globals& g, const std::vector<std::string>& files, const std::string& layout,
@@ -50,9 +76,13 @@ int cmd_import(const Globals& g, const std::vector<std::string>& files, const st
     }
     Status s = vol.status();
     OperationKey key;
+    // A NIfTI file's header, for export to write back (docs/format.md 2.10).
+    Result<std::string> header = s.ok() ? read_nifti_header(file) : Result<std::string>("");
+    if (s.ok()) s = header.status();
     if (s.ok()) {
       key = content_key(*vol);
       nlohmann::json meta = {{"source", std::filesystem::absolute(file).string()}};
+      if (!header->empty()) meta["nifti_header"] = to_hex(*header);
       s = chunks ? cache->put(key, *vol, *chunks, dump(meta)) : cache->put(key, *vol, dump(meta));
     }
     progress.done_one();
@@ -108,7 +138,18 @@ int cmd_export(const Globals& g, const ExportArgs& a) {
     vol = *v->as_volume();
   }
   if (!vol.ok()) return key_error(vol.status());
-  Status s = write_image(*vol, a.file, a.compress);
+  // The header of the NIfTI file it was imported from, when it has one: a
+  // whole volume written to .nii comes out as that file was.
+  std::string header;
+  if (a.region.empty() && a.slice.empty()) {
+    Result<EntryInfo> info = (*cache)->info(*key);
+    const nlohmann::json meta =
+        info.ok() ? nlohmann::json::parse(info->metadata, nullptr, false) : nlohmann::json();
+    if (meta.is_object() && meta.contains("nifti_header") && meta["nifti_header"].is_string()) {
+      header = from_hex(meta["nifti_header"].get<std::string>());
+    }
+  }
+  Status s = write_image(*vol, a.file, a.compress, header);
   if (!s.ok()) return fail(s);
   if (a.json) {
     nlohmann::json j = {{"key", key->hex()},

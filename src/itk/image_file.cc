@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "itk/nifti_geometry.h"
+#include "itk/nifti_header.h"
 #include "itk/nifti_voxels.h"
 #include "voxcache/itk.h"
 
@@ -264,6 +265,15 @@ Result<Volume> read_image(const std::string& path) {
 // image or untouched, never half written, and "written" is said only of a
 // file that exists.
 Status write_image(const Volume& v, const std::string& path, bool compress) {
+  return write_image(v, path, compress, std::string());
+}
+
+Result<std::string> read_nifti_header(const std::string& path) {
+  return itk_io::nifti_header_bytes(path);
+}
+
+Status write_image(const Volume& v, const std::string& path, bool compress,
+                   const std::string& nifti_header) {
   namespace fs = std::filesystem;
   std::error_code ec;
   const fs::path target(path);
@@ -279,7 +289,15 @@ Status write_image(const Volume& v, const std::string& path, bool compress) {
     return Status::IOError("cannot write " + path + ": " + ec.message());
   }
   const fs::path tmp = tmp_dir / target.filename();
-  Status s = write_with_itk(v, tmp.string(), compress);
+  const std::string name = target.filename().string();
+  const bool gz = name.size() > 7 && name.compare(name.size() - 7, 7, ".nii.gz") == 0;
+  const bool nii = gz || (name.size() > 4 && name.compare(name.size() - 4, 4, ".nii") == 0);
+  Result<bool> exact = false;
+  if (nii && !nifti_header.empty()) {
+    exact = itk_io::write_with_nifti_header(v, tmp.string(), nifti_header, gz);
+  }
+  Status s = exact.status();
+  if (s.ok() && !*exact) s = write_with_itk(v, tmp.string(), compress);
   if (s.ok() && (!fs::exists(tmp, ec) || fs::file_size(tmp, ec) == 0)) {
     s = Status::IOError("cannot write " + path + ": the ITK writer produced no file");
   }

@@ -113,6 +113,11 @@ Result<Affine> nifti_affine(const std::string& path) {
   int swapped = 0;
   std::unique_ptr<nifti_1_header, Free> h(nifti_read_header(hname.get(), &swapped, 1));
   if (!h) return Status::IOError("niftilib cannot read the header of " + path);
+  return nifti_affine(*h, path);
+}
+
+Result<Affine> nifti_affine(const nifti_1_header& header, const std::string& path) {
+  const nifti_1_header* h = &header;
   if (h->sform_code != 0) {
     const float* rows[3] = {h->srow_x, h->srow_y, h->srow_z};
     Affine a{};

@@ -29,6 +29,8 @@
 #include <array>
 #include <string>
 
+#include <nifti1.h>
+
 #include "voxcache/status.h"
 #include "voxcache/volume.h"
 
@@ -40,6 +42,9 @@ using Affine = std::array<double, 12>;
 // The affine nibabel's img.affine is for the NIfTI-1 file at `path`.
 // InvalidArgument for a header that gives no usable affine.
 Result<Affine> nifti_affine(const std::string& path);
+// The same for a header in memory, in this machine's byte order; `what`
+// names it in errors.
+Result<Affine> nifti_affine(const nifti_1_header& h, const std::string& what);
 
 // Spacing, origin and direction (LPS) of a RAS affine, as
 // Volume.from_nibabel computes them. InvalidArgument when an axis has no

@@ -1,0 +1,136 @@
+#include "itk/nifti_header.h"
+
+// ITK's own copy of niftilib and znzlib (module ITKNIFTI).
+#include <nifti1_io.h>
+#include <znzlib.h>
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "itk/nifti_geometry.h"
+
+namespace voxcache::itk_io {
+
+namespace {
+
+// A header's bytes in this machine's order; false when they are not NIfTI-1.
+bool native_header(const std::string& bytes, nifti_1_header* h, bool* swapped) {
+  if (bytes.size() < sizeof(nifti_1_header)) return false;
+  std::memcpy(h, bytes.data(), sizeof(*h));
+  *swapped = h->sizeof_hdr != 348;
+  if (*swapped) swap_nifti_header(h, 1);
+  return h->sizeof_hdr == 348 && std::memcmp(h->magic, "n+1", 4) == 0;
+}
+
+// The PixelType a datatype stores as it is (nifti_voxels.cc has the same
+// table for reading).
+bool datatype_is(short datatype, PixelType t) {
+  switch (t) {
+    case PixelType::kUInt8:
+      return datatype == NIFTI_TYPE_UINT8;
+    case PixelType::kInt8:
+      return datatype == NIFTI_TYPE_INT8;
+    case PixelType::kUInt16:
+      return datatype == NIFTI_TYPE_UINT16;
+    case PixelType::kInt16:
+      return datatype == NIFTI_TYPE_INT16;
+    case PixelType::kUInt32:
+      return datatype == NIFTI_TYPE_UINT32;
+    case PixelType::kInt32:
+      return datatype == NIFTI_TYPE_INT32;
+    case PixelType::kUInt64:
+      return datatype == NIFTI_TYPE_UINT64;
+    case PixelType::kInt64:
+      return datatype == NIFTI_TYPE_INT64;
+    case PixelType::kFloat32:
+      return datatype == NIFTI_TYPE_FLOAT32;
+    case PixelType::kFloat64:
+      return datatype == NIFTI_TYPE_FLOAT64;
+  }
+  return false;
+}
+
+bool same_geometry(const Geometry& a, const Geometry& b) {
+  return std::memcmp(&a.spacing, &b.spacing, sizeof(a.spacing)) == 0 &&
+         std::memcmp(&a.origin, &b.origin, sizeof(a.origin)) == 0 &&
+         std::memcmp(&a.direction, &b.direction, sizeof(a.direction)) == 0;
+}
+
+}  // namespace
+
+Result<std::string> nifti_header_bytes(const std::string& path) {
+  if (is_nifti_file(path.c_str()) != 1) return std::string();  // 1: a single-file NIfTI-1
+  znzFile f = znzopen(path.c_str(), "rb", nifti_is_gzfile(path.c_str()));
+  if (znz_isnull(f)) return Status::IOError("cannot open " + path);
+  std::string bytes(sizeof(nifti_1_header), '\0');
+  size_t got = znzread(bytes.data(), 1, bytes.size(), f);
+  nifti_1_header h;
+  bool swapped = false;
+  if (got != bytes.size() || !native_header(bytes, &h, &swapped) || !(h.vox_offset >= 348) ||
+      h.vox_offset > (1 << 24)) {
+    znzclose(f);
+    return std::string();  // nothing to keep: the file is read (and checked) elsewhere
+  }
+  const size_t total = static_cast<size_t>(h.vox_offset);
+  bytes.resize(total);
+  got += znzread(bytes.data() + sizeof(nifti_1_header), 1, total - sizeof(nifti_1_header), f);
+  znzclose(f);
+  if (got != total) return Status::IOError(path + ": the file ends inside its header extensions");
+  return bytes;
+}
+
+Result<bool> write_with_nifti_header(const Volume& v, const std::string& path,
+                                     const std::string& header, bool gz) {
+  nifti_1_header h;
+  bool swapped = false;
+  if (!native_header(header, &h, &swapped) || !(h.vox_offset >= 348) ||
+      static_cast<size_t>(h.vox_offset) != header.size()) {
+    return false;
+  }
+  // The header must still be this volume's: a volume computed from the one
+  // imported (or a region of it) carries no header of its own.
+  const int comps = h.dim[0] >= 5 ? h.dim[5] : 1;
+  // Voxels of a scaling header were scaled on reading (or made float32 by
+  // ITK): written back under the same header, they would be scaled twice.
+  const bool scaled = std::isfinite(h.scl_slope) && h.scl_slope != 0.0f &&
+                      (h.scl_slope != 1.0f || h.scl_inter != 0.0f);
+  if (h.dim[0] < 1 || h.dim[0] > 5 || scaled || !datatype_is(h.datatype, v.pixel_type()) ||
+      comps < 1 || static_cast<uint32_t>(comps) != v.components()) {
+    return false;
+  }
+  for (int i = 0; i < 3; ++i) {
+    const uint64_t n = i < h.dim[0] ? static_cast<uint64_t>(h.dim[i + 1]) : 1;
+    if (n != v.size()[i]) return false;
+  }
+  if (h.dim[0] >= 4 && h.dim[4] > 1) return false;
+  Result<Affine> affine = nifti_affine(h, path);
+  Result<Geometry> g =
+      affine.ok() ? geometry_of_affine(*affine) : Result<Geometry>(affine.status());
+  if (!g.ok() || !same_geometry(*g, v.geometry())) return false;
+
+  // NIfTI keeps components as separate volumes (x y z t vec); a Volume
+  // interleaves them.
+  const size_t elem = pixel_type_size(v.pixel_type());
+  std::vector<uint8_t> voxels(v.data(), v.data() + v.byte_size());
+  if (v.components() > 1) {
+    const uint64_t n = v.voxel_count();
+    for (uint64_t c = 0; c < v.components(); ++c) {
+      for (uint64_t i = 0; i < n; ++i) {
+        std::memcpy(voxels.data() + (c * n + i) * elem, v.data() + (i * v.components() + c) * elem,
+                    elem);
+      }
+    }
+  }
+  if (swapped && elem > 1)
+    nifti_swap_Nbytes(voxels.size() / elem, static_cast<int>(elem), voxels.data());
+  znzFile f = znzopen(path.c_str(), "wb", gz ? 1 : 0);
+  if (znz_isnull(f)) return Status::IOError("cannot write " + path);
+  bool ok = znzwrite(header.data(), 1, header.size(), f) == header.size();
+  ok = ok && znzwrite(voxels.data(), 1, voxels.size(), f) == voxels.size();
+  znzclose(f);
+  if (!ok) return Status::IOError("cannot write " + path);
+  return true;
+}
+
+}  // namespace voxcache::itk_io
