@@ -222,7 +222,12 @@ int cmd_run(const Globals& g, const RunArgs& a) {
 
   Result<std::unique_ptr<Cache>> opened = open_cache(g, !a.no_store);
   if (!opened.ok() && a.no_store) return run_plainly("--no-store, and no database");
-  if (!opened.ok()) return failed(opened.status(), kExitFailure);
+  if (!opened.ok()) {
+    // As ccache runs the compiler when its cache is unusable: the pipeline
+    // goes on, uncached, and says why.
+    std::cerr << "voxcache run: warning: not cached: " << opened.status().to_string() << "\n";
+    return run_plainly("the database cannot be used: " + opened.status().to_string());
+  }
   Cache* cache = opened->get();
   run::InputKeys keys(a.no_store ? nullptr : cache);
   Result<KeyBuilder> recipe = recipe_of(a, op, &keys, input ? &*input : nullptr);

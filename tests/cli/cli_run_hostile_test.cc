@@ -114,5 +114,20 @@ TEST_F(RunHostileTest, AnEvictedOutputIsAMissThatRunsAgain) {
   EXPECT_NE(now.err.find("hit"), std::string::npos) << "stored again: " << now.err;
 }
 
+// As ccache runs the compiler when its cache is unusable: the command runs,
+// uncached, and voxcache says why.
+TEST_F(RunHostileTest, ADatabaseThatCannotBeUsedRunsTheCommandUncached) {
+  fs::remove_all(file("out"));
+  for (const char* f : {"cache.db", "cache.db-wal", "cache.db-shm"}) fs::remove(file(f));
+  spit(db_, std::string(4096, 'x'));  // not a database
+  auto r =
+      vrun("--in in.txt --out out -v -- sh -c 'mkdir out; echo ok > out/a; echo run >> runs.log'");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(count("runs.log"), 2) << "it ran";
+  EXPECT_EQ(slurp(file("out/a")), "ok\n");
+  EXPECT_NE(r.err.find("warning: not cached"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("not cached"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace voxcache
