@@ -332,7 +332,7 @@ int cmd_run(const Globals& g, const RunArgs& a) {
     // Until compute returns; every output it has not rewritten is put back
     // then, after the snapshots, so that an old one is never stored.
     run::Aside aside;
-    Status moved = aside.move(a.outs);
+    Status moved = aside.move(a.outs, a.ins);
     if (!moved.ok()) return moved;
     Result<run::Ran> r = run::run_process(spec);
     if (!r.ok()) return r.status();

@@ -131,6 +131,24 @@ TEST_F(RunOutputTest, AStaleOutputIsNeverStoredAndAFailureKeepsTheOldOne) {
   }
 }
 
+// An in-place step (fslmaths a -add 1 a): the output that is also the input
+// is not moved away from the command, and is stored as it left it.
+TEST_F(RunOutputTest, AnInPlaceStepReadsItsInputAndStoresWhatItWrote) {
+  spit(file("n.txt"), "1\n");
+  const std::string step =
+      "--in n.txt --out n.txt -- sh -c 'echo run >> runs.log; "
+      "echo $(( $(cat n.txt) + 1 )) > n.txt.tmp && mv n.txt.tmp n.txt'";
+  auto first = vrun(step);
+  ASSERT_EQ(first.code, 0) << first.err;
+  EXPECT_EQ(slurp(file("n.txt")), "2\n");
+  spit(file("n.txt"), "1\n");
+  auto hit = vrun("-v " + step);
+  ASSERT_EQ(hit.code, 0) << hit.err;
+  EXPECT_NE(hit.err.find("hit"), std::string::npos) << hit.err;
+  EXPECT_EQ(slurp(file("n.txt")), "2\n") << "what the step made of 1";
+  EXPECT_EQ(count("runs.log"), 1);
+}
+
 // A FreeSurfer-like output tree: folders, an executable, an empty file, a
 // link. A hit rebuilds it exactly, replacing what is there.
 TEST_F(RunOutputTest, AnOutputDirectoryComesBackExactly) {

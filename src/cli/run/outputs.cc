@@ -197,10 +197,17 @@ Status check_item(const nlohmann::json& item) {
                                      .substr(0, 200));
 }
 
-Status Aside::move(const std::vector<std::string>& outputs) {
+Status Aside::move(const std::vector<std::string>& outputs,
+                   const std::vector<std::string>& inputs) {
   for (const std::string& out : outputs) {
     struct stat st;
     if (::lstat(out.c_str(), &st) != 0) continue;  // nothing there to keep
+    bool read_by_the_command = false;
+    for (const std::string& in : inputs) {
+      std::error_code ec;
+      read_by_the_command |= fs::equivalent(in, out, ec);
+    }
+    if (read_by_the_command) continue;
     Result<std::string> folder = folder_beside(out);
     if (!folder.ok()) return folder.status();
     if (::rename(out.c_str(), (*folder + "/old").c_str()) != 0) {

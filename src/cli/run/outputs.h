@@ -29,7 +29,9 @@ class Aside {
   Aside& operator=(const Aside&) = delete;
   ~Aside() { finish(); }
 
-  Status move(const std::vector<std::string>& outputs);
+  // Outputs that are also `inputs` (an in-place step, `fslmaths a -add 1 a`)
+  // stay where they are: the command must read them.
+  Status move(const std::vector<std::string>& outputs, const std::vector<std::string>& inputs);
   // Puts back what the command did not write again; drops the rest.
   void finish();
 
