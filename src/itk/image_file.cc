@@ -130,7 +130,7 @@ Result<Volume> read_with(itk::ImageIOBase* io, const std::string& path) {
   }
   for (double& d : l.geometry.direction) d += 0.0;  // -0.0 + 0.0 == +0.0
   const bool nifti = std::string(io->GetNameOfClass()) == "NiftiImageIO";
-  if (nifti) {
+  if (nifti && itk_io::is_nifti(path)) {
     // The sform where there is one, as nibabel and FSL read NIfTI; ITK's
     // geometry above took the qform (itk/nifti_geometry.h).
     Result<itk_io::Affine> affine = itk_io::nifti_affine(path);

@@ -107,6 +107,8 @@ Affine base_affine(const nifti_1_header& h, const float pixdim[8]) {
 
 }  // namespace
 
+bool is_nifti(const std::string& path) { return is_nifti_file(path.c_str()) > 0; }
+
 Result<Affine> nifti_affine(const std::string& path) {
   std::unique_ptr<char, Free> hname(nifti_findhdrname(path.c_str()));
   if (!hname) return Status::IOError("no NIfTI header for " + path);

@@ -39,6 +39,11 @@ namespace voxcache::itk_io {
 // Row-major 3x4: the top of a 4x4 RAS affine.
 using Affine = std::array<double, 12>;
 
+// Whether `path` is NIfTI-1 (a .nii, or a .hdr/.img pair with NIfTI magic),
+// not Analyze 7.5, whose header has no sform or qform (the same bytes hold
+// SPM's origin): its geometry stays ITK's.
+bool is_nifti(const std::string& path);
+
 // The affine nibabel's img.affine is for the NIfTI-1 file at `path`.
 // InvalidArgument for a header that gives no usable affine.
 Result<Affine> nifti_affine(const std::string& path);
