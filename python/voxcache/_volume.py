@@ -119,6 +119,13 @@ class Volume:
         as (z, y, x). The affine (RAS) becomes spacing, origin and direction
         (LPS), as ITK reads the same file."""
         data = np.asanyarray(image.dataobj)
+        if data.ndim == 4:
+            # A fourth axis is time (fMRI, DWI), not components: taking it for
+            # 30 components of one volume was a silent wrong reading.
+            raise ValueError(
+                f"a 4D series of shape {data.shape} (x, y, z, t): voxcache stores 3D volumes; "
+                "store each one, e.g. Volume.from_nibabel(image.slicer[..., t])"
+            )
         if data.ndim == 5 and data.shape[3] == 1:  # NIfTI vectors: x, y, z, t=1, c
             data = data[:, :, :, 0, :]
         if data.ndim not in (3, 4):
@@ -139,11 +146,17 @@ class Volume:
         return a
 
     def to_nibabel(self) -> Any:
-        """A nibabel Nifti1Image viewing this volume's voxels (no copy)."""
+        """A nibabel Nifti1Image viewing this volume's voxels (no copy);
+        components go on NIfTI's fifth (vector) axis, as ITK writes them."""
         import nibabel
 
-        image = nibabel.Nifti1Image(self.xyz, self.affine())
+        xyz = self.xyz
+        if xyz.ndim == 4:  # components: NIfTI's vector layout, x, y, z, t=1, c
+            xyz = xyz[:, :, :, np.newaxis, :]
+        image = nibabel.Nifti1Image(xyz, self.affine())
         image.header.set_zooms(tuple(self.spacing) + image.header.get_zooms()[3:])
+        if xyz.ndim == 5:
+            image.header.set_intent("vector")
         return image
 
     # --- SimpleITK (when it is installed) ----------------------------------

@@ -197,3 +197,17 @@ def test_a_big_endian_file_is_the_same_values(cli, tmp_path):
     db = voxcache.Cache(str(tmp_path / "c.db"))
     db.put(voxcache.key("big"), v)
     assert np.array_equal(db.get(voxcache.key("big")).xyz, data)
+
+
+def test_a_time_series_is_refused_not_taken_for_components():
+    bold = nibabel.Nifti1Image(np.zeros((4, 5, 6, 30), dtype=np.int16), np.eye(4))
+    with pytest.raises(ValueError, match="4D series"):
+        voxcache.Volume.from_nibabel(bold)
+
+
+def test_components_go_to_niftis_vector_axis_and_back():
+    a = np.arange(2 * 3 * 4 * 3, dtype=np.float32).reshape(2, 3, 4, 3)
+    v = voxcache.Volume(a, spacing=(0.5, 1.0, 2.0))
+    img = v.to_nibabel()
+    assert img.shape == (4, 3, 2, 1, 3) and img.header.get_intent()[0] == "vector"
+    assert voxcache.Volume.from_nibabel(img) == v
