@@ -31,7 +31,10 @@ namespace voxcache {
 // --- files --------------------------------------------------------------------
 
 // Reads any volume ITK can read (.nii, .nii.gz, .nrrd, .nhdr, .mha, .mhd,
-// .png, ...) of up to 3 dimensions and any supported component type.
+// .png, ...) of up to 3 dimensions and any supported component type, or a
+// folder holding one DICOM series. NIfTI geometry is read as nibabel reads
+// it (the sform first), and a file must hold every voxel its header
+// promises (IOError otherwise).
 // NotFound when the file does not exist; NotSupported when no ITK reader
 // accepts it or its component type has no PixelType; IOError when ITK fails.
 VOXCACHE_EXPORT Result<Volume> read_image(const std::string& path);

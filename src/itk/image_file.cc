@@ -21,17 +21,18 @@
 #include <string>
 #include <vector>
 
+#include "itk/dicom_series.h"
 #include "itk/nifti_geometry.h"
 #include "itk/nifti_header.h"
 #include "itk/nifti_voxels.h"
 #include "voxcache/itk.h"
 
 namespace voxcache {
-namespace {
 
-using IOComponent = itk::IOComponentEnum;
+namespace itk_io {
 
-Result<PixelType> pixel_type_of(IOComponent c, size_t bytes) {
+Result<PixelType> pixel_type_of(itk::IOComponentEnum c, size_t bytes) {
+  using IOComponent = itk::IOComponentEnum;
   switch (c) {
     case IOComponent::UCHAR:
       return PixelType::kUInt8;
@@ -59,6 +60,13 @@ Result<PixelType> pixel_type_of(IOComponent c, size_t bytes) {
                                   " has no voxcache pixel type");
   }
 }
+
+}  // namespace itk_io
+
+namespace {
+
+using IOComponent = itk::IOComponentEnum;
+using itk_io::pixel_type_of;
 
 IOComponent io_component_of(PixelType t) {
   switch (t) {
@@ -241,6 +249,7 @@ Result<Volume> read_image(const std::string& path) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return Status::NotFound("no file " + path);
   try {
+    if (std::filesystem::is_directory(path, ec)) return itk_io::read_dicom_series(path);
     itk::ImageIOBase::Pointer io =
         itk::ImageIOFactory::CreateImageIO(path.c_str(), itk::CommonEnums::IOFileMode::ReadMode);
     if (!io) return Status::NotSupported("no ITK reader accepts " + path);
