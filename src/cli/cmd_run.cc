@@ -168,7 +168,7 @@ struct Outcome {
 int cmd_key(const std::vector<std::string>& files, bool json) {
   int rc = 0;
   nlohmann::json keys = nlohmann::json::array();
-  run::InputKeys memo(nullptr);
+  run::InputKeys memo(nullptr, run::Header::kNone);
   for (const std::string& f : files) {
     Result<OperationKey> k = memo.any(f);
     if (!k.ok()) {
@@ -229,7 +229,7 @@ int cmd_run(const Globals& g, const RunArgs& a) {
     return run_plainly("the database cannot be used: " + opened.status().to_string());
   }
   Cache* cache = opened->get();
-  run::InputKeys keys(a.no_store ? nullptr : cache);
+  run::InputKeys keys(a.no_store ? nullptr : cache, run::Header::kAll);
   Result<KeyBuilder> recipe = recipe_of(a, op, &keys, input ? &*input : nullptr);
   if (!recipe.ok()) {
     const Status& s = recipe.status();

@@ -118,6 +118,34 @@ TEST_F(RunKeyTest, StandardInputIsKeyedWithStdinAndEmptyWithout) {
   EXPECT_EQ(loop.out, "a\nb\nc\n") << loop.err;
 }
 
+// A tool may print any header field (fslhd prints descrip): the key of a
+// NIfTI input covers its header, so an edited descrip misses, while the same
+// file gzipped (.nii.gz of the same bytes) is the same input.
+TEST_F(RunKeyTest, ANiftiInputsHeaderIsInItsKeyItsCompressionIsNot) {
+  const std::string nii = file("t1.nii");
+  ASSERT_EQ(
+      std::system(
+          ("gunzip -c " + std::string(VOXCACHE_TEMPLATES_DIR) + "/ch2.nii.gz > " + nii).c_str()),
+      0);
+  auto header_tool = [&](const std::string& in) {
+    return vrun("--in " + in +
+                " --op fslhd -- sh -c 'echo run >> runs.log; head -c 228 \"$1\" | tail -c 80' sh " +
+                in);
+  };
+  const std::string first = header_tool("t1.nii").out;
+  ASSERT_EQ(count("runs.log"), 1);
+  ASSERT_EQ(std::system(("gzip -k " + nii).c_str()), 0);
+  EXPECT_EQ(header_tool("t1.nii.gz").out, first);
+  EXPECT_EQ(count("runs.log"), 1) << "the same header and voxels, gzipped: a hit";
+  std::fstream(nii, std::ios::in | std::ios::out | std::ios::binary).seekp(148) << "edited descrip";
+  const std::string edited = header_tool("t1.nii").out;
+  EXPECT_EQ(count("runs.log"), 2) << "descrip changed: a miss";
+  EXPECT_NE(edited, first);
+  EXPECT_NE(edited.find("edited descrip"), std::string::npos);
+  // `voxcache key` still prints the content key of the voxels alone.
+  EXPECT_EQ(cli("key " + nii).out.substr(0, 64), cli("key " + nii + ".gz").out.substr(0, 64));
+}
+
 // A DICOM series in, as a folder: its files' names and contents count,
 // not where it is.
 TEST_F(RunKeyTest, AnInputDirectoryIsKeyedAsATree) {

@@ -170,6 +170,17 @@ Result<OperationKey> InputKeys::file(const std::string& path, Content how) {
     if (how == Content::kImageOrBytes) {
       Result<Volume> vol = read_image(path);
       if (vol.ok()) key = content_key(*vol);
+      if (vol.ok() && header_ == Header::kAll) {
+        Result<std::string> nifti = read_nifti_header(path);
+        if (!nifti.ok()) return nifti.status();
+        if (!nifti->empty()) {
+          key = KeyBuilder("run:nifti").arg("header", KeyArg::Bytes(*nifti)).input(*key).build();
+        } else {
+          Status s = read_bytes();
+          if (!s.ok()) return s;
+          key = KeyBuilder("run:image").arg("bytes", KeyArg::Bytes(*bytes)).input(*key).build();
+        }
+      }
     }
     if (!key || !before->settled) {
       Status s = read_bytes();

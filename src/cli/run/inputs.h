@@ -21,6 +21,16 @@ namespace voxcache::cli::run {
 // input; anything else, and every file inside a directory, by its bytes.
 enum class Content { kImageOrBytes, kBytes };
 
+// What an image's key covers besides its volume's content key.
+enum class Header {
+  kNone,  // the content key alone: `voxcache key`, as Python's content_key
+  // For a command's input: a tool may read any header field (fslhd prints
+  // descrip), so the key also covers a single-file NIfTI's header bytes, and
+  // for any other format the bytes of the file named (its header, for a
+  // detached one such as .nhdr or .hdr/.img).
+  kAll,
+};
+
 // The key of bytes as a file's content: KeyBuilder("file").arg("bytes", ...).
 OperationKey bytes_key(std::string_view bytes);
 
@@ -34,7 +44,7 @@ Result<std::string> read_file(const std::string& path);
 class InputKeys {
  public:
   // `cache` nullptr: remember nothing (voxcache key, --no-store).
-  explicit InputKeys(Cache* cache) : cache_(cache) {}
+  InputKeys(Cache* cache, Header header) : cache_(cache), header_(header) {}
 
   // A regular file's key. NotFound when there is none at `path`.
   Result<OperationKey> file(const std::string& path, Content how);
@@ -49,6 +59,7 @@ class InputKeys {
 
  private:
   Cache* const cache_;
+  const Header header_;
 };
 
 // The file execvp would run for `word`: a path when it holds a '/', else
