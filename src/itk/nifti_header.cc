@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "itk/nifti_geometry.h"
+#include "itk/nifti_voxels.h"
 
 namespace voxcache::itk_io {
 
@@ -21,34 +22,6 @@ bool native_header(const std::string& bytes, nifti_1_header* h, bool* swapped) {
   *swapped = h->sizeof_hdr != 348;
   if (*swapped) swap_nifti_header(h, 1);
   return h->sizeof_hdr == 348 && std::memcmp(h->magic, "n+1", 4) == 0;
-}
-
-// The PixelType a datatype stores as it is (nifti_voxels.cc has the same
-// table for reading).
-bool datatype_is(short datatype, PixelType t) {
-  switch (t) {
-    case PixelType::kUInt8:
-      return datatype == NIFTI_TYPE_UINT8;
-    case PixelType::kInt8:
-      return datatype == NIFTI_TYPE_INT8;
-    case PixelType::kUInt16:
-      return datatype == NIFTI_TYPE_UINT16;
-    case PixelType::kInt16:
-      return datatype == NIFTI_TYPE_INT16;
-    case PixelType::kUInt32:
-      return datatype == NIFTI_TYPE_UINT32;
-    case PixelType::kInt32:
-      return datatype == NIFTI_TYPE_INT32;
-    case PixelType::kUInt64:
-      return datatype == NIFTI_TYPE_UINT64;
-    case PixelType::kInt64:
-      return datatype == NIFTI_TYPE_INT64;
-    case PixelType::kFloat32:
-      return datatype == NIFTI_TYPE_FLOAT32;
-    case PixelType::kFloat64:
-      return datatype == NIFTI_TYPE_FLOAT64;
-  }
-  return false;
 }
 
 bool same_geometry(const Geometry& a, const Geometry& b) {
@@ -95,7 +68,7 @@ Result<bool> write_with_nifti_header(const Volume& v, const std::string& path,
   // ITK): written back under the same header, they would be scaled twice.
   const bool scaled = std::isfinite(h.scl_slope) && h.scl_slope != 0.0f &&
                       (h.scl_slope != 1.0f || h.scl_inter != 0.0f);
-  if (h.dim[0] < 1 || h.dim[0] > 5 || scaled || !datatype_is(h.datatype, v.pixel_type()) ||
+  if (h.dim[0] < 1 || h.dim[0] > 5 || scaled || plain_type(h.datatype) != v.pixel_type() ||
       comps < 1 || static_cast<uint32_t>(comps) != v.components()) {
     return false;
   }

@@ -31,8 +31,8 @@ bool is_float(const nifti_image& nim) {
   return nim.datatype == NIFTI_TYPE_FLOAT32 || nim.datatype == NIFTI_TYPE_FLOAT64;
 }
 
-// The pixel type whose bytes a NIfTI datatype stores as they are; nullopt
-// for RGB, complex and the like, which ITK converts.
+}  // namespace
+
 std::optional<PixelType> plain_type(int datatype) {
   switch (datatype) {
     case NIFTI_TYPE_UINT8:
@@ -59,6 +59,8 @@ std::optional<PixelType> plain_type(int datatype) {
       return std::nullopt;
   }
 }
+
+namespace {
 
 // A znzFile closed on every path out.
 struct ZnzClose {

@@ -35,6 +35,10 @@ namespace voxcache::itk_io {
 // or size disagrees with `v`.
 Status read_nifti_voxels(const std::string& path, Volume* v, bool* read);
 
+// The pixel type whose bytes a NIfTI datatype stores as they are; nullopt
+// for RGB, complex and the like, which ITK converts.
+std::optional<PixelType> plain_type(int datatype);
+
 // The whole volume of a NIfTI-1 file (single .nii or .hdr/.img pair) read
 // without ITK's reader: layout from niftilib's header, geometry as nibabel
 // reads it (itk/nifti_geometry.h), voxels by read_nifti_voxels. ITK refuses
