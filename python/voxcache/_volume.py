@@ -196,8 +196,7 @@ def _geometry_of_affine(affine: np.ndarray):
     origin = np.array([-affine[0, 3], -affine[1, 3], affine[2, 3]], dtype=np.float64) + 0.0
     if not np.all(np.isfinite(origin)):
         raise ValueError("the affine's origin is not finite")
-    if not abs(np.linalg.det(direction)) > 1e-12:
-        raise ValueError("the affine is singular: its axes do not span 3D space")
+    # A singular direction is refused by the Volume constructor.
     return tuple(spacing.tolist()), tuple(origin.tolist()), tuple(direction.reshape(9).tolist())
 
 

@@ -94,11 +94,6 @@ IOComponent io_component_of(PixelType t) {
   return IOComponent::UNKNOWNCOMPONENTTYPE;
 }
 
-double determinant(const std::array<double, 9>& m) {
-  return m[0] * (m[4] * m[8] - m[5] * m[7]) - m[1] * (m[3] * m[8] - m[5] * m[6]) +
-         m[2] * (m[3] * m[7] - m[4] * m[6]);
-}
-
 Result<Volume> read_with(itk::ImageIOBase* io, const std::string& path) {
   io->SetFileName(path);
   io->ReadImageInformation();
@@ -147,10 +142,8 @@ Result<Volume> read_with(itk::ImageIOBase* io, const std::string& path) {
     if (!g.ok()) return g.status().with_context(path);
     l.geometry = *g;
   }
-  if (!(std::fabs(determinant(l.geometry.direction)) > 1e-12)) {
-    // Once taken for the identity: a silent change of the geometry.
-    return Status::InvalidArgument(path + ": its direction matrix is singular");
-  }
+  // A singular direction, once taken for the identity, is refused by
+  // Volume::Create.
   Result<Volume> v = Volume::Create(l);
   if (!v.ok()) return v.status().with_context(path);
   itk::ImageIORegion region(dims);

@@ -20,8 +20,9 @@
 // NaN pixdim nibabel sets to 1: voxcache refuses it (a silently wrong
 // spacing). The affine then becomes LPS spacing, origin and direction as
 // Volume.from_nibabel does it, with the same arithmetic; a sheared affine
-// keeps its shear (direction columns of unit length, not orthogonal), and
-// one that is singular or not finite is an error (docs/format.md 2.5).
+// keeps its shear (direction columns of unit length, not orthogonal), one
+// that is not finite is an error, and Volume::Create refuses one that is
+// singular (docs/format.md 2.5).
 
 #ifndef VOXCACHE_ITK_NIFTI_GEOMETRY_H_
 #define VOXCACHE_ITK_NIFTI_GEOMETRY_H_
@@ -53,7 +54,8 @@ Result<Affine> nifti_affine(const nifti_1_header& h, const std::string& what);
 
 // Spacing, origin and direction (LPS) of a RAS affine, as
 // Volume.from_nibabel computes them. InvalidArgument when an axis has no
-// length, the matrix is singular or a value is not finite.
+// length or a value is not finite; a singular direction is left for
+// Volume::Create (VolumeLayout::validate) to refuse, as for every volume.
 Result<Geometry> geometry_of_affine(const Affine& a);
 
 // Whether the direction's columns are orthonormal (to 1e-6): what ITK's
