@@ -66,10 +66,9 @@ Result<bool> write_with_nifti_header(const Volume& v, const std::string& path,
   const int comps = h.dim[0] >= 5 ? h.dim[5] : 1;
   // Voxels of a scaling header were scaled on reading (or made float32 by
   // ITK): written back under the same header, they would be scaled twice.
-  const bool scaled = std::isfinite(h.scl_slope) && h.scl_slope != 0.0f &&
-                      (h.scl_slope != 1.0f || h.scl_inter != 0.0f);
-  if (h.dim[0] < 1 || h.dim[0] > 5 || scaled || plain_type(h.datatype) != v.pixel_type() ||
-      comps < 1 || static_cast<uint32_t>(comps) != v.components()) {
+  if (h.dim[0] < 1 || h.dim[0] > 5 || nifti_scales(h.scl_slope, h.scl_inter) ||
+      plain_type(h.datatype) != v.pixel_type() || comps < 1 ||
+      static_cast<uint32_t>(comps) != v.components()) {
     return false;
   }
   for (int i = 0; i < 3; ++i) {

@@ -7,6 +7,7 @@
 #include <nifti1_io.h>
 #include <znzlib.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -29,6 +30,21 @@ Result<NiftiHeader> read_header(const std::string& path) {
 
 bool is_float(const nifti_image& nim) {
   return nim.datatype == NIFTI_TYPE_FLOAT32 || nim.datatype == NIFTI_TYPE_FLOAT64;
+}
+
+// A znzFile closed on every path out.
+struct ZnzClose {
+  void operator()(znzptr* f) const {
+    znzFile file = f;
+    znzclose(file);
+  }
+};
+
+template <typename T>
+void scale(T* values, size_t n, double slope, double inter) {
+  for (size_t i = 0; i < n; ++i) {
+    values[i] = static_cast<T>(static_cast<double>(values[i]) * slope + inter);
+  }
 }
 
 }  // namespace
@@ -60,30 +76,15 @@ std::optional<PixelType> plain_type(int datatype) {
   }
 }
 
-namespace {
-
-// A znzFile closed on every path out.
-struct ZnzClose {
-  void operator()(znzptr* f) const {
-    znzFile file = f;
-    znzclose(file);
-  }
-};
-
-template <typename T>
-void scale(T* values, size_t n, double slope, double inter) {
-  for (size_t i = 0; i < n; ++i) {
-    values[i] = static_cast<T>(static_cast<double>(values[i]) * slope + inter);
-  }
+bool nifti_scales(double slope, double inter) {
+  return std::isfinite(slope) && slope != 0.0 && (slope != 1.0 || inter != 0.0);
 }
 
-}  // namespace
+namespace {
 
-Status read_nifti_voxels(const std::string& path, Volume* v, bool* read) {
+// read_nifti_voxels with the header read already.
+Status read_voxels(const nifti_image& nim, const std::string& path, Volume* v, bool* read) {
   *read = false;
-  Result<NiftiHeader> header = read_header(path);
-  if (!header.ok()) return header.status();
-  const nifti_image& nim = **header;
   if (plain_type(nim.datatype) != v->pixel_type()) {
     // ITK converts these voxels (a scaled integer file becomes float32):
     // it reads them, but only once the file is known to hold them all.
@@ -143,7 +144,7 @@ Status read_nifti_voxels(const std::string& path, Volume* v, bool* read) {
   // Integer voxels ITK reports as integers are unscaled (it converts scaled
   // ones to float32, which is another type and read above).
   const double slope = nim.scl_slope, inter = nim.scl_inter;
-  if (is_float(nim) && slope != 0.0 && (slope != 1.0 || inter != 0.0)) {
+  if (is_float(nim) && nifti_scales(slope, inter)) {
     if (v->pixel_type() == PixelType::kFloat32) {
       scale(v->mutable_pixels<float>(), values, slope, inter);
     } else {
@@ -153,14 +154,23 @@ Status read_nifti_voxels(const std::string& path, Volume* v, bool* read) {
   return Status::OK();
 }
 
+}  // namespace
+
+Status read_nifti_voxels(const std::string& path, Volume* v, bool* read) {
+  Result<NiftiHeader> header = read_header(path);
+  if (!header.ok()) return header.status();
+  return read_voxels(**header, path, v, read);
+}
+
 Result<std::optional<Volume>> read_nifti(const std::string& path) {
   if (is_nifti_file(path.c_str()) <= 0) return std::optional<Volume>();  // Analyze, or not a header
   Result<NiftiHeader> header = read_header(path);
   if (!header.ok()) return header.status();
   const nifti_image& nim = **header;
   const std::optional<PixelType> type = plain_type(nim.datatype);
-  const bool scaled = nim.scl_slope != 0.0f && (nim.scl_slope != 1.0f || nim.scl_inter != 0.0f);
-  if (!type || (scaled && !is_float(nim))) return std::optional<Volume>();
+  if (!type || (nifti_scales(nim.scl_slope, nim.scl_inter) && !is_float(nim))) {
+    return std::optional<Volume>();
+  }
   if (nim.nt > 1 || nim.nv > 1 || nim.nw > 1) {
     return Status::NotSupported(path + ": a " + std::to_string(nim.ndim) +
                                 "-D image; voxcache stores up to 3 dimensions");
@@ -181,7 +191,7 @@ Result<std::optional<Volume>> read_nifti(const std::string& path) {
   Result<Volume> v = Volume::Create(l);
   if (!v.ok()) return v.status().with_context(path);
   bool read = false;
-  Status s = read_nifti_voxels(path, &*v, &read);
+  Status s = read_voxels(nim, path, &*v, &read);
   if (!s.ok()) return s;
   if (!read) return Status::Corruption(path + ": its voxels are not of the type its header says");
   return std::optional<Volume>(std::move(v).value());

@@ -35,6 +35,10 @@ namespace voxcache::itk_io {
 // or size disagrees with `v`.
 Status read_nifti_voxels(const std::string& path, Volume* v, bool* read);
 
+// Whether scl_slope and scl_inter scale the voxels (NIfTI-1 "DATA
+// SCALING"): a finite slope that is not 0, and not exactly 1 with inter 0.
+bool nifti_scales(double slope, double inter);
+
 // The pixel type whose bytes a NIfTI datatype stores as they are; nullopt
 // for RGB, complex and the like, which ITK converts.
 std::optional<PixelType> plain_type(int datatype);
