@@ -196,16 +196,22 @@ Result<OperationKey> InputKeys::file(const std::string& path, Content how) {
   return Status::IOError(path + " keeps changing while voxcache reads it");
 }
 
-Result<OperationKey> InputKeys::tree(const std::string& path) {
+Result<std::vector<std::string>> sorted_names(const std::string& dir) {
   std::vector<std::string> names;
   std::error_code ec;
-  for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     names.push_back(it->path().filename().string());
   }
-  if (ec) return Status::IOError("cannot list " + path + ": " + ec.message());
-  std::sort(names.begin(), names.end());  // byte order: the key is the same everywhere
+  if (ec) return Status::IOError("cannot list " + dir + ": " + ec.message());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+Result<OperationKey> InputKeys::tree(const std::string& path) {
+  Result<std::vector<std::string>> names = sorted_names(path);
+  if (!names.ok()) return names.status();
   std::vector<KeyArg> entries;
-  for (const std::string& name : names) {
+  for (const std::string& name : *names) {
     const std::string p = path + "/" + name;
     struct stat st;
     if (::lstat(p.c_str(), &st) != 0) return Status::IOError("cannot stat " + p);

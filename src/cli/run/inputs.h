@@ -41,6 +41,10 @@ std::string digest(std::string_view bytes);
 // The whole file; NotFound when it does not exist.
 Result<std::string> read_file(const std::string& path);
 
+// The names in a directory, in byte order: the order of every tree key and
+// run record, the same on every machine.
+Result<std::vector<std::string>> sorted_names(const std::string& dir);
+
 class InputKeys {
  public:
   // `cache` nullptr: remember nothing (voxcache key, --no-store).

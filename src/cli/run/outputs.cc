@@ -61,11 +61,8 @@ bool safe_relative(const std::string& rel) {
   return true;
 }
 
+// `e` has passed check_item: its fields are there and typed.
 Status check_bytes(const std::string& what, const std::string& bytes, const nlohmann::json& e) {
-  if (!e.contains("size") || !e["size"].is_number_unsigned() || !e.contains("digest") ||
-      !e["digest"].is_string()) {
-    return Status::Corruption("the run's record of " + what + " has no size or digest");
-  }
   if (bytes.size() != e["size"].get<uint64_t>() ||
       digest(bytes) != e["digest"].get<std::string>()) {
     return Status::Corruption("the stored bytes of " + what +
@@ -75,23 +72,15 @@ Status check_bytes(const std::string& what, const std::string& bytes, const nloh
 }
 
 mode_t mode_of(const nlohmann::json& e) {
-  return e.contains("mode") && e["mode"].is_number_unsigned()
-             ? static_cast<mode_t>(e["mode"].get<uint64_t>() & 0777)
-             : 0644;
+  return static_cast<mode_t>(e["mode"].get<uint64_t>() & 0777);
 }
 
 // Walks `root`/`rel`, parents before children, names in byte order.
 Status walk(const std::string& root, const std::string& rel, nlohmann::json* entries,
             std::vector<OutputFile>* files) {
-  const std::string dir = rel.empty() ? root : root + "/" + rel;
-  std::vector<std::string> names;
-  std::error_code ec;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    names.push_back(it->path().filename().string());
-  }
-  if (ec) return Status::IOError("cannot list " + dir + ": " + ec.message());
-  std::sort(names.begin(), names.end());
-  for (const std::string& name : names) {
+  Result<std::vector<std::string>> names = sorted_names(rel.empty() ? root : root + "/" + rel);
+  if (!names.ok()) return names.status();
+  for (const std::string& name : *names) {
     const std::string r = rel.empty() ? name : rel + "/" + name;
     const std::string p = root + "/" + r;
     struct stat st;
@@ -111,6 +100,7 @@ Status walk(const std::string& root, const std::string& rel, nlohmann::json* ent
       Status s = walk(root, r, entries, files);
       if (!s.ok()) return s;
     } else if (S_ISLNK(st.st_mode)) {
+      std::error_code ec;
       const fs::path target = fs::read_symlink(p, ec);
       if (ec) return Status::IOError("cannot read the link " + p + ": " + ec.message());
       entries->push_back({{"path", r}, {"kind", "link"}, {"target", target.string()}});
@@ -121,15 +111,15 @@ Status walk(const std::string& root, const std::string& rel, nlohmann::json* ent
   return Status::OK();
 }
 
-// Fills `root` (a new, empty directory) from a directory item: folders,
-// then files, then links last, so that no file is written through a link.
+// Fills `root` (a new, empty directory) from a directory item that has
+// passed check_item (kinds known, paths inside): folders, then files, then
+// links last, so that no file is written through a link.
 Status fill(const std::string& root, const nlohmann::json& item, const BytesOf& bytes_of) {
   const nlohmann::json& entries = item["entries"];
   std::vector<std::pair<std::string, mode_t>> dirs;
   for (const nlohmann::json& e : entries) {
-    const std::string rel = e.value("path", std::string());
-    const std::string kind = e.value("kind", std::string());
-    if (!safe_relative(rel)) return Status::Corruption("unsafe path '" + rel + "' in a run record");
+    const std::string rel = e["path"];
+    const std::string kind = e["kind"];
     const std::string p = root + "/" + rel;
     if (kind == "dir") {
       if (::mkdir(p.c_str(), 0700) != 0) return errno_status("cannot create " + p);
@@ -140,14 +130,12 @@ Status fill(const std::string& root, const nlohmann::json& item, const BytesOf& 
       Status s = check_bytes(rel, *bytes, e);
       if (s.ok()) s = write_new(p, *bytes, mode_of(e));
       if (!s.ok()) return s;
-    } else if (kind != "link") {
-      return Status::Corruption("unknown kind '" + kind + "' in a run record");
     }
   }
   for (const nlohmann::json& e : entries) {
-    if (e.value("kind", std::string()) != "link") continue;
-    const std::string p = root + "/" + e.value("path", std::string());
-    if (::symlink(e.value("target", std::string()).c_str(), p.c_str()) != 0) {
+    if (e["kind"] != "link") continue;
+    const std::string p = root + "/" + e["path"].get<std::string>();
+    if (::symlink(e["target"].get<std::string>().c_str(), p.c_str()) != 0) {
       return errno_status("cannot create the link " + p);
     }
   }
