@@ -238,8 +238,19 @@ class VOXCACHE_EXPORT Cache {
   // the physical point of its first voxel; spacing and direction are kept.
   // InvalidArgument when the box is empty or leaves the volume, or the entry
   // is not a volume.
+  // On a 4D series the box is read in every frame: the result is a series.
   virtual Result<Volume> read_region(const OperationKey& key, const std::array<uint64_t, 3>& start,
                                      const std::array<uint64_t, 3>& size) = 0;
+  // The box in frames [first_frame, first_frame + frame_count) of a 4D
+  // series, decoding only the chunks those frames' boxes meet: one volume of
+  // a series is read_region(key, {0, 0, 0}, size, t, 1), one voxel's time
+  // course read_region(key, {x, y, z}, {1, 1, 1}, 0, frames). The result is
+  // a series of frame_count frames, its time origin that of its first frame.
+  // InvalidArgument for frames outside the series (an image that is not a
+  // series has one frame, 0).
+  virtual Result<Volume> read_region(const OperationKey& key, const std::array<uint64_t, 3>& start,
+                                     const std::array<uint64_t, 3>& size, uint64_t first_frame,
+                                     uint64_t frame_count) = 0;
   // One slice: axis 0 (x, sagittal), 1 (y, coronal) or 2 (z, axial) at `index`.
   virtual Result<Volume> read_slice(const OperationKey& key, int axis, uint64_t index) = 0;
 

@@ -1,9 +1,13 @@
-// Volume: a 3D image with its geometry, the unit voxcache stores.
+// Volume: an image with its geometry, the unit voxcache stores: a 3D
+// volume, a 2D image (one slice) or a 4D series (3D volumes over time).
 //
-// Voxels are contiguous with x fastest, then y, then z; each voxel holds
-// `components` values of one PixelType, interleaved. Geometry follows ITK:
-// physical point = origin + direction * (index .* spacing), with direction a
-// row-major 3x3 matrix whose columns are the axis directions.
+// Voxels are contiguous with x fastest, then y, then z, then time; each voxel
+// holds `components` values of one PixelType, interleaved. Geometry follows
+// ITK: physical point = origin + direction * (index .* spacing), with
+// direction a row-major 3x3 matrix whose columns are the axis directions.
+// Space is always 3D, as in NIfTI: a 2D image has size[2] == 1 and keeps the
+// z part of its geometry (the position of its plane); a series adds a time
+// axis with its own spacing and origin (NIfTI's TR and toffset).
 //
 // A Volume owns its voxels (or shares them with an owner it keeps alive, as the
 // ITK adapter does). Copying deep-copies the voxels; moving is cheap.
@@ -44,11 +48,14 @@ enum class PixelType : uint8_t {
   kInt64 = 8,
   kFloat32 = 9,
   kFloat64 = 10,
+  // A mask: one byte a voxel, 0 or 1 and nothing else (checked on every put
+  // and every read), the C++ and NumPy `bool`.
+  kBool = 11,
 };
 
 // Bytes of one component: 1, 2, 4 or 8; 0 for a value that is not a PixelType.
 VOXCACHE_EXPORT size_t pixel_type_size(PixelType type);
-// "u8", "i8", "u16", "i16", "u32", "i32", "u64", "i64", "f32", "f64".
+// "u8", "i8", "u16", "i16", "u32", "i32", "u64", "i64", "f32", "f64", "bool".
 VOXCACHE_EXPORT std::string_view pixel_type_name(PixelType type);
 // Inverse of pixel_type_name; InvalidArgument for anything else.
 VOXCACHE_EXPORT Result<PixelType> parse_pixel_type(std::string_view name);
@@ -71,6 +78,7 @@ VOXCACHE_PIXEL_TYPE_OF(uint64_t, kUInt64);
 VOXCACHE_PIXEL_TYPE_OF(int64_t, kInt64);
 VOXCACHE_PIXEL_TYPE_OF(float, kFloat32);
 VOXCACHE_PIXEL_TYPE_OF(double, kFloat64);
+VOXCACHE_PIXEL_TYPE_OF(bool, kBool);
 #undef VOXCACHE_PIXEL_TYPE_OF
 
 // Calls f(T{}) with T the C++ type of `type` (uint8_t for kUInt8, ...), so one
@@ -101,6 +109,8 @@ decltype(auto) visit_pixel_type(PixelType type, F&& f) {
       return f(float{});
     case PixelType::kFloat64:
       return f(double{});
+    case PixelType::kBool:
+      return f(bool{});
   }
   if constexpr (!std::is_void_v<R>) return R{};
 }
@@ -109,6 +119,11 @@ struct VOXCACHE_EXPORT Geometry {
   std::array<double, 3> spacing{1.0, 1.0, 1.0};
   std::array<double, 3> origin{0.0, 0.0, 0.0};
   std::array<double, 9> direction{1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0};
+  // The time axis of a 4D series: time between frames (NIfTI's TR,
+  // pixdim[4]) and time of the first frame (toffset), in the caller's units.
+  // Exactly 1.0 and 0.0 for every image that is not a series.
+  double time_spacing = 1.0;
+  double time_origin = 0.0;
 
   // Bit-exact comparison: 0.0 and -0.0 differ, a NaN equals the same NaN.
   bool bit_equal(const Geometry& other) const;
@@ -120,12 +135,21 @@ struct VOXCACHE_EXPORT VolumeLayout {
   uint32_t components = 1;
   std::array<uint64_t, 3> size{0, 0, 0};
   Geometry geometry;
+  // How many axes the image has for its callers: 2 (an image, size[2] == 1),
+  // 3 (a volume) or 4 (a series of `frames` volumes). ITK's image dimension,
+  // NumPy's ndim less the components axis.
+  uint32_t dimension = 3;
+  // Volumes of a series (the time axis's size); 1 unless dimension is 4.
+  uint64_t frames = 1;
 
   // InvalidArgument unless: a known pixel type, 1 <= components <= 65535,
-  // every size >= 1, the byte count fits in 63 bits, spacing finite and
-  // non-zero, origin and direction finite.
+  // every size >= 1, the byte count fits in 62 bits, spacing finite and
+  // non-zero, origin finite, direction finite and not singular; dimension 2,
+  // 3 or 4, size[2] == 1 for 2, frames == 1 and the time axis 1.0/0.0 unless
+  // 4, time spacing and time origin finite for 4 (a time spacing of 0, as
+  // NIfTI files have when they do not know it, is kept).
   Status validate() const;
-  // size[0]*size[1]*size[2]; only meaningful after validate() passed.
+  // size[0]*size[1]*size[2]*frames; only meaningful after validate() passed.
   uint64_t voxel_count() const;
   // voxel_count() * components * pixel_type_size(pixel_type).
   uint64_t byte_size() const;
@@ -157,6 +181,8 @@ class VOXCACHE_EXPORT Volume {
   PixelType pixel_type() const { return layout_.pixel_type; }
   uint32_t components() const { return layout_.components; }
   const std::array<uint64_t, 3>& size() const { return layout_.size; }
+  uint32_t dimension() const { return layout_.dimension; }
+  uint64_t frames() const { return layout_.frames; }
   const Geometry& geometry() const { return layout_.geometry; }
   uint64_t voxel_count() const { return layout_.voxel_count(); }
   uint64_t byte_size() const { return byte_size_; }

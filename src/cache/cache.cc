@@ -153,6 +153,15 @@ class CacheImpl final : public Cache {
     return v.ok() ? v : v.status().with_context("entry " + key.hex());
   }
 
+  Result<Volume> read_region(const OperationKey& key, const std::array<uint64_t, 3>& start,
+                             const std::array<uint64_t, 3>& size, uint64_t first_frame,
+                             uint64_t frame_count) override {
+    Result<std::unique_ptr<EntryReader>> r = stack_.reader(key.hex());
+    if (!r.ok()) return r.status();
+    Result<Volume> v = read_box(r->get(), start, size, std::pair{first_frame, frame_count});
+    return v.ok() ? v : v.status().with_context("entry " + key.hex());
+  }
+
   Result<Volume> read_slice(const OperationKey& key, int axis, uint64_t index) override {
     Result<std::unique_ptr<EntryReader>> r = stack_.reader(key.hex());
     if (!r.ok()) return r.status();

@@ -18,6 +18,11 @@ Result<std::unique_ptr<EntryReader>> EntryReader::Open(std::unique_ptr<tier::Ent
   Status bound = h->check_key(r->row().operation_id);
   if (!bound.ok()) return bound;
   r->header_ = std::move(h).value();
+  if (r->header_.kind == Value::Kind::kVolume) {
+    Result<VolumeLayout> layout = codec::decode_layout(r->header_.kind_header);
+    if (!layout.ok()) return layout.status();
+    r->mask_ = layout->pixel_type == PixelType::kBool;
+  }
   if (r->header_.inline_chunks()) {
     Result<std::vector<std::string_view>> blobs = codec::split_inline_chunks(
         std::string_view(r->row().data).substr(header_len), r->header_.chunk_count);
@@ -144,6 +149,12 @@ Result<EntryReader::Batch> EntryReader::next() {
     uint8_t* target = fn_ ? chunk_scratch(size) : out + offsets_[i];
     statuses_[i] = codec::decode_chunk(views_[i], size, verify_, target,
                                        codec::chunk_seed(header_, batch_[i]));
+    // A mask's voxels become C++ and NumPy bools: a byte other than 0 and 1
+    // is Corruption whether or not checksums are verified.
+    if (mask_ && statuses_[i].ok()) {
+      Status b = codec::check_bool_voxels(target, size, 0);
+      if (!b.ok()) statuses_[i] = Status::Corruption("mask: " + b.message());
+    }
     if (fn_ && statuses_[i].ok()) fn_(batch_[i], target, size);
   });
   if (!read_status.ok()) return read_status;

@@ -75,6 +75,7 @@ class EntryReader {
   std::unique_ptr<tier::EntrySource> source_;
   util::ThreadPool* pool_;
   bool verify_;
+  bool mask_ = false;  // a bool volume: every decoded byte is checked to be 0 or 1
   codec::EntryHeader header_;
   std::vector<std::string_view> inline_blobs_;
   std::vector<std::pair<uint64_t, uint64_t>> runs_;

@@ -13,11 +13,18 @@ StreamWriter::StreamWriter(std::unique_ptr<EntryWriter> w, util::ThreadPool* poo
                            std::function<Status(uint64_t)> committed)
     : w_(std::move(w)), committed_(std::move(committed)) {
   if (w_->plan().bricked()) bricks_ = std::make_unique<BrickWriter>(w_.get(), pool);
+  Result<VolumeLayout> layout = codec::decode_layout(w_->plan().kind_header);
+  mask_ = layout.ok() && layout->pixel_type == PixelType::kBool;
 }
 
 Status StreamWriter::write(const void* data, uint64_t bytes) {
   if (!w_) return Status::InvalidArgument("entry is committed already");
   const auto* p = static_cast<const uint8_t*>(data);
+  if (mask_) {
+    Status s = codec::check_bool_voxels(p, bytes, written_);
+    if (!s.ok()) return s;
+  }
+  written_ += bytes;
   return bricks_ ? bricks_->append(p, bytes) : w_->append(p, bytes);
 }
 

@@ -26,6 +26,8 @@ class StreamWriter final : public VolumeWriter {
   std::unique_ptr<EntryWriter> w_;
   std::unique_ptr<BrickWriter> bricks_;  // between the caller and a bricked entry's writer
   std::function<Status(uint64_t)> committed_;
+  bool mask_ = false;     // a bool volume: each byte written must be 0 or 1
+  uint64_t written_ = 0;  // bytes written so far, to name a bad voxel
 };
 
 class StreamReader final : public VolumeReader {

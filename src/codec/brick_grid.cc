@@ -118,8 +118,19 @@ std::vector<std::pair<uint64_t, uint64_t>> BrickGrid::runs(const Box3& start,
   return out;
 }
 
-Result<BrickShape> choose_brick(const VolumeLayout& v, const BrickShape& asked,
+Box3 stacked_size(const VolumeLayout& l) { return {l.size[0], l.size[1], l.size[2] * l.frames}; }
+
+VolumeLayout stacked_layout(const VolumeLayout& l) {
+  VolumeLayout s;
+  s.pixel_type = l.pixel_type;
+  s.components = l.components;
+  s.size = stacked_size(l);
+  return s;
+}
+
+Result<BrickShape> choose_brick(const VolumeLayout& layout, const BrickShape& asked,
                                 uint64_t target_bytes, uint64_t max_chunk_bytes) {
+  const VolumeLayout v = stacked_layout(layout);
   const uint64_t voxel = pixel_type_size(v.pixel_type) * v.components;
   const bool automatic = asked == BrickShape{0, 0, 0};
   BrickShape b = asked;

@@ -20,6 +20,14 @@
 namespace voxcache::codec {
 
 using Box3 = std::array<uint64_t, 3>;
+
+// How chunks see a volume: a series is stored as its frames stacked along z,
+// (x, y, z * frames), so that z-slabs, bricks and streaming need no fourth
+// axis; region reads map a box over time onto it (cache/region.cc).
+Box3 stacked_size(const VolumeLayout& layout);
+// The 3D layout of that stack (default geometry): what chunking is computed from.
+VolumeLayout stacked_layout(const VolumeLayout& layout);
+
 using BrickShape = std::array<uint32_t, 3>;
 
 // The automatic brick's side: a slice of a 512^3 volume then decodes 1/16

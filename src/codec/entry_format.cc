@@ -11,7 +11,32 @@ namespace voxcache::codec {
 
 void EntryHeader::set_bricks(const VolumeLayout& layout, const BrickShape& shape) {
   brick = shape;
-  grid_ = BrickGrid(layout.size, shape, pixel_type_size(layout.pixel_type) * layout.components);
+  grid_ = BrickGrid(stacked_size(layout), shape,
+                    pixel_type_size(layout.pixel_type) * layout.components);
+}
+
+namespace {
+
+constexpr size_t kExtendedLayoutBytes = 184;  // version 4; versions 1-3: 152
+
+bool extended_volume(const EntryHeader& h) {
+  return h.kind == Value::Kind::kVolume && h.kind_header.size() == kExtendedLayoutBytes;
+}
+
+}  // namespace
+
+bool needs_extended_layout(const VolumeLayout& l) {
+  return l.dimension != 3 || l.pixel_type == PixelType::kBool;
+}
+
+Status check_bool_voxels(const uint8_t* data, uint64_t bytes, uint64_t first_voxel) {
+  for (uint64_t i = 0; i < bytes; ++i) {
+    if (data[i] > 1) {
+      return Status::InvalidArgument("bool voxel " + std::to_string(first_voxel + i) + " holds " +
+                                     std::to_string(data[i]) + ", not 0 or 1");
+    }
+  }
+  return Status::OK();
 }
 
 ChunkLayout EntryHeader::chunk_layout() const {
@@ -43,11 +68,13 @@ Status EntryHeader::check_key(std::string_view id) const {
 std::string encode_header(const EntryHeader& h) {
   std::string out;
   out.append(kEntryMagic, sizeof(kEntryMagic));
-  const uint16_t version = h.key ? 3 : h.bricked() ? 2 : 1;
+  // Version 4 only where it is needed, so that builds before it still read
+  // every entry they could represent.
+  const uint16_t version = h.key ? (extended_volume(h) ? 4 : 3) : h.bricked() ? 2 : 1;
   util::put_fixed<uint16_t>(&out, version);
   out.push_back(static_cast<char>(h.kind));
   const uint8_t flags =
-      (h.flags & kFlagInlineChunks) | (version == 3 && h.bricked() ? kFlagBricks : 0);
+      (h.flags & kFlagInlineChunks) | (version >= 3 && h.bricked() ? kFlagBricks : 0);
   out.push_back(static_cast<char>(flags));
   util::put_fixed<uint64_t>(&out, h.payload_bytes);
   util::put_fixed<uint64_t>(&out, h.chunk_bytes);
@@ -73,10 +100,11 @@ Status check_bricks(EntryHeader* h) {
   Result<VolumeLayout> layout = decode_layout(h->kind_header);
   if (!layout.ok()) return layout.status();
   const BrickShape b = h->brick;
+  const Box3 size = stacked_size(*layout);
   for (int a = 0; a < 3; ++a) {
-    if (b[a] == 0 || b[a] > layout->size[a]) {
+    if (b[a] == 0 || b[a] > size[a]) {
       return Status::Corruption("entry header: brick side " + std::to_string(b[a]) +
-                                " out of range for a volume of " + std::to_string(layout->size[a]));
+                                " out of range for a volume of " + std::to_string(size[a]));
     }
   }
   h->set_bricks(*layout, b);
@@ -141,6 +169,17 @@ Result<EntryHeader> decode_header(std::string_view blob, size_t* header_len) {
   }
   h.kind = static_cast<Value::Kind>(kind);
   h.kind_header.assign(kind_header.data(), kind_header.size());
+  // The 184-byte volume header is version 4's and only version 4's (the
+  // volume header itself is checked where it is decoded).
+  if (h.kind == Value::Kind::kVolume &&
+      (kind_header.size() == kExtendedLayoutBytes) != (version >= 4)) {
+    return Status::Corruption("entry header: a volume header of " +
+                              std::to_string(kind_header.size()) + " bytes in format version " +
+                              std::to_string(version));
+  }
+  if (version >= 4 && h.kind != Value::Kind::kVolume) {
+    return Status::Corruption("entry header: format version 4 for a value that is not a volume");
+  }
   uint64_t expected_chunks = h.payload_bytes == 0 ? 0 : (h.payload_bytes - 1) / h.chunk_bytes + 1;
   if (bricks) {
     Status s = check_bricks(&h);
@@ -296,6 +335,13 @@ std::string encode_layout(const VolumeLayout& l) {
   for (double v : l.geometry.spacing) util::put_fixed<double>(&out, v);
   for (double v : l.geometry.origin) util::put_fixed<double>(&out, v);
   for (double v : l.geometry.direction) util::put_fixed<double>(&out, v);
+  if (needs_extended_layout(l)) {
+    util::put_fixed<uint32_t>(&out, l.dimension);
+    out.append(4, '\0');
+    util::put_fixed<uint64_t>(&out, l.frames);
+    util::put_fixed<double>(&out, l.geometry.time_spacing);
+    util::put_fixed<double>(&out, l.geometry.time_origin);
+  }
   return out;
 }
 
@@ -309,13 +355,24 @@ Result<VolumeLayout> decode_layout(std::string_view bytes) {
   for (auto& v : l.geometry.spacing) ok = ok && r.get(&v);
   for (auto& v : l.geometry.origin) ok = ok && r.get(&v);
   for (auto& v : l.geometry.direction) ok = ok && r.get(&v);
+  const bool extended = bytes.size() == kExtendedLayoutBytes;
+  std::string_view pad2;
+  if (extended) {
+    ok = ok && r.get(&l.dimension) && r.get_bytes(4, &pad2) && r.get(&l.frames) &&
+         r.get(&l.geometry.time_spacing) && r.get(&l.geometry.time_origin);
+  }
   if (!ok || r.remaining() != 0) {
     return Status::Corruption("volume header is " + std::to_string(bytes.size()) +
-                              " bytes, expected 152");
+                              " bytes, expected 152 or 184");
   }
   l.pixel_type = static_cast<PixelType>(type);
   Status s = l.validate();
   if (!s.ok()) return Status::Corruption("volume header: " + s.message());
+  // One encoding per layout: the short header for what it can say.
+  if (extended != needs_extended_layout(l) || pad.find_first_not_of('\0') != pad.npos ||
+      pad2.find_first_not_of('\0') != pad2.npos) {
+    return Status::Corruption("volume header: not in its canonical form");
+  }
   return l;
 }
 

@@ -24,8 +24,10 @@ inline constexpr char kEntryMagic[4] = {'V', 'O', 'X', 'C'};
 // 3 binds the entry to its key: the key is inside what the header checksum
 // covers, so an entry copied onto another key (a swapped Redis manifest, a
 // row moved in SQLite) is Corruption, not another key's voxels. Every entry
-// is written as version 3; versions 1 and 2 are still read.
-inline constexpr uint16_t kEntryFormatVersion = 3;
+// is written as version 3; versions 1 and 2 are still read. Version 4 is
+// version 3 with the 184-byte volume header of 2D images, 4D series and
+// masks; it is written for those only.
+inline constexpr uint16_t kEntryFormatVersion = 4;
 inline constexpr size_t kChunkHeaderBytes = 16;
 // Largest raw chunk: raw_size is a u32 and SQLite values stay below 1 GB.
 inline constexpr uint64_t kMaxChunkBytes = uint64_t{1} << 29;
@@ -113,9 +115,17 @@ inline uint64_t chunk_seed(const EntryHeader& h, uint64_t i) { return h.bricked(
 ChunkCodec chunk_codec(std::string_view blob);
 ChunkFilter chunk_filter(std::string_view blob);
 
-// Volume layout: 152 bytes, docs/format.md ("Volume header").
+// Volume layout: 152 bytes, or 184 for a layout that needs_extended_layout
+// (docs/format.md, "Volume header").
 std::string encode_layout(const VolumeLayout& layout);
 Result<VolumeLayout> decode_layout(std::string_view bytes);
+// A 2D image, a 4D series or a mask: what the 152-byte header cannot say.
+bool needs_extended_layout(const VolumeLayout& layout);
+
+// InvalidArgument naming the first byte of `data` that is neither 0 nor 1
+// (`first_voxel` numbers it): a mask's voxels are bools, and a bool of
+// another byte is undefined behaviour for C++ and NumPy alike.
+Status check_bool_voxels(const uint8_t* data, uint64_t bytes, uint64_t first_voxel);
 
 }  // namespace voxcache::codec
 

@@ -181,7 +181,12 @@ Intensity::Intensity(PixelType, uint32_t components) : c_(components) {}
 
 Intensity Intensity::Of(PixelType type, uint32_t components, const uint8_t* data, uint64_t bytes) {
   Intensity r(type, components);
-  visit_pixel_type(type, [&](auto t) { accumulate<decltype(t)>(data, bytes, &r.c_); });
+  visit_pixel_type(type, [&](auto t) {
+    // A mask's bytes are 0 and 1 (checked before any statistics): its
+    // statistics are those of those bytes.
+    using T = std::conditional_t<std::is_same_v<decltype(t), bool>, uint8_t, decltype(t)>;
+    accumulate<T>(data, bytes, &r.c_);
+  });
   return r;
 }
 

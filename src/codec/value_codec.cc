@@ -22,6 +22,10 @@ Payload describe_volume(const VolumeLayout& l) {
 Result<Payload> serialize_volume(const Volume& v) {
   Status s = v.layout().validate();
   if (!s.ok()) return s;
+  if (v.pixel_type() == PixelType::kBool) {
+    s = check_bool_voxels(v.data(), v.byte_size(), 0);
+    if (!s.ok()) return s;
+  }
   Payload p = describe_volume(v.layout());
   p.external = std::string_view(reinterpret_cast<const char*>(v.data()), v.byte_size());
   p.is_external = true;

@@ -17,6 +17,9 @@ namespace {
 // the same bytes, and version the encodings.
 constexpr std::string_view kOpDomain = "voxcache.op.v1";
 constexpr std::string_view kContentDomain = "voxcache.content.v1";
+// 2D images and 4D series: v1 could not say their dimension, frames or time
+// axis; the domain keeps their keys apart from every v1 key.
+constexpr std::string_view kContentDomainV2 = "voxcache.content.v2";
 
 // Argument value tags; part of the key encoding, never renumbered.
 enum ArgTag : uint8_t {
@@ -138,14 +141,21 @@ OperationKey KeyBuilder::build() const {
 
 OperationKey content_key(const Volume& volume) {
   std::string head;
-  put_str(&head, kContentDomain);
+  const bool v2 = volume.dimension() != 3;
+  put_str(&head, v2 ? kContentDomainV2 : kContentDomain);
   head.push_back(static_cast<char>(volume.pixel_type()));
   util::put_fixed<uint32_t>(&head, volume.components());
+  if (v2) util::put_fixed<uint32_t>(&head, volume.dimension());
   for (uint64_t s : volume.size()) util::put_fixed<uint64_t>(&head, s);
+  if (v2) util::put_fixed<uint64_t>(&head, volume.frames());
   const Geometry& g = volume.geometry();
   for (double v : g.spacing) util::put_fixed<double>(&head, v);
   for (double v : g.origin) util::put_fixed<double>(&head, v);
   for (double v : g.direction) util::put_fixed<double>(&head, v);
+  if (v2) {
+    util::put_fixed<double>(&head, g.time_spacing);
+    util::put_fixed<double>(&head, g.time_origin);
+  }
   util::put_fixed<uint64_t>(&head, volume.byte_size());
   util::Sha256 sha;
   sha.update(head);

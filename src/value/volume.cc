@@ -15,6 +15,7 @@ size_t pixel_type_size(PixelType type) {
   switch (type) {
     case PixelType::kUInt8:
     case PixelType::kInt8:
+    case PixelType::kBool:
       return 1;
     case PixelType::kUInt16:
     case PixelType::kInt16:
@@ -32,7 +33,7 @@ size_t pixel_type_size(PixelType type) {
 }
 
 static constexpr std::string_view kPixelTypeNames[] = {"",    "u8",  "i8",  "u16", "i16", "u32",
-                                                       "i32", "u64", "i64", "f32", "f64"};
+                                                       "i32", "u64", "i64", "f32", "f64", "bool"};
 
 std::string_view pixel_type_name(PixelType type) {
   const auto i = static_cast<size_t>(type);
@@ -49,7 +50,17 @@ Result<PixelType> parse_pixel_type(std::string_view name) {
 bool Geometry::bit_equal(const Geometry& o) const {
   return std::memcmp(spacing.data(), o.spacing.data(), sizeof(spacing)) == 0 &&
          std::memcmp(origin.data(), o.origin.data(), sizeof(origin)) == 0 &&
-         std::memcmp(direction.data(), o.direction.data(), sizeof(direction)) == 0;
+         std::memcmp(direction.data(), o.direction.data(), sizeof(direction)) == 0 &&
+         std::memcmp(&time_spacing, &o.time_spacing, sizeof(double)) == 0 &&
+         std::memcmp(&time_origin, &o.time_origin, sizeof(double)) == 0;
+}
+
+// Exactly 1.0 and +0.0: an image that is not a series has no time axis, and
+// no hidden one that would make two equal images differ.
+static bool default_time_axis(const Geometry& g) {
+  const Geometry d;
+  return std::memcmp(&g.time_spacing, &d.time_spacing, sizeof(double)) == 0 &&
+         std::memcmp(&g.time_origin, &d.time_origin, sizeof(double)) == 0;
 }
 
 Status VolumeLayout::validate() const {
@@ -61,19 +72,41 @@ Status VolumeLayout::validate() const {
     return Status::InvalidArgument("components must be 1 to 65535, got " +
                                    std::to_string(components));
   }
+  if (dimension < 2 || dimension > 4) {
+    return Status::InvalidArgument("dimension must be 2, 3 or 4, got " + std::to_string(dimension));
+  }
+  if (dimension == 2 && size[2] != 1) {
+    return Status::InvalidArgument("a 2D image has size[2] == 1, got " + std::to_string(size[2]));
+  }
+  if (dimension != 4 && (frames != 1 || !default_time_axis(geometry))) {
+    return Status::InvalidArgument(
+        "only a 4D series has frames and a time axis (frames 1, time spacing 1, time origin 0)");
+  }
+  if (dimension == 4) {
+    // Zero is allowed: NIfTI files often leave pixdim[4] 0 for "not known".
+    if (!std::isfinite(geometry.time_spacing)) {
+      return Status::InvalidArgument("time spacing is not finite");
+    }
+    if (!std::isfinite(geometry.time_origin)) {
+      return Status::InvalidArgument("time origin is not finite");
+    }
+  }
   // Track the byte count as we multiply so no product can wrap.
   uint64_t bytes = pixel_type_size(pixel_type) * uint64_t{components};
   static constexpr uint64_t kMaxBytes = uint64_t{1} << 62;
-  for (int i = 0; i < 3; ++i) {
-    if (size[i] == 0) {
-      return Status::InvalidArgument("size[" + std::to_string(i) + "] is zero");
+  const uint64_t extents[4] = {size[0], size[1], size[2], frames};
+  for (int i = 0; i < 4; ++i) {
+    if (extents[i] == 0) {
+      return Status::InvalidArgument(i < 3 ? "size[" + std::to_string(i) + "] is zero"
+                                           : std::string("a series of zero frames"));
     }
-    if (size[i] > kMaxBytes / bytes) {
+    if (extents[i] > kMaxBytes / bytes) {
       return Status::InvalidArgument("volume size " + std::to_string(size[0]) + "x" +
                                      std::to_string(size[1]) + "x" + std::to_string(size[2]) +
+                                     (frames > 1 ? "x" + std::to_string(frames) : "") +
                                      " overflows the addressable byte count");
     }
-    bytes *= size[i];
+    bytes *= extents[i];
   }
   for (int i = 0; i < 3; ++i) {
     if (!std::isfinite(geometry.spacing[i]) || geometry.spacing[i] == 0.0) {
@@ -102,7 +135,7 @@ Status VolumeLayout::validate() const {
   return Status::OK();
 }
 
-uint64_t VolumeLayout::voxel_count() const { return size[0] * size[1] * size[2]; }
+uint64_t VolumeLayout::voxel_count() const { return size[0] * size[1] * size[2] * frames; }
 
 uint64_t VolumeLayout::byte_size() const {
   return voxel_count() * components * pixel_type_size(pixel_type);
@@ -198,7 +231,8 @@ Volume& Volume::operator=(const Volume& other) {
 
 bool Volume::operator==(const Volume& o) const {
   return layout_.pixel_type == o.layout_.pixel_type && layout_.components == o.layout_.components &&
-         layout_.size == o.layout_.size && layout_.geometry.bit_equal(o.layout_.geometry) &&
+         layout_.size == o.layout_.size && layout_.dimension == o.layout_.dimension &&
+         layout_.frames == o.layout_.frames && layout_.geometry.bit_equal(o.layout_.geometry) &&
          byte_size_ == o.byte_size_ &&
          (byte_size_ == 0 || std::memcmp(data(), o.data(), byte_size_) == 0);
 }
