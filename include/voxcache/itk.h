@@ -5,7 +5,8 @@
 //   cache->put(key, std::move(vol).value());
 //   auto img = voxcache::to_itk<float>(*cache->get(key)->as_volume());
 //
-// Supported pixels: the ten scalar types of PixelType; fixed-length ITK pixels
+// Images of dimension 2, 3 and 4 (a 4D image is a series over time).
+// Supported pixels: the scalar types of PixelType (bool too); fixed-length ITK pixels
 // built on itk::FixedArray (itk::Vector, CovariantVector, RGBPixel, RGBAPixel,
 // SymmetricSecondRankTensor) as multi-component volumes; itk::VectorImage.
 // Any other pixel type fails to compile rather than storing the wrong bytes.
@@ -115,24 +116,50 @@ Status check_buffer_is_whole(const TImage* image) {
   return Status::OK();
 }
 
+// Geometry of an image of ImageDimension 2, 3 or 4 in voxcache's terms: a 2D
+// image is the plane z = 0 (spacing 1 along z), a 4D image a series whose
+// fourth axis is time. A 4D direction that mixes time with space has no
+// place there and is refused.
 template <typename TImage>
 Result<VolumeLayout> layout_of(const TImage* image, PixelType type, unsigned components) {
+  constexpr unsigned kDim = TImage::ImageDimension;
+  static_assert(kDim >= 2 && kDim <= 4, "voxcache stores 2D, 3D and 4D images");
+  constexpr unsigned kSpace = kDim < 3 ? kDim : 3;
   VolumeLayout l;
   l.pixel_type = type;
   l.components = components;
+  l.dimension = kDim;
+  l.size = {1, 1, 1};
   const auto region = image->GetBufferedRegion();
-  for (unsigned i = 0; i < 3; ++i) {
+  const auto& d = image->GetDirection();
+  for (unsigned i = 0; i < kSpace; ++i) {
     l.size[i] = region.GetSize(i);
     l.geometry.spacing[i] = image->GetSpacing()[i];
-    for (unsigned j = 0; j < 3; ++j) l.geometry.direction[3 * i + j] = image->GetDirection()(i, j);
+    for (unsigned j = 0; j < kSpace; ++j) l.geometry.direction[3 * i + j] = d(i, j);
   }
   // voxcache indices start at 0: a region starting elsewhere moves the origin
   // to the physical point of its first voxel.
   typename TImage::PointType origin = image->GetOrigin();
-  if (region.GetIndex() != typename TImage::IndexType{{0, 0, 0}}) {
-    image->TransformIndexToPhysicalPoint(region.GetIndex(), origin);
+  typename TImage::IndexType zero;
+  zero.Fill(0);
+  if (region.GetIndex() != zero) image->TransformIndexToPhysicalPoint(region.GetIndex(), origin);
+  for (unsigned i = 0; i < kSpace; ++i) l.geometry.origin[i] = origin[i];
+  if constexpr (kDim == 4) {
+    for (unsigned i = 0; i < 3; ++i) {
+      if (d(i, 3) != 0.0 || d(3, i) != 0.0) {
+        return Status::InvalidArgument(
+            "the 4D image's direction mixes time with space: voxcache keeps a series as 3D "
+            "volumes over time");
+      }
+    }
+    if (d(3, 3) != 1.0) {
+      return Status::InvalidArgument("the 4D image's time axis has direction " +
+                                     std::to_string(d(3, 3)) + ", not 1");
+    }
+    l.frames = region.GetSize(3);
+    l.geometry.time_spacing = image->GetSpacing()[3];
+    l.geometry.time_origin = origin[3];
   }
-  for (unsigned i = 0; i < 3; ++i) l.geometry.origin[i] = origin[i];
   Status s = l.validate();
   if (!s.ok()) return s;
   return l;
@@ -140,15 +167,40 @@ Result<VolumeLayout> layout_of(const TImage* image, PixelType type, unsigned com
 
 template <typename TImage>
 Status apply_geometry(const Volume& v, TImage* image) {
+  constexpr unsigned kDim = TImage::ImageDimension;
+  static_assert(kDim >= 2 && kDim <= 4, "voxcache stores 2D, 3D and 4D images");
+  constexpr unsigned kSpace = kDim < 3 ? kDim : 3;
+  const Geometry& g = v.geometry();
+  if (kDim == 2) {
+    // Only an image in the plane z = 0 is an ITK 2D image unchanged.
+    const bool plane = v.size()[2] == 1 && v.frames() == 1 && g.direction[2] == 0.0 &&
+                       g.direction[5] == 0.0 && g.direction[6] == 0.0 && g.direction[7] == 0.0 &&
+                       g.direction[8] == 1.0 && g.origin[2] == 0.0 && g.spacing[2] == 1.0;
+    if (!plane) {
+      return Status::InvalidArgument(
+          "the volume is not a 2D image in the plane z = 0 (size, origin, spacing and direction "
+          "along z): an ITK 2D image would lose that; use an image of dimension 3");
+    }
+  }
+  if (kDim == 3 && v.dimension() == 4) {
+    return Status::InvalidArgument("the volume is a series of " + std::to_string(v.frames()) +
+                                   " frames: use an image of dimension 4");
+  }
   typename TImage::RegionType region;
   typename TImage::SpacingType spacing;
   typename TImage::PointType origin;
   typename TImage::DirectionType direction;
-  for (unsigned i = 0; i < 3; ++i) {
+  direction.SetIdentity();
+  for (unsigned i = 0; i < kSpace; ++i) {
     region.SetSize(i, v.size()[i]);
-    spacing[i] = v.geometry().spacing[i];
-    origin[i] = v.geometry().origin[i];
-    for (unsigned j = 0; j < 3; ++j) direction(i, j) = v.geometry().direction[3 * i + j];
+    spacing[i] = g.spacing[i];
+    origin[i] = g.origin[i];
+    for (unsigned j = 0; j < kSpace; ++j) direction(i, j) = g.direction[3 * i + j];
+  }
+  if constexpr (kDim == 4) {
+    region.SetSize(3, v.frames());
+    spacing[3] = g.time_spacing;
+    origin[3] = g.time_origin;
   }
   try {
     image->SetRegions(region);
@@ -188,25 +240,25 @@ Status adopt_buffer(Volume&& v, TImage* image) {
   return Status::OK();
 }
 
-template <typename TPixel>
-Result<typename itk::Image<TPixel, 3>::Pointer> make_image(Volume&& volume) {
+template <typename TPixel, unsigned VDim>
+Result<typename itk::Image<TPixel, VDim>::Pointer> make_image(Volume&& volume) {
   using Traits = PixelTraits<TPixel>;
   Status s = check_pixels<typename Traits::Component>(volume, Traits::kComponents);
   if (!s.ok()) return s;
-  auto image = itk::Image<TPixel, 3>::New();
-  s = adopt_buffer<itk::Image<TPixel, 3>, TPixel>(std::move(volume), image.GetPointer());
+  auto image = itk::Image<TPixel, VDim>::New();
+  s = adopt_buffer<itk::Image<TPixel, VDim>, TPixel>(std::move(volume), image.GetPointer());
   if (!s.ok()) return s;
   return image;
 }
 
-template <typename TComponent>
-Result<typename itk::VectorImage<TComponent, 3>::Pointer> make_vector_image(Volume&& volume) {
+template <typename TComponent, unsigned VDim>
+Result<typename itk::VectorImage<TComponent, VDim>::Pointer> make_vector_image(Volume&& volume) {
   Status s = check_pixels<TComponent>(volume, 0);
   if (!s.ok()) return s;
-  auto image = itk::VectorImage<TComponent, 3>::New();
+  auto image = itk::VectorImage<TComponent, VDim>::New();
   image->SetNumberOfComponentsPerPixel(volume.components());
-  s = adopt_buffer<itk::VectorImage<TComponent, 3>, TComponent>(std::move(volume),
-                                                                image.GetPointer());
+  s = adopt_buffer<itk::VectorImage<TComponent, VDim>, TComponent>(std::move(volume),
+                                                                   image.GetPointer());
   if (!s.ok()) return s;
   return image;
 }
@@ -232,14 +284,18 @@ Result<Volume> share_buffer(const TImage* image, unsigned components) {
 // reads it during the call, and a computed one is copied before the memory
 // tier keeps it (owns_buffer() is false), so an in-place filter run on the
 // image afterwards changes nothing the cache returns.
-template <typename TPixel>
-Result<Volume> from_itk(const itk::Image<TPixel, 3>* image) {
+//
+// Images of dimension 2, 3 and 4: a 2D image becomes a Volume of dimension 2
+// (the plane z = 0), a 4D image a series (dimension 4) whose fourth axis is
+// time; a 4D direction that mixes time and space is InvalidArgument.
+template <typename TPixel, unsigned VDim>
+Result<Volume> from_itk(const itk::Image<TPixel, VDim>* image) {
   using Traits = itk_detail::PixelTraits<TPixel>;
   return itk_detail::share_buffer<typename Traits::Component>(image, Traits::kComponents);
 }
 
-template <typename TComponent>
-Result<Volume> from_itk(const itk::VectorImage<TComponent, 3>* image) {
+template <typename TComponent, unsigned VDim>
+Result<Volume> from_itk(const itk::VectorImage<TComponent, VDim>* image) {
   return itk_detail::share_buffer<TComponent>(image,
                                               image ? image->GetNumberOfComponentsPerPixel() : 1);
 }
@@ -251,23 +307,28 @@ Result<Volume> from_itk(const itk::VectorImage<TComponent, 3>* image) {
 // for a Volume the caller owns outright (one reached through a Value is
 // const and cannot be moved from). InvalidArgument when the pixel type or
 // component count does not match, or ITK rejects the geometry.
-template <typename TPixel>
-Result<typename itk::Image<TPixel, 3>::Pointer> to_itk(const Volume& volume) {
-  return itk_detail::make_image<TPixel>(Volume(volume));
+//
+// VDim 2 takes a Volume in the plane z = 0 (one a 2D image gave, or any
+// with one slice, origin z 0, spacing z 1 and the z axis its own), VDim 4 a
+// series (any other volume is a series of one frame); VDim 3 refuses a
+// series. Each refusal is InvalidArgument: a geometry is never dropped.
+template <typename TPixel, unsigned VDim = 3>
+Result<typename itk::Image<TPixel, VDim>::Pointer> to_itk(const Volume& volume) {
+  return itk_detail::make_image<TPixel, VDim>(Volume(volume));
 }
-template <typename TPixel>
-Result<typename itk::Image<TPixel, 3>::Pointer> to_itk(Volume&& volume) {
-  return itk_detail::make_image<TPixel>(std::move(volume));
+template <typename TPixel, unsigned VDim = 3>
+Result<typename itk::Image<TPixel, VDim>::Pointer> to_itk(Volume&& volume) {
+  return itk_detail::make_image<TPixel, VDim>(std::move(volume));
 }
 
-// The same for itk::VectorImage<TComponent, 3>, any number of components.
-template <typename TComponent>
-Result<typename itk::VectorImage<TComponent, 3>::Pointer> to_itk_vector(const Volume& volume) {
-  return itk_detail::make_vector_image<TComponent>(Volume(volume));
+// The same for itk::VectorImage<TComponent, VDim>, any number of components.
+template <typename TComponent, unsigned VDim = 3>
+Result<typename itk::VectorImage<TComponent, VDim>::Pointer> to_itk_vector(const Volume& volume) {
+  return itk_detail::make_vector_image<TComponent, VDim>(Volume(volume));
 }
-template <typename TComponent>
-Result<typename itk::VectorImage<TComponent, 3>::Pointer> to_itk_vector(Volume&& volume) {
-  return itk_detail::make_vector_image<TComponent>(std::move(volume));
+template <typename TComponent, unsigned VDim = 3>
+Result<typename itk::VectorImage<TComponent, VDim>::Pointer> to_itk_vector(Volume&& volume) {
+  return itk_detail::make_vector_image<TComponent, VDim>(std::move(volume));
 }
 
 }  // namespace voxcache

@@ -126,7 +126,11 @@ class Cache:
     def read_region(self, key: KeyLike, start: Sequence[int], size: Sequence[int]) -> Volume:
         """Voxels ``[start, start + size)`` of a stored volume, both in
         (z, y, x) order as arrays are; only the chunks the box meets are
-        decompressed. The origin moves to the box's first voxel."""
+        decompressed. The origin moves to the box's first voxel. For a
+        series, (z, y, x) reads the box in every frame, and (t, z, y, x)
+        in frames ``[t, t + nt)`` only: ``(t, 0, 0, 0), (1, Z, Y, X)`` is one
+        volume of it, ``(0, z, y, x), (T, 1, 1, 1)`` one voxel's time
+        course."""
         return self._c.read_region(key, tuple(start), tuple(size))
 
     def read_slice(self, key: KeyLike, axis: Union[int, str], index: int) -> Volume:
@@ -156,7 +160,8 @@ class Cache:
 
     def read_volume(self, key: KeyLike) -> "VolumeReader":
         """Streams a stored volume out as (first z, slab array) pairs in z
-        order, in bounded memory; KeyError on a miss."""
+        order, in bounded memory; KeyError on a miss. A series streams as
+        its frames stacked along z (frame t's slice z is slice t * Z + z)."""
         return VolumeReader(self._c.read_volume(key))
 
     # --- looking after it ----------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence, Tuple
+from typing import Any, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -12,20 +12,36 @@ _LPS_FROM_RAS = np.diag([-1.0, -1.0, 1.0])
 
 
 class Volume:
-    """A 3D image: voxels and geometry.
+    """An image and its geometry: a 3D volume, a 2D image or a 4D series.
 
-    ``array`` has shape ``(z, y, x)``, or ``(z, y, x, components)`` for
-    multi-component pixels, and is C-contiguous: x varies fastest, as in
-    ITK, NIfTI files and voxcache's format. ``spacing`` and ``origin`` are
-    (x, y, z) triples and ``direction`` the row-major 3x3 matrix whose
-    columns are the axis directions, all as ITK has them: the physical point
-    of index (i, j, k) is ``origin + direction @ (spacing * (i, j, k))``.
+    ``array`` is C-contiguous, x varying fastest as in ITK, NIfTI files and
+    voxcache's format, with a last axis for multi-component pixels:
 
-    No copy is made of ``array``; a Volume read from a cache views the
-    buffer the library decoded into, and keeps it alive.
+    ============  ===================  ==========================
+    dimension     array shape          components
+    ============  ===================  ==========================
+    2 (image)     ``(y, x)``           ``(y, x, c)``
+    3 (volume)    ``(z, y, x)``        ``(z, y, x, c)``
+    4 (series)    ``(t, z, y, x)``     ``(t, z, y, x, c)``
+    ============  ===================  ==========================
+
+    Without ``dimension`` it is 2 for a 2D array, 3 for a 3D or 4D one
+    (the fourth axis components) and 4 for a 5D one; an RGB image of shape
+    ``(y, x, 3)`` needs ``dimension=2``. Space is always 3D, as in NIfTI:
+    ``spacing`` and ``origin`` are (x, y, z) triples and ``direction`` the
+    row-major 3x3 matrix whose columns are the axis directions, as ITK has
+    them (the physical point of index (i, j, k) is
+    ``origin + direction @ (spacing * (i, j, k))``); a 2D image may give
+    two numbers and a 2x2 direction, for the plane z = 0. A series also has
+    ``time_spacing`` (NIfTI's TR) and ``time_origin`` (toffset).
+
+    Voxels are (u)int8..64, float32, float64 or bool (a mask). No copy is
+    made of ``array``; a Volume read from a cache views the buffer the
+    library decoded into, and keeps it alive.
     """
 
-    __slots__ = ("array", "spacing", "origin", "direction")
+    __slots__ = ("array", "spacing", "origin", "direction", "dimension", "time_spacing",
+                 "time_origin")
 
     def __init__(
         self,
@@ -33,33 +49,52 @@ class Volume:
         spacing: Sequence[float] = (1.0, 1.0, 1.0),
         origin: Sequence[float] = (0.0, 0.0, 0.0),
         direction: Sequence[float] = _IDENTITY,
+        *,
+        dimension: Optional[int] = None,
+        time_spacing: float = 1.0,
+        time_origin: float = 0.0,
     ) -> None:
         if not isinstance(array, np.ndarray):
             raise TypeError(f"Volume takes a numpy.ndarray, not {type(array).__name__}")
-        if array.ndim not in (3, 4):
+        if dimension is None:
+            dimension = {2: 2, 3: 3, 4: 3, 5: 4}.get(array.ndim, 0)
+        if dimension not in (2, 3, 4) or array.ndim not in (dimension, dimension + 1):
             raise ValueError(
-                f"Volume.array must have shape (z, y, x) or (z, y, x, components), got {array.shape}"
+                f"a Volume of dimension {dimension} has an array of shape "
+                + {2: "(y, x[, c])", 3: "(z, y, x[, c])", 4: "(t, z, y, x[, c])"}.get(
+                    dimension, "(y, x), (z, y, x) or (t, z, y, x), with components last")
+                + f", got {array.shape}"
             )
         if not array.flags.c_contiguous:
             raise ValueError(
                 "Volume.array must be C-contiguous (x fastest); numpy.ascontiguousarray copies it"
             )
-        if array.dtype.kind not in "iuf" or (array.dtype.kind == "f" and array.dtype.itemsize < 4):
+        if array.dtype.kind not in "iufb" or (array.dtype.kind == "f" and array.dtype.itemsize < 4):
             raise TypeError(
-                f"a Volume holds (u)int8..64, float32 or float64 voxels, not dtype {array.dtype}"
-                + (" (float16)" if array.dtype == np.float16 else "")
+                "a Volume holds (u)int8..64, float32, float64 or bool voxels, not dtype "
+                f"{array.dtype}" + (" (float16)" if array.dtype == np.float16 else "")
             )
         if not array.dtype.isnative:
             # Big-endian data (nibabel loads such files as they are): the
             # same values in this machine's order, a copy. Keys are of values.
             array = array.astype(array.dtype.newbyteorder("="))
         self.array = array
+        self.dimension = dimension
+        d = np.asarray(direction, dtype=np.float64)
+        if dimension == 2:
+            # The plane z = 0: two numbers and a 2x2 direction are enough.
+            spacing = tuple(spacing) + (1.0,) if len(spacing) == 2 else spacing
+            origin = tuple(origin) + (0.0,) if len(origin) == 2 else origin
+            if d.size == 4:
+                d = np.array([[d.flat[0], d.flat[1], 0.0], [d.flat[2], d.flat[3], 0.0],
+                              [0.0, 0.0, 1.0]])
         self.spacing = _floats(spacing, 3, "spacing")
         self.origin = _floats(origin, 3, "origin")
-        d = np.asarray(direction, dtype=np.float64)
         if d.shape == (3, 3):
             d = d.reshape(9)
         self.direction = _floats(d, 9, "direction")
+        self.time_spacing = float(time_spacing)
+        self.time_origin = float(time_origin)
         # The checks the C++ Volume makes, here rather than at the first put.
         if not all(np.isfinite(self.spacing)) or 0.0 in self.spacing:
             raise ValueError(f"Volume.spacing must be finite and non-zero, got {self.spacing}")
@@ -69,25 +104,42 @@ class Volume:
             raise ValueError(
                 "the direction matrix is singular: its axes do not span 3D space"
             )
+        if dimension != 4 and (_bits((self.time_spacing, self.time_origin)) != _bits((1.0, 0.0))):
+            raise ValueError("only a series (dimension 4) has a time axis")
+        if not (np.isfinite(self.time_spacing) and np.isfinite(self.time_origin)):
+            raise ValueError("Volume.time_spacing and Volume.time_origin must be finite")
 
     @property
     def shape(self) -> Tuple[int, ...]:
-        """The array's shape, (z, y, x[, components])."""
+        """The array's shape: (y, x), (z, y, x) or (t, z, y, x), then components."""
         return self.array.shape
 
     @property
     def size(self) -> Tuple[int, int, int]:
-        """Voxels along x, y and z, as ITK counts them."""
-        return (self.array.shape[2], self.array.shape[1], self.array.shape[0])
+        """Voxels along x, y and z, as ITK counts them (z is 1 for an image)."""
+        a = self.array.shape
+        if self.dimension == 2:
+            return (a[1], a[0], 1)
+        if self.dimension == 4:
+            return (a[3], a[2], a[1])
+        return (a[2], a[1], a[0])
+
+    @property
+    def frames(self) -> int:
+        """Volumes of a series; 1 for an image or a volume."""
+        return self.array.shape[0] if self.dimension == 4 else 1
 
     @property
     def components(self) -> int:
-        return 1 if self.array.ndim == 3 else self.array.shape[3]
+        return self.array.shape[-1] if self.array.ndim == self.dimension + 1 else 1
 
     @property
     def xyz(self) -> np.ndarray:
-        """The voxels indexed [x, y, z(, c)], as nibabel indexes them (a view)."""
-        return self.array.transpose(2, 1, 0, 3) if self.array.ndim == 4 else self.array.T
+        """The voxels indexed [x, y(, z)(, t)(, c)], as nibabel indexes them (a view)."""
+        axes = tuple(reversed(range(self.dimension)))
+        if self.array.ndim > self.dimension:
+            axes += (self.dimension,)
+        return self.array.transpose(axes)
 
     def __eq__(self, other: object) -> bool:
         """Same dtype and voxels, geometry equal bit for bit."""
@@ -100,14 +152,21 @@ class Volume:
             and _bits(self.spacing) == _bits(other.spacing)
             and _bits(self.origin) == _bits(other.origin)
             and _bits(self.direction) == _bits(other.direction)
+            and self.dimension == other.dimension
+            and _bits((self.time_spacing, self.time_origin))
+            == _bits((other.time_spacing, other.time_origin))
         )
 
     __hash__ = None  # type: ignore[assignment]  # mutable array inside
 
     def __repr__(self) -> str:
+        time = (
+            f", time_spacing={self.time_spacing}, time_origin={self.time_origin}"
+            if self.dimension == 4 else ""
+        )
         return (
             f"voxcache.Volume(shape={self.shape}, dtype={self.array.dtype}, "
-            f"spacing={self.spacing}, origin={self.origin})"
+            f"dimension={self.dimension}, spacing={self.spacing}, origin={self.origin}{time})"
         )
 
     # --- nibabel ---------------------------------------------------------
@@ -115,27 +174,37 @@ class Volume:
     @classmethod
     def from_nibabel(cls, image: Any) -> "Volume":
         """A Volume of a nibabel image, without copying where its array is
-        Fortran-ordered (as nibabel loads NIfTI): the (x, y, z) array seen
-        as (z, y, x). The affine (RAS) becomes spacing, origin and direction
-        (LPS), as ITK reads the same file."""
+        Fortran-ordered (as nibabel loads NIfTI): the (x, y[, z[, t]]) array
+        seen as ([t, ][z, ]y, x). The affine (RAS) becomes spacing, origin
+        and direction (LPS), as ITK reads the same file. A 2D image is an
+        image, a fourth axis longer than 1 a series (time spacing the
+        fourth zoom, time origin ``toffset``), a fifth NIfTI's vector
+        components: the rule ``voxcache import`` follows, so that a file has
+        one key from either side."""
         data = np.asanyarray(image.dataobj)
-        if data.ndim == 4:
-            # A fourth axis is time (fMRI, DWI), not components: taking it for
-            # 30 components of one volume was a silent wrong reading.
-            raise ValueError(
-                f"a 4D series of shape {data.shape} (x, y, z, t): voxcache stores 3D volumes; "
-                "store each one, e.g. Volume.from_nibabel(image.slicer[..., t])"
-            )
-        if data.ndim == 5 and data.shape[3] == 1:  # NIfTI vectors: x, y, z, t=1, c
-            data = data[:, :, :, 0, :]
-        if data.ndim not in (3, 4):
-            raise ValueError(f"a 3D image with optional components, not shape {data.shape}")
-        array = data.transpose(2, 1, 0, 3) if data.ndim == 4 else data.T
+        shape = data.shape
+        if len(shape) > 5 or len(shape) < 2:
+            raise ValueError(f"an image of 2 to 4 dimensions with optional components, "
+                             f"not shape {shape}")
+        components = len(shape) == 5
+        frames = shape[3] if len(shape) >= 4 else 1
+        if len(shape) >= 4 and frames == 1:  # x, y, z, t=1[, c]: a volume
+            data = data[:, :, :, 0, ...]
+        dimension = 4 if frames > 1 else min(len(shape), 3)
+        axes = tuple(reversed(range(dimension))) + ((dimension,) if components else ())
+        array = data.transpose(axes)
         if not array.flags.c_contiguous:
             array = np.ascontiguousarray(array)
         affine = np.asarray(image.affine, dtype=np.float64)
         spacing, origin, direction = _geometry_of_affine(affine)
-        return cls(array, spacing, origin, direction)
+        time = {}
+        if dimension == 4:
+            header = image.header
+            # As stored (float32), never nibabel's unit conversion: the C++
+            # reader takes pixdim[4] and toffset as they are.
+            time = dict(time_spacing=float(np.float32(header["pixdim"][4])) + 0.0,
+                        time_origin=float(np.float32(header["toffset"])) + 0.0)
+        return cls(array, spacing, origin, direction, dimension=dimension, **time)
 
     def affine(self) -> np.ndarray:
         """The 4x4 RAS affine of this geometry, as nibabel and NIfTI use."""
@@ -147,14 +216,23 @@ class Volume:
 
     def to_nibabel(self) -> Any:
         """A nibabel Nifti1Image viewing this volume's voxels (no copy);
-        components go on NIfTI's fifth (vector) axis, as ITK writes them."""
+        components go on NIfTI's fifth (vector) axis, as ITK writes them; a
+        series keeps its time spacing (pixdim[4]) and origin (toffset). A
+        mask is written as uint8 0 and 1: NIfTI has no bool."""
         import nibabel
 
         xyz = self.xyz
-        if xyz.ndim == 4:  # components: NIfTI's vector layout, x, y, z, t=1, c
-            xyz = xyz[:, :, :, np.newaxis, :]
+        if xyz.dtype == np.bool_:
+            xyz = xyz.view(np.uint8)
+        if xyz.ndim > self.dimension:  # components: NIfTI's vector layout, x, y, z, t, c
+            while xyz.ndim < 5:
+                xyz = xyz[..., np.newaxis, :]
         image = nibabel.Nifti1Image(xyz, self.affine())
-        image.header.set_zooms(tuple(self.spacing) + image.header.get_zooms()[3:])
+        zooms = tuple(self.spacing[: min(self.dimension, 3)])
+        if self.dimension == 4:
+            zooms += (self.time_spacing,)
+            image.header["toffset"] = self.time_origin
+        image.header.set_zooms(zooms + image.header.get_zooms()[len(zooms):])
         if xyz.ndim == 5:
             image.header.set_intent("vector")
         return image

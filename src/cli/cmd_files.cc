@@ -92,7 +92,11 @@ int cmd_import(const Globals& g, const std::vector<std::string>& files, const st
       continue;
     }
     if (json) {
-      imported.push_back({{"key", key.hex()}, {"file", file}, {"size", size_json(vol->size())}});
+      imported.push_back({{"key", key.hex()},
+                          {"file", file},
+                          {"size", size_json(vol->size())},
+                          {"dimension", vol->dimension()},
+                          {"frames", vol->frames()}});
     } else {
       progress.line(key.hex() + "  " + file);
     }
@@ -118,13 +122,38 @@ int cmd_export(const Globals& g, const ExportArgs& a) {
   if (!a.slice.empty()) {
     if (Status s = parse_slice(a.slice, &axis, &index); !s.ok()) return usage_error(s);
   }
+  uint64_t first_frame = 0, frame_count = 0;
+  if (!a.frames.empty()) {
+    if (Status s = parse_frames(a.frames, &first_frame, &frame_count); !s.ok()) {
+      return usage_error(s);
+    }
+  }
   auto cache = open_cache(g, false);
   if (!cache.ok()) return fail(cache.status());
   Result<OperationKey> key = resolve(cache->get(), a.key);
   if (!key.ok()) return usage_error(key.status());
-  // Region and slice reads decompress only the chunks they touch.
+  // Region, slice and frame reads decompress only the chunks they touch.
   Result<Volume> vol = Status::InvalidArgument("unreached");
-  if (!a.region.empty()) {
+  if (!a.frames.empty()) {
+    Result<EntryInfo> info = (*cache)->info(*key);
+    if (!info.ok()) return key_error(info.status());
+    if (!info->volume) {
+      return usage_error(Status::InvalidArgument("entry " + key->hex() + " holds a " +
+                                                 info->data_type + ", not a volume"));
+    }
+    if (a.region.empty()) {
+      start = {0, 0, 0};
+      size = info->volume->size;
+    }
+    if (!a.slice.empty()) {
+      if (axis < 0 || axis > 2 || index >= size[axis]) {
+        return usage_error(Status::InvalidArgument("--slice " + a.slice + " leaves the volume"));
+      }
+      start[axis] = index;
+      size[axis] = 1;
+    }
+    vol = (*cache)->read_region(*key, start, size, first_frame, frame_count);
+  } else if (!a.region.empty()) {
     vol = (*cache)->read_region(*key, start, size);
   } else if (!a.slice.empty()) {
     vol = (*cache)->read_slice(*key, axis, index);
@@ -141,7 +170,7 @@ int cmd_export(const Globals& g, const ExportArgs& a) {
   // The header of the NIfTI file it was imported from, when it has one: a
   // whole volume written to .nii comes out as that file was.
   std::string header;
-  if (a.region.empty() && a.slice.empty()) {
+  if (a.region.empty() && a.slice.empty() && a.frames.empty()) {
     Result<EntryInfo> info = (*cache)->info(*key);
     const nlohmann::json meta =
         info.ok() ? nlohmann::json::parse(info->metadata, nullptr, false) : nlohmann::json();
@@ -159,11 +188,12 @@ int cmd_export(const Globals& g, const ExportArgs& a) {
                         {"file_bytes", std::filesystem::file_size(a.file)}};
     if (!a.region.empty()) j["region"] = {{"start", size_json(start)}, {"size", size_json(size)}};
     if (!a.slice.empty()) j["slice"] = {{"axis", std::string(1, "xyz"[axis])}, {"index", index}};
+    if (!a.frames.empty()) j["frames"] = {{"first", first_frame}, {"count", frame_count}};
+    if (vol->dimension() == 4) j["frames_written"] = vol->frames();
     print_json(j);
     return 0;
   }
-  const auto& d = vol->size();
-  std::cerr << "wrote " << a.file << " (" << d[0] << "x" << d[1] << "x" << d[2] << ", "
+  std::cerr << "wrote " << a.file << " (" << dims_text(vol->layout()) << ", "
             << human_bytes(vol->byte_size()) << " of voxels)\n";
   return 0;
 }

@@ -157,6 +157,10 @@ int cmd_show(const Globals& g, const std::string& key_text, bool json,
                 l.components == 1 ? "" : "s");
     std::printf("spacing      %.17g %.17g %.17g\n", geo.spacing[0], geo.spacing[1], geo.spacing[2]);
     std::printf("origin       %.17g %.17g %.17g\n", geo.origin[0], geo.origin[1], geo.origin[2]);
+    if (l.dimension == 4) {
+      std::printf("time         %llu frames, spacing %.17g, origin %.17g\n",
+                  static_cast<unsigned long long>(l.frames), geo.time_spacing, geo.time_origin);
+    }
     for (int r = 0; r < 3; ++r) {
       std::printf("%s %.17g %.17g %.17g\n", r == 0 ? "direction   " : "            ",
                   geo.direction[3 * r], geo.direction[3 * r + 1], geo.direction[3 * r + 2]);

@@ -18,7 +18,7 @@ namespace voxcache::cli {
 int cmd_import(const Globals& g, const std::vector<std::string>& files, const std::string& layout,
                bool json);
 struct ExportArgs {
-  std::string key, file, region, slice;
+  std::string key, file, region, slice, frames;
   bool compress = true, json = false;
 };
 int cmd_export(const Globals& g, const ExportArgs& args);

@@ -40,11 +40,15 @@ std::string iso_time(int64_t unix_ms) {
   return buf;
 }
 
-std::string dims_text(const EntryInfo& info) {
-  if (!info.volume) return "-";
-  const auto& s = info.volume->size;
-  return std::to_string(s[0]) + "x" + std::to_string(s[1]) + "x" + std::to_string(s[2]);
+std::string dims_text(const VolumeLayout& l) {
+  const auto& s = l.size;
+  std::string t = std::to_string(s[0]) + "x" + std::to_string(s[1]);
+  if (l.dimension >= 3) t += "x" + std::to_string(s[2]);
+  if (l.dimension == 4) t += "x" + std::to_string(l.frames);
+  return t;
 }
+
+std::string dims_text(const EntryInfo& info) { return info.volume ? dims_text(*info.volume) : "-"; }
 
 std::string pixel_text(const EntryInfo& info) {
   if (!info.volume) return "-";
@@ -94,7 +98,11 @@ nlohmann::json entry_json(const EntryInfo& info) {
                    {"size", l.size},
                    {"spacing", l.geometry.spacing},
                    {"origin", l.geometry.origin},
-                   {"direction", l.geometry.direction}};
+                   {"direction", l.geometry.direction},
+                   {"dimension", l.dimension},
+                   {"frames", l.frames},
+                   {"time_spacing", l.geometry.time_spacing},
+                   {"time_origin", l.geometry.time_origin}};
   } else {
     j["volume"] = nullptr;
   }

@@ -12,10 +12,12 @@
 
 namespace voxcache::cli {
 
-std::string human_bytes(uint64_t bytes);        // "9.1 MiB"
-std::string human_age(int64_t seconds);         // "30d", "12h", "90s": parse_age's syntax
-std::string iso_time(int64_t unix_ms);          // "2026-11-22T10:40:51Z"
-std::string dims_text(const EntryInfo& info);   // "181x217x181" or "-"
+std::string human_bytes(uint64_t bytes);       // "9.1 MiB"
+std::string human_age(int64_t seconds);        // "30d", "12h", "90s": parse_age's syntax
+std::string iso_time(int64_t unix_ms);         // "2026-11-22T10:40:51Z"
+std::string dims_text(const EntryInfo& info);  // "181x217x181" or "-"
+// "256x256" (2D), "181x217x181", "64x64x30x200" (a series of 200 frames).
+std::string dims_text(const VolumeLayout& layout);
 std::string pixel_text(const EntryInfo& info);  // "u8", "f32x3" or "-"
 nlohmann::json entry_json(const EntryInfo& info);
 

@@ -90,6 +90,9 @@ int run(int argc, char** argv) {
                   "chunks it touches");
   exp->add_option("--slice", ex.slice,
                   "Export one slice, e.g. z=90 (axial), y=100, x=90; also to .png");
+  exp->add_option("--frames", ex.frames,
+                  "Of a 4D series, export frames FIRST[,COUNT] only (one volume: --frames 5); "
+                  "with --region or --slice, that box in those frames");
   exp->add_flag("--json", ex.json, "Print what was written as JSON");
 
   LsFilter filter;

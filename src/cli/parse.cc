@@ -111,4 +111,17 @@ Status parse_slice(const std::string& text, int* axis, uint64_t* index) {
   return Status::OK();
 }
 
+Status parse_frames(const std::string& text, uint64_t* first, uint64_t* count) {
+  const size_t comma = text.find(',');
+  const std::string a = text.substr(0, comma);
+  const std::string b = comma == std::string::npos ? "1" : text.substr(comma + 1);
+  if (!all_digits(a) || !all_digits(b) || a.size() > 18 || b.size() > 18 || std::stoull(b) == 0) {
+    return Status::InvalidArgument("--frames wants FIRST or FIRST,COUNT (COUNT >= 1), got '" +
+                                   text + "'");
+  }
+  *first = std::stoull(a);
+  *count = std::stoull(b);
+  return Status::OK();
+}
+
 }  // namespace voxcache::cli

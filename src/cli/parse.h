@@ -23,6 +23,8 @@ Status parse_region(const std::string& text, std::array<uint64_t, 3>* start,
                     std::array<uint64_t, 3>* size);
 // "z=90" (or x=, y=) -> axis and index.
 Status parse_slice(const std::string& text, int* axis, uint64_t* index);
+// "5" (one frame) or "5,10" (ten frames from 5) -> first frame and count.
+Status parse_frames(const std::string& text, uint64_t* first, uint64_t* count);
 
 }  // namespace voxcache::cli
 

@@ -71,6 +71,7 @@ using itk_io::pixel_type_of;
 IOComponent io_component_of(PixelType t) {
   switch (t) {
     case PixelType::kUInt8:
+    case PixelType::kBool:
       return IOComponent::UCHAR;
     case PixelType::kInt8:
       return IOComponent::CHAR;
@@ -99,10 +100,10 @@ Result<Volume> read_with(itk::ImageIOBase* io, const std::string& path) {
   io->ReadImageInformation();
   const unsigned dims = io->GetNumberOfDimensions();
   if (dims < 1) return Status::NotSupported(path + ": image has no dimensions");
-  for (unsigned i = 3; i < dims; ++i) {
+  for (unsigned i = 4; i < dims; ++i) {
     if (io->GetDimensions(i) != 1) {
       return Status::NotSupported(path + ": " + std::to_string(dims) +
-                                  "-D image; voxcache stores up to 3 dimensions");
+                                  "-D image; voxcache stores up to 4 dimensions");
     }
   }
   Result<PixelType> type = pixel_type_of(io->GetComponentType(), io->GetComponentSize());
@@ -121,6 +122,21 @@ Result<Volume> read_with(itk::ImageIOBase* io, const std::string& path) {
       l.geometry.direction[3 * r + i] = axis[r];
   }
   for (unsigned i = used; i < 3; ++i) l.size[i] = 1;
+  // A 2D file is an image; a fourth axis longer than 1 is time.
+  l.dimension = dims <= 2 ? 2 : 3;
+  if (dims >= 4 && io->GetDimensions(3) > 1) {
+    const std::vector<double> time = io->GetDirection(3);
+    for (unsigned r = 0; r < 3; ++r) {
+      const std::vector<double> axis = io->GetDirection(r);
+      if (time[r] != 0.0 || (axis.size() > 3 && axis[3] != 0.0)) {
+        return Status::NotSupported(path + ": its 4D direction mixes time with space");
+      }
+    }
+    l.dimension = 4;
+    l.frames = io->GetDimensions(3);
+    l.geometry.time_spacing = io->GetSpacing(3);
+    l.geometry.time_origin = io->GetOrigin(3);
+  }
   // Match itk::ImageFileReader, so that a file's content key does not depend
   // on which of the two loaded it: negative spacing flips its axis, and
   // -0.0 direction entries (NIfTI's quaternion maths makes them) read as +0.0
@@ -141,6 +157,8 @@ Result<Volume> read_with(itk::ImageIOBase* io, const std::string& path) {
     Result<Geometry> g = itk_io::geometry_of_affine(*affine);
     if (!g.ok()) return g.status().with_context(path);
     l.geometry = *g;
+    Status axes = itk_io::nifti_axes(path, &l);  // the header's time axis, not ITK's
+    if (!axes.ok()) return axes;
   }
   // A singular direction, once taken for the identity, is refused by
   // Volume::Create.
@@ -178,6 +196,13 @@ Status write_with_itk(const Volume& v, const std::string& path, bool compress) {
     // the two that are not a single voxel thick (a slice on any axis). The
     // voxels are then already in the file's order.
     std::vector<unsigned> axes{0, 1, 2};
+    // A 2D image in the plane z = 0 is written as one; another keeps its
+    // third axis, which holds where its plane lies.
+    const Geometry& g = v.geometry();
+    if (v.dimension() == 2 && g.origin[2] == 0.0 && g.spacing[2] == 1.0 && g.direction[8] == 1.0 &&
+        g.direction[2] == 0.0 && g.direction[5] == 0.0) {
+      axes = {0, 1};
+    }
     if (flat) {
       axes.clear();
       for (unsigned i = 0; i < 3; ++i) {
@@ -193,34 +218,51 @@ Status write_with_itk(const Volume& v, const std::string& path, bool compress) {
       }
       std::sort(axes.begin(), axes.end());
     }
-    const unsigned dims = static_cast<unsigned>(axes.size());
+    if (v.dimension() == 4 && flat) {
+      return Status::NotSupported(path + ": this format holds 2D images; the volume is a series");
+    }
+    const unsigned space = static_cast<unsigned>(axes.size());
+    const unsigned dims = space + (v.dimension() == 4 ? 1 : 0);
     io->SetNumberOfDimensions(dims);
+    // NIfTI, NRRD and MetaImage have no bool: a mask is written as u8 0/1.
     io->SetComponentType(io_component_of(v.pixel_type()));
     io->SetNumberOfComponents(v.components());
     io->SetPixelType(v.components() == 1 ? itk::CommonEnums::IOPixel::SCALAR
                                          : itk::CommonEnums::IOPixel::VECTOR);
     itk::ImageIORegion region(dims);
-    for (unsigned i = 0; i < dims; ++i) {
+    for (unsigned i = 0; i < space; ++i) {
       const unsigned a = axes[i];
       io->SetDimensions(i, v.size()[a]);
-      io->SetSpacing(i, v.geometry().spacing[a]);
-      io->SetOrigin(i, v.geometry().origin[a]);
-      std::vector<double> axis(dims);
-      for (unsigned r = 0; r < dims; ++r) axis[r] = v.geometry().direction[3 * axes[r] + a];
+      io->SetSpacing(i, g.spacing[a]);
+      io->SetOrigin(i, g.origin[a]);
+      std::vector<double> axis(dims, 0.0);
+      for (unsigned r = 0; r < space; ++r) axis[r] = g.direction[3 * axes[r] + a];
       io->SetDirection(i, axis);
       region.SetIndex(i, 0);
       region.SetSize(i, v.size()[a]);
+    }
+    if (dims > space) {  // the time axis of a series
+      io->SetDimensions(space, v.frames());
+      io->SetSpacing(space, g.time_spacing);
+      io->SetOrigin(space, g.time_origin);
+      std::vector<double> axis(dims, 0.0);
+      axis[space] = 1.0;
+      io->SetDirection(space, axis);
+      region.SetIndex(space, 0);
+      region.SetSize(space, v.frames());
     }
     io->SetIORegion(region);
     io->SetFileName(path);
     io->SetUseCompression(compress);
     io->WriteImageInformation();
     io->Write(v.data());
-    if (std::string(io->GetNameOfClass()) == "NiftiImageIO" && !flat &&
-        !itk_io::orthonormal(v.geometry())) {
-      return itk_io::write_exact_sform(path, v.geometry());
+    if (std::string(io->GetNameOfClass()) != "NiftiImageIO" || flat) return Status::OK();
+    Status fixed;
+    if (!itk_io::orthonormal(g)) fixed = itk_io::write_exact_sform(path, g);
+    if (fixed.ok() && v.dimension() == 4 && g.time_origin != 0.0) {
+      fixed = itk_io::write_time_offset(path, g.time_origin);
     }
-    return Status::OK();
+    return fixed;
   } catch (const itk::ExceptionObject& e) {
     return Status::IOError("ITK cannot write " + path + ": " + e.GetDescription());
   } catch (const std::exception& e) {

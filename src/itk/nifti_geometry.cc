@@ -171,7 +171,12 @@ bool orthonormal(const Geometry& g) {
   return true;
 }
 
-Status write_exact_sform(const std::string& written, const Geometry& g) {
+namespace {
+
+// Reads the header ITK wrote for `written`, lets `edit` change it and writes
+// the file back.
+template <typename Edit>
+Status rewrite_header(const std::string& written, Edit edit) {
   // The header of a .hdr/.img pair is the .hdr, whichever name was given.
   std::unique_ptr<char, Free> hname(nifti_findhdrname(written.c_str()));
   if (!hname) return Status::IOError("no NIfTI header beside " + written);
@@ -189,21 +194,64 @@ Status write_exact_sform(const std::string& written, const Geometry& g) {
   nifti_1_header h;
   if (bytes.size() < sizeof(h)) return Status::IOError(path + ": ITK wrote no whole header");
   std::memcpy(&h, bytes.data(), sizeof(h));
-  for (int i = 0; i < 3; ++i) {
-    float* row = i == 0 ? h.srow_x : i == 1 ? h.srow_y : h.srow_z;
-    const double sign = i < 2 ? -1.0 : 1.0;  // LPS -> RAS
-    for (int j = 0; j < 3; ++j)
-      row[j] = static_cast<float>(sign * g.direction[3 * i + j] * g.spacing[j]);
-    row[3] = static_cast<float>(sign * g.origin[i]);
-  }
-  if (h.sform_code == 0) h.sform_code = NIFTI_XFORM_ALIGNED_ANAT;
-  h.qform_code = 0;
+  edit(&h);
   std::memcpy(bytes.data(), &h, sizeof(h));
   znzFile out = znzopen(path.c_str(), "wb", gz);
   if (znz_isnull(out)) return Status::IOError("cannot rewrite " + path);
   const size_t put = znzwrite(bytes.data(), 1, bytes.size(), out);
   znzclose(out);
   if (put != bytes.size()) return Status::IOError("cannot rewrite " + path);
+  return Status::OK();
+}
+
+}  // namespace
+
+Status write_exact_sform(const std::string& written, const Geometry& g) {
+  return rewrite_header(written, [&](nifti_1_header* h) {
+    for (int i = 0; i < 3; ++i) {
+      float* row = i == 0 ? h->srow_x : i == 1 ? h->srow_y : h->srow_z;
+      const double sign = i < 2 ? -1.0 : 1.0;  // LPS -> RAS
+      for (int j = 0; j < 3; ++j)
+        row[j] = static_cast<float>(sign * g.direction[3 * i + j] * g.spacing[j]);
+      row[3] = static_cast<float>(sign * g.origin[i]);
+    }
+    if (h->sform_code == 0) h->sform_code = NIFTI_XFORM_ALIGNED_ANAT;
+    h->qform_code = 0;
+  });
+}
+
+Status write_time_offset(const std::string& written, double time_origin) {
+  return rewrite_header(written,
+                        [&](nifti_1_header* h) { h->toffset = static_cast<float>(time_origin); });
+}
+
+void set_nifti_axes(const nifti_1_header& h, VolumeLayout* l) {
+  const int ndim = h.dim[0];
+  const int64_t nt = ndim >= 4 ? h.dim[4] : 1;
+  l->dimension = nt > 1 ? 4 : ndim <= 2 ? 2 : 3;
+  l->frames = nt > 1 ? static_cast<uint64_t>(nt) : 1;
+  if (l->dimension == 4) {
+    // As stored: niftilib's nifti_image turns a pixdim of 0 into 1, nibabel
+    // does not, and the two must agree on a file's key.
+    l->geometry.time_spacing = static_cast<double>(h.pixdim[4]) + 0.0;  // no -0.0
+    l->geometry.time_origin = static_cast<double>(h.toffset) + 0.0;
+  }
+}
+
+Status nifti_axes(const std::string& path, VolumeLayout* l) {
+  std::unique_ptr<char, Free> hname(nifti_findhdrname(path.c_str()));
+  if (!hname) return Status::IOError("no NIfTI header for " + path);
+  int swapped = 0;
+  std::unique_ptr<nifti_1_header, Free> h(nifti_read_header(hname.get(), &swapped, 1));
+  if (!h) return Status::IOError("niftilib cannot read the header of " + path);
+  for (int i = 6; i <= 7 && i <= h->dim[0]; ++i) {
+    if (h->dim[i] > 1) {
+      return Status::NotSupported(path + ": a " + std::to_string(h->dim[0]) +
+                                  "-D image; voxcache stores images of up to 4 dimensions "
+                                  "(and components, dim[5])");
+    }
+  }
+  set_nifti_axes(*h, l);
   return Status::OK();
 }
 

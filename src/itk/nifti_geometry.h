@@ -58,6 +58,16 @@ Result<Affine> nifti_affine(const nifti_1_header& h, const std::string& what);
 // Volume::Create (VolumeLayout::validate) to refuse, as for every volume.
 Result<Geometry> geometry_of_affine(const Affine& a);
 
+// The axes of a NIfTI image as voxcache keeps them, the same rule as
+// Volume.from_nibabel: a series when dim[4] is over 1, with time spacing
+// pixdim[4] and time origin toffset as stored; an image (dimension 2) when
+// dim[0] is at most 2; else a volume. Sets those fields of `l`; its size
+// and components are the caller's.
+void set_nifti_axes(const nifti_1_header& h, VolumeLayout* l);
+// The same from the header of the NIfTI-1 file at `path`; NotSupported for
+// dim[6] or dim[7] over 1.
+Status nifti_axes(const std::string& path, VolumeLayout* l);
+
 // Whether the direction's columns are orthonormal (to 1e-6): what ITK's
 // NIfTI reader and writer accept unchanged.
 bool orthonormal(const Geometry& g);
@@ -69,6 +79,10 @@ bool orthonormal(const Geometry& g);
 // the rotation ITK made up (ITK's own reader then refuses the file rather
 // than misplace it).
 Status write_exact_sform(const std::string& written, const Geometry& g);
+
+// After ITK's NIfTI writer wrote a series: ITK keeps pixdim[4] (the time
+// spacing) but writes toffset 0 whatever the origin of time; this sets it.
+Status write_time_offset(const std::string& written, double time_origin);
 
 }  // namespace voxcache::itk_io
 

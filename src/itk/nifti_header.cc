@@ -24,12 +24,6 @@ bool native_header(const std::string& bytes, nifti_1_header* h, bool* swapped) {
   return h->sizeof_hdr == 348 && std::memcmp(h->magic, "n+1", 4) == 0;
 }
 
-bool same_geometry(const Geometry& a, const Geometry& b) {
-  return std::memcmp(&a.spacing, &b.spacing, sizeof(a.spacing)) == 0 &&
-         std::memcmp(&a.origin, &b.origin, sizeof(a.origin)) == 0 &&
-         std::memcmp(&a.direction, &b.direction, sizeof(a.direction)) == 0;
-}
-
 }  // namespace
 
 Result<std::string> nifti_header_bytes(const std::string& path) {
@@ -75,11 +69,19 @@ Result<bool> write_with_nifti_header(const Volume& v, const std::string& path,
     const uint64_t n = i < h.dim[0] ? static_cast<uint64_t>(h.dim[i + 1]) : 1;
     if (n != v.size()[i]) return false;
   }
-  if (h.dim[0] >= 4 && h.dim[4] > 1) return false;
   Result<Affine> affine = nifti_affine(h, path);
   Result<Geometry> g =
       affine.ok() ? geometry_of_affine(*affine) : Result<Geometry>(affine.status());
-  if (!g.ok() || !same_geometry(*g, v.geometry())) return false;
+  if (!g.ok()) return false;
+  // The axes too: a series of as many frames with the same time axis, or an
+  // image of the same dimension (as read_nifti reads the header).
+  VolumeLayout axes;
+  axes.geometry = *g;
+  set_nifti_axes(h, &axes);
+  if (axes.dimension != v.dimension() || axes.frames != v.frames() ||
+      !axes.geometry.bit_equal(v.geometry())) {
+    return false;
+  }
 
   // NIfTI keeps components as separate volumes (x y z t vec); a Volume
   // interleaves them.

@@ -171,10 +171,6 @@ Result<std::optional<Volume>> read_nifti(const std::string& path) {
   if (!type || (nifti_scales(nim.scl_slope, nim.scl_inter) && !is_float(nim))) {
     return std::optional<Volume>();
   }
-  if (nim.nt > 1 || nim.nv > 1 || nim.nw > 1) {
-    return Status::NotSupported(path + ": a " + std::to_string(nim.ndim) +
-                                "-D image; voxcache stores up to 3 dimensions");
-  }
   Result<Affine> affine = nifti_affine(path);
   if (!affine.ok()) return affine.status();
   Result<Geometry> geometry = geometry_of_affine(*affine);
@@ -188,6 +184,8 @@ Result<std::optional<Volume>> read_nifti(const std::string& path) {
     l.size[i] = static_cast<uint64_t>(size[i]);
   }
   l.geometry = *geometry;
+  Status axes = nifti_axes(path, &l);
+  if (!axes.ok()) return axes;
   Result<Volume> v = Volume::Create(l);
   if (!v.ok()) return v.status().with_context(path);
   bool read = false;

@@ -49,8 +49,9 @@ std::optional<PixelType> plain_type(int datatype);
 // a sheared sform ("only supports orthonormal direction cosines"); this
 // keeps it. nullopt when ITK must read the file: Analyze 7.5 (no NIfTI
 // magic), or voxels ITK converts (RGB, complex, scaled integers).
-// NotSupported for more than 3 dimensions (time); a vector dimension
-// (dim[5]) is the volume's components, as ITK reads it.
+// A fourth dimension over 1 makes a series (nifti_axes); a vector
+// dimension (dim[5]) is the volume's components, as ITK reads it;
+// NotSupported for dim[6] or dim[7] over 1.
 Result<std::optional<Volume>> read_nifti(const std::string& path);
 
 }  // namespace voxcache::itk_io

@@ -132,6 +132,8 @@ py::dtype dtype_of(PixelType t) {
       return py::dtype("<f4");
     case PixelType::kFloat64:
       return py::dtype("<f8");
+    case PixelType::kBool:
+      return py::dtype("?");
   }
   throw py::value_error("unknown pixel type");
 }
@@ -152,8 +154,8 @@ PixelType pixel_type_of(const py::dtype& d) {
   }
   if (k == 'f' && n == 4) return PixelType::kFloat32;
   if (k == 'f' && n == 8) return PixelType::kFloat64;
-  if (k == 'b') return PixelType::kUInt8;  // bool is one byte of 0 or 1
-  throw py::type_error("a Volume holds (u)int8..64, float32 or float64 voxels, not " +
+  if (k == 'b' && n == 1) return PixelType::kBool;
+  throw py::type_error("a Volume holds (u)int8..64, float32, float64 or bool voxels, not " +
                        dtype_name(d));
 }
 
@@ -170,14 +172,25 @@ Volume to_volume(const py::handle& obj) {
     throw py::value_error(
         "Volume.array must be C-contiguous (x fastest); use numpy.ascontiguousarray to copy it");
   }
-  if (arr.ndim() != 3 && arr.ndim() != 4) {
-    throw py::value_error("Volume.array must have shape (z, y, x) or (z, y, x, components), got " +
-                          std::to_string(arr.ndim()) + " dimensions");
-  }
   VolumeLayout l;
+  l.dimension = obj.attr("dimension").cast<uint32_t>();
+  // ([t,] [z,] y, x [, c]): the spatial axes are the dimension's last ones.
+  const auto dim = static_cast<py::ssize_t>(l.dimension);
+  if (l.dimension < 2 || l.dimension > 4 || (arr.ndim() != dim && arr.ndim() != dim + 1)) {
+    throw py::value_error("Volume.array has " + std::to_string(arr.ndim()) +
+                          " axes, a Volume of dimension " + std::to_string(l.dimension) +
+                          " has that many or one more (components)");
+  }
   l.pixel_type = pixel_type_of(arr.dtype());
-  l.components = arr.ndim() == 4 ? static_cast<uint32_t>(checked_size(arr.shape(3))) : 1;
-  l.size = {checked_size(arr.shape(2)), checked_size(arr.shape(1)), checked_size(arr.shape(0))};
+  l.components = arr.ndim() > dim ? static_cast<uint32_t>(checked_size(arr.shape(dim))) : 1;
+  const py::ssize_t x = dim - 1;
+  l.size = {checked_size(arr.shape(x)), checked_size(arr.shape(x - 1)),
+            l.dimension == 2 ? 1 : checked_size(arr.shape(x - 2))};
+  if (l.dimension == 4) {
+    l.frames = checked_size(arr.shape(0));
+    l.geometry.time_spacing = obj.attr("time_spacing").cast<double>();
+    l.geometry.time_origin = obj.attr("time_origin").cast<double>();
+  }
   l.geometry.spacing = triple(obj.attr("spacing"), "spacing");
   l.geometry.origin = triple(obj.attr("origin"), "origin");
   py::sequence dir = obj.attr("direction");
@@ -237,6 +250,16 @@ Value to_value(const py::handle& obj) {
                        "dicts and lists, and voxcache.Volume; never pickles)");
 }
 
+std::vector<py::ssize_t> array_shape(const VolumeLayout& l) {
+  std::vector<py::ssize_t> shape;
+  if (l.dimension == 4) shape.push_back(static_cast<py::ssize_t>(l.frames));
+  if (l.dimension >= 3) shape.push_back(static_cast<py::ssize_t>(l.size[2]));
+  shape.push_back(static_cast<py::ssize_t>(l.size[1]));
+  shape.push_back(static_cast<py::ssize_t>(l.size[0]));
+  if (l.components > 1) shape.push_back(static_cast<py::ssize_t>(l.components));
+  return shape;
+}
+
 py::object from_volume(std::shared_ptr<const Volume> v) {
   if (!g_volume_class) throw py::type_error("voxcache.Volume is not registered");
   // The array is writable, so its buffer must be nobody else's: `v` alone
@@ -251,10 +274,7 @@ py::object from_volume(std::shared_ptr<const Volume> v) {
     v = std::make_shared<const Volume>(take(std::move(copy)));
   }
   const VolumeLayout& l = v->layout();
-  std::vector<py::ssize_t> shape = {static_cast<py::ssize_t>(l.size[2]),
-                                    static_cast<py::ssize_t>(l.size[1]),
-                                    static_cast<py::ssize_t>(l.size[0])};
-  if (l.components > 1) shape.push_back(static_cast<py::ssize_t>(l.components));
+  const std::vector<py::ssize_t> shape = array_shape(l);
   // The bytes were allocated writable by the Volume; only the Volume object
   // is const, and the capsule now holds its sole reference.
   auto* voxels = const_cast<uint8_t*>(v->data());
@@ -267,7 +287,8 @@ py::object from_volume(std::shared_ptr<const Volume> v) {
   return (*g_volume_class)(
       arr, py::arg("spacing") = py::make_tuple(g.spacing[0], g.spacing[1], g.spacing[2]),
       py::arg("origin") = py::make_tuple(g.origin[0], g.origin[1], g.origin[2]),
-      py::arg("direction") = dir);
+      py::arg("direction") = dir, py::arg("dimension") = l.dimension,
+      py::arg("time_spacing") = g.time_spacing, py::arg("time_origin") = g.time_origin);
 }
 
 py::object from_volume(Volume v) {

@@ -65,6 +65,8 @@ Volume to_volume(const py::handle& obj);
 // else a copy made without the GIL.
 py::object from_value(Value v);
 py::object from_volume(std::shared_ptr<const Volume> v);
+// The NumPy shape of a layout's voxels: ([t,] [z,] y, x [, components]).
+std::vector<py::ssize_t> array_shape(const VolumeLayout& l);
 py::object from_volume(Volume v);
 
 // The NumPy dtype of a pixel type, and back (TypeError for other dtypes).

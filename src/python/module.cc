@@ -104,9 +104,15 @@ py::dict info_dict(const EntryInfo& e) {
   if (e.volume) {
     const VolumeLayout& l = *e.volume;
     py::dict v;
-    v["shape"] = py::make_tuple(l.size[2], l.size[1], l.size[0]);
+    VolumeLayout one = l;
+    one.components = 1;
+    v["shape"] = py::tuple(py::cast(array_shape(one)));
     v["dtype"] = dtype_of(l.pixel_type).attr("name");
     v["components"] = l.components;
+    v["dimension"] = l.dimension;
+    v["frames"] = l.frames;
+    v["time_spacing"] = l.geometry.time_spacing;
+    v["time_origin"] = l.geometry.time_origin;
     v["spacing"] = l.geometry.spacing;
     v["origin"] = l.geometry.origin;
     v["direction"] = l.geometry.direction;
@@ -292,12 +298,20 @@ class PyCache {
         take(unlocked(k, [](Cache* c, const OperationKey& key) { return c->info(key); })));
   }
 
-  py::object read_region(const py::handle& k, std::array<uint64_t, 3> start_zyx,
-                         std::array<uint64_t, 3> size_zyx) {
-    const std::array<uint64_t, 3> start{start_zyx[2], start_zyx[1], start_zyx[0]};
-    const std::array<uint64_t, 3> size{size_zyx[2], size_zyx[1], size_zyx[0]};
-    return from_volume(take(unlocked(
-        k, [&](Cache* c, const OperationKey& key) { return c->read_region(key, start, size); })));
+  // (z, y, x) start and size; (t, z, y, x) for frames of a series.
+  py::object read_region(const py::handle& k, const std::vector<uint64_t>& start_zyx,
+                         const std::vector<uint64_t>& size_zyx) {
+    const size_t n = start_zyx.size();
+    if ((n != 3 && n != 4) || size_zyx.size() != n) {
+      throw py::value_error("read_region takes (z, y, x) start and size, or (t, z, y, x)");
+    }
+    const size_t o = n - 3;  // where z is
+    const std::array<uint64_t, 3> start{start_zyx[o + 2], start_zyx[o + 1], start_zyx[o]};
+    const std::array<uint64_t, 3> size{size_zyx[o + 2], size_zyx[o + 1], size_zyx[o]};
+    return from_volume(take(unlocked(k, [&](Cache* c, const OperationKey& key) {
+      return n == 4 ? c->read_region(key, start, size, start_zyx[0], size_zyx[0])
+                    : c->read_region(key, start, size);
+    })));
   }
 
   py::object read_slice(const py::handle& k, int axis, uint64_t index) {
@@ -407,7 +421,10 @@ class PyVolumeWriter {
     // Other buffers (bytes, bytearray) are raw little-endian voxel bytes.
     if (py::isinstance<py::array>(data)) {
       const py::dtype d = py::reinterpret_borrow<py::array>(data).dtype();
-      if (d.kind() == 'b' ? type_ != PixelType::kUInt8 : pixel_type_of(d) != type_) {
+      // A bool piece is 0 and 1 bytes: a mask, or a u8 volume's voxels.
+      const bool fits = d.kind() == 'b' ? type_ == PixelType::kBool || type_ == PixelType::kUInt8
+                                        : pixel_type_of(d) == type_;
+      if (!fits) {
         throw py::type_error("write() got a " + py::str(d.attr("name")).cast<std::string>() +
                              " piece for a volume of " +
                              py::str(dtype_of(type_).attr("name")).cast<std::string>() +

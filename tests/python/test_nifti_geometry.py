@@ -199,10 +199,12 @@ def test_a_big_endian_file_is_the_same_values(cli, tmp_path):
     assert np.array_equal(db.get(voxcache.key("big")).xyz, data)
 
 
-def test_a_time_series_is_refused_not_taken_for_components():
+def test_a_time_series_is_a_series_not_taken_for_components():
+    # Once refused, before that taken for 30 components (a silent misreading).
     bold = nibabel.Nifti1Image(np.zeros((4, 5, 6, 30), dtype=np.int16), np.eye(4))
-    with pytest.raises(ValueError, match="4D series"):
-        voxcache.Volume.from_nibabel(bold)
+    v = voxcache.Volume.from_nibabel(bold)
+    assert v.dimension == 4 and v.frames == 30 and v.components == 1
+    assert v.shape == (30, 6, 5, 4) and v.size == (4, 5, 6)
 
 
 def test_components_go_to_niftis_vector_axis_and_back():

@@ -124,7 +124,9 @@ def test_malformed_volumes_are_refused_clearly():
     with pytest.raises(ValueError, match="C-contiguous"):
         voxcache.Volume(a[:, :, ::2])
     with pytest.raises(ValueError, match="shape"):
-        voxcache.Volume(a[0])
+        voxcache.Volume(a[0, 0])  # one axis: no image (a[0] is a 2D image)
+    with pytest.raises(ValueError, match="shape"):
+        voxcache.Volume(a, dimension=4)  # a series needs (t, z, y, x)
     with pytest.raises(TypeError):
         voxcache.Volume(a.astype(object))
     with pytest.raises(TypeError):
