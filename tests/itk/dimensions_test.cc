@@ -99,11 +99,11 @@ TEST(ItkDimensions, A4DSeriesRoundTripsWithItsTimeAxis) {
   Result<Volume> frame = cache->read_region(k, {0, 0, 0}, {9, 8, 5}, 7, 1);
   ASSERT_OK(frame.status());
   const size_t frame_bytes = 9 * 8 * 5 * sizeof(float);
-  EXPECT_EQ(std::memcmp(frame->data(),
-                        reinterpret_cast<const uint8_t*>(image->GetBufferPointer()) +
-                            7 * frame_bytes,
-                        frame_bytes),
-            0);
+  EXPECT_EQ(
+      std::memcmp(frame->data(),
+                  reinterpret_cast<const uint8_t*>(image->GetBufferPointer()) + 7 * frame_bytes,
+                  frame_bytes),
+      0);
   EXPECT_EQ(frame->geometry().time_origin, image->GetOrigin()[3] + 7 * image->GetSpacing()[3]);
 }
 
@@ -178,8 +178,7 @@ TEST(ItkDimensions, FilesOfTwoAndFourDimensionsComeBackAsTheyWent) {
     EXPECT_EQ(std::memcmp(back->data(), axial.data(), axial.byte_size()), 0);
   }
   // A 2D RGB image to PNG and back: an image, its voxels exact.
-  Result<Volume> rgb =
-      from_itk(make_itk_image<itk::RGBPixel<uint8_t>, 2>({33, 17}).GetPointer());
+  Result<Volume> rgb = from_itk(make_itk_image<itk::RGBPixel<uint8_t>, 2>({33, 17}).GetPointer());
   ASSERT_OK(rgb.status());
   Volume plain = *rgb;  // PNG has no geometry
   plain.set_geometry(Geometry());
