@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "itk/nifti_geometry.h"
@@ -58,13 +59,21 @@ Result<bool> write_with_nifti_header(const Volume& v, const std::string& path,
   // The header must still be this volume's: a volume computed from the one
   // imported (or a region of it) carries no header of its own.
   const int comps = h.dim[0] >= 5 ? h.dim[5] : 1;
-  // Voxels of a scaling header were scaled on reading (or made float32 by
-  // ITK): written back under the same header, they would be scaled twice.
-  if (h.dim[0] < 1 || h.dim[0] > 5 || nifti_scales(h.scl_slope, h.scl_inter) ||
-      plain_type(h.datatype) != v.pixel_type() || comps < 1 ||
+  const std::optional<PixelType> raw_type = plain_type(h.datatype);
+  if (h.dim[0] < 1 || h.dim[0] > 5 || !raw_type || comps < 1 ||
       static_cast<uint32_t>(comps) != v.components()) {
     return false;
   }
+  // Voxels of a scaling header were scaled on reading: the file's own
+  // voxels are those that scale to them exactly, or there are none.
+  std::optional<Volume> unscaled;
+  if (nifti_scales(h.scl_slope, h.scl_inter)) {
+    unscaled = invert_scaling(v, *raw_type, h.scl_slope, h.scl_inter);
+    if (!unscaled) return false;
+  } else if (*raw_type != v.pixel_type()) {
+    return false;
+  }
+  const Volume& file_voxels = unscaled ? *unscaled : v;
   for (int i = 0; i < 3; ++i) {
     const uint64_t n = i < h.dim[0] ? static_cast<uint64_t>(h.dim[i + 1]) : 1;
     if (n != v.size()[i]) return false;
@@ -85,14 +94,15 @@ Result<bool> write_with_nifti_header(const Volume& v, const std::string& path,
 
   // NIfTI keeps components as separate volumes (x y z t vec); a Volume
   // interleaves them.
-  const size_t elem = pixel_type_size(v.pixel_type());
-  std::vector<uint8_t> voxels(v.data(), v.data() + v.byte_size());
-  if (v.components() > 1) {
-    const uint64_t n = v.voxel_count();
-    for (uint64_t c = 0; c < v.components(); ++c) {
+  const Volume& fv = file_voxels;
+  const size_t elem = pixel_type_size(fv.pixel_type());
+  std::vector<uint8_t> voxels(fv.data(), fv.data() + fv.byte_size());
+  if (fv.components() > 1) {
+    const uint64_t n = fv.voxel_count();
+    for (uint64_t c = 0; c < fv.components(); ++c) {
       for (uint64_t i = 0; i < n; ++i) {
-        std::memcpy(voxels.data() + (c * n + i) * elem, v.data() + (i * v.components() + c) * elem,
-                    elem);
+        std::memcpy(voxels.data() + (c * n + i) * elem,
+                    fv.data() + (i * fv.components() + c) * elem, elem);
       }
     }
   }

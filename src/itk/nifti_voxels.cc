@@ -10,8 +10,10 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <optional>
+#include <type_traits>
 #include <vector>
 
 namespace voxcache::itk_io {
@@ -28,10 +30,6 @@ Result<NiftiHeader> read_header(const std::string& path) {
   return nim;
 }
 
-bool is_float(const nifti_image& nim) {
-  return nim.datatype == NIFTI_TYPE_FLOAT32 || nim.datatype == NIFTI_TYPE_FLOAT64;
-}
-
 // A znzFile closed on every path out.
 struct ZnzClose {
   void operator()(znzptr* f) const {
@@ -39,13 +37,6 @@ struct ZnzClose {
     znzclose(file);
   }
 };
-
-template <typename T>
-void scale(T* values, size_t n, double slope, double inter) {
-  for (size_t i = 0; i < n; ++i) {
-    values[i] = static_cast<T>(static_cast<double>(values[i]) * slope + inter);
-  }
-}
 
 }  // namespace
 
@@ -78,6 +69,69 @@ std::optional<PixelType> plain_type(int datatype) {
 
 bool nifti_scales(double slope, double inter) {
   return std::isfinite(slope) && slope != 0.0 && (slope != 1.0 || inter != 0.0);
+}
+
+namespace {
+
+// nibabel's apply_read_scaling, operation for operation: a product only when
+// the slope is not 1 and a sum only when the intercept is not 0, in double.
+double scaled_value(double raw, double slope, double inter) {
+  if (slope != 1.0) raw *= slope;
+  if (inter != 0.0) raw += inter;
+  return raw;
+}
+
+}  // namespace
+
+Result<Volume> apply_scaling(const Volume& raw, double slope, double inter) {
+  VolumeLayout l = raw.layout();
+  l.pixel_type = PixelType::kFloat64;
+  Result<Volume> out = Volume::CreateUninitialized(l);
+  if (!out.ok()) return out.status();
+  double* to = out->mutable_pixels<double>();
+  const uint64_t n = raw.voxel_count() * raw.components();
+  visit_pixel_type(raw.pixel_type(), [&](auto t) {
+    const auto* from = raw.pixels<decltype(t)>();
+    for (uint64_t i = 0; i < n; ++i) to[i] = scaled_value(from[i], slope, inter);
+  });
+  return out;
+}
+
+std::optional<Volume> invert_scaling(const Volume& scaled, PixelType raw_type, double slope,
+                                     double inter) {
+  if (scaled.pixel_type() != PixelType::kFloat64) return std::nullopt;
+  VolumeLayout l = scaled.layout();
+  l.pixel_type = raw_type;
+  Result<Volume> raw = Volume::CreateUninitialized(l);
+  if (!raw.ok()) return std::nullopt;
+  const double* from = scaled.pixels<double>();
+  const uint64_t n = scaled.voxel_count() * scaled.components();
+  bool exact = true;
+  visit_pixel_type(raw_type, [&](auto t) {
+    using T = decltype(t);
+    T* to = raw->mutable_pixels<T>();
+    for (uint64_t i = 0; i < n && exact; ++i) {
+      const double x = (from[i] - inter) / slope;
+      T r{};
+      if constexpr (std::is_integral_v<T>) {
+        const double rounded = std::nearbyint(x);
+        // Inside T's range (the upper bound as the first double past it).
+        if (!(rounded >= static_cast<double>(std::numeric_limits<T>::min()) &&
+              rounded < 2.0 * static_cast<double>(std::numeric_limits<T>::max() / 2 + 1))) {
+          exact = false;
+          break;
+        }
+        r = static_cast<T>(rounded);
+      } else {
+        r = static_cast<T>(x);
+      }
+      const double back = scaled_value(static_cast<double>(r), slope, inter);
+      exact = std::memcmp(&back, &from[i], sizeof(double)) == 0;
+      to[i] = r;
+    }
+  });
+  if (!exact) return std::nullopt;
+  return std::move(raw).value();
 }
 
 namespace {
@@ -140,17 +194,6 @@ Status read_voxels(const nifti_image& nim, const std::string& path, Volume* v, b
       }
     }
   }
-  // niftilib gives 0 for a non-finite scl_slope or scl_inter: "no scaling".
-  // Integer voxels ITK reports as integers are unscaled (it converts scaled
-  // ones to float32, which is another type and read above).
-  const double slope = nim.scl_slope, inter = nim.scl_inter;
-  if (is_float(nim) && nifti_scales(slope, inter)) {
-    if (v->pixel_type() == PixelType::kFloat32) {
-      scale(v->mutable_pixels<float>(), values, slope, inter);
-    } else {
-      scale(v->mutable_pixels<double>(), values, slope, inter);
-    }
-  }
   return Status::OK();
 }
 
@@ -168,9 +211,7 @@ Result<std::optional<Volume>> read_nifti(const std::string& path) {
   if (!header.ok()) return header.status();
   const nifti_image& nim = **header;
   const std::optional<PixelType> type = plain_type(nim.datatype);
-  if (!type || (nifti_scales(nim.scl_slope, nim.scl_inter) && !is_float(nim))) {
-    return std::optional<Volume>();
-  }
+  if (!type) return std::optional<Volume>();
   Result<Affine> affine = nifti_affine(path);
   if (!affine.ok()) return affine.status();
   Result<Geometry> geometry = geometry_of_affine(*affine);
@@ -192,7 +233,11 @@ Result<std::optional<Volume>> read_nifti(const std::string& path) {
   Status s = read_voxels(nim, path, &*v, &read);
   if (!s.ok()) return s;
   if (!read) return Status::Corruption(path + ": its voxels are not of the type its header says");
-  return std::optional<Volume>(std::move(v).value());
+  // niftilib gives 0 for a non-finite scl_slope or scl_inter: "no scaling".
+  if (!nifti_scales(nim.scl_slope, nim.scl_inter)) return std::optional<Volume>(std::move(*v));
+  Result<Volume> scaled = apply_scaling(*v, nim.scl_slope, nim.scl_inter);
+  if (!scaled.ok()) return scaled.status().with_context(path);
+  return std::optional<Volume>(std::move(scaled).value());
 }
 
 }  // namespace voxcache::itk_io

@@ -13,6 +13,8 @@ import nibabel
 import numpy as np
 import pytest
 
+import voxcache
+
 FILES = sorted(glob.glob("/usr/share/mricron/templates/*.nii.gz"))
 
 
@@ -76,18 +78,39 @@ def test_what_the_header_no_longer_describes_is_written_plainly(cli, tmp_path):
     assert np.array_equal(np.asanyarray(box.dataobj), np.asanyarray(orig.dataobj)[10:30, 10:40, 10:50])
 
 
-def test_a_scaled_file_is_not_scaled_twice(cli, tmp_path):
-    img = nibabel.Nifti1Image(np.arange(60, dtype=np.int16).reshape(3, 4, 5), np.eye(4))
-    img.header.set_slope_inter(2.0, 1.0)
-    path = str(tmp_path / "scaled.nii")
-    nibabel.save(img, path)
+@pytest.mark.parametrize("dtype", ["<i2", "<u1", ">i2", "<i4", "<f4", "<f8"])
+@pytest.mark.parametrize("slope, inter", [(2.0, 1.0), (0.3, 1.5), (1.0, -1024.0), (-0.5, 0.0)])
+def test_a_scaled_file_is_nibabels_values_and_comes_back_as_it_was(cli, tmp_path, dtype, slope,
+                                                                  inter):
+    raw = (np.arange(120) - 40).astype(dtype).reshape(4, 5, 6)
+    if raw.dtype.kind == "u":
+        raw = np.arange(120).astype(dtype).reshape(4, 5, 6)
+    # nibabel.save would choose its own scaling: write the header and the
+    # raw bytes, in the header's byte order.
+    h = nibabel.Nifti1Header(endianness=raw.dtype.byteorder if raw.dtype.byteorder in "<>" else "<")
+    h.set_data_shape(raw.shape)
+    h.set_data_dtype(raw.dtype)
+    h.set_sform(np.diag([2.0, 3.0, 4.0, 1.0]), code=2)
+    h.set_data_offset(352)
+    h["scl_slope"], h["scl_inter"] = slope, inter
+    path = tmp_path / "scaled.nii"
+    path.write_bytes(h.binaryblock + b"\0" * 4 + raw.tobytes(order="F"))
+    loaded = nibabel.load(path)
+    want = np.asanyarray(loaded.dataobj)  # raw * slope + inter, float64
+    assert want.dtype == np.float64
     db = str(tmp_path / "c.db")
-    key = imported(cli, db, path)
+    key = imported(cli, db, str(path))
+    assert key == voxcache.content_key(voxcache.Volume.from_nibabel(loaded)).hex, "one key"
     run(cli, "--db", db, "export", key, str(tmp_path / "back.nii"))
-    back = nibabel.load(tmp_path / "back.nii")
-    want = np.asanyarray(nibabel.load(path).dataobj)  # 2 * raw + 1
-    assert want[0, 0, 1] == 3.0
-    assert np.array_equal(np.asanyarray(back.dataobj), want)
-    # Stored as the float32 ITK reads it; written back as float32 (issue 24:
-    # re-quantising to int16 with the old scaling is left).
-    assert back.get_data_dtype() == np.float32
+    # Not scaled twice, and not float at twice the size: the file's own bytes.
+    assert (tmp_path / "back.nii").read_bytes() == path.read_bytes()
+    # A volume computed from it has no header: it is written as the float64 it is.
+    with voxcache.Cache(db) as c:
+        v = c.get(key)
+        v.array[0, 0, 0] += 0.125
+        c.put(voxcache.key("edited"), v)
+        edited = c.info(voxcache.key("edited"))["key"]
+    run(cli, "--db", db, "export", edited, str(tmp_path / "edited.nii"))
+    e = nibabel.load(tmp_path / "edited.nii")
+    assert e.get_data_dtype() == np.float64
+    assert np.array_equal(np.asanyarray(e.dataobj).T, v.array)
