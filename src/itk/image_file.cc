@@ -160,6 +160,12 @@ Result<Volume> read_with(itk::ImageIOBase* io, const std::string& path) {
     Status axes = itk_io::nifti_axes(path, &l);  // the header's time axis, not ITK's
     if (!axes.ok()) return axes;
   }
+  // A header's sizes are checked against the file before a buffer is sized
+  // from them.
+  if (nifti) {
+    Status holds = itk_io::check_voxel_bytes(path, l);
+    if (!holds.ok()) return holds;
+  }
   // A singular direction, once taken for the identity, is refused by
   // Volume::Create.
   Result<Volume> v = Volume::Create(l);

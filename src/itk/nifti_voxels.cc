@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -199,6 +200,43 @@ Status read_voxels(const nifti_image& nim, const std::string& path, Volume* v, b
 
 }  // namespace
 
+namespace {
+
+// Deflate never makes data more than 1032 times smaller (RFC 1951: a
+// 258-byte match in 2 bits at best); with the header and the gzip framing
+// on top, this bounds what a .nii.gz of n bytes can hold.
+constexpr uint64_t kMaxDeflateRatio = 1032;
+
+}  // namespace
+
+Status check_voxel_bytes(const nifti_image& nim, const std::string& path, const VolumeLayout& l) {
+  // Before any buffer is sized from the header: a 348-byte file claiming a
+  // terabyte of voxels is an error, not an allocation of a terabyte.
+  Status s = l.validate();
+  if (!s.ok()) return Status::Corruption(path + ": its header describes no volume: " + s.message());
+  const uint64_t need = l.byte_size();
+  std::error_code ec;
+  const uint64_t size = std::filesystem::file_size(nim.iname, ec);
+  if (ec) return Status::IOError("cannot read the size of " + std::string(nim.iname));
+  const uint64_t offset = nim.iname_offset > 0 ? static_cast<uint64_t>(nim.iname_offset) : 0;
+  const bool gz = nifti_is_gzfile(nim.iname);
+  const uint64_t most =
+      gz ? (size > UINT64_MAX / kMaxDeflateRatio ? UINT64_MAX : size * kMaxDeflateRatio)
+         : (size > offset ? size - offset : 0);
+  if (need > most) {
+    return Status::IOError(
+        path + ": its header promises " + std::to_string(need) + " bytes of voxels, the file " +
+        (gz ? "cannot hold more than " : "holds ") + std::to_string(most) + " (a truncated file?)");
+  }
+  return Status::OK();
+}
+
+Status check_voxel_bytes(const std::string& path, const VolumeLayout& l) {
+  Result<NiftiHeader> header = read_header(path);
+  if (!header.ok()) return header.status();
+  return check_voxel_bytes(**header, path, l);
+}
+
 Status read_nifti_voxels(const std::string& path, Volume* v, bool* read) {
   Result<NiftiHeader> header = read_header(path);
   if (!header.ok()) return header.status();
@@ -227,7 +265,9 @@ Result<std::optional<Volume>> read_nifti(const std::string& path) {
   l.geometry = *geometry;
   Status axes = nifti_axes(path, &l);
   if (!axes.ok()) return axes;
-  Result<Volume> v = Volume::Create(l);
+  Status holds = check_voxel_bytes(nim, path, l);
+  if (!holds.ok()) return holds;
+  Result<Volume> v = Volume::CreateUninitialized(l);  // every byte is read into
   if (!v.ok()) return v.status().with_context(path);
   bool read = false;
   Status s = read_voxels(nim, path, &*v, &read);

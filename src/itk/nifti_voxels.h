@@ -13,6 +13,8 @@
 #ifndef VOXCACHE_ITK_NIFTI_VOXELS_H_
 #define VOXCACHE_ITK_NIFTI_VOXELS_H_
 
+#include <nifti1_io.h>
+
 #include <optional>
 #include <string>
 
@@ -30,6 +32,14 @@ namespace voxcache::itk_io {
 // than its header says (or a vox_offset past its end), Corruption when the header's voxel count or
 // size disagrees with `v`.
 Status read_nifti_voxels(const std::string& path, Volume* v, bool* read);
+
+// IOError unless the data file of `nim` (read from `path`) can hold the
+// voxels of `l`: its bytes past vox_offset, or for gzip at most 1032 times
+// its size (deflate's limit). Called before a buffer is sized from a
+// header; Corruption for a layout that is no volume.
+Status check_voxel_bytes(const nifti_image& nim, const std::string& path, const VolumeLayout& l);
+// The same, reading the header of `path`.
+Status check_voxel_bytes(const std::string& path, const VolumeLayout& l);
 
 // Whether scl_slope and scl_inter scale the voxels (NIfTI-1 "DATA
 // SCALING"): a finite slope that is not 0, and not exactly 1 with inter 0.

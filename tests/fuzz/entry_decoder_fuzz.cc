@@ -2,7 +2,8 @@
 // database could hold in results.data (a header, inline chunks) and in a
 // chunk row. Any input must give a clean Status, never a crash or an
 // out-of-bounds read (AddressSanitizer), and never a value whose checksums
-// do not hold. Headers of format 2 (bricks) are decoded and placed too.
+// do not hold. Headers of format 2 (bricks) are decoded and placed too, and
+// of format 4 (2D images, 4D series, masks; seeds v4_*).
 
 #include <cstddef>
 #include <cstdint>
@@ -45,6 +46,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           codec::copy_box({out, start, bsize}, b->buffer(), {0, 0, 0}, g.size(), start, bsize,
                           g.voxel_bytes());
         }
+      }
+      // A mask's bytes are 0 or 1 before it is a value, as the cache's
+      // reader checks (cache/entry_reader.cc).
+      Result<VolumeLayout> layout = codec::decode_layout(h->kind_header);
+      if (good && h->kind == Value::Kind::kVolume && layout.ok() &&
+          layout->pixel_type == PixelType::kBool) {
+        good = codec::check_bool_voxels(b->buffer(), h->payload_bytes, 0).ok();
       }
       if (good && whole.digest() == h->payload_xxh3_128) (void)std::move(b).value().finish();
     }
