@@ -200,10 +200,12 @@ class Volume:
         time = {}
         if dimension == 4:
             header = image.header
-            # As stored (float32), never nibabel's unit conversion: the C++
-            # reader takes pixdim[4] and toffset as they are.
-            time = dict(time_spacing=float(np.float32(header["pixdim"][4])) + 0.0,
-                        time_origin=float(np.float32(header["toffset"])) + 0.0)
+            # As stored (float32: NIfTI's pixdim[4], MGH's TR), never a unit
+            # conversion: the C++ reader takes pixdim[4] and toffset as they are.
+            zooms = header.get_zooms()
+            time = dict(time_spacing=float(np.float32(zooms[3])) + 0.0,
+                        time_origin=float(np.float32(header["toffset"])) + 0.0
+                        if "toffset" in header else 0.0)
         return cls(array, spacing, origin, direction, dimension=dimension, **time)
 
     def affine(self) -> np.ndarray:

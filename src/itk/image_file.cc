@@ -293,7 +293,17 @@ Result<Volume> read_image(const std::string& path) {
     if (std::filesystem::is_directory(path, ec)) return itk_io::read_dicom_series(path);
     itk::ImageIOBase::Pointer io =
         itk::ImageIOFactory::CreateImageIO(path.c_str(), itk::CommonEnums::IOFileMode::ReadMode);
-    if (!io) return Status::NotSupported("no ITK reader accepts " + path);
+    if (!io) {
+      const std::string ext = std::filesystem::path(path).extension().string();
+      // Debian's ITK has no MGH module; nibabel reads FreeSurfer's files.
+      const bool mgh = ext == ".mgz" || ext == ".mgh";
+      const char* what = mgh ? "FreeSurfer MGH" : itk_io::is_nifti2(path) ? "NIfTI-2" : nullptr;
+      return Status::NotSupported(
+          "no ITK reader accepts " + path +
+          (what ? std::string(" (this ITK reads no ") + what +
+                      "; in Python, voxcache.Volume.from_nibabel(nibabel.load(path)) stores it)"
+                : std::string()));
+    }
     if (std::string(io->GetNameOfClass()) == "NiftiImageIO") {
       Result<std::optional<Volume>> own = itk_io::read_nifti(path);
       if (!own.ok()) return own.status();

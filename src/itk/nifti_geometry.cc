@@ -255,4 +255,13 @@ Status nifti_axes(const std::string& path, VolumeLayout* l) {
   return Status::OK();
 }
 
+bool is_nifti2(const std::string& path) {
+  znzFile f = znzopen(path.c_str(), "rb", nifti_is_gzfile(path.c_str()));
+  if (znz_isnull(f)) return false;
+  int32_t sizeof_hdr = 0;
+  const bool got = znzread(&sizeof_hdr, 1, 4, f) == 4;
+  znzclose(f);
+  return got && (sizeof_hdr == 540 || sizeof_hdr == 0x1c020000);  // either byte order
+}
+
 }  // namespace voxcache::itk_io

@@ -45,6 +45,13 @@ using Affine = std::array<double, 12>;
 // SPM's origin): its geometry stays ITK's.
 bool is_nifti(const std::string& path);
 
+// Whether `path` is NIfTI-2 (a 540-byte header, .nii or .nii.gz). ITK 5.2's
+// niftilib reads only NIfTI-1, and Debian's libnifti2, which reads both,
+// exports the same unprefixed symbols (nifti_image_read, ...) with another
+// nifti_image layout: the two cannot share a process. So the CLI refuses
+// NIfTI-2 with a pointer to nibabel, which reads it.
+bool is_nifti2(const std::string& path);
+
 // The affine nibabel's img.affine is for the NIfTI-1 file at `path`.
 // InvalidArgument for a header that gives no usable affine.
 Result<Affine> nifti_affine(const std::string& path);

@@ -191,3 +191,38 @@ def test_malformed_images_are_refused_clearly():
         voxcache.Volume(np.zeros((2, 3, 4, 5)), dimension=4, time_spacing=float("nan"))
     with pytest.raises(ValueError, match="shape"):
         voxcache.Volume.from_nibabel(nibabel.Nifti1Image(np.zeros((2, 2, 2, 2, 2, 2)), np.eye(4)))
+
+
+def test_freesurfer_mgh_through_nibabel(cache, cli, tmp_path):
+    # Debian's ITK reads no MGH: the CLI says where to go; nibabel reads it.
+    data = np.random.default_rng(6).random((6, 7, 8, 4)).astype(np.float32)
+    affine = np.array([[-1.0, 0, 0, 3], [0, 0, 1, -4], [0, -1, 0, 5], [0, 0, 0, 1]])
+    path = tmp_path / "bold.mgz"
+    nibabel.save(nibabel.MGHImage(data, affine), path)
+    v = voxcache.Volume.from_nibabel(nibabel.load(path))
+    assert v.dimension == 4 and v.frames == 4
+    assert np.allclose(v.affine(), affine)
+    cache.put(voxcache.key("mgh"), v)
+    back = cache.get(voxcache.key("mgh"))
+    same(back, v)
+    assert np.array_equal(back.xyz, data)
+    r = subprocess.run([cli, "--db", str(tmp_path / "c.db"), "import", str(path)],
+                       capture_output=True, text=True)
+    assert r.returncode == 1 and "from_nibabel" in r.stderr
+
+
+def test_nifti2_through_nibabel(cache, cli, tmp_path):
+    # ITK 5.2 reads NIfTI-1 only (and Debian's libnifti2 cannot share a
+    # process with it): the CLI says where to go; nibabel reads NIfTI-2.
+    data = np.arange(2 * 3 * 4 * 5, dtype=np.int16).reshape(2, 3, 4, 5)
+    img = nibabel.Nifti2Image(data, np.diag([2.0, 2.0, 3.0, 1.0]))
+    img.header.set_zooms((2.0, 2.0, 3.0, 1.25))
+    path = tmp_path / "n2.nii.gz"
+    nibabel.save(img, path)
+    v = voxcache.Volume.from_nibabel(nibabel.load(path))
+    assert v.dimension == 4 and v.frames == 5 and v.time_spacing == 1.25
+    cache.put(voxcache.key("n2"), v)
+    assert np.array_equal(cache.get(voxcache.key("n2")).xyz, data)
+    r = subprocess.run([cli, "--db", str(tmp_path / "c.db"), "import", str(path)],
+                       capture_output=True, text=True)
+    assert r.returncode == 1 and "NIfTI-2" in r.stderr and "from_nibabel" in r.stderr
