@@ -66,7 +66,8 @@ Result<std::pair<uint64_t, uint64_t>> write_thumbnail(
     const uint64_t w = slice->first == 0 ? d[1] : d[0];
     const uint64_t h = slice->first == 2 ? d[1] : d[2];
     const uint64_t vb = pixel_type_size(v->pixel_type()) * v->components();
-    std::vector<double> values(v->voxel_count());
+    // A series' slice is read in every frame: its first frame is drawn.
+    std::vector<double> values(w * h);
     // Sagittal and coronal slices are drawn head up, as viewers draw them:
     // image row 0 is the most superior z (ITK's physical +z, LPS), so the
     // rows run backwards when z indices grow towards superior.

@@ -127,6 +127,14 @@ def test_a_nifti_series_has_one_key_and_comes_back_as_it_was(cli, tmp_path):
         "3,4,5,1,1,1")
     tc = nibabel.load(tmp_path / "tc.nii")
     assert np.array_equal(np.asanyarray(tc.dataobj).ravel(), data[3, 4, 5, :])
+    # Thumbnails of a series: a projection over every frame, or a slice of
+    # its first frame, drawn as the same slice of that frame alone is.
+    run(cli, "--db", db, "thumbnail", entry["key"], str(tmp_path / "mip.png"))
+    run(cli, "--db", db, "thumbnail", entry["key"], str(tmp_path / "s.png"), "--slice", "z=3")
+    run(cli, "--db", db, "export", entry["key"], str(tmp_path / "f0.nii"), "--frames", "0")
+    f0 = imported(cli, db, tmp_path / "f0.nii")["key"]
+    run(cli, "--db", db, "thumbnail", f0, str(tmp_path / "s0.png"), "--slice", "z=3")
+    assert (tmp_path / "s.png").read_bytes() == (tmp_path / "s0.png").read_bytes()
     show = json.loads(run(cli, "--db", db, "show", "--json", entry["key"]))
     assert show["volume"]["frames"] == 15 and show["volume"]["time_spacing"] == 2.5
     # From Python to nibabel and back: the same series.
