@@ -165,6 +165,15 @@ Result<VolumeLayout> layout_of(const TImage* image, PixelType type, unsigned com
   return l;
 }
 
+// Whether `v` is the plane z = 0 an ITK 2D image is: one slice of one
+// frame, origin z 0, spacing z 1, and a z axis of its own.
+inline bool in_plane_z0(const Volume& v) {
+  const Geometry& g = v.geometry();
+  return v.size()[2] == 1 && v.frames() == 1 && g.direction[2] == 0.0 && g.direction[5] == 0.0 &&
+         g.direction[6] == 0.0 && g.direction[7] == 0.0 && g.direction[8] == 1.0 &&
+         g.origin[2] == 0.0 && g.spacing[2] == 1.0;
+}
+
 template <typename TImage>
 Status apply_geometry(const Volume& v, TImage* image) {
   constexpr unsigned kDim = TImage::ImageDimension;
@@ -173,10 +182,7 @@ Status apply_geometry(const Volume& v, TImage* image) {
   const Geometry& g = v.geometry();
   if (kDim == 2) {
     // Only an image in the plane z = 0 is an ITK 2D image unchanged.
-    const bool plane = v.size()[2] == 1 && v.frames() == 1 && g.direction[2] == 0.0 &&
-                       g.direction[5] == 0.0 && g.direction[6] == 0.0 && g.direction[7] == 0.0 &&
-                       g.direction[8] == 1.0 && g.origin[2] == 0.0 && g.spacing[2] == 1.0;
-    if (!plane) {
+    if (!in_plane_z0(v)) {
       return Status::InvalidArgument(
           "the volume is not a 2D image in the plane z = 0 (size, origin, spacing and direction "
           "along z): an ITK 2D image would lose that; use an image of dimension 3");

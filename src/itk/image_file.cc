@@ -205,10 +205,7 @@ Status write_with_itk(const Volume& v, const std::string& path, bool compress) {
     // A 2D image in the plane z = 0 is written as one; another keeps its
     // third axis, which holds where its plane lies.
     const Geometry& g = v.geometry();
-    if (v.dimension() == 2 && g.origin[2] == 0.0 && g.spacing[2] == 1.0 && g.direction[8] == 1.0 &&
-        g.direction[2] == 0.0 && g.direction[5] == 0.0) {
-      axes = {0, 1};
-    }
+    if (v.dimension() == 2 && itk_detail::in_plane_z0(v)) axes = {0, 1};
     if (flat) {
       axes.clear();
       for (unsigned i = 0; i < 3; ++i) {
