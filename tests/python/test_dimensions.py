@@ -99,6 +99,22 @@ def test_regions_over_time(cache):
     assert np.array_equal(box.array, s.array[2:6, 1:6, 2:8, 3:10])
     with pytest.raises(ValueError):
         cache.read_region(voxcache.key("bold"), (12, 0, 0, 0), (1, 1, 1, 1))
+    # Memoized over a series: its key is the series' content, time axis included.
+    calls = []
+
+    @cache.memoize
+    def mean_over_time(series):
+        calls.append(1)
+        return voxcache.Volume(series.array.mean(axis=0), series.spacing, series.origin)
+
+    m = mean_over_time(s)
+    assert np.array_equal(m.array, s.array.mean(axis=0))
+    assert np.array_equal(mean_over_time(s).array, m.array) and len(calls) == 1
+    shifted = voxcache.Volume(s.array, s.spacing, s.origin, dimension=4, time_spacing=2.2,
+                              time_origin=0.0)
+    mean_over_time(shifted)
+    assert len(calls) == 2, "another time axis is another input"
+
 
 
 def test_a_nifti_series_has_one_key_and_comes_back_as_it_was(cli, tmp_path):
