@@ -28,6 +28,11 @@ def test_the_documented_test_vectors():
     ours = {
         'KeyBuilder("smooth").arg("sigma", 1.5)': smooth.build(),
         'KeyBuilder("")': voxcache.KeyBuilder("").build(),
+        "the same voxels as a 2x1 u8 image (dimension 2)": voxcache.content_key(
+            voxcache.Volume(np.array([[1, 2]], dtype=np.uint8))),
+        "the same voxels as a 1x1x1 u8 series of 2 frames, time spacing 2.5, time origin 0":
+            voxcache.content_key(voxcache.Volume(np.array([1, 2], dtype=np.uint8).reshape(
+                2, 1, 1, 1), dimension=4, time_spacing=2.5)),
     }
     for recipe, hexkey in table.items():
         if recipe.startswith('KeyBuilder("threshold")'):
@@ -39,7 +44,7 @@ def test_the_documented_test_vectors():
             assert voxcache.content_key(v).hex == hexkey
         else:
             assert ours[recipe].hex == hexkey, recipe
-    assert len(table) == 5
+    assert len(table) == 7
     # The canonical encoding, byte for byte, as the document spells it.
     hexdump = re.search(r"The encoding of the first recipe, in hex:\n\n```\n(.*?)```", section, re.S)
     doc_bytes = bytes.fromhex("".join(line.split("  ")[0].replace(" ", "")
