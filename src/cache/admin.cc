@@ -8,6 +8,8 @@
 #include "codec/entry_format.h"
 #include "key/recipe.h"
 #include "store/entry_store.h"
+#include "store/stats.h"
+#include "store/config.h"
 
 namespace voxcache::cache {
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "store/entry_store.h"
+#include "store/stats.h"
 
 namespace voxcache::cache {
 

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "store/entry_store.h"
+#include "store/claims.h"
 
 namespace voxcache::cache {
 

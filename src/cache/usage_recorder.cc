@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "store/entry_store.h"
+#include "store/stats.h"
 
 namespace voxcache::cache {
 

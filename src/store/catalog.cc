@@ -10,6 +10,7 @@
 #include <random>
 
 #include "store/entry_store.h"
+#include "store/schema.h"
 
 namespace voxcache::store {
 

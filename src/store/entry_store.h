@@ -1,5 +1,8 @@
-// The voxcache schema on one SQLite connection: creating and migrating it,
-// and reading and writing entry rows. Knows SQL, not the entry encoding.
+// Entry rows on one SQLite connection: the `results`, `chunks` and `inputs`
+// tables (an entry, its chunks and its recipe's inputs), and what lists,
+// touches, pins and evicts them. Knows SQL, not the entry encoding. The other
+// tables have their own files: schema.h (creation and migrations), stats.h
+// (totals and counters), claims.h, config.h.
 
 #ifndef VOXCACHE_STORE_ENTRY_STORE_H_
 #define VOXCACHE_STORE_ENTRY_STORE_H_
@@ -16,16 +19,6 @@
 #include "voxcache/status.h"
 
 namespace voxcache::store {
-
-// PRAGMA user_version of the schema this build writes.
-inline constexpr int kSchemaVersion = 7;
-// PRAGMA application_id: "VXCA".
-inline constexpr int32_t kApplicationId = 0x56584341;
-
-// Creates or migrates the schema (unless read_only) and checks that the file
-// is a voxcache database of a version this build can read. Also sets the
-// connection's pragmas (WAL, synchronous=NORMAL).
-Status prepare_schema(Database* db, bool read_only);
 
 // One row of `results`, without the header blob's meaning.
 struct EntryRow {
@@ -111,46 +104,9 @@ Result<std::vector<LruEntry>> delete_all_entries(Database* db, bool keep_pinned)
 // Oldest last access among unpinned entries; nullopt when there are none.
 Result<std::optional<int64_t>> oldest_unpinned_access(Database* db);
 
-struct TypeTotals {
-  std::string data_type;
-  int64_t entries = 0, stored_bytes = 0, raw_bytes = 0;
-};
-Result<std::vector<TypeTotals>> totals_by_type(Database* db);
-
-// Running totals kept by triggers: entries, stored and raw bytes.
-struct Totals {
-  int64_t entries = 0, stored_bytes = 0, raw_bytes = 0;
-};
-Result<Totals> totals(Database* db);
-
-// Adds `delta` to counter `name` for `data_type` ("" for all types).
-Status add_counter(Database* db, std::string_view name, std::string_view data_type, int64_t delta);
-struct Counter {
-  std::string name, data_type;
-  int64_t value = 0;
-};
-Result<std::vector<Counter>> counters(Database* db);
-Status zero_counters(Database* db);
-
 // Records batched gets: last access becomes at least `at_ms`, count grows.
 Status touch(Database* db, std::string_view operation_id, int64_t at_ms, int64_t count);
 Status set_pinned(Database* db, std::string_view operation_id, bool pinned, bool* found);
-
-// Single-flight claims (docs/reliability.md): who computes a missing key.
-// Takes the claim when there is none or it expired; *owner receives the
-// holder's name either way. Call inside a write transaction.
-Result<bool> try_claim(Database* db, std::string_view operation_id, std::string_view me,
-                       int64_t now_ms, int64_t lease_ms, std::string* owner);
-// Extends our claim; false when it is no longer ours (it expired and was taken).
-Result<bool> renew_claim(Database* db, std::string_view operation_id, std::string_view me,
-                         int64_t expires_at_ms);
-Status release_claim(Database* db, std::string_view operation_id, std::string_view me);
-
-// Settings stored in the database (table `config`, schema 5): name -> value
-// text, as docs/format.md lists them. Empty for an older schema.
-Result<std::vector<std::pair<std::string, std::string>>> read_config(Database* db);
-// Sets `name` to `value`, or removes it when `value` is nullopt.
-Status write_config(Database* db, std::string_view name, const std::optional<std::string>& value);
 
 // Every entry, newest first; `prefix` (lower-case hex) limits the listing.
 Result<std::vector<EntryRow>> list_entries(Database* db, std::string_view prefix = {},

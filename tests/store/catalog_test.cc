@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "store/entry_store.h"
+#include "store/schema.h"
+#include "store/stats.h"
 #include "test_support.h"
 #include "voxcache/cache.h"
 

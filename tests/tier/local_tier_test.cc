@@ -1,5 +1,5 @@
-// The local SQLite tier (tier/local_tier.cc) through the Tier interface, the
-// entry copy between tiers, and a Cache over a stack of two tiers.
+// The local SQLite tier (tier/local_tier.cc) through the Tier interface, and
+// the entry copy between tiers.
 
 #include "tier/local_tier.h"
 
@@ -7,32 +7,11 @@
 
 #include <chrono>
 
-#include "cache/open.h"
 #include "test_support.h"
+#include "tier_fixture.h"
 
 namespace voxcache::tier {
 namespace {
-
-std::unique_ptr<store::Catalog> open_catalog(const std::string& path) {
-  store::Database::OpenOptions o;
-  Result<std::unique_ptr<store::Catalog>> c = store::Catalog::Open(path, o, util::Env::Default());
-  EXPECT_TRUE(c.ok()) << c.status().to_string();
-  return std::move(c).value();
-}
-
-EntryRow row_for(const std::string& id, int64_t chunks) {
-  EntryRow row;
-  row.operation_id = id;
-  row.data = "header";
-  row.data_type = "bytes";
-  row.created_at_ms = 1;
-  row.chunk_count = chunks;
-  row.codec = "none";
-  row.checksum = "xxh3-128:0";
-  return row;
-}
-
-const std::string kA(64, 'a'), kB(64, 'b');
 
 TEST(LocalTier, WhatASinkWritesIsInvisibleUntilCommitThenReadInOrder) {
   testing::TempDir dir;
@@ -172,79 +151,6 @@ TEST(LocalTier, ReadOnlyRefusesSinksAndErases) {
   LocalTier tier(catalog.get());
   EXPECT_TRUE(tier.create(kA, false).status().is_invalid_argument());
   EXPECT_TRUE(tier.erase(kA).status().is_invalid_argument());
-}
-
-TEST(CopyEntry, CopiesEveryChunkAndTheRowWithItsLineage) {
-  testing::TempDir dir;
-  auto a = open_catalog(dir.file("a.db"));
-  auto b = open_catalog(dir.file("b.db"));
-  LocalTier from(a.get()), to(b.get());
-  EntryRow row = row_for(kA, 3);
-  row.operation = "op";
-  row.inputs = {kB};
-  {
-    auto sink = std::move(from.create(kA, false)).value();
-    for (int i = 0; i < 3; ++i) ASSERT_OK(sink->add_chunk(i, "chunk" + std::to_string(i)));
-    ASSERT_OK(sink->commit(row));
-  }
-  auto src = std::move(from.open_with_lineage(kA)).value();
-  EXPECT_EQ(src->row().inputs, std::vector<std::string>{kB}) << "lineage travels with the row";
-  ASSERT_OK(copy_entry(src.get(), &to));
-  EXPECT_TRUE(std::move(from.open(kA)).value()->row().inputs.empty())
-      << "a plain open (a get) skips the lineage query";
-  auto copy = std::move(to.open_with_lineage(kA)).value();
-  EXPECT_EQ(copy->row().operation, "op");
-  EXPECT_EQ(copy->row().inputs, std::vector<std::string>{kB});
-  ASSERT_OK(copy->seek(0, 3));
-  for (int i = 0; i < 3; ++i) EXPECT_EQ(*copy->next_chunk(), "chunk" + std::to_string(i));
-  auto src2 = std::move(from.open(kA)).value();
-  ASSERT_OK(copy_entry(src2.get(), &to));  // present: nothing to do
-}
-
-// A Cache whose local database is backed by a second, slower tier: a miss
-// locally is read through from below, checked, and copied up.
-TEST(TierStack, AHitBelowIsServedCheckedAndCopiedUp) {
-  testing::TempDir dir;
-  const Volume v = testing::make_ramp_volume(PixelType::kInt16, 1, {40, 30, 20});
-  const OperationKey key = KeyBuilder("smooth").arg("sigma", 1.5).build();
-  {
-    auto lower = testing::open_cache(dir.file("lower.db"));
-    ASSERT_OK(lower->put(key, v, R"({"from": "lower"})"));
-  }
-  auto lower_catalog = open_catalog(dir.file("lower.db"));
-  std::vector<std::unique_ptr<Tier>> below;
-  below.push_back(std::make_unique<LocalTier>(lower_catalog.get()));
-  Options o;
-  o.memory_budget_bytes = 0;
-  auto c =
-      std::move(cache::OpenCache(dir.file("upper.db"), o, util::Env::Default(), std::move(below)))
-          .value();
-  EXPECT_TRUE(*c->contains(key)) << "contains looks down the stack";
-  Result<Value> got = c->get(key);
-  ASSERT_OK(got.status());
-  EXPECT_EQ(*got->as_volume(), v);
-  EXPECT_EQ(testing::query_int(dir.file("upper.db"), "SELECT count(*) FROM results"), 1)
-      << "copied into the local tier";
-  EXPECT_EQ(c->info(key)->metadata, R"({"from":"lower"})");
-  ASSERT_OK(c->verify(key));
-
-  // A corrupt entry below is Corruption, and is not copied up.
-  const OperationKey bad = KeyBuilder("bad").build();
-  {
-    auto lower = testing::open_cache(dir.file("lower.db"));
-    ASSERT_OK(lower->put(bad, testing::make_volume(PixelType::kUInt8, 1, {64, 64, 64}, 3, false)));
-  }
-  testing::flip_blob_byte(dir.file("lower.db"), "chunks", "operation_id = '" + bad.hex() + "'", 40);
-  EXPECT_TRUE(c->get(bad).status().is_corruption());
-  EXPECT_EQ(
-      testing::query_int(dir.file("upper.db"),
-                         "SELECT count(*) FROM results WHERE operation_id = '" + bad.hex() + "'"),
-      0);
-
-  // Erase removes the key from every tier: no get finds it afterwards.
-  ASSERT_OK(c->erase(key));
-  EXPECT_TRUE(c->get(key).status().is_not_found());
-  EXPECT_TRUE(c->erase(key).is_not_found());
 }
 
 }  // namespace

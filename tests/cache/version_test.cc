@@ -8,7 +8,7 @@
 
 #include <algorithm>
 
-#include "store/entry_store.h"
+#include "store/schema.h"
 
 namespace voxcache {
 namespace {

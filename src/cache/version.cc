@@ -4,7 +4,7 @@
 #include <xxhash.h>
 #include <zstd.h>
 
-#include "store/entry_store.h"
+#include "store/schema.h"
 
 namespace voxcache {
 
