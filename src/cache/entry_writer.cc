@@ -4,7 +4,6 @@
 #include <cstring>
 #include <mutex>
 
-#include "util/coding.h"
 #include "voxcache/key.h"
 
 namespace voxcache::cache {
@@ -255,12 +254,14 @@ Status EntryWriter::commit() {
   row.size_bytes = static_cast<int64_t>(stored_ + row.data.size());
   row.raw_bytes = static_cast<int64_t>(spec_.payload_bytes);
   row.chunk_count = static_cast<int64_t>(h.chunk_count);
-  row.codec = any_compressed_ ? "zstd" : "none";
-  row.filter = any_shuffled_ ? "shuffle" : "none";
+  row.codec =
+      codec::codec_name(any_compressed_ ? codec::ChunkCodec::kZstd : codec::ChunkCodec::kNone);
+  row.filter =
+      codec::filter_name(any_shuffled_ ? codec::ChunkFilter::kShuffle : codec::ChunkFilter::kNone);
   // The level asked for, even when no chunk shrank: recompress to that level
   // must then find nothing to do.
   row.level = level_.value_or(3);
-  row.checksum = "xxh3-128:" + util::to_hex(h.payload_xxh3_128.data(), 16);
+  row.checksum = codec::checksum_name(h.payload_xxh3_128);
   row.metadata = spec_.metadata;
   if (spec_.volume) row.intensity = intensity_.to_json();
   if (spec_.volume) row.layout = h.layout_name();

@@ -326,6 +326,18 @@ Status decode_chunk(std::string_view blob, uint64_t raw_size, bool verify, uint8
   return Status::OK();
 }
 
+std::string_view codec_name(ChunkCodec codec) {
+  return codec == ChunkCodec::kZstd ? "zstd" : "none";
+}
+
+std::string_view filter_name(ChunkFilter filter) {
+  return filter == ChunkFilter::kShuffle ? "shuffle" : "none";
+}
+
+std::string checksum_name(const std::array<uint8_t, 16>& payload_xxh3_128) {
+  return "xxh3-128:" + util::to_hex(payload_xxh3_128.data(), payload_xxh3_128.size());
+}
+
 std::string encode_layout(const VolumeLayout& l) {
   std::string out;
   out.push_back(static_cast<char>(l.pixel_type));

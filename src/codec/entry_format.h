@@ -115,6 +115,13 @@ inline uint64_t chunk_seed(const EntryHeader& h, uint64_t i) { return h.bricked(
 ChunkCodec chunk_codec(std::string_view blob);
 ChunkFilter chunk_filter(std::string_view blob);
 
+// What the results row and listings call the codec's choices (docs/format.md
+// section 1): "none" or "zstd", "none" or "shuffle", and the payload checksum
+// as "xxh3-128:" + 32 hex digits.
+std::string_view codec_name(ChunkCodec codec);
+std::string_view filter_name(ChunkFilter filter);
+std::string checksum_name(const std::array<uint8_t, 16>& payload_xxh3_128);
+
 // Volume layout: 152 bytes, or 184 for a layout that needs_extended_layout
 // (docs/format.md, "Volume header").
 std::string encode_layout(const VolumeLayout& layout);
