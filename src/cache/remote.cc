@@ -1,34 +1,18 @@
 #include "cache/remote.h"
 
+#include "tier/redis_claims.h"
+
 #include <cstdlib>
 
 namespace voxcache::cache {
 
 namespace {
 
-// INFO's "name:value" lines.
-std::string info_field(std::string_view info, const std::string& name) {
-  const size_t at = info.find(name + ":");
-  if (at == std::string_view::npos) return "";
-  const size_t from = at + name.size() + 1;
-  return std::string(info.substr(from, info.find_first_of("\r\n", from) - from));
-}
-
-uint64_t to_u64(const std::string& s) { return std::strtoull(s.c_str(), nullptr, 10); }
-
 std::string secret_of(const Options& o) {
   if (!o.remote_secret.empty()) return o.remote_secret;
   const char* from_env = std::getenv("VOXCACHE_REMOTE_SECRET");
   return from_env ? from_env : "";
 }
-
-// Only the owner may renew or release a claim: check and act in one step.
-constexpr const char* kRenewScript =
-    "if redis.call('get', KEYS[1]) == ARGV[1] then "
-    "return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
-constexpr const char* kReleaseScript =
-    "if redis.call('get', KEYS[1]) == ARGV[1] then "
-    "return redis.call('del', KEYS[1]) else return 0 end";
 
 }  // namespace
 
@@ -94,52 +78,26 @@ class Remote::GuardedTier final : public tier::Tier {
   Remote* r_;
 };
 
-// SET NX PX: one holder per key across every machine, expiring by itself
-// when its holder stops renewing. Redis's clock decides, not ours.
-class Remote::RedisClaims final : public ClaimTable {
+// Redis's claims (tier/redis_claims.h) behind the breaker: a failure opens
+// it, and while it is open the claims fail fast, so LayeredClaims falls
+// back to the local ones.
+class Remote::GuardedClaims final : public ClaimTable {
  public:
-  explicit RedisClaims(Remote* r) : r_(r) {}
-  Result<bool> try_claim(const std::string& id, const std::string& me, int64_t, int64_t lease_ms,
-                         std::string* holder) override {
-    return r_->guard<bool>([&]() -> Result<bool> {
-      Result<tier::RedisPool::Lease> c = r_->pool_.acquire();
-      if (!c.ok()) return c.status();
-      const std::string key = tier::RedisTier::claim_key(id);
-      Result<tier::RedisReply> set =
-          (*c)->command({"SET", key, me, "NX", "PX", std::to_string(lease_ms)});
-      if (!set.ok()) return set.status();
-      if (!set->is_nil()) {
-        *holder = me;
-        return true;
-      }
-      Result<tier::RedisReply> get = (*c)->command({"GET", key});
-      if (!get.ok()) return get.status();
-      *holder = std::string(get->str());
-      return *holder == me;
-    });
+  explicit GuardedClaims(Remote* r) : r_(r), redis_(&r->pool_) {}
+  Result<bool> try_claim(const std::string& id, const std::string& me, int64_t now_ms,
+                         int64_t lease_ms, std::string* holder) override {
+    return r_->guard<bool>([&] { return redis_.try_claim(id, me, now_ms, lease_ms, holder); });
   }
   Status renew(const std::string& id, const std::string& me, int64_t) override {
-    return run(kRenewScript, id, me, std::to_string(r_->lease_ms_));
+    return r_->guard<bool>([&] { return redis_.renew_for(id, me, r_->lease_ms_); }).status();
   }
   Status release(const std::string& id, const std::string& me) override {
-    return run(kReleaseScript, id, me, "");
+    return r_->guard<bool>([&] { return redis_.release_owned(id, me); }).status();
   }
 
  private:
-  Status run(const char* script, const std::string& id, const std::string& me,
-             const std::string& arg) {
-    return r_
-        ->guard<bool>([&]() -> Result<bool> {
-          Result<tier::RedisPool::Lease> c = r_->pool_.acquire();
-          if (!c.ok()) return c.status();
-          Result<tier::RedisReply> r =
-              (*c)->command({"EVAL", script, "1", tier::RedisTier::claim_key(id), me, arg});
-          if (!r.ok()) return r.status();
-          return r->integer() > 0;
-        })
-        .status();
-  }
   Remote* r_;
+  tier::RedisClaims redis_;
 };
 
 // Claims in Redis while it answers, else in the local database: while the
@@ -202,7 +160,7 @@ Remote::Remote(tier::RedisAddress address, const Options& options, util::Env* en
       pool_(std::move(address), options.remote_timeout),
       redis_(&pool_, secret_of(options)),
       guarded_(new GuardedTier(this)),
-      redis_claims_(new RedisClaims(this)) {}
+      redis_claims_(new GuardedClaims(this)) {}
 
 ClaimTable* Remote::claims(ClaimTable* local) {
   if (!layered_claims_) layered_claims_.reset(new LayeredClaims(redis_claims_.get(), local));
@@ -276,16 +234,8 @@ Result<RemoteStats> Remote::stats() {
   out.read_only = read_only_;
   Result<std::vector<tier::EntryRow>> rows =
       guard<std::vector<tier::EntryRow>>([&] { return redis_.list("", -1); });
-  Result<std::string> info = guard<std::string>([&]() -> Result<std::string> {
-    Result<tier::RedisPool::Lease> c = pool_.acquire();
-    if (!c.ok()) return c.status();
-    Result<tier::RedisReply> r = (*c)->command({"INFO"});
-    if (!r.ok()) return r.status();
-    if (r->type() != tier::RedisReply::Type::kString) {
-      return Status::IOError("redis: INFO answered with something that is not text");
-    }
-    return std::string(r->str());
-  });
+  Result<tier::RedisServerInfo> info =
+      guard<tier::RedisServerInfo>([&] { return tier::server_info(&pool_); });
   if (!rows.ok() || !info.ok()) {
     out.status = (rows.ok() ? info.status() : rows.status()).message();
     return out;
@@ -293,10 +243,10 @@ Result<RemoteStats> Remote::stats() {
   out.status = "ok";
   out.entries = rows->size();
   for (const tier::EntryRow& row : *rows) out.stored_bytes += static_cast<uint64_t>(row.size_bytes);
-  out.used_memory = to_u64(info_field(*info, "used_memory"));
-  out.max_memory = to_u64(info_field(*info, "maxmemory"));
-  out.evicted_keys = to_u64(info_field(*info, "evicted_keys"));
-  out.eviction_policy = info_field(*info, "maxmemory_policy");
+  out.used_memory = info->used_memory;
+  out.max_memory = info->max_memory;
+  out.evicted_keys = info->evicted_keys;
+  out.eviction_policy = info->eviction_policy;
   return out;
 }
 

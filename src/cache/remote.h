@@ -58,7 +58,7 @@ class Remote {
   void failed(const Status& s);
   class GuardedTier;
   class GuardedSource;
-  class RedisClaims;
+  class GuardedClaims;
   class LayeredClaims;
 
   const tier::RedisAddress address_;
