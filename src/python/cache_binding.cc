@@ -1,0 +1,423 @@
+#include "python/cache_binding.h"
+
+#include <pybind11/functional.h>
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <array>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "python/convert.h"
+#include "python/keys.h"
+#include "python/stream_binding.h"
+#include "voxcache/cache.h"
+#include "voxcache/stream.h"
+
+namespace voxcache::python {
+namespace {
+
+// --- the cache -------------------------------------------------------------------
+
+py::object json_or_none(const std::string& text) {
+  if (text.empty()) return py::none();
+  return py::module_::import("json").attr("loads")(text);
+}
+
+py::dict info_dict(const EntryInfo& e) {
+  py::dict d;
+  d["key"] = e.key.hex();
+  d["data_type"] = e.data_type;
+  d["created_at_ms"] = e.created_at_ms;
+  d["raw_bytes"] = e.raw_bytes;
+  d["stored_bytes"] = e.stored_bytes;
+  d["ratio"] = e.ratio();
+  d["chunk_count"] = e.chunk_count;
+  d["chunk_bytes"] = e.chunk_bytes;
+  d["codec"] = e.codec;
+  d["filter"] = e.filter;
+  d["level"] = e.level;
+  d["checksum"] = e.checksum;
+  d["metadata"] = json_or_none(e.metadata);
+  d["last_access_ms"] = e.last_access_ms;
+  d["access_count"] = e.access_count;
+  d["pinned"] = e.pinned;
+  d["operation"] = e.operation.empty() ? py::object(py::none()) : py::str(e.operation);
+  d["recipe"] = json_or_none(e.recipe_json);
+  py::list inputs, dependents;
+  for (const OperationKey& k : e.inputs) inputs.append(k.hex());
+  for (const OperationKey& k : e.dependents) dependents.append(k.hex());
+  d["inputs"] = inputs;
+  d["dependents"] = dependents;
+  d["intensity"] = json_or_none(e.intensity_json);
+  d["problem"] = e.problem.empty() ? py::object(py::none()) : py::str(e.problem);
+  if (e.volume) {
+    const VolumeLayout& l = *e.volume;
+    py::dict v;
+    VolumeLayout one = l;
+    one.components = 1;
+    v["shape"] = py::tuple(py::cast(array_shape(one)));
+    v["dtype"] = dtype_of(l.pixel_type).attr("name");
+    v["components"] = l.components;
+    v["dimension"] = l.dimension;
+    v["frames"] = l.frames;
+    v["time_spacing"] = l.geometry.time_spacing;
+    v["time_origin"] = l.geometry.time_origin;
+    v["spacing"] = l.geometry.spacing;
+    v["origin"] = l.geometry.origin;
+    v["direction"] = l.geometry.direction;
+    d["volume"] = v;
+    d["layout"] = e.layout.ToString();
+  } else {
+    d["volume"] = py::none();
+    d["layout"] = py::none();
+  }
+  return d;
+}
+
+Options options_of(const py::dict& kw) {
+  Options o;
+  o.types = python_types();
+  for (const auto& [k, v] : kw) {
+    const std::string name = k.cast<std::string>();
+    if (name == "create_if_missing")
+      o.create_if_missing = v.cast<bool>();
+    else if (name == "read_only")
+      o.read_only = v.cast<bool>();
+    else if (name == "verify_checksums")
+      o.verify_checksums = v.cast<bool>();
+    else if (name == "busy_timeout")
+      o.busy_timeout = std::chrono::milliseconds(static_cast<int64_t>(v.cast<double>() * 1000));
+    else if (name == "max_bytes")
+      o.max_bytes = v.cast<uint64_t>();
+    else if (name == "max_entries")
+      o.max_entries = v.cast<uint64_t>();
+    else if (name == "max_age")
+      o.max_age = std::chrono::seconds(v.cast<int64_t>());
+    else if (name == "max_database_bytes")
+      o.max_database_bytes = v.cast<uint64_t>();
+    else if (name == "compression_level")
+      o.compression_level = v.cast<int>();
+    else if (name == "chunk_bytes")
+      o.chunk_bytes = v.cast<uint64_t>();
+    else if (name == "threads")
+      o.threads = v.cast<unsigned>();
+    else if (name == "memory_budget_bytes")
+      o.memory_budget_bytes = v.cast<uint64_t>();
+    else if (name == "layout")
+      o.layout = layout_of(v.cast<std::string>());
+    else if (name == "remote")
+      o.remote = v.cast<std::string>();
+    else if (name == "remote_secret")
+      o.remote_secret = v.cast<std::string>();
+    else if (name == "remote_password")
+      o.remote_password = v.cast<std::string>();
+    else if (name == "remote_read_only")
+      o.remote_read_only = v.cast<bool>();
+    else if (name == "remote_timeout")
+      o.remote_timeout = std::chrono::milliseconds(static_cast<int64_t>(v.cast<double>() * 1000));
+    else if (name == "shuffle") {
+      const std::string s = v.cast<std::string>();
+      if (s == "auto")
+        o.shuffle = ShuffleMode::kAuto;
+      else if (s == "always")
+        o.shuffle = ShuffleMode::kAlways;
+      else if (s == "never")
+        o.shuffle = ShuffleMode::kNever;
+      else
+        throw py::value_error("shuffle must be 'auto', 'always' or 'never'");
+    } else {
+      throw py::type_error("unknown Cache option '" + name + "'");
+    }
+  }
+  return o;
+}
+
+class PyCache {
+ public:
+  PyCache(std::optional<std::string> path, const py::dict& options) {
+    Options o = options_of(options);
+    std::string p = path ? *path : take(Cache::DefaultPath());
+    Result<std::unique_ptr<Cache>> c = Status::NotFound("");
+    {
+      py::gil_scoped_release nogil;
+      c = Cache::Open(p, o);
+    }
+    cache_ = std::shared_ptr<Cache>(take(std::move(c)));  // raising needs the GIL
+  }
+
+  // Each call holds the Cache for its duration, so a close() from another
+  // thread ends it only after the calls under way return.
+  std::shared_ptr<Cache> get() {
+    if (!cache_) throw py::value_error("the cache is closed");
+    return cache_;
+  }
+
+  // fn(cache, key) run without the GIL; what it returns (a Status or a
+  // Result) comes back to be raised, or converted, with the GIL.
+  template <typename Fn>
+  auto unlocked(const py::handle& k, Fn&& fn) {
+    std::shared_ptr<Cache> held = get();
+    Cache* c = held.get();
+    const OperationKey key = key_of(k);
+    std::optional<decltype(fn(c, key))> r;
+    {
+      py::gil_scoped_release nogil;
+      r.emplace(fn(c, key));
+    }
+    return std::move(*r);
+  }
+  void close() {
+    std::shared_ptr<Cache> c = std::move(cache_);
+    py::gil_scoped_release nogil;
+    c.reset();  // flushes access records: SQLite work
+  }
+  bool closed() const { return !cache_; }
+
+  void put(const py::handle& k, const py::handle& value, const std::optional<std::string>& metadata,
+           const std::optional<std::string>& layout) {
+    std::shared_ptr<Cache> held = get();
+    Cache* c = held.get();
+    const OperationKey key = key_of(k);
+    const KeyBuilder* recipe = recipe_of(k);
+    Value v = to_value(value);
+    std::optional<ChunkLayout> chunks;
+    if (layout) chunks = layout_of(*layout);
+    const std::string meta = metadata.value_or("");
+    Status s;
+    {
+      py::gil_scoped_release nogil;
+      if (chunks && v.as_volume()) {
+        s = c->put(key, *v.as_volume(), *chunks, meta);
+      } else {
+        s = recipe ? c->put(*recipe, v, meta) : c->put(key, v, meta);
+      }
+    }
+    check(s);
+  }
+
+  py::object get_value(const py::handle& k) {
+    Result<Value> v = unlocked(k, [](Cache* c, const OperationKey& key) { return c->get(key); });
+    if (v.status().is_not_found()) raise(Status::NotFound(key_of(k).hex()));
+    return from_value(take(std::move(v)));
+  }
+
+  py::object get_or_compute(const py::handle& k, const py::function& fn,
+                            const std::optional<std::string>& metadata) {
+    std::shared_ptr<Cache> held = get();
+    Cache* c = held.get();
+    const OperationKey key = key_of(k);
+    const KeyBuilder* recipe = recipe_of(k);
+    std::exception_ptr raised;  // what fn raised, rethrown here with the GIL
+    auto compute = [&]() -> Result<Value> {
+      py::gil_scoped_acquire gil;
+      try {
+        return to_value(fn());
+      } catch (...) {
+        raised = std::current_exception();
+        return Status::InvalidArgument("the computation raised");
+      }
+    };
+    Status stored;
+    Result<Value> v = Status::NotFound("");
+    {
+      py::gil_scoped_release nogil;
+      const std::string meta = metadata.value_or("");
+      v = recipe ? c->get_or_compute(*recipe, compute, meta, &stored)
+                 : c->get_or_compute(key, compute, meta, &stored);
+    }
+    if (raised) std::rethrow_exception(raised);
+    py::object out = from_value(take(std::move(v)));
+    if (!stored.ok()) {  // the value stands; the failure to keep it is visible
+      PyErr_WarnEx(PyExc_RuntimeWarning,
+                   ("voxcache: computed but not stored: " + stored.to_string()).c_str(), 1);
+    }
+    return out;
+  }
+
+  bool contains(const py::handle& k) {
+    return take(unlocked(k, [](Cache* c, const OperationKey& key) { return c->contains(key); }));
+  }
+
+  void erase(const py::handle& k) {
+    check(unlocked(k, [](Cache* c, const OperationKey& key) { return c->erase(key); }));
+  }
+
+  py::dict info(const py::handle& k) {
+    return info_dict(
+        take(unlocked(k, [](Cache* c, const OperationKey& key) { return c->info(key); })));
+  }
+
+  // (z, y, x) start and size; (t, z, y, x) for frames of a series.
+  py::object read_region(const py::handle& k, const std::vector<uint64_t>& start_zyx,
+                         const std::vector<uint64_t>& size_zyx) {
+    const size_t n = start_zyx.size();
+    if ((n != 3 && n != 4) || size_zyx.size() != n) {
+      throw py::value_error("read_region takes (z, y, x) start and size, or (t, z, y, x)");
+    }
+    const size_t o = n - 3;  // where z is
+    const std::array<uint64_t, 3> start{start_zyx[o + 2], start_zyx[o + 1], start_zyx[o]};
+    const std::array<uint64_t, 3> size{size_zyx[o + 2], size_zyx[o + 1], size_zyx[o]};
+    return from_volume(take(unlocked(k, [&](Cache* c, const OperationKey& key) {
+      return n == 4 ? c->read_region(key, start, size, start_zyx[0], size_zyx[0])
+                    : c->read_region(key, start, size);
+    })));
+  }
+
+  py::object read_slice(const py::handle& k, int axis, uint64_t index) {
+    return from_volume(take(unlocked(
+        k, [&](Cache* c, const OperationKey& key) { return c->read_slice(key, axis, index); })));
+  }
+
+  py::dict stats() {
+    // Never wait for the library's locks holding the GIL: a thread inside
+    // may need the GIL to drop a NumPy array it held.
+    std::shared_ptr<Cache> held = get();
+    Cache* c = held.get();
+    CacheStats s;
+    {
+      py::gil_scoped_release nogil;
+      s = c->stats();
+    }
+    py::dict d;
+    d["memory_hits"] = s.memory_hits;
+    d["disk_hits"] = s.disk_hits;
+    d["misses"] = s.misses;
+    d["puts"] = s.puts;
+    d["memory_bytes"] = s.memory_bytes;
+    d["memory_entries"] = s.memory_entries;
+    d["remote_hits"] = s.remote_hits;
+    d["remote_misses"] = s.remote_misses;
+    d["remote_errors"] = s.remote_errors;
+    d["remote_push_failures"] = s.remote_push_failures;
+    d["remote_rejected"] = s.remote_rejected;
+    d["remote"] = s.remote;
+    d["remote_status"] = s.remote_status;
+    Result<StoredStats> st = Status::NotFound("");
+    {
+      py::gil_scoped_release nogil;
+      st = c->stored_stats();
+    }
+    const StoredStats stored = take(std::move(st));
+    d["entries"] = stored.entries;
+    d["stored_bytes"] = stored.stored_bytes;
+    d["raw_bytes"] = stored.raw_bytes;
+    py::dict counters;
+    for (const StoredStats::Counter& k : stored.counters) {
+      if (k.data_type.empty()) counters[py::str(k.name)] = k.value;
+    }
+    d["counters"] = counters;
+    return d;
+  }
+
+  py::dict gc(uint64_t max_bytes, uint64_t max_entries, int64_t max_age) {
+    Limits l;
+    l.max_bytes = max_bytes;
+    l.max_entries = max_entries;
+    l.max_age = std::chrono::seconds(max_age);
+    std::shared_ptr<Cache> held = get();
+    Cache* c = held.get();
+    Result<GcReport> r = Status::NotFound("");
+    {
+      py::gil_scoped_release nogil;
+      r = c->gc(l);
+    }
+    const GcReport g = take(std::move(r));
+    py::list removed;
+    for (const OperationKey& k : g.removed) removed.append(k.hex());
+    py::dict d;
+    d["removed"] = removed;
+    d["freed_bytes"] = g.freed_bytes;
+    d["entries_left"] = g.entries_left;
+    d["bytes_left"] = g.bytes_left;
+    d["limits_met"] = g.limits_met;
+    return d;
+  }
+
+  void verify(const py::handle& k) {
+    check(unlocked(k, [](Cache* c, const OperationKey& key) { return c->verify(key); }));
+  }
+
+  py::list list() {
+    std::shared_ptr<Cache> held = get();
+    Cache* c = held.get();
+    Result<std::vector<EntryInfo>> r = Status::NotFound("");
+    {
+      py::gil_scoped_release nogil;
+      r = c->list();
+    }
+    py::list out;
+    for (const EntryInfo& e : take(std::move(r))) out.append(info_dict(e));
+    return out;
+  }
+
+ private:
+  std::shared_ptr<Cache> cache_;
+};
+
+}  // namespace
+
+void bind_cache(py::module_& m) {
+  py::class_<PyCache>(m, "_Cache")
+      .def(py::init<std::optional<std::string>, const py::dict&>())
+      .def("close", &PyCache::close)
+      .def_property_readonly("closed", &PyCache::closed)
+      .def_property_readonly("path", [](PyCache& c) { return c.get()->path(); })
+      .def("put", &PyCache::put)
+      .def("get", &PyCache::get_value)
+      .def("get_or_compute", &PyCache::get_or_compute)
+      .def("contains", &PyCache::contains)
+      .def("erase", &PyCache::erase)
+      .def("info", &PyCache::info)
+      .def("read_region", &PyCache::read_region)
+      .def("read_slice", &PyCache::read_slice)
+      .def("stats", &PyCache::stats)
+      .def("gc", &PyCache::gc)
+      .def("verify", &PyCache::verify)
+      .def("list", &PyCache::list)
+      .def(
+          "write_volume",
+          [](PyCache& c, const py::handle& k, std::array<uint64_t, 3> shape_zyx,
+             const py::dtype& dtype, uint32_t components, std::array<double, 3> spacing,
+             std::array<double, 3> origin, std::array<double, 9> direction,
+             const std::optional<std::string>& metadata, const std::optional<std::string>& layout) {
+            VolumeLayout l;
+            l.pixel_type = pixel_type_of(dtype);
+            l.components = components;
+            l.size = {shape_zyx[2], shape_zyx[1], shape_zyx[0]};
+            l.geometry.spacing = spacing;
+            l.geometry.origin = origin;
+            l.geometry.direction = direction;
+            std::shared_ptr<Cache> held = c.get();
+            Cache* cache = held.get();
+            const OperationKey key = key_of(k);
+            std::optional<ChunkLayout> chunks;
+            if (layout) chunks = layout_of(*layout);
+            Result<std::unique_ptr<VolumeWriter>> w = Status::NotFound("");
+            {
+              py::gil_scoped_release nogil;
+              const std::string meta = metadata.value_or("");
+              w = chunks ? cache->write_volume(key, l, *chunks, meta)
+                         : cache->write_volume(key, l, meta);
+            }
+            return PyVolumeWriter(take(std::move(w)), held, l.pixel_type);
+          })
+      .def("read_volume", [](PyCache& c, const py::handle& k) {
+        std::shared_ptr<Cache> held = c.get();
+        Cache* cache = held.get();
+        const OperationKey key = key_of(k);
+        Result<std::unique_ptr<VolumeReader>> r = Status::NotFound("");
+        {
+          py::gil_scoped_release nogil;
+          r = cache->read_volume(key);
+        }
+        if (r.status().is_not_found()) raise(Status::NotFound(key.hex()));
+        return PyVolumeReader(take(std::move(r)), held);
+      });
+}
+
+}  // namespace voxcache::python
