@@ -77,6 +77,15 @@ struct VOXCACHE_EXPORT EntryInfo {
   double ratio() const {
     return stored_bytes ? static_cast<double>(raw_bytes) / static_cast<double>(stored_bytes) : 0.0;
   }
+
+  // Every field above as one JSON object (the one `voxcache show --json`
+  // prints and Python's Cache.info() returns; docs/cli.md): keys as hex,
+  // metadata, recipe and intensity as the JSON they hold (a text that is not
+  // JSON as a string), `volume` with pixel_type, components, size,
+  // spacing, origin, direction, dimension, frames and the time axis (null
+  // for other values), `problem` only when set. The one place an EntryInfo
+  // is rendered.
+  std::string ToJson() const;
 };
 
 // Counters of one Cache object since it was opened (not persistent).

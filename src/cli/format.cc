@@ -58,54 +58,10 @@ std::string pixel_text(const EntryInfo& info) {
 }
 
 nlohmann::json entry_json(const EntryInfo& info) {
-  nlohmann::json j;
-  j["key"] = info.key.hex();
-  j["data_type"] = info.data_type;
-  if (!info.problem.empty()) j["problem"] = info.problem;
+  // EntryInfo::ToJson is the record; the CLI adds the times as ISO 8601.
+  nlohmann::json j = nlohmann::json::parse(info.ToJson());
   j["created_at"] = iso_time(info.created_at_ms);
-  j["created_at_ms"] = info.created_at_ms;
-  j["raw_bytes"] = info.raw_bytes;
-  j["stored_bytes"] = info.stored_bytes;
-  j["ratio"] = info.ratio();
-  j["chunk_count"] = info.chunk_count;
-  j["chunk_bytes"] = info.chunk_bytes;
-  j["layout"] = info.volume ? nlohmann::json(info.layout.ToString()) : nlohmann::json(nullptr);
-  j["codec"] = info.codec;
-  j["filter"] = info.filter;
-  j["level"] = info.level;
-  j["checksum"] = info.checksum;
-  j["metadata"] = info.metadata.empty() ? nlohmann::json(nullptr)
-                                        : nlohmann::json::parse(info.metadata, nullptr, false);
   j["last_access"] = iso_time(info.last_access_ms);
-  j["last_access_ms"] = info.last_access_ms;
-  j["access_count"] = info.access_count;
-  j["pinned"] = info.pinned;
-  j["operation"] =
-      info.operation.empty() ? nlohmann::json(nullptr) : nlohmann::json(info.operation);
-  j["recipe"] = info.recipe_json.empty() ? nlohmann::json(nullptr)
-                                         : nlohmann::json::parse(info.recipe_json, nullptr, false);
-  j["inputs"] = nlohmann::json::array();
-  for (const OperationKey& k : info.inputs) j["inputs"].push_back(k.hex());
-  j["dependents"] = nlohmann::json::array();
-  for (const OperationKey& k : info.dependents) j["dependents"].push_back(k.hex());
-  j["intensity"] = info.intensity_json.empty()
-                       ? nlohmann::json(nullptr)
-                       : nlohmann::json::parse(info.intensity_json, nullptr, false);
-  if (info.volume) {
-    const VolumeLayout& l = *info.volume;
-    j["volume"] = {{"pixel_type", std::string(pixel_type_name(l.pixel_type))},
-                   {"components", l.components},
-                   {"size", l.size},
-                   {"spacing", l.geometry.spacing},
-                   {"origin", l.geometry.origin},
-                   {"direction", l.geometry.direction},
-                   {"dimension", l.dimension},
-                   {"frames", l.frames},
-                   {"time_spacing", l.geometry.time_spacing},
-                   {"time_origin", l.geometry.time_origin}};
-  } else {
-    j["volume"] = nullptr;
-  }
   return j;
 }
 

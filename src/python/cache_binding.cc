@@ -23,38 +23,11 @@ namespace {
 
 // --- the cache -------------------------------------------------------------------
 
-py::object json_or_none(const std::string& text) {
-  if (text.empty()) return py::none();
-  return py::module_::import("json").attr("loads")(text);
-}
-
+// EntryInfo::ToJson's record, with `volume` in NumPy's terms: shape
+// ([t,] [z,] y, x), dtype, and the geometry.
 py::dict info_dict(const EntryInfo& e) {
-  py::dict d;
-  d["key"] = e.key.hex();
-  d["data_type"] = e.data_type;
-  d["created_at_ms"] = e.created_at_ms;
-  d["raw_bytes"] = e.raw_bytes;
-  d["stored_bytes"] = e.stored_bytes;
-  d["ratio"] = e.ratio();
-  d["chunk_count"] = e.chunk_count;
-  d["chunk_bytes"] = e.chunk_bytes;
-  d["codec"] = e.codec;
-  d["filter"] = e.filter;
-  d["level"] = e.level;
-  d["checksum"] = e.checksum;
-  d["metadata"] = json_or_none(e.metadata);
-  d["last_access_ms"] = e.last_access_ms;
-  d["access_count"] = e.access_count;
-  d["pinned"] = e.pinned;
-  d["operation"] = e.operation.empty() ? py::object(py::none()) : py::str(e.operation);
-  d["recipe"] = json_or_none(e.recipe_json);
-  py::list inputs, dependents;
-  for (const OperationKey& k : e.inputs) inputs.append(k.hex());
-  for (const OperationKey& k : e.dependents) dependents.append(k.hex());
-  d["inputs"] = inputs;
-  d["dependents"] = dependents;
-  d["intensity"] = json_or_none(e.intensity_json);
-  d["problem"] = e.problem.empty() ? py::object(py::none()) : py::str(e.problem);
+  py::dict d = py::module_::import("json").attr("loads")(e.ToJson());
+  if (!d.contains("problem")) d["problem"] = py::none();
   if (e.volume) {
     const VolumeLayout& l = *e.volume;
     py::dict v;
@@ -71,10 +44,6 @@ py::dict info_dict(const EntryInfo& e) {
     v["origin"] = l.geometry.origin;
     v["direction"] = l.geometry.direction;
     d["volume"] = v;
-    d["layout"] = e.layout.ToString();
-  } else {
-    d["volume"] = py::none();
-    d["layout"] = py::none();
   }
   return d;
 }
