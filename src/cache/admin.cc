@@ -7,9 +7,9 @@
 #include "cache/region.h"
 #include "codec/entry_format.h"
 #include "key/recipe.h"
+#include "store/config.h"
 #include "store/entry_store.h"
 #include "store/stats.h"
-#include "store/config.h"
 
 namespace voxcache::cache {
 
@@ -228,15 +228,7 @@ Result<RecompressReport> Admin::recompress(const std::string& id, int level,
   return report;
 }
 
-Status Admin::vacuum() {
-  Status s = catalog_->check_writable();
-  if (!s.ok()) return s;
-  Result<store::ConnectionPool::Lease> db = catalog_->lease();
-  if (!db.ok()) return db.status();
-  s = (*db)->exec("VACUUM");
-  if (s.ok()) s = catalog_->checkpoint("TRUNCATE");
-  return s;
-}
+Status Admin::vacuum() { return catalog_->vacuum(); }
 
 namespace {
 // Names in the config table (docs/format.md).

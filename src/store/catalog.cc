@@ -73,6 +73,17 @@ Status Catalog::checkpoint(const char* mode) {
   return checkpointer_ ? checkpointer_->run(db->get(), mode) : store::checkpoint(db->get(), mode);
 }
 
+Status Catalog::vacuum() {
+  Status s = check_writable();
+  if (!s.ok()) return s;
+  {
+    Result<ConnectionPool::Lease> db = lease();
+    if (!db.ok()) return db.status();
+    s = (*db)->exec("VACUUM");
+  }
+  return s.ok() ? checkpoint("TRUNCATE") : s;
+}
+
 Status Catalog::read(const std::function<Status(Database*)>& fn) {
   Result<ConnectionPool::Lease> db = lease();
   if (!db.ok()) return db.status();

@@ -65,6 +65,9 @@ class Catalog {
   // A checkpoint of `mode` on a pooled connection, never at the same time as
   // the background checkpointer's. Busy when readers kept it from finishing.
   Status checkpoint(const char* mode);
+  // Rebuilds the file (VACUUM) to give freed pages back to the file system,
+  // then checkpoints the WAL and truncates it. InvalidArgument when read-only.
+  Status vacuum();
   // The background checkpointer of a writable catalog, else null.
   Checkpointer* checkpointer() const { return checkpointer_.get(); }
 

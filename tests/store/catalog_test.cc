@@ -5,9 +5,11 @@
 #include "store/catalog.h"
 
 #include <gtest/gtest.h>
+
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <filesystem>
 
 #include <chrono>
 #include <thread>
@@ -135,6 +137,26 @@ TEST(Catalog, WritesAreRefusedWhenReadOnly) {
   EXPECT_TRUE(s.is_invalid_argument()) << s.to_string();
   EXPECT_FALSE(ran);
   EXPECT_TRUE((*c)->check_writable().is_invalid_argument());
+  EXPECT_TRUE((*c)->vacuum().is_invalid_argument());
+}
+
+TEST(Catalog, VacuumGivesFreedPagesBackAndEmptiesTheWal) {
+  testing::TempDir dir;
+  const std::string path = dir.file("v.db");
+  Result<std::unique_ptr<Catalog>> c = Catalog::Open(path, open_options(), util::Env::Default());
+  ASSERT_OK(c.status());
+  ASSERT_OK((*c)->write("fill", [](Database* db) {
+    Status s = db->exec("CREATE TABLE big (b BLOB)");
+    for (int i = 0; s.ok() && i < 200; ++i)
+      s = db->exec("INSERT INTO big VALUES (zeroblob(20000))");
+    return s;
+  }));
+  ASSERT_OK((*c)->write("drop", [](Database* db) { return db->exec("DROP TABLE big"); }));
+  ASSERT_OK((*c)->checkpoint("TRUNCATE"));
+  const auto before = std::filesystem::file_size(path);
+  ASSERT_OK((*c)->vacuum());
+  EXPECT_LT(std::filesystem::file_size(path), before / 10);
+  EXPECT_EQ(std::filesystem::file_size(path + "-wal"), 0u);
 }
 
 TEST(Catalog, AFailedCommitRollsTheWriteBack) {
