@@ -7,6 +7,7 @@
 #include "voxcache/cache.h"
 #include "voxcache/key.h"
 #include "voxcache/options.h"
+#include "voxcache/records.h"
 #include "voxcache/status.h"
 #include "voxcache/stream.h"
 #include "voxcache/value.h"

@@ -13,7 +13,7 @@
 #include "cache/pipeline.h"
 #include "store/catalog.h"
 #include "tier/local_tier.h"
-#include "voxcache/cache.h"
+#include "voxcache/records.h"
 
 namespace voxcache::cache {
 

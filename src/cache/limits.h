@@ -13,7 +13,7 @@
 #include "cache/usage_recorder.h"
 #include "store/catalog.h"
 #include "store/entry_store.h"
-#include "voxcache/cache.h"
+#include "voxcache/records.h"
 #include "voxcache/options.h"
 
 namespace voxcache::cache {

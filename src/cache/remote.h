@@ -18,7 +18,7 @@
 #include "tier/redis_client.h"
 #include "tier/redis_tier.h"
 #include "util/env.h"
-#include "voxcache/cache.h"
+#include "voxcache/records.h"
 #include "voxcache/options.h"
 
 namespace voxcache::cache {
