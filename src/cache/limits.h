@@ -13,8 +13,8 @@
 #include "cache/usage_recorder.h"
 #include "store/catalog.h"
 #include "store/entry_store.h"
-#include "voxcache/records.h"
 #include "voxcache/options.h"
+#include "voxcache/records.h"
 
 namespace voxcache::cache {
 

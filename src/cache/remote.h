@@ -18,8 +18,8 @@
 #include "tier/redis_client.h"
 #include "tier/redis_tier.h"
 #include "util/env.h"
-#include "voxcache/records.h"
 #include "voxcache/options.h"
+#include "voxcache/records.h"
 
 namespace voxcache::cache {
 
