@@ -18,7 +18,8 @@ TEST(Sqlite, StatementsBindStepAndAreCached) {
   Result<Statement*> ins = db->statement("INSERT INTO t VALUES (?1, ?2, ?3)");
   ASSERT_OK(ins.status());
   ASSERT_OK((*ins)->bind_text(1, "key"));
-  ASSERT_OK((*ins)->bind_blob(2, std::string("\0\1", 2)));
+  const std::string blob("\0\1", 2);  // bound without a copy: it outlives the step
+  ASSERT_OK((*ins)->bind_blob(2, blob));
   ASSERT_OK((*ins)->bind_int64(3, -5));
   ASSERT_OK((*ins)->run());
   EXPECT_EQ(*db->statement("INSERT INTO t VALUES (?1, ?2, ?3)"), *ins) << "cached";
