@@ -55,7 +55,7 @@ struct EntryHeader {
   BrickShape brick{0, 0, 0};
   // Version 3: the key the entry was written under (raw 32 bytes); nullopt
   // for an entry of versions 1 and 2, which is bound to nothing. A header
-  // with a key is encoded as version 3.
+  // with a key is encoded as version 3, or 4 for the 184-byte volume header.
   std::optional<std::array<uint8_t, 32>> key;
 
   bool inline_chunks() const { return flags & kFlagInlineChunks; }
