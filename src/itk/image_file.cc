@@ -152,13 +152,9 @@ Result<Volume> read_with(itk::ImageIOBase* io, const std::string& path) {
   if (nifti && itk_io::is_nifti(path)) {
     // The sform where there is one, as nibabel and FSL read NIfTI; ITK's
     // geometry above took the qform (itk/nifti_geometry.h).
-    Result<itk_io::Affine> affine = itk_io::nifti_affine(path);
-    if (!affine.ok()) return affine.status();
-    Result<Geometry> g = itk_io::geometry_of_affine(*affine);
-    if (!g.ok()) return g.status().with_context(path);
-    l.geometry = *g;
-    Status axes = itk_io::nifti_axes(path, &l);  // the header's time axis, not ITK's
-    if (!axes.ok()) return axes;
+    // The header's time axis too, not ITK's.
+    Status geometry = itk_io::read_nifti_geometry(path, &l);
+    if (!geometry.ok()) return geometry;
   }
   // A header's sizes are checked against the file before a buffer is sized
   // from them.

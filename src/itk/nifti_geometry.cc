@@ -109,15 +109,6 @@ Affine base_affine(const nifti_1_header& h, const float pixdim[8]) {
 
 bool is_nifti(const std::string& path) { return is_nifti_file(path.c_str()) > 0; }
 
-Result<Affine> nifti_affine(const std::string& path) {
-  std::unique_ptr<char, Free> hname(nifti_findhdrname(path.c_str()));
-  if (!hname) return Status::IOError("no NIfTI header for " + path);
-  int swapped = 0;
-  std::unique_ptr<nifti_1_header, Free> h(nifti_read_header(hname.get(), &swapped, 1));
-  if (!h) return Status::IOError("niftilib cannot read the header of " + path);
-  return nifti_affine(*h, path);
-}
-
 Result<Affine> nifti_affine(const nifti_1_header& header, const std::string& path) {
   const nifti_1_header* h = &header;
   if (h->sform_code != 0) {
@@ -225,6 +216,8 @@ Status write_time_offset(const std::string& written, double time_origin) {
                         [&](nifti_1_header* h) { h->toffset = static_cast<float>(time_origin); });
 }
 
+namespace {
+
 void set_nifti_axes(const nifti_1_header& h, VolumeLayout* l) {
   const int ndim = h.dim[0];
   const int64_t nt = ndim >= 4 ? h.dim[4] : 1;
@@ -238,21 +231,32 @@ void set_nifti_axes(const nifti_1_header& h, VolumeLayout* l) {
   }
 }
 
-Status nifti_axes(const std::string& path, VolumeLayout* l) {
+}  // namespace
+
+Status nifti_geometry(const nifti_1_header& h, const std::string& what, VolumeLayout* l) {
+  for (int i = 6; i <= 7 && i <= h.dim[0]; ++i) {
+    if (h.dim[i] > 1) {
+      return Status::NotSupported(what + ": a " + std::to_string(h.dim[0]) +
+                                  "-D image; voxcache stores images of up to 4 dimensions "
+                                  "(and components, dim[5])");
+    }
+  }
+  Result<Affine> affine = nifti_affine(h, what);
+  if (!affine.ok()) return affine.status();
+  Result<Geometry> g = geometry_of_affine(*affine);
+  if (!g.ok()) return g.status().with_context(what);
+  l->geometry = *g;
+  set_nifti_axes(h, l);
+  return Status::OK();
+}
+
+Status read_nifti_geometry(const std::string& path, VolumeLayout* l) {
   std::unique_ptr<char, Free> hname(nifti_findhdrname(path.c_str()));
   if (!hname) return Status::IOError("no NIfTI header for " + path);
   int swapped = 0;
   std::unique_ptr<nifti_1_header, Free> h(nifti_read_header(hname.get(), &swapped, 1));
   if (!h) return Status::IOError("niftilib cannot read the header of " + path);
-  for (int i = 6; i <= 7 && i <= h->dim[0]; ++i) {
-    if (h->dim[i] > 1) {
-      return Status::NotSupported(path + ": a " + std::to_string(h->dim[0]) +
-                                  "-D image; voxcache stores images of up to 4 dimensions "
-                                  "(and components, dim[5])");
-    }
-  }
-  set_nifti_axes(*h, l);
-  return Status::OK();
+  return nifti_geometry(*h, path, l);
 }
 
 bool is_nifti2(const std::string& path) {

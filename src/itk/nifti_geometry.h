@@ -52,11 +52,9 @@ bool is_nifti(const std::string& path);
 // NIfTI-2 with a pointer to nibabel, which reads it.
 bool is_nifti2(const std::string& path);
 
-// The affine nibabel's img.affine is for the NIfTI-1 file at `path`.
-// InvalidArgument for a header that gives no usable affine.
-Result<Affine> nifti_affine(const std::string& path);
-// The same for a header in memory, in this machine's byte order; `what`
-// names it in errors.
+// The affine nibabel's img.affine is for a NIfTI-1 header in memory, in
+// this machine's byte order; `what` names it in errors. InvalidArgument for
+// a header that gives no usable affine.
 Result<Affine> nifti_affine(const nifti_1_header& h, const std::string& what);
 
 // Spacing, origin and direction (LPS) of a RAS affine, as
@@ -65,15 +63,17 @@ Result<Affine> nifti_affine(const nifti_1_header& h, const std::string& what);
 // Volume::Create (VolumeLayout::validate) to refuse, as for every volume.
 Result<Geometry> geometry_of_affine(const Affine& a);
 
-// The axes of a NIfTI image as voxcache keeps them, the same rule as
-// Volume.from_nibabel: a series when dim[4] is over 1, with time spacing
-// pixdim[4] and time origin toffset as stored; an image (dimension 2) when
-// dim[0] is at most 2; else a volume. Sets those fields of `l`; its size
-// and components are the caller's.
-void set_nifti_axes(const nifti_1_header& h, VolumeLayout* l);
-// The same from the header of the NIfTI-1 file at `path`; NotSupported for
-// dim[6] or dim[7] over 1.
-Status nifti_axes(const std::string& path, VolumeLayout* l);
+// The geometry (geometry_of_affine of nifti_affine) and the axes a NIfTI-1
+// header gives, into `l` (its size and components are the caller's): how
+// every reader of NIfTI files, and the writer of a kept header, take them.
+// The axes follow Volume.from_nibabel's rule: a series when dim[4] is over 1,
+// with time spacing pixdim[4] and time origin toffset as stored; an image
+// (dimension 2) when dim[0] is at most 2; else a volume. InvalidArgument
+// for no usable affine, NotSupported for dim[6] or dim[7] over 1.
+Status nifti_geometry(const nifti_1_header& h, const std::string& what, VolumeLayout* l);
+// The same from one read of the header of the NIfTI-1 file at `path`;
+// IOError for a header that cannot be read.
+Status read_nifti_geometry(const std::string& path, VolumeLayout* l);
 
 // Whether the direction's columns are orthonormal (to 1e-6): what ITK's
 // NIfTI reader and writer accept unchanged.

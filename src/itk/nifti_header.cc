@@ -78,17 +78,11 @@ Result<bool> write_with_nifti_header(const Volume& v, const std::string& path,
     const uint64_t n = i < h.dim[0] ? static_cast<uint64_t>(h.dim[i + 1]) : 1;
     if (n != v.size()[i]) return false;
   }
-  Result<Affine> affine = nifti_affine(h, path);
-  Result<Geometry> g =
-      affine.ok() ? geometry_of_affine(*affine) : Result<Geometry>(affine.status());
-  if (!g.ok()) return false;
-  // The axes too: a series of as many frames with the same time axis, or an
-  // image of the same dimension (as read_nifti reads the header).
+  // The geometry and axes too, as read_nifti reads the header: a series of
+  // as many frames with the same time axis, or an image of the same dimension.
   VolumeLayout axes;
-  axes.geometry = *g;
-  set_nifti_axes(h, &axes);
-  if (axes.dimension != v.dimension() || axes.frames != v.frames() ||
-      !axes.geometry.bit_equal(v.geometry())) {
+  if (!nifti_geometry(h, path, &axes).ok() || axes.dimension != v.dimension() ||
+      axes.frames != v.frames() || !axes.geometry.bit_equal(v.geometry())) {
     return false;
   }
 

@@ -250,10 +250,6 @@ Result<std::optional<Volume>> read_nifti(const std::string& path) {
   const nifti_image& nim = **header;
   const std::optional<PixelType> type = plain_type(nim.datatype);
   if (!type) return std::optional<Volume>();
-  Result<Affine> affine = nifti_affine(path);
-  if (!affine.ok()) return affine.status();
-  Result<Geometry> geometry = geometry_of_affine(*affine);
-  if (!geometry.ok()) return geometry.status().with_context(path);
   VolumeLayout l;
   l.pixel_type = *type;
   l.components = static_cast<uint32_t>(nim.nu < 1 ? 1 : nim.nu);
@@ -262,9 +258,8 @@ Result<std::optional<Volume>> read_nifti(const std::string& path) {
     if (size[i] < 1) return Status::Corruption(path + ": dim[" + std::to_string(i + 1) + "] < 1");
     l.size[i] = static_cast<uint64_t>(size[i]);
   }
-  l.geometry = *geometry;
-  Status axes = nifti_axes(path, &l);
-  if (!axes.ok()) return axes;
+  Status geometry = read_nifti_geometry(path, &l);
+  if (!geometry.ok()) return geometry;
   Status holds = check_voxel_bytes(nim, path, l);
   if (!holds.ok()) return holds;
   Result<Volume> v = Volume::CreateUninitialized(l);  // every byte is read into

@@ -71,7 +71,7 @@ std::optional<PixelType> plain_type(int datatype);
 // SCALING") are apply_scaling's float64, as nibabel reads them; a NaN stays
 // a NaN. (ITK made scaled integers float32 and scaled floats in their own
 // type: neither is what nibabel reads.)
-// A fourth dimension over 1 makes a series (nifti_axes); a vector
+// A fourth dimension over 1 makes a series (read_nifti_geometry); a vector
 // dimension (dim[5]) is the volume's components, as ITK reads it;
 // NotSupported for dim[6] or dim[7] over 1.
 Result<std::optional<Volume>> read_nifti(const std::string& path);
