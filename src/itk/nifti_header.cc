@@ -16,13 +16,21 @@ namespace voxcache::itk_io {
 
 namespace {
 
-// A header's bytes in this machine's order; false when they are not NIfTI-1.
-bool native_header(const std::string& bytes, nifti_1_header* h, bool* swapped) {
-  if (bytes.size() < sizeof(nifti_1_header)) return false;
+// The largest header (and extensions) kept: far beyond any real one.
+constexpr float kMaxHeaderBytes = 1 << 24;
+
+// A header's bytes in this machine's order, and its length with extensions
+// (vox_offset); nullopt when they are not NIfTI-1 or vox_offset is not a
+// length from 348 to 16 MiB (checked before it is converted: a float too
+// large for size_t has no conversion).
+std::optional<size_t> native_header(const std::string& bytes, nifti_1_header* h, bool* swapped) {
+  if (bytes.size() < sizeof(nifti_1_header)) return std::nullopt;
   std::memcpy(h, bytes.data(), sizeof(*h));
   *swapped = h->sizeof_hdr != 348;
   if (*swapped) swap_nifti_header(h, 1);
-  return h->sizeof_hdr == 348 && std::memcmp(h->magic, "n+1", 4) == 0;
+  if (h->sizeof_hdr != 348 || std::memcmp(h->magic, "n+1", 4) != 0) return std::nullopt;
+  if (!(h->vox_offset >= 348 && h->vox_offset <= kMaxHeaderBytes)) return std::nullopt;
+  return static_cast<size_t>(h->vox_offset);
 }
 
 }  // namespace
@@ -35,12 +43,13 @@ Result<std::string> nifti_header_bytes(const std::string& path) {
   size_t got = znzread(bytes.data(), 1, bytes.size(), f);
   nifti_1_header h;
   bool swapped = false;
-  if (got != bytes.size() || !native_header(bytes, &h, &swapped) || !(h.vox_offset >= 348) ||
-      h.vox_offset > (1 << 24)) {
+  const std::optional<size_t> length =
+      got == bytes.size() ? native_header(bytes, &h, &swapped) : std::nullopt;
+  if (!length) {
     znzclose(f);
     return std::string();  // nothing to keep: the file is read (and checked) elsewhere
   }
-  const size_t total = static_cast<size_t>(h.vox_offset);
+  const size_t total = *length;
   bytes.resize(total);
   got += znzread(bytes.data() + sizeof(nifti_1_header), 1, total - sizeof(nifti_1_header), f);
   znzclose(f);
@@ -52,10 +61,7 @@ Result<bool> write_with_nifti_header(const Volume& v, const std::string& path,
                                      const std::string& header, bool gz) {
   nifti_1_header h;
   bool swapped = false;
-  if (!native_header(header, &h, &swapped) || !(h.vox_offset >= 348) ||
-      static_cast<size_t>(h.vox_offset) != header.size()) {
-    return false;
-  }
+  if (native_header(header, &h, &swapped) != header.size()) return false;
   // The header must still be this volume's: a volume computed from the one
   // imported (or a region of it) carries no header of its own.
   const int comps = h.dim[0] >= 5 ? h.dim[5] : 1;
