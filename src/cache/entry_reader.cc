@@ -21,7 +21,7 @@ Result<std::unique_ptr<EntryReader>> EntryReader::Open(std::unique_ptr<tier::Ent
   if (r->header_.kind == Value::Kind::kVolume) {
     Result<VolumeLayout> layout = codec::decode_layout(r->header_.kind_header);
     if (!layout.ok()) return layout.status();
-    r->mask_ = layout->pixel_type == PixelType::kBool;
+    r->layout_ = *layout;
   }
   if (r->header_.inline_chunks()) {
     Result<std::vector<std::string_view>> blobs = codec::split_inline_chunks(
@@ -151,7 +151,7 @@ Result<EntryReader::Batch> EntryReader::next() {
                                        codec::chunk_seed(header_, batch_[i]));
     // A mask's voxels become C++ and NumPy bools: a byte other than 0 and 1
     // is Corruption whether or not checksums are verified.
-    if (mask_ && statuses_[i].ok()) {
+    if (layout_ && layout_->pixel_type == PixelType::kBool && statuses_[i].ok()) {
       Status b = codec::check_bool_voxels(target, size, 0);
       if (!b.ok()) statuses_[i] = Status::Corruption("mask: " + b.message());
     }

@@ -30,6 +30,8 @@ class EntryReader {
   ~EntryReader();
 
   const codec::EntryHeader& header() const { return header_; }
+  // The volume header, decoded and checked at Open; nullopt for other values.
+  const std::optional<VolumeLayout>& layout() const { return layout_; }
   const store::EntryRow& row() const { return source_->row(); }
 
   // Starts reading chunks [first, end). With `dst`, chunk i decodes to
@@ -75,8 +77,10 @@ class EntryReader {
   std::unique_ptr<tier::EntrySource> source_;
   util::ThreadPool* pool_;
   bool verify_;
-  bool mask_ = false;  // a bool volume: every decoded byte is checked to be 0 or 1
   codec::EntryHeader header_;
+  // A volume's layout, decoded once at Open; a mask's (bool) decoded bytes
+  // are each checked to be 0 or 1.
+  std::optional<VolumeLayout> layout_;
   std::vector<std::string_view> inline_blobs_;
   std::vector<std::pair<uint64_t, uint64_t>> runs_;
   size_t run_ = 0;     // the run being read

@@ -75,6 +75,8 @@ class EntryWriter {
   uint64_t chunk_bytes() const { return spec_.chunk_bytes; }
   // The entry's chunk geometry (a header without checksums yet).
   const codec::EntryHeader& plan() const { return plan_; }
+  // The volume's layout, for a volume entry.
+  const std::optional<VolumeLayout>& volume() const { return spec_.volume; }
   // Stored bytes of the committed entry (header and chunks); 0 before.
   uint64_t stored_bytes() const { return committed_bytes_; }
   // Decides the filter (and an automatic level) from these sample chunks

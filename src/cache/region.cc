@@ -123,7 +123,7 @@ Result<VolumeLayout> volume_layout(const EntryReader& r) {
   if (r.row().data_type != "volume") {
     return Status::Corruption("data_type '" + r.row().data_type + "' contradicts the entry header");
   }
-  return codec::decode_layout(r.header().kind_header);
+  return *r.layout();  // decoded when the entry was opened
 }
 
 Result<std::pair<Box, Box>> slice_box(const VolumeLayout& layout, int axis, uint64_t index) {

@@ -13,8 +13,7 @@ StreamWriter::StreamWriter(std::unique_ptr<EntryWriter> w, util::ThreadPool* poo
                            std::function<Status(uint64_t)> committed)
     : w_(std::move(w)), committed_(std::move(committed)) {
   if (w_->plan().bricked()) bricks_ = std::make_unique<BrickWriter>(w_.get(), pool);
-  Result<VolumeLayout> layout = codec::decode_layout(w_->plan().kind_header);
-  mask_ = layout.ok() && layout->pixel_type == PixelType::kBool;
+  mask_ = w_->volume() && w_->volume()->pixel_type == PixelType::kBool;
 }
 
 Status StreamWriter::write(const void* data, uint64_t bytes) {
