@@ -26,7 +26,11 @@ using testing::TempDir;
 // different, with a time axis that is not the default.
 Volume make_series(PixelType type, uint32_t components, std::array<uint64_t, 3> size,
                    uint64_t frames) {
-  VolumeLayout l = testing::make_ramp_volume(type, components, size).layout();
+  VolumeLayout l;
+  l.pixel_type = type;
+  l.components = components;
+  l.size = size;
+  l.geometry = testing::odd_geometry();
   l.dimension = 4;
   l.frames = frames;
   l.geometry.time_spacing = 2.2;
@@ -39,11 +43,10 @@ Volume make_series(PixelType type, uint32_t components, std::array<uint64_t, 3> 
 }
 
 Volume make_image(PixelType type, uint32_t components, uint64_t x, uint64_t y) {
-  VolumeLayout l = testing::make_ramp_volume(type, components, {x, y, 1}).layout();
+  const Volume ramp = testing::make_ramp_volume(type, components, {x, y, 1});
+  VolumeLayout l = ramp.layout();
   l.dimension = 2;
-  return Volume::Copy(l, testing::make_ramp_volume(type, components, {x, y, 1}).data(),
-                      l.byte_size())
-      .value();
+  return Volume::Copy(l, ramp.data(), ramp.byte_size()).value();
 }
 
 Volume make_mask(std::array<uint64_t, 3> size) {
