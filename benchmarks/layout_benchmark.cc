@@ -73,7 +73,7 @@ Row measure(const std::string& name, const Volume& v, const ChunkLayout& layout,
   voxcache::OperationKey key;
   r.put = time_median(reps, [&] {
     key = KeyBuilder("layout").arg("rep", static_cast<int64_t>(rep++)).build();
-    return cache->put(key, v, layout);
+    return cache->put(key, v, voxcache::PutOptions{{}, layout});
   });
   const voxcache::EntryInfo info = cache->info(key).value();
   r.layout = info.layout.ToString();

@@ -108,7 +108,7 @@ int stream(double gib, const voxcache::ChunkLayout& chunks) {
 
   reset_peak_rss();
   t0 = Clock::now();
-  auto w = cache->write_volume(key, layout, chunks).value();
+  auto w = cache->write_volume(key, layout, voxcache::PutOptions{{}, chunks}).value();
   for (uint64_t z = 0; z < nz; ++z) {
     voxcache::bench::ct_slice(nx, ny, nz, z, slice.data());
     if (!w->write(slice.data(), slice_bytes).ok()) return 1;

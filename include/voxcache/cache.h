@@ -5,6 +5,9 @@
 //   OperationKey k = KeyBuilder("otsu").arg("bins", 128).input(input_key).build();
 //   Result<Value> mask = (*cache)->get_or_compute(k, [&]() -> Result<Value> { ... });
 //
+// A Cache is the data path, the calls a pipeline makes; its admin() handle
+// (voxcache/admin.h) is for looking after the cache.
+//
 // Entries live in one SQLite database in WAL mode, as zstd-compressed chunks
 // with XXH3 checksums (docs/format.md). Entries are immutable: putting a key
 // that is present is a no-op that succeeds, because a key names its content.
@@ -26,6 +29,7 @@
 #include <string_view>
 #include <vector>
 
+#include "voxcache/admin.h"
 #include "voxcache/export.h"
 #include "voxcache/key.h"
 #include "voxcache/options.h"
@@ -53,19 +57,26 @@ class VOXCACHE_EXPORT Cache {
   Cache& operator=(const Cache&) = delete;
   virtual ~Cache();
 
-  // Stores `value` under `key` in one transaction, with optional JSON
-  // metadata (InvalidArgument if it does not parse). OK without writing when
+  // --- the data path: what a pipeline calls ------------------------------------
+  //
+  // Each call that stores takes a PutOptions (metadata, chunk layout,
+  // lineage); the overloads without one store the value alone.
+
+  // Stores `value` under `key` in one transaction. OK without writing when
   // the key is present already.
-  virtual Status put(const OperationKey& key, const Value& value,
-                     std::string_view metadata_json = {}) = 0;
+  virtual Status put(const OperationKey& key, const Value& value, const PutOptions& options) = 0;
   // The same for a volume, read from the caller's buffer: without this
   // overload a Volume lvalue would be copied into a Value first.
-  virtual Status put(const OperationKey& key, const Volume& volume,
-                     std::string_view metadata_json = {}) = 0;
-  // The same in the chunk layout `layout` instead of Options::layout.
-  // InvalidArgument for a brick shape that is too large (ChunkLayout).
-  virtual Status put(const OperationKey& key, const Volume& volume, const ChunkLayout& layout,
-                     std::string_view metadata_json = {}) = 0;
+  virtual Status put(const OperationKey& key, const Volume& volume, const PutOptions& options) = 0;
+  Status put(const OperationKey& key, const Value& value) { return put(key, value, PutOptions()); }
+  Status put(const OperationKey& key, const Volume& volume) {
+    return put(key, volume, PutOptions());
+  }
+  // Under recipe.build(), recording the recipe as the entry's lineage.
+  Status put(const KeyBuilder& recipe, const Value& value, PutOptions options = PutOptions()) {
+    options.recipe = &recipe;
+    return put(recipe.build(), value, options);
+  }
 
   // The stored value; NotFound on a miss. Corruption when any check fails.
   virtual Result<Value> get(const OperationKey& key) = 0;
@@ -75,27 +86,32 @@ class VOXCACHE_EXPORT Cache {
   // Removes the entry; NotFound when there was none.
   virtual Status erase(const OperationKey& key) = 0;
 
-  // The same, recording the recipe as the entry's lineage (EntryInfo).
-  virtual Status put(const KeyBuilder& recipe, const Value& value,
-                     std::string_view metadata_json = {}) = 0;
-
   // Memoization: returns the stored value, or on a miss calls `compute`,
-  // stores what it returns and returns it. A failed computation is returned
-  // as is and nothing is stored. A stored entry that fails its checks is
-  // reported as Corruption, not recomputed silently.
+  // stores what it returns (with `options`) and returns it. A failed
+  // computation is returned as is and nothing is stored. A stored entry that
+  // fails its checks is reported as Corruption, not recomputed silently.
   // A computed value is returned even when storing it fails (a full disk, a
   // read-only cache): the work is not thrown away. The store's outcome goes to
   // `*store_status` when given (OK also on a hit), so the failure stays visible.
   virtual Result<Value> get_or_compute(const OperationKey& key,
                                        const std::function<Result<Value>()>& compute,
-                                       std::string_view metadata_json = {},
-                                       Status* store_status = nullptr) = 0;
-
+                                       const PutOptions& options, Status* store_status) = 0;
+  Result<Value> get_or_compute(const OperationKey& key,
+                               const std::function<Result<Value>()>& compute) {
+    return get_or_compute(key, compute, PutOptions(), nullptr);
+  }
+  Result<Value> get_or_compute(const OperationKey& key,
+                               const std::function<Result<Value>()>& compute,
+                               const PutOptions& options) {
+    return get_or_compute(key, compute, options, nullptr);
+  }
   // get_or_compute under recipe.build(), recording the recipe as lineage.
-  virtual Result<Value> get_or_compute(const KeyBuilder& recipe,
-                                       const std::function<Result<Value>()>& compute,
-                                       std::string_view metadata_json = {},
-                                       Status* store_status = nullptr) = 0;
+  Result<Value> get_or_compute(const KeyBuilder& recipe,
+                               const std::function<Result<Value>()>& compute,
+                               PutOptions options = PutOptions(), Status* store_status = nullptr) {
+    options.recipe = &recipe;
+    return get_or_compute(recipe.build(), compute, options, store_status);
+  }
 
   // Type, sizes, creation time, metadata and volume layout; NotFound on a miss.
   virtual Result<EntryInfo> info(const OperationKey& key) = 0;
@@ -122,86 +138,141 @@ class VOXCACHE_EXPORT Cache {
   virtual Result<Volume> read_slice(const OperationKey& key, int axis, uint64_t index) = 0;
 
   // Streams a volume in (see voxcache/stream.h). InvalidArgument for a bad
-  // layout or metadata; for a key already present the writer accepts and
-  // discards the voxels and commit() succeeds, as put() does.
-  virtual Result<std::unique_ptr<VolumeWriter>> write_volume(
-      const OperationKey& key, const VolumeLayout& layout, std::string_view metadata_json = {}) = 0;
-  // The same in the chunk layout `chunks`. Voxels still arrive in volume
-  // order; bricks are gathered a row of them at a time (ChunkLayout).
-  virtual Result<std::unique_ptr<VolumeWriter>> write_volume(
-      const OperationKey& key, const VolumeLayout& layout, const ChunkLayout& chunks,
-      std::string_view metadata_json = {}) = 0;
+  // layout or options; for a key already present the writer accepts and
+  // discards the voxels and commit() succeeds, as put() does. In bricks,
+  // voxels still arrive in volume order; bricks are gathered a row of them at
+  // a time (ChunkLayout).
+  virtual Result<std::unique_ptr<VolumeWriter>> write_volume(const OperationKey& key,
+                                                             const VolumeLayout& layout,
+                                                             const PutOptions& options) = 0;
+  Result<std::unique_ptr<VolumeWriter>> write_volume(const OperationKey& key,
+                                                     const VolumeLayout& layout) {
+    return write_volume(key, layout, PutOptions());
+  }
   // Streams a stored volume out; NotFound on a miss.
   virtual Result<std::unique_ptr<VolumeReader>> read_volume(const OperationKey& key) = 0;
 
+  // This handle's hits, misses and memory tier since it was opened.
   virtual CacheStats stats() const = 0;
-
-  // --- the remote tier (Options::remote) ---------------------------------------
-
-  // Copies the local entry to the remote (seeding a cluster's cache), or the
-  // remote entry into the local database (warming a node). NotFound when the
-  // side copied from lacks it or no remote is configured; IOError when the
-  // remote cannot be reached.
-  virtual Status push(const OperationKey& key) = 0;
-  virtual Status pull(const OperationKey& key) = 0;
-  // NotFound when no remote is configured.
-  virtual Result<RemoteStats> remote_stats() = 0;
-
-  // --- management -------------------------------------------------------------
-
-  // Pinned entries are never evicted (gc and automatic limits skip them).
-  virtual Status pin(const OperationKey& key, bool pinned = true) = 0;
-
-  // Evicts least recently used, unpinned entries until every limit holds
-  // (or until only pinned entries are left: see GcReport::limits_met).
-  virtual Result<GcReport> gc(const Limits& limits) = 0;
-
-  // Removes every entry, or every unpinned one with `keep_pinned`.
-  virtual Result<GcReport> clear(bool keep_pinned) = 0;
-
-  // The database's stored configuration; set_stored_config replaces all of
-  // it (an unset field is removed). Caches opened afterwards honour it.
-  virtual Result<StoredConfig> stored_config() = 0;
-  virtual Status set_stored_config(const StoredConfig& config) = 0;
-
-  // Totals, per-type breakdown and the persistent counters.
-  virtual Result<StoredStats> stored_stats() = 0;
-  virtual Status zero_stats() = 0;
-
-  // Reads every chunk of the entry and checks every checksum, whatever
-  // Options::verify_checksums says. OK, NotFound, or Corruption naming the chunk.
-  virtual Status verify(const OperationKey& key) = 0;
-
-  // Re-encodes the entry at zstd `level` (0: uncompressed) unless it is
-  // stored at that level already. The old and the new form swap in one
-  // transaction: a crash leaves one or the other. Lineage, pinning, metadata,
-  // times and statistics are kept. Holds the decoded value in memory.
-  virtual Result<RecompressReport> recompress(const OperationKey& key, int level) = 0;
-  // The same, also converting a volume to chunk layout `layout` (a volume
-  // already in it, at `level`, is left alone). `level` -1 keeps the entry's
-  // level. InvalidArgument for a layout given for an entry that is not a
-  // volume.
-  virtual Result<RecompressReport> recompress(const OperationKey& key, int level,
-                                              const ChunkLayout& layout) = 0;
-
-  // Checkpoints the WAL into the database file, truncates it, and rebuilds
-  // the file to give freed pages back to the file system.
-  virtual Status vacuum() = 0;
-
-  // Every entry, newest first. An entry whose header is damaged is listed
-  // too, with EntryInfo::problem saying why: one bad entry never hides the
-  // others (verify and erase it by its key).
-  virtual Result<std::vector<EntryInfo>> list() = 0;
-
-  // The one key starting with `hex_prefix` (at least 8 hex digits).
-  // NotFound when none does, InvalidArgument when several do or the prefix is
-  // malformed.
-  virtual Result<OperationKey> resolve_prefix(std::string_view hex_prefix) = 0;
 
   virtual const std::string& path() const = 0;
 
+  // --- looking after the cache ------------------------------------------------
+
+  // gc, clear, verify, recompress, vacuum, listing, pinning, stored config
+  // and statistics, and the remote's push and pull (voxcache/admin.h). Valid
+  // as long as this Cache; as safe to share between threads as the Cache.
+  virtual Admin& admin() = 0;
+
+  // --- deprecated: the calls of voxcache 0.1, kept for one release ------------
+  //
+  // Each forwards to its replacement, which its message names.
+
+  [[deprecated("use put(key, value, PutOptions{metadata})")]] Status put(
+      const OperationKey& key, const Value& value, std::string_view metadata_json) {
+    return put(key, value, with_metadata(metadata_json));
+  }
+  [[deprecated("use put(key, volume, PutOptions{metadata})")]] Status put(
+      const OperationKey& key, const Volume& volume, std::string_view metadata_json) {
+    return put(key, volume, with_metadata(metadata_json));
+  }
+  [[deprecated("use put(key, volume, PutOptions{metadata, layout})")]] Status put(
+      const OperationKey& key, const Volume& volume, const ChunkLayout& layout,
+      std::string_view metadata_json = {}) {
+    PutOptions o = with_metadata(metadata_json);
+    o.layout = layout;
+    return put(key, volume, o);
+  }
+  [[deprecated("use put(recipe, value, PutOptions{metadata})")]] Status put(
+      const KeyBuilder& recipe, const Value& value, std::string_view metadata_json) {
+    return put(recipe, value, with_metadata(metadata_json));
+  }
+  [[deprecated(
+      "use get_or_compute(key, compute, PutOptions{metadata}, store_status)")]] Result<Value>
+  get_or_compute(const OperationKey& key, const std::function<Result<Value>()>& compute,
+                 std::string_view metadata_json, Status* store_status = nullptr) {
+    return get_or_compute(key, compute, with_metadata(metadata_json), store_status);
+  }
+  [[deprecated(
+      "use get_or_compute(recipe, compute, PutOptions{metadata}, store_status)")]] Result<Value>
+  get_or_compute(const KeyBuilder& recipe, const std::function<Result<Value>()>& compute,
+                 std::string_view metadata_json, Status* store_status = nullptr) {
+    return get_or_compute(recipe, compute, with_metadata(metadata_json), store_status);
+  }
+  [[deprecated(
+      "use write_volume(key, layout, PutOptions{metadata})")]] Result<std::unique_ptr<VolumeWriter>>
+  write_volume(const OperationKey& key, const VolumeLayout& layout,
+               std::string_view metadata_json) {
+    return write_volume(key, layout, with_metadata(metadata_json));
+  }
+  [[deprecated("use write_volume(key, layout, PutOptions{metadata, chunks})")]] Result<
+      std::unique_ptr<VolumeWriter>>
+  write_volume(const OperationKey& key, const VolumeLayout& layout, const ChunkLayout& chunks,
+               std::string_view metadata_json = {}) {
+    PutOptions o = with_metadata(metadata_json);
+    o.layout = chunks;
+    return write_volume(key, layout, o);
+  }
+  [[deprecated("use admin().push(key)")]] Status push(const OperationKey& key) {
+    return admin().push(key);
+  }
+  [[deprecated("use admin().pull(key)")]] Status pull(const OperationKey& key) {
+    return admin().pull(key);
+  }
+  [[deprecated("use admin().remote_stats()")]] Result<RemoteStats> remote_stats() {
+    return admin().remote_stats();
+  }
+  [[deprecated("use admin().pin(key) or admin().unpin(key)")]] Status pin(const OperationKey& key,
+                                                                          bool pinned = true) {
+    return pinned ? admin().pin(key) : admin().unpin(key);
+  }
+  [[deprecated("use admin().gc(limits)")]] Result<GcReport> gc(const Limits& limits) {
+    return admin().gc(limits);
+  }
+  [[deprecated("use admin().clear(keep_pinned)")]] Result<GcReport> clear(bool keep_pinned) {
+    return admin().clear(keep_pinned);
+  }
+  [[deprecated("use admin().stored_config()")]] Result<StoredConfig> stored_config() {
+    return admin().stored_config();
+  }
+  [[deprecated("use admin().set_stored_config(config)")]] Status set_stored_config(
+      const StoredConfig& config) {
+    return admin().set_stored_config(config);
+  }
+  [[deprecated("use admin().stored_stats()")]] Result<StoredStats> stored_stats() {
+    return admin().stored_stats();
+  }
+  [[deprecated("use admin().zero_stats()")]] Status zero_stats() { return admin().zero_stats(); }
+  [[deprecated("use admin().verify(key)")]] Status verify(const OperationKey& key) {
+    return admin().verify(key);
+  }
+  [[deprecated("use admin().recompress(key, RecompressOptions{level})")]] Result<RecompressReport>
+  recompress(const OperationKey& key, int level) {
+    return admin().recompress(key, RecompressOptions{level, std::nullopt});
+  }
+  [[deprecated(
+      "use admin().recompress(key, RecompressOptions{level, layout})")]] Result<RecompressReport>
+  recompress(const OperationKey& key, int level, const ChunkLayout& layout) {
+    return admin().recompress(key, RecompressOptions{level, layout});
+  }
+  [[deprecated("use admin().vacuum()")]] Status vacuum() { return admin().vacuum(); }
+  [[deprecated("use admin().list()")]] Result<std::vector<EntryInfo>> list() {
+    return admin().list();
+  }
+  [[deprecated("use admin().resolve_prefix(hex_prefix)")]] Result<OperationKey> resolve_prefix(
+      std::string_view hex_prefix) {
+    return admin().resolve_prefix(hex_prefix);
+  }
+
  protected:
   Cache() = default;
+
+ private:
+  static PutOptions with_metadata(std::string_view metadata_json) {
+    PutOptions o;
+    o.metadata_json = std::string(metadata_json);
+    return o;
+  }
 };
 
 }  // namespace voxcache

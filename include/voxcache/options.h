@@ -1,4 +1,6 @@
 // Options: how a Cache is opened. Every field has a working default.
+// PutOptions and RecompressOptions: what one call may say besides (leveldb's
+// per-call WriteOptions), so that a new choice is a field, not an overload.
 
 #ifndef VOXCACHE_OPTIONS_H_
 #define VOXCACHE_OPTIONS_H_
@@ -7,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -15,6 +18,7 @@
 
 namespace voxcache {
 
+class KeyBuilder;
 class TypeRegistry;
 
 // Whether chunks of multi-byte pixels are byte-shuffled before zstd.
@@ -166,6 +170,30 @@ struct VOXCACHE_EXPORT Options {
   // limit (1,000,000,000 bytes by default). Chunks are made small enough to
   // fit. Lowering it exercises the multi-chunk path with small data (tests).
   uint64_t max_sqlite_value_bytes = 0;
+};
+
+// What a put, get_or_compute's store step or write_volume keeps besides the
+// value. The defaults store the value alone, in Options::layout.
+struct VOXCACHE_EXPORT PutOptions {
+  // JSON kept with the entry (EntryInfo::metadata_json); InvalidArgument if
+  // it does not parse. Empty: none.
+  std::string metadata_json;
+  // The chunk layout of a volume; unset: Options::layout. InvalidArgument
+  // for a value that is not a volume, or for a brick shape that is too large.
+  std::optional<ChunkLayout> layout;
+  // The recipe the key was built from, recorded as the entry's lineage
+  // (EntryInfo::operation, recipe, inputs). Read during the call only.
+  // InvalidArgument when recipe->build() is not the key.
+  const KeyBuilder* recipe = nullptr;
+};
+
+// What Admin::recompress makes of an entry.
+struct VOXCACHE_EXPORT RecompressOptions {
+  // zstd level, 1 to 19, or 0 for uncompressed chunks; -1 keeps the entry's.
+  int level = -1;
+  // Converts a volume to this chunk layout; unset keeps the entry's.
+  // InvalidArgument for an entry that is not a volume.
+  std::optional<ChunkLayout> layout;
 };
 
 }  // namespace voxcache

@@ -4,7 +4,11 @@
 #include <cerrno>
 #include <cstdlib>
 
+#include "cache/limits.h"
 #include "cache/region.h"
+#include "cache/remote.h"
+#include "cache/tier_stack.h"
+#include "cache/usage_recorder.h"
 #include "codec/entry_format.h"
 #include "key/recipe.h"
 #include "store/config.h"
@@ -75,7 +79,7 @@ Status append_keys(const Result<std::vector<std::string>>& ids, const std::strin
 
 }  // namespace
 
-Result<EntryInfo> Admin::info(const std::string& id) {
+Result<EntryInfo> AdminImpl::info(const std::string& id) {
   EntryInfo info;
   Status s = catalog_->read([&](store::Database* db) {
     Result<store::EntryRow> row = store::read_entry(db, id);
@@ -90,7 +94,7 @@ Result<EntryInfo> Admin::info(const std::string& id) {
   return info;
 }
 
-Result<std::vector<EntryInfo>> Admin::list() {
+Result<std::vector<EntryInfo>> AdminImpl::list() {
   Result<std::vector<store::EntryRow>> rows = local_->list("", -1);
   if (!rows.ok()) return rows.status();
   std::vector<EntryInfo> out;
@@ -103,7 +107,7 @@ Result<std::vector<EntryInfo>> Admin::list() {
   return out;
 }
 
-Result<OperationKey> Admin::resolve_prefix(std::string_view prefix) {
+Result<OperationKey> AdminImpl::resolve_prefix(std::string_view prefix) {
   if (prefix.size() < 8 || prefix.size() > OperationKey::kHexChars) {
     return Status::InvalidArgument("a key prefix needs 8 to 64 hex digits, got '" +
                                    std::string(prefix) + "'");
@@ -127,7 +131,7 @@ Result<OperationKey> Admin::resolve_prefix(std::string_view prefix) {
   return OperationKey::FromHex((*rows)[0].operation_id);
 }
 
-Status Admin::pin(const std::string& id, bool pinned) {
+Status AdminImpl::set_pinned(const std::string& id, bool pinned) {
   bool found = false;
   Status s = catalog_->write(
       "pin", [&](store::Database* db) { return store::set_pinned(db, id, pinned, &found); });
@@ -135,7 +139,8 @@ Status Admin::pin(const std::string& id, bool pinned) {
   return found ? Status::OK() : Status::NotFound("no entry " + id);
 }
 
-Result<StoredStats> Admin::stored_stats() {
+Result<StoredStats> AdminImpl::stored_stats() {
+  parts_.usage->flush();  // this process's recent use too
   StoredStats out;
   Status s = catalog_->read([&](store::Database* db) {
     Result<store::Totals> t = store::totals(db);
@@ -161,12 +166,16 @@ Result<StoredStats> Admin::stored_stats() {
   return out;
 }
 
-Status Admin::zero_counters() {
+Status AdminImpl::zero_stats() {
+  Status s = catalog_->check_writable();
+  if (!s.ok()) return s;
+  parts_.usage->forget_counters();
   return catalog_->write("zero counters",
                          [](store::Database* db) { return store::zero_counters(db); });
 }
 
-Status Admin::verify(const std::string& id) {
+Status AdminImpl::verify(const OperationKey& key) {
+  const std::string id = key.hex();
   Result<std::unique_ptr<tier::EntrySource>> source = local_->open(id);
   if (!source.ok()) {
     return source.status().is_not_found() ? source.status()
@@ -178,8 +187,11 @@ Status Admin::verify(const std::string& id) {
   return s.ok() ? s : s.with_context("entry " + id);
 }
 
-Result<RecompressReport> Admin::recompress(const std::string& id, int level,
-                                           const std::optional<ChunkLayout>& layout) {
+Result<RecompressReport> AdminImpl::recompress(const OperationKey& key,
+                                               const RecompressOptions& options) {
+  const std::string id = key.hex();
+  int level = options.level;
+  const std::optional<ChunkLayout>& layout = options.layout;
   Status s = catalog_->check_writable();
   if (!s.ok()) return s;
   if (level < -1 || level > 19) {
@@ -228,7 +240,47 @@ Result<RecompressReport> Admin::recompress(const std::string& id, int level,
   return report;
 }
 
-Status Admin::vacuum() { return catalog_->vacuum(); }
+Status AdminImpl::vacuum() {
+  parts_.usage->flush();
+  return catalog_->vacuum();
+}
+
+Result<GcReport> AdminImpl::gc(const Limits& limits) {
+  Status s = catalog_->check_writable();
+  if (!s.ok()) return s;
+  return parts_.limits->evict(limits);
+}
+
+Result<GcReport> AdminImpl::clear(bool keep_pinned) {
+  Status s = catalog_->check_writable();
+  if (!s.ok()) return s;
+  return parts_.limits->clear(keep_pinned);
+}
+
+Status AdminImpl::push(const OperationKey& key) {
+  if (!remote_) return Status::NotFound("no remote tier is configured");
+  Result<std::unique_ptr<tier::EntrySource>> local = local_->open_with_lineage(key.hex());
+  if (!local.ok()) return local.status();
+  return remote_->push(local->get());
+}
+
+Status AdminImpl::pull(const OperationKey& key) {
+  Status s = catalog_->check_writable();
+  if (!s.ok()) return s;
+  if (!remote_) return Status::NotFound("no remote tier is configured");
+  Result<bool> here = local_->contains(key.hex());
+  if (!here.ok() || *here) return here.status();  // warm already
+  // From the remote, the lowest tier, through the reader: the entry is
+  // checked before it is kept, and an unreachable remote is an IOError.
+  TierStack* stack = parts_.stack;
+  Result<TierStack::Read> r = stack->read_tier(stack->tiers() - 1, key.hex(), /*copy_up=*/true);
+  return r.ok() ? Status::OK() : r.status();
+}
+
+Result<RemoteStats> AdminImpl::remote_stats() {
+  if (!remote_) return Status::NotFound("no remote tier is configured");
+  return remote_->stats();
+}
 
 namespace {
 // Names in the config table (docs/format.md).
@@ -271,7 +323,7 @@ Result<StoredConfig> read_stored_config(store::Catalog* catalog) {
   return config;
 }
 
-Status Admin::set_stored_config(const StoredConfig& c) {
+Status AdminImpl::set_stored_config(const StoredConfig& c) {
   if (c.compression_level && (*c.compression_level < 0 || *c.compression_level > 19)) {
     return Status::InvalidArgument("level must be 0 to 19, got " +
                                    std::to_string(*c.compression_level));

@@ -1,7 +1,5 @@
-// Admin: what the Cache does for people looking after it rather than for a
-// pipeline: entry info with lineage, listing, key prefixes, pinning, stored
-// statistics, verify, recompress and vacuum. All of it concerns the local
-// database.
+// AdminImpl: the Cache's admin() handle, and the entry info with lineage that
+// Cache::info returns.
 
 #ifndef VOXCACHE_CACHE_ADMIN_H_
 #define VOXCACHE_CACHE_ADMIN_H_
@@ -13,6 +11,7 @@
 #include "cache/pipeline.h"
 #include "store/catalog.h"
 #include "tier/local_tier.h"
+#include "voxcache/admin.h"
 #include "voxcache/records.h"
 
 namespace voxcache::cache {
@@ -25,29 +24,61 @@ Result<EntryInfo> info_from_row(const store::EntryRow& row, bool keep_bad);
 // The database's stored configuration (table `config`).
 Result<StoredConfig> read_stored_config(store::Catalog* catalog);
 
-class Admin {
- public:
-  Admin(tier::LocalTier* local, const Pipeline* pipeline)
-      : local_(local), catalog_(local->catalog()), pipeline_(pipeline) {}
+class LimitKeeper;
+class Remote;
+class TierStack;
+class UsageRecorder;
 
-  // NotFound on a miss.
+// The Cache's admin() handle (voxcache/admin.h), over the units that own
+// each record: the local tier and its catalog, the chunk pipeline, the
+// limits, the usage recorder, and the remote when there is one.
+class AdminImpl final : public Admin {
+ public:
+  struct Parts {
+    tier::LocalTier* local;
+    const Pipeline* pipeline;
+    LimitKeeper* limits;
+    UsageRecorder* usage;
+    TierStack* stack;  // pull reads the remote through it
+  };
+  explicit AdminImpl(const Parts& parts)
+      : parts_(parts),
+        local_(parts.local),
+        catalog_(parts.local->catalog()),
+        pipeline_(parts.pipeline) {}
+
+  // Set once the remote is connected (after construction); null: none.
+  void attach_remote(Remote* remote) { remote_ = remote; }
+
+  // Cache::info: the entry with its lineage; NotFound on a miss.
   Result<EntryInfo> info(const std::string& id);
-  Result<std::vector<EntryInfo>> list();
-  Result<OperationKey> resolve_prefix(std::string_view hex_prefix);
-  Status pin(const std::string& id, bool pinned);
-  Result<StoredStats> stored_stats();
-  Status zero_counters();
-  Status verify(const std::string& id);
-  // `level` -1 keeps the entry's; `layout` unset keeps its chunk layout.
-  Result<RecompressReport> recompress(const std::string& id, int level,
-                                      const std::optional<ChunkLayout>& layout);
-  Status vacuum();
-  Status set_stored_config(const StoredConfig& config);
+
+  Status pin(const OperationKey& key) override { return set_pinned(key.hex(), true); }
+  Status unpin(const OperationKey& key) override { return set_pinned(key.hex(), false); }
+  Result<GcReport> gc(const Limits& limits) override;
+  Result<GcReport> clear(bool keep_pinned) override;
+  Status verify(const OperationKey& key) override;
+  Result<RecompressReport> recompress(const OperationKey& key,
+                                      const RecompressOptions& options) override;
+  Status vacuum() override;
+  Result<std::vector<EntryInfo>> list() override;
+  Result<OperationKey> resolve_prefix(std::string_view hex_prefix) override;
+  Result<StoredConfig> stored_config() override { return read_stored_config(catalog_); }
+  Status set_stored_config(const StoredConfig& config) override;
+  Result<StoredStats> stored_stats() override;
+  Status zero_stats() override;
+  Status push(const OperationKey& key) override;
+  Status pull(const OperationKey& key) override;
+  Result<RemoteStats> remote_stats() override;
 
  private:
+  Status set_pinned(const std::string& id, bool pinned);
+
+  const Parts parts_;
   tier::LocalTier* const local_;
   store::Catalog* const catalog_;
   const Pipeline* const pipeline_;
+  Remote* remote_ = nullptr;
 };
 
 }  // namespace voxcache::cache

@@ -54,8 +54,8 @@ class CacheImpl final : public Cache {
         limits_(catalog_.get(), options_, &usage_,
                 [this](const OperationKey& k) { memory_.erase(k); }),
         claims_(catalog_.get()),
-        admin_(&local_, &pipeline_),
         stack_(&local_, &pipeline_, options.verify_checksums),
+        admin_({&local_, &pipeline_, &limits_, &usage_, &stack_}),
         env_(env) {
     for (const auto& t : below_) stack_.add_below(t.get());
   }
@@ -66,6 +66,7 @@ class CacheImpl final : public Cache {
     Result<std::unique_ptr<Remote>> remote = Remote::Open(options_, env_, &usage_);
     if (!remote.ok()) return remote.status();
     remote_ = std::move(remote).value();
+    admin_.attach_remote(remote_.get());
     ClaimTable* claims = &claims_;
     if (remote_) {
       stack_.add_below(remote_->tier());
@@ -76,19 +77,11 @@ class CacheImpl final : public Cache {
     return Status::OK();
   }
 
-  Status put(const OperationKey& key, const Value& value, std::string_view metadata) override {
-    return put_payload(key, codec::serialize(value, options_.types.get()), metadata, nullptr);
+  Status put(const OperationKey& key, const Value& value, const PutOptions& options) override {
+    return put_payload(key, codec::serialize(value, options_.types.get()), options);
   }
-  Status put(const OperationKey& key, const Volume& volume, std::string_view metadata) override {
-    return put_payload(key, codec::serialize_volume(volume), metadata, nullptr);
-  }
-  Status put(const OperationKey& key, const Volume& volume, const ChunkLayout& layout,
-             std::string_view metadata) override {
-    return put_payload(key, codec::serialize_volume(volume), metadata, nullptr, layout);
-  }
-  Status put(const KeyBuilder& recipe, const Value& value, std::string_view metadata) override {
-    return put_payload(recipe.build(), codec::serialize(value, options_.types.get()), metadata,
-                       &recipe);
+  Status put(const OperationKey& key, const Volume& volume, const PutOptions& options) override {
+    return put_payload(key, codec::serialize_volume(volume), options);
   }
 
   Result<Value> get(const OperationKey& key) override { return lookup(key, /*count_miss=*/true); }
@@ -131,13 +124,13 @@ class CacheImpl final : public Cache {
 
   Result<Value> get_or_compute(const OperationKey& key,
                                const std::function<Result<Value>()>& compute,
-                               std::string_view metadata, Status* store_status) override {
-    return memoize(key, nullptr, compute, metadata, store_status);
-  }
-  Result<Value> get_or_compute(const KeyBuilder& recipe,
-                               const std::function<Result<Value>()>& compute,
-                               std::string_view metadata, Status* store_status) override {
-    return memoize(recipe.build(), &recipe, compute, metadata, store_status);
+                               const PutOptions& options, Status* store_status) override {
+    if (store_status) *store_status = Status::OK();
+    // Options checked before computing: a bad one would make a good
+    // computation fail to store.
+    Status s = check_put_options(key, options);
+    if (!s.ok()) return s;
+    return memoize(key, compute, options, store_status);
   }
 
   Result<EntryInfo> info(const OperationKey& key) override {
@@ -175,25 +168,21 @@ class CacheImpl final : public Cache {
 
   Result<std::unique_ptr<VolumeWriter>> write_volume(const OperationKey& key,
                                                      const VolumeLayout& layout,
-                                                     std::string_view metadata) override {
-    return write_volume(key, layout, options_.layout, metadata);
-  }
-
-  Result<std::unique_ptr<VolumeWriter>> write_volume(const OperationKey& key,
-                                                     const VolumeLayout& layout,
-                                                     const ChunkLayout& chunks,
-                                                     std::string_view metadata) override {
+                                                     const PutOptions& options) override {
     const std::string id = key.hex();
     Status s = catalog_->check_writable();
     if (s.ok()) s = layout.validate();
-    Result<std::optional<std::string>> meta = s.ok() ? normalize_metadata(metadata) : s;
+    if (s.ok()) s = check_put_options(key, options);
+    Result<std::optional<std::string>> meta =
+        s.ok() ? normalize_metadata(options.metadata_json) : s;
     if (!meta.ok()) return meta.status().with_context("write_volume " + id);
     Result<std::unique_ptr<tier::EntrySink>> sink = local_.create(id, false);
     if (!sink.ok()) return sink.status().with_context("write_volume " + id);
     const codec::Payload payload = codec::describe_volume(layout);
-    Result<std::unique_ptr<EntryWriter>> w =
-        pipeline_.writer(std::move(sink).value(), payload, layout.byte_size(),
-                         {id, std::move(meta).value(), {}, options_.compression_level, chunks});
+    Result<std::unique_ptr<EntryWriter>> w = pipeline_.writer(
+        std::move(sink).value(), payload, layout.byte_size(),
+        {id, std::move(meta).value(), lineage_of(options.recipe), options_.compression_level,
+         options.layout ? *options.layout : options_.layout});
     if (!w.ok()) return w.status().with_context("write_volume " + id);
     return std::unique_ptr<VolumeWriter>(
         new StreamWriter(std::move(w).value(), &threads_,
@@ -225,99 +214,20 @@ class CacheImpl final : public Cache {
     return s;
   }
 
-  Status push(const OperationKey& key) override {
-    if (!remote_) return Status::NotFound("no remote tier is configured");
-    Result<std::unique_ptr<tier::EntrySource>> local = local_.open_with_lineage(key.hex());
-    if (!local.ok()) return local.status();
-    return remote_->push(local->get());
-  }
-
-  Status pull(const OperationKey& key) override {
-    Status s = catalog_->check_writable();
-    if (!s.ok()) return s;
-    if (!remote_) return Status::NotFound("no remote tier is configured");
-    Result<bool> here = local_.contains(key.hex());
-    if (!here.ok() || *here) return here.status();  // warm already
-    // From the remote, the lowest tier, through the reader: the entry is
-    // checked before it is kept, and an unreachable remote is an IOError.
-    Result<TierStack::Read> r = stack_.read_tier(stack_.tiers() - 1, key.hex(), /*copy_up=*/true);
-    return r.ok() ? Status::OK() : r.status();
-  }
-
-  Result<RemoteStats> remote_stats() override {
-    if (!remote_) return Status::NotFound("no remote tier is configured");
-    return remote_->stats();
-  }
-
-  Status pin(const OperationKey& key, bool pinned) override {
-    return admin_.pin(key.hex(), pinned);
-  }
-
-  Result<GcReport> gc(const Limits& limits) override {
-    Status s = catalog_->check_writable();
-    if (!s.ok()) return s;
-    return limits_.evict(limits);
-  }
-
-  Result<GcReport> clear(bool keep_pinned) override {
-    Status s = catalog_->check_writable();
-    if (!s.ok()) return s;
-    return limits_.clear(keep_pinned);
-  }
-
-  Result<StoredConfig> stored_config() override { return read_stored_config(catalog_.get()); }
-
-  Status set_stored_config(const StoredConfig& config) override {
-    return admin_.set_stored_config(config);
-  }
-
-  Result<StoredStats> stored_stats() override {
-    usage_.flush();
-    return admin_.stored_stats();
-  }
-
-  Status zero_stats() override {
-    Status s = catalog_->check_writable();
-    if (!s.ok()) return s;
-    usage_.forget_counters();
-    return admin_.zero_counters();
-  }
-
-  Status verify(const OperationKey& key) override { return admin_.verify(key.hex()); }
-
-  Result<RecompressReport> recompress(const OperationKey& key, int level) override {
-    return admin_.recompress(key.hex(), level, std::nullopt);
-  }
-  Result<RecompressReport> recompress(const OperationKey& key, int level,
-                                      const ChunkLayout& layout) override {
-    return admin_.recompress(key.hex(), level, layout);
-  }
-
-  Status vacuum() override {
-    usage_.flush();
-    return admin_.vacuum();
-  }
-
-  Result<std::vector<EntryInfo>> list() override { return admin_.list(); }
-
-  Result<OperationKey> resolve_prefix(std::string_view prefix) override {
-    return admin_.resolve_prefix(prefix);
-  }
+  Admin& admin() override { return admin_; }
 
   const std::string& path() const override { return path_; }
 
  private:
   // Single flight, except in a read-only cache, which can claim nothing.
-  Result<Value> memoize(const OperationKey& key, const KeyBuilder* recipe,
-                        const std::function<Result<Value>()>& compute, std::string_view metadata,
-                        Status* store_status) {
-    if (store_status) *store_status = Status::OK();
+  Result<Value> memoize(const OperationKey& key, const std::function<Result<Value>()>& compute,
+                        const PutOptions& options, Status* store_status) {
     auto quiet_lookup = [&] { return lookup(key, /*count_miss=*/false); };
     auto compute_and_store = [&]() -> Result<Value> {
       count_miss_now();
       Result<Value> fresh = compute();
       if (!fresh.ok()) return fresh;  // nothing stored: the next caller computes again
-      Status s = put_payload(key, codec::serialize(*fresh, options_.types.get()), metadata, recipe);
+      Status s = put_payload(key, codec::serialize(*fresh, options_.types.get()), options);
       if (store_status) *store_status = s;
       if (s.ok()) {
         if (std::optional<uint64_t> cost = tier::MemoryTier::cost_of(*fresh))
@@ -330,12 +240,26 @@ class CacheImpl final : public Cache {
     return cached.ok() || !cached.status().is_not_found() ? cached : compute_and_store();
   }
 
+  // What PutOptions can get wrong whatever the value: a recipe of another key.
+  static Status check_put_options(const OperationKey& key, const PutOptions& options) {
+    if (options.recipe && options.recipe->build() != key) {
+      return Status::InvalidArgument("put " + key.hex() + ": PutOptions::recipe builds " +
+                                     options.recipe->build().hex() + ", not this key");
+    }
+    return Status::OK();
+  }
+
   Status put_payload(const OperationKey& key, const Result<codec::Payload>& payload,
-                     std::string_view metadata, const KeyBuilder* recipe,
-                     std::optional<ChunkLayout> layout = std::nullopt) {
+                     const PutOptions& options) {
     const std::string id = key.hex();
     Status s = catalog_->check_writable();
-    Result<std::optional<std::string>> meta = s.ok() ? normalize_metadata(metadata) : s;
+    if (s.ok()) s = check_put_options(key, options);
+    if (s.ok() && payload.ok() && options.layout && !payload->layout) {
+      s = Status::InvalidArgument("a chunk layout is for volumes, and this value is a " +
+                                  payload->data_type);
+    }
+    Result<std::optional<std::string>> meta =
+        s.ok() ? normalize_metadata(options.metadata_json) : s;
     if (!meta.ok()) return meta.status().with_context("put " + id);
     if (!payload.ok()) return payload.status().with_context("put " + id);
     // A present key's sink says so before any work, without the write lock;
@@ -345,9 +269,10 @@ class CacheImpl final : public Cache {
                                                         ? local_.create_unchecked(id)
                                                         : local_.create(id, false);
     if (!sink.ok()) return sink.status().with_context("put " + id);
-    Result<uint64_t> stored = pipeline_.write(
-        std::move(sink).value(), *payload,
-        {id, std::move(meta).value(), lineage_of(recipe), options_.compression_level, layout});
+    Result<uint64_t> stored =
+        pipeline_.write(std::move(sink).value(), *payload,
+                        {id, std::move(meta).value(), lineage_of(options.recipe),
+                         options_.compression_level, options.layout});
     if (!stored.ok()) return stored.status().with_context("put " + id);
     return *stored ? stored_one(id, payload->data_type, *stored) : Status::OK();  // 0: present
   }
@@ -381,8 +306,8 @@ class CacheImpl final : public Cache {
   UsageRecorder usage_;
   LimitKeeper limits_;
   LocalClaims claims_;
-  Admin admin_;
   TierStack stack_;  // local_, then below_, then the remote: fastest first
+  AdminImpl admin_;
   util::Env* const env_;
   std::unique_ptr<Remote> remote_;
   std::unique_ptr<SingleFlight> flight_;
@@ -410,6 +335,7 @@ Result<std::unique_ptr<Cache>> OpenCache(const std::string& path, const Options&
 }  // namespace cache
 
 Cache::~Cache() = default;
+Admin::~Admin() = default;
 
 Result<std::unique_ptr<Cache>> Cache::Open(const std::string& path, const Options& options) {
   return cache::OpenCache(path, options, util::Env::Default());

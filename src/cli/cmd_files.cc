@@ -83,7 +83,7 @@ int cmd_import(const Globals& g, const std::vector<std::string>& files, const st
       key = content_key(*vol);
       nlohmann::json meta = {{"source", std::filesystem::absolute(file).string()}};
       if (!header->empty()) meta["nifti_header"] = to_hex(*header);
-      s = chunks ? cache->put(key, *vol, *chunks, dump(meta)) : cache->put(key, *vol, dump(meta));
+      s = cache->put(key, *vol, PutOptions{dump(meta), chunks});
     }
     progress.done_one();
     if (!s.ok()) {

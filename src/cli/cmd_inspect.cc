@@ -55,7 +55,7 @@ int cmd_ls(const Globals& g, const LsFilter& f, bool json) {
   }
   auto cache = open_cache(g, false);
   if (!cache.ok()) return fail(cache.status());
-  Result<std::vector<EntryInfo>> all = (*cache)->list();
+  Result<std::vector<EntryInfo>> all = (*cache)->admin().list();
   if (!all.ok()) return fail(all.status());
   const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::system_clock::now().time_since_epoch())
@@ -238,12 +238,12 @@ int cmd_stats(const Globals& g, bool json, bool zero) {
   auto cache = open_cache(g, zero);
   if (!cache.ok()) return fail(cache.status());
   if (zero) {
-    Status s = (*cache)->zero_stats();
+    Status s = (*cache)->admin().zero_stats();
     if (!s.ok()) return fail(s);
     std::cerr << "counters zeroed\n";
     if (!json) return 0;  // with --json, the statistics after zeroing follow
   }
-  Result<StoredStats> st = (*cache)->stored_stats();
+  Result<StoredStats> st = (*cache)->admin().stored_stats();
   if (!st.ok()) return fail(st.status());
   const uint64_t hits =
       st->counter("hits_memory") + st->counter("hits_disk") + st->counter("hits_remote");

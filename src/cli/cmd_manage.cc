@@ -19,7 +19,7 @@ int cmd_verify(const Globals& g, const std::vector<std::string>& key_texts, bool
   if (!cache.ok()) return fail(cache.status());
   std::vector<OperationKey> keys;
   if (key_texts.empty()) {
-    Result<std::vector<EntryInfo>> all = (*cache)->list();
+    Result<std::vector<EntryInfo>> all = (*cache)->admin().list();
     if (!all.ok()) return fail(all.status());
     for (const EntryInfo& e : *all) keys.push_back(e.key);
   } else {
@@ -30,7 +30,7 @@ int cmd_verify(const Globals& g, const std::vector<std::string>& key_texts, bool
   nlohmann::json bad = nlohmann::json::array();
   Progress progress("verify", keys.size());
   for (const OperationKey& k : keys) {
-    Status s = (*cache)->verify(k);
+    Status s = (*cache)->admin().verify(k);
     bool removed = false;
     if (!s.ok() && repair) removed = (*cache)->erase(k).ok();
     progress.done_one();
@@ -58,7 +58,7 @@ int cmd_rm(const Globals& g, const std::vector<std::string>& key_texts, const st
   if (!cache.ok()) return fail(cache.status());
   std::vector<OperationKey> keys;
   if (!op.empty()) {
-    Result<std::vector<EntryInfo>> all = (*cache)->list();
+    Result<std::vector<EntryInfo>> all = (*cache)->admin().list();
     if (!all.ok()) return fail(all.status());
     for (const EntryInfo& e : *all) {
       if (e.operation == op) keys.push_back(e.key);
@@ -126,7 +126,7 @@ int cmd_gc(const Globals& g, const std::string& max_size, const std::string& max
   }
   auto cache = open_cache(g, true);
   if (!cache.ok()) return fail(cache.status());
-  Result<GcReport> r = (*cache)->gc(limits);
+  Result<GcReport> r = (*cache)->admin().gc(limits);
   if (!r.ok()) return fail(r.status());
   return report_removal(*r, json);
 }
@@ -134,7 +134,7 @@ int cmd_gc(const Globals& g, const std::string& max_size, const std::string& max
 int cmd_clear(const Globals& g, bool keep_pinned, bool json) {
   auto cache = open_cache(g, true);
   if (!cache.ok()) return fail(cache.status());
-  Result<GcReport> r = (*cache)->clear(keep_pinned);
+  Result<GcReport> r = (*cache)->admin().clear(keep_pinned);
   if (!r.ok()) return fail(r.status());
   return report_removal(*r, json);
 }
@@ -153,7 +153,7 @@ int cmd_vacuum(const Globals& g) {
     return n;
   };
   const uint64_t before = size();
-  Status s = (*cache)->vacuum();
+  Status s = (*cache)->admin().vacuum();
   if (!s.ok()) return fail(s);
   const uint64_t after = size();
   std::printf("%s -> %s on disk (database and WAL)\n", human_bytes(before).c_str(),
@@ -176,7 +176,7 @@ int cmd_recompress(const Globals& g, const std::vector<std::string>& key_texts, 
   if (!cache.ok()) return fail(cache.status());
   std::vector<EntryInfo> targets;
   if (key_texts.empty()) {
-    Result<std::vector<EntryInfo>> all = (*cache)->list();
+    Result<std::vector<EntryInfo>> all = (*cache)->admin().list();
     if (!all.ok()) return fail(all.status());
     targets = std::move(all).value();
   } else {
@@ -198,8 +198,9 @@ int cmd_recompress(const Globals& g, const std::vector<std::string>& key_texts, 
       progress.done_one();
       continue;
     }
-    Result<RecompressReport> r =
-        relayout ? (*cache)->recompress(e.key, level, *chunks) : (*cache)->recompress(e.key, level);
+    Result<RecompressReport> r = relayout
+                                     ? (*cache)->admin().recompress(e.key, {level, *chunks})
+                                     : (*cache)->admin().recompress(e.key, {level, std::nullopt});
     progress.done_one();
     if (!r.ok()) {
       progress.wipe();
@@ -244,7 +245,7 @@ int cmd_pin(const Globals& g, const std::vector<std::string>& key_texts, bool pi
   Result<std::vector<OperationKey>> keys = resolve_all(cache->get(), key_texts);
   if (!keys.ok()) return usage_error(keys.status());
   for (const OperationKey& k : *keys) {
-    Status s = (*cache)->pin(k, pinned);
+    Status s = pinned ? (*cache)->admin().pin(k) : (*cache)->admin().unpin(k);
     if (!s.ok()) return key_error(s);
     std::printf("%s %s\n", pinned ? "pinned" : "unpinned", k.hex().c_str());
   }
@@ -323,12 +324,12 @@ int cmd_config(const Globals& g, const std::string& name, const std::string& val
   }
   auto cache = open_cache(g, write);
   if (!cache.ok()) return fail(cache.status());
-  Result<StoredConfig> stored = (*cache)->stored_config();
+  Result<StoredConfig> stored = (*cache)->admin().stored_config();
   if (!stored.ok()) return fail(stored.status());
   c = *stored;
   if (write) {
     (void)set_setting(&c, name, unset ? std::nullopt : std::optional<std::string>(value));
-    Status s = (*cache)->set_stored_config(c);
+    Status s = (*cache)->admin().set_stored_config(c);
     if (!s.ok()) return fail(s);
     c.problems.clear();  // written whole: an unreadable row is gone
   }

@@ -26,7 +26,7 @@ int cmd_remote_stats(const Globals& g, bool json) {
   // A new worker asks before it has a local database: it gets an empty one.
   auto cache = open_cache(g, !std::filesystem::exists(db_path(g)));
   if (!cache.ok()) return fail(cache.status());
-  Result<RemoteStats> r = (*cache)->remote_stats();
+  Result<RemoteStats> r = (*cache)->admin().remote_stats();
   if (!r.ok()) return fail(r.status());
   if (json) {
     print_json({{"url", r->url},
@@ -63,7 +63,7 @@ int cmd_remote_copy(const Globals& g, const std::vector<std::string>& key_texts,
                                    ? resolve(cache->get(), text)
                                    : OperationKey::FromHex(text);
     if (!key.ok()) return usage_error(key.status());
-    Status s = push ? (*cache)->push(*key) : (*cache)->pull(*key);
+    Status s = push ? (*cache)->admin().push(*key) : (*cache)->admin().pull(*key);
     if (!s.ok()) {
       std::fprintf(stderr, "voxcache: %s\n", s.to_string().c_str());
       rc = std::max(rc, s.is_not_found() ? kExitUsage : kExitFailure);

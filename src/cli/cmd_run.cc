@@ -383,7 +383,7 @@ int cmd_run(const Globals& g, const RunArgs& a) {
   const std::string metadata = dump(meta);
   for (int attempt = 0; attempt < 2; ++attempt) {
     Status stored;
-    Result<Value> m = cache->get_or_compute(*recipe, compute, metadata, &stored);
+    Result<Value> m = cache->get_or_compute(*recipe, compute, PutOptions{metadata}, &stored);
     if (!m.ok() && ran && !outcome.not_cached.empty()) {
       report.outcome = "not cached";
       report.reason = outcome.not_cached;

@@ -86,7 +86,7 @@ void warn_failed_pushes(Cache* cache) {
 
 Result<OperationKey> resolve(Cache* cache, const std::string& text) {
   return text.size() == OperationKey::kHexChars ? OperationKey::FromHex(text)
-                                                : cache->resolve_prefix(text);
+                                                : cache->admin().resolve_prefix(text);
 }
 
 Result<std::vector<OperationKey>> resolve_all(Cache* cache, const std::vector<std::string>& keys) {

@@ -126,7 +126,7 @@ int run_pipeline(Cache* cache, const Value& source, const OperationKey& source_k
           computed = true;
           return step.compute(input);
         },
-        R"({"demo": "ch2 segmentation"})");
+        voxcache::PutOptions{R"({"demo": "ch2 segmentation"})"});
     const double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     if (!out.ok()) {
@@ -201,7 +201,9 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(size[0]), static_cast<unsigned long long>(size[1]),
               static_cast<unsigned long long>(size[2]), db.c_str());
   std::printf("source content key %s\n", source_key.hex().c_str());
-  if (Status s = (*cache)->put(source_key, source, R"({"demo": "ch2 input"})"); !s.ok()) {
+  if (Status s =
+          (*cache)->put(source_key, source, voxcache::PutOptions{R"({"demo": "ch2 input"})"});
+      !s.ok()) {
     std::fprintf(stderr, "%s\n", s.to_string().c_str());
     return 1;
   }

@@ -23,6 +23,17 @@ namespace {
 
 // --- the cache -------------------------------------------------------------------
 
+// A call's PutOptions from its Python arguments; `recipe` is owned by the
+// key object, which outlives the call.
+PutOptions put_options(const KeyBuilder* recipe, const std::optional<std::string>& metadata,
+                       const std::optional<std::string>& layout) {
+  PutOptions o;
+  o.metadata_json = metadata.value_or("");
+  if (layout) o.layout = layout_of(*layout);
+  o.recipe = recipe;
+  return o;
+}
+
 // EntryInfo::ToJson's record, with `volume` in NumPy's terms: shape
 // ([t,] [z,] y, x), dtype, and the geometry.
 py::dict info_dict(const EntryInfo& e) {
@@ -154,17 +165,11 @@ class PyCache {
     const OperationKey key = key_of(k);
     const KeyBuilder* recipe = recipe_of(k);
     Value v = to_value(value);
-    std::optional<ChunkLayout> chunks;
-    if (layout) chunks = layout_of(*layout);
-    const std::string meta = metadata.value_or("");
+    const PutOptions options = put_options(recipe, metadata, layout);
     Status s;
     {
       py::gil_scoped_release nogil;
-      if (chunks && v.as_volume()) {
-        s = c->put(key, *v.as_volume(), *chunks, meta);
-      } else {
-        s = recipe ? c->put(*recipe, v, meta) : c->put(key, v, meta);
-      }
+      s = c->put(key, v, options);
     }
     check(s);
   }
@@ -195,9 +200,7 @@ class PyCache {
     Result<Value> v = Status::NotFound("");
     {
       py::gil_scoped_release nogil;
-      const std::string meta = metadata.value_or("");
-      v = recipe ? c->get_or_compute(*recipe, compute, meta, &stored)
-                 : c->get_or_compute(key, compute, meta, &stored);
+      v = c->get_or_compute(key, compute, put_options(recipe, metadata, std::nullopt), &stored);
     }
     if (raised) std::rethrow_exception(raised);
     py::object out = from_value(take(std::move(v)));
@@ -269,7 +272,7 @@ class PyCache {
     Result<StoredStats> st = Status::NotFound("");
     {
       py::gil_scoped_release nogil;
-      st = c->stored_stats();
+      st = c->admin().stored_stats();
     }
     const StoredStats stored = take(std::move(st));
     d["entries"] = stored.entries;
@@ -293,7 +296,7 @@ class PyCache {
     Result<GcReport> r = Status::NotFound("");
     {
       py::gil_scoped_release nogil;
-      r = c->gc(l);
+      r = c->admin().gc(l);
     }
     const GcReport g = take(std::move(r));
     py::list removed;
@@ -308,7 +311,7 @@ class PyCache {
   }
 
   void verify(const py::handle& k) {
-    check(unlocked(k, [](Cache* c, const OperationKey& key) { return c->verify(key); }));
+    check(unlocked(k, [](Cache* c, const OperationKey& key) { return c->admin().verify(key); }));
   }
 
   py::list list() {
@@ -317,7 +320,7 @@ class PyCache {
     Result<std::vector<EntryInfo>> r = Status::NotFound("");
     {
       py::gil_scoped_release nogil;
-      r = c->list();
+      r = c->admin().list();
     }
     py::list out;
     for (const EntryInfo& e : take(std::move(r))) out.append(info_dict(e));
@@ -364,14 +367,11 @@ void bind_cache(py::module_& m) {
             std::shared_ptr<Cache> held = c.get();
             Cache* cache = held.get();
             const OperationKey key = key_of(k);
-            std::optional<ChunkLayout> chunks;
-            if (layout) chunks = layout_of(*layout);
+            const PutOptions options = put_options(recipe_of(k), metadata, layout);
             Result<std::unique_ptr<VolumeWriter>> w = Status::NotFound("");
             {
               py::gil_scoped_release nogil;
-              const std::string meta = metadata.value_or("");
-              w = chunks ? cache->write_volume(key, l, *chunks, meta)
-                         : cache->write_volume(key, l, meta);
+              w = cache->write_volume(key, l, options);
             }
             return PyVolumeWriter(take(std::move(w)), held, l.pixel_type);
           })

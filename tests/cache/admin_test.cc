@@ -124,14 +124,14 @@ TEST_F(AdminTest, VerifyFindsAFlippedByteWhateverTheOptions) {
   auto c = open(o);
   ASSERT_OK(c->put(k(1), noise(1)));
   ASSERT_OK(c->put(k(2), noise(2)));
-  ASSERT_OK(c->verify(k(1)));
+  ASSERT_OK(c->admin().verify(k(1)));
   testing::flip_blob_byte(path_, "chunks",
                           "chunk_index = 0 AND operation_id = '" + k(1).hex() + "'", 500);
-  Status s = c->verify(k(1));
+  Status s = c->admin().verify(k(1));
   EXPECT_TRUE(s.is_corruption()) << s.to_string();
   EXPECT_NE(s.message().find(k(1).hex()), std::string::npos);
-  EXPECT_OK(c->verify(k(2)));
-  EXPECT_TRUE(c->verify(k(3)).is_not_found());
+  EXPECT_OK(c->admin().verify(k(2)));
+  EXPECT_TRUE(c->admin().verify(k(3)).is_not_found());
 }
 
 TEST_F(AdminTest, RecompressChangesOnlyWhatItShouldAndKeepsEverythingElse) {
@@ -140,7 +140,8 @@ TEST_F(AdminTest, RecompressChangesOnlyWhatItShouldAndKeepsEverythingElse) {
     plain.compression_level = 0;
     auto c = open(plain);
     ASSERT_OK(c->put(KeyBuilder("op").arg("i", 1),
-                     Value(make_volume(PixelType::kInt16, 1, {64, 64, 32})), R"({"note": 1})"));
+                     Value(make_volume(PixelType::kInt16, 1, {64, 64, 32})),
+                     PutOptions{R"({"note": 1})"}));
   }
   Options o;
   o.compression_level = 3;
@@ -148,16 +149,16 @@ TEST_F(AdminTest, RecompressChangesOnlyWhatItShouldAndKeepsEverythingElse) {
   const OperationKey a = KeyBuilder("op").arg("i", 1).build();
   const OperationKey b = k(2);
   ASSERT_OK(c->put(b, make_volume(PixelType::kUInt8, 1, {64, 64, 32})));
-  ASSERT_OK(c->pin(a));
+  ASSERT_OK(c->admin().pin(a));
   const EntryInfo before = *c->info(a);
   const Value a_value = *c->get(a);
   ASSERT_EQ(before.codec, "none");
 
-  Result<RecompressReport> r = c->recompress(a, 3);
+  Result<RecompressReport> r = c->admin().recompress(a, {3, std::nullopt});
   ASSERT_OK(r.status());
   EXPECT_TRUE(r->changed);
   EXPECT_LT(r->bytes_after, r->bytes_before / 4);
-  Result<RecompressReport> again = c->recompress(b, 3);
+  Result<RecompressReport> again = c->admin().recompress(b, {3, std::nullopt});
   ASSERT_OK(again.status());
   EXPECT_FALSE(again->changed) << "already at level 3";
 
@@ -175,16 +176,17 @@ TEST_F(AdminTest, RecompressChangesOnlyWhatItShouldAndKeepsEverythingElse) {
   auto reader = Cache::Open(path_, fresh);
   ASSERT_OK(reader.status());
   EXPECT_EQ(*(*reader)->get(a), a_value) << "still round-trips";
-  EXPECT_EQ((*reader)->stored_stats()->stored_bytes, after.stored_bytes + c->info(b)->stored_bytes)
+  EXPECT_EQ((*reader)->admin().stored_stats()->stored_bytes,
+            after.stored_bytes + c->info(b)->stored_bytes)
       << "totals follow the rewrite";
-  EXPECT_TRUE(c->recompress(a, 42).status().is_invalid_argument());
+  EXPECT_TRUE(c->admin().recompress(a, {42, std::nullopt}).status().is_invalid_argument());
 }
 
 TEST_F(AdminTest, VacuumShrinksTheFileAfterErases) {
   auto c = open();
   for (int i = 0; i < 30; ++i) ASSERT_OK(c->put(k(i), noise(i)));
   for (int i = 0; i < 30; ++i) ASSERT_OK(c->erase(k(i)));
-  ASSERT_OK(c->vacuum());
+  ASSERT_OK(c->admin().vacuum());
   std::error_code ec;
   EXPECT_LT(std::filesystem::file_size(path_, ec), 200u * 1024);
   EXPECT_EQ(std::filesystem::file_size(path_ + "-wal", ec), 0u);
@@ -195,13 +197,13 @@ TEST_F(AdminTest, ReadOnlyRefusesManagementWrites) {
   Options ro;
   ro.read_only = true;
   auto c = open(ro);
-  EXPECT_TRUE(c->pin(k(1)).is_invalid_argument());
-  EXPECT_TRUE(c->gc(Limits{1, 0, {}}).status().is_invalid_argument());
-  EXPECT_TRUE(c->zero_stats().is_invalid_argument());
-  EXPECT_TRUE(c->recompress(k(1), 1).status().is_invalid_argument());
-  EXPECT_TRUE(c->vacuum().is_invalid_argument());
-  EXPECT_OK(c->verify(k(1)));
-  EXPECT_OK(c->stored_stats().status());
+  EXPECT_TRUE(c->admin().pin(k(1)).is_invalid_argument());
+  EXPECT_TRUE(c->admin().gc(Limits{1, 0, {}}).status().is_invalid_argument());
+  EXPECT_TRUE(c->admin().zero_stats().is_invalid_argument());
+  EXPECT_TRUE(c->admin().recompress(k(1), {1, std::nullopt}).status().is_invalid_argument());
+  EXPECT_TRUE(c->admin().vacuum().is_invalid_argument());
+  EXPECT_OK(c->admin().verify(k(1)));
+  EXPECT_OK(c->admin().stored_stats().status());
 }
 
 }  // namespace

@@ -129,7 +129,7 @@ TEST_F(BrickTest, EveryRegionOfEveryLayoutEqualsTheCutOfAFullGet) {
                                    .arg("type", std::string(pixel_type_name(k.type)))
                                    .arg("n", static_cast<int64_t>(k.size[0]))
                                    .build();
-      ASSERT_OK(c->put(key, v, layout));
+      ASSERT_OK(c->put(key, v, PutOptions{{}, layout}));
       Result<EntryInfo> info = c->info(key);
       ASSERT_OK(info.status());
       EXPECT_EQ(info->layout.kind, layout.kind);
@@ -142,7 +142,7 @@ TEST_F(BrickTest, EveryRegionOfEveryLayoutEqualsTheCutOfAFullGet) {
       ASSERT_OK(got.status());
       ASSERT_EQ(*got->as_volume(), v);
       expect_regions(c.get(), key, v);
-      EXPECT_OK(c->verify(key));
+      EXPECT_OK(c->admin().verify(key));
     }
   }
 }
@@ -158,7 +158,7 @@ TEST_F(BrickTest, OptionsLayoutIsTheDefaultAndTheColumnRecordsIt) {
   EXPECT_EQ(c->info(k)->chunk_count, 27u);
   EXPECT_EQ(c->info(k)->chunk_bytes, 8u * 8 * 8 * 2);
   const OperationKey slabs = KeyBuilder("slabs").build();
-  ASSERT_OK(c->put(slabs, v, ChunkLayout::ZSlabs()));
+  ASSERT_OK(c->put(slabs, v, PutOptions{{}, ChunkLayout::ZSlabs()}));
   EXPECT_EQ(c->info(slabs)->layout, ChunkLayout::ZSlabs());
   c.reset();
   EXPECT_EQ(testing::query_int(dir_.file("default.db"),
@@ -173,8 +173,8 @@ TEST_F(BrickTest, AllLayoutsGiveTheSameIntensityStatistics) {
   auto c = open("intensity.db");
   const Volume v = testing::make_volume(PixelType::kInt16, 1, {30, 20, 10}, 7, /*smooth=*/false);
   const OperationKey a = KeyBuilder("a").build(), b = KeyBuilder("b").build();
-  ASSERT_OK(c->put(a, v, ChunkLayout::ZSlabs()));
-  ASSERT_OK(c->put(b, v, ChunkLayout::Bricks(7, 6, 5)));
+  ASSERT_OK(c->put(a, v, PutOptions{{}, ChunkLayout::ZSlabs()}));
+  ASSERT_OK(c->put(b, v, PutOptions{{}, ChunkLayout::Bricks(7, 6, 5)}));
   EXPECT_FALSE(c->info(a)->intensity_json.empty());
   expect_same_intensity(c->info(a)->intensity_json, c->info(b)->intensity_json);
 }
@@ -186,11 +186,11 @@ TEST_F(BrickTest, AShapeTooLargeIsInvalidArgumentAndStoresNothing) {
   auto small = open_cache(dir_.file("small-values.db"), o);
   const Volume v = testing::make_ramp_volume(PixelType::kInt16, 1, {64, 64, 64});
   const OperationKey k = KeyBuilder("large").build();
-  Status s = small->put(k, v, ChunkLayout::Bricks(64, 64, 64));  // 512 KiB bricks
+  Status s = small->put(k, v, PutOptions{{}, ChunkLayout::Bricks(64, 64, 64)});  // 512 KiB bricks
   EXPECT_TRUE(s.is_invalid_argument()) << s.to_string();
   EXPECT_FALSE(*small->contains(k));
   // Automatic bricks fit whatever the limit.
-  ASSERT_OK(small->put(k, v, ChunkLayout::Bricks()));
+  ASSERT_OK(small->put(k, v, PutOptions{{}, ChunkLayout::Bricks()}));
   EXPECT_EQ(*small->get(k)->as_volume(), v);
 }
 
@@ -199,7 +199,7 @@ TEST_F(BrickTest, StreamsInAndOutInVolumeOrder) {
   const Volume v = testing::make_ramp_volume(PixelType::kInt16, 1, {37, 23, 41});
   const OperationKey k = KeyBuilder("stream").build();
   Result<std::unique_ptr<VolumeWriter>> w =
-      c->write_volume(k, v.layout(), ChunkLayout::Bricks(16, 8, 6));
+      c->write_volume(k, v.layout(), PutOptions{{}, ChunkLayout::Bricks(16, 8, 6)});
   ASSERT_OK(w.status());
   for (uint64_t at = 0; at < v.byte_size(); at += 999) {  // pieces that split rows and slices
     ASSERT_OK((*w)->write(v.data() + at, std::min<uint64_t>(999, v.byte_size() - at)));
@@ -237,7 +237,7 @@ TEST_F(BrickTest, AStreamStartingInAirStillChoosesItsFilterFromTheBody) {
   uint32_t seed = 7;
   for (const ChunkLayout& layout : {ChunkLayout::ZSlabs(), ChunkLayout::Bricks(16, 16, 16)}) {
     const OperationKey k = KeyBuilder("air").arg("layout", layout.ToString()).build();
-    auto w = c->write_volume(k, l, layout);
+    auto w = c->write_volume(k, l, PutOptions{{}, layout});
     ASSERT_OK(w.status());
     for (uint64_t z = 0; z < 128; ++z) {
       for (int16_t& v : slice) {
@@ -248,7 +248,7 @@ TEST_F(BrickTest, AStreamStartingInAirStillChoosesItsFilterFromTheBody) {
     }
     ASSERT_OK((*w)->commit());
     EXPECT_EQ(c->info(k)->filter, "shuffle") << layout.ToString();
-    EXPECT_OK(c->verify(k));
+    EXPECT_OK(c->admin().verify(k));
   }
 }
 
@@ -257,13 +257,13 @@ TEST_F(BrickTest, AStreamThatIsShortOrLongStoresNothing) {
   const Volume v = testing::make_ramp_volume(PixelType::kUInt8, 1, {10, 10, 10});
   const OperationKey k = KeyBuilder("short").build();
   {
-    auto w = c->write_volume(k, v.layout(), ChunkLayout::Bricks(4, 4, 4));
+    auto w = c->write_volume(k, v.layout(), PutOptions{{}, ChunkLayout::Bricks(4, 4, 4)});
     ASSERT_OK(w.status());
     ASSERT_OK((*w)->write(v.data(), 999));
     EXPECT_TRUE((*w)->commit().is_invalid_argument());
   }
   {
-    auto w = c->write_volume(k, v.layout(), ChunkLayout::Bricks(4, 4, 4));
+    auto w = c->write_volume(k, v.layout(), PutOptions{{}, ChunkLayout::Bricks(4, 4, 4)});
     ASSERT_OK(w.status());
     ASSERT_OK((*w)->write(v.data(), 1000));
     EXPECT_TRUE((*w)->write(v.data(), 1).is_invalid_argument());
@@ -276,13 +276,13 @@ TEST_F(BrickTest, ACorruptedBrickIsCorruptionNamingItAndOtherBricksStillRead) {
   auto c = open("corrupt.db");
   const Volume v = testing::make_ramp_volume(PixelType::kInt16, 1, {37, 23, 41});
   const OperationKey k = KeyBuilder("corrupt").build();
-  ASSERT_OK(c->put(k, v, ChunkLayout::Bricks(16, 8, 16)));  // 3 x 3 x 3 bricks
+  ASSERT_OK(c->put(k, v, PutOptions{{}, ChunkLayout::Bricks(16, 8, 16)}));  // 3 x 3 x 3 bricks
   c.reset();
   // Brick 5 is (x 2, y 1, z 0): voxels x 32..36, y 8..15, z 0..15.
   testing::flip_blob_byte(dir_.file("corrupt.db"), "chunks", "chunk_index = 5", 40);
   c = open("corrupt.db");
   for (Status s :
-       {c->get(k).status(), c->verify(k), c->read_region(k, {33, 9, 1}, {2, 2, 2}).status(),
+       {c->get(k).status(), c->admin().verify(k), c->read_region(k, {33, 9, 1}, {2, 2, 2}).status(),
         c->read_slice(k, 0, 35).status()}) {
     EXPECT_TRUE(s.is_corruption()) << s.to_string();
     EXPECT_NE(s.message().find("brick 5 at voxel (32, 8, 0)"), std::string::npos) << s.to_string();
@@ -310,13 +310,13 @@ TEST_F(BrickTest, AMissingBrickRowIsCorruption) {
   auto c = open("missing.db");
   const Volume v = testing::make_ramp_volume(PixelType::kInt16, 1, {37, 23, 41});
   const OperationKey k = KeyBuilder("missing").build();
-  ASSERT_OK(c->put(k, v, ChunkLayout::Bricks(16, 8, 16)));
+  ASSERT_OK(c->put(k, v, PutOptions{{}, ChunkLayout::Bricks(16, 8, 16)}));
   c.reset();
   testing::raw_sql(dir_.file("missing.db"), "DELETE FROM chunks WHERE chunk_index = 13");
   c = open("missing.db");
   EXPECT_TRUE(c->get(k).status().is_corruption());
   EXPECT_TRUE(c->read_slice(k, 2, 20).status().is_corruption());
-  EXPECT_TRUE(c->verify(k).is_corruption());
+  EXPECT_TRUE(c->admin().verify(k).is_corruption());
 }
 
 TEST_F(BrickTest, RecompressConvertsBetweenLayoutsKeepingEverythingElse) {
@@ -324,12 +324,12 @@ TEST_F(BrickTest, RecompressConvertsBetweenLayoutsKeepingEverythingElse) {
   const Volume v = testing::make_ramp_volume(PixelType::kInt16, 1, {37, 23, 41});
   const KeyBuilder recipe = KeyBuilder("smooth").arg("sigma", 1.5);
   const OperationKey k = recipe.build();
-  ASSERT_OK(c->put(recipe, Value(v), R"({"note":"kept"})"));
-  ASSERT_OK(c->pin(k));
+  ASSERT_OK(c->put(recipe, Value(v), PutOptions{R"({"note":"kept"})"}));
+  ASSERT_OK(c->admin().pin(k));
   const EntryInfo before = *c->info(k);
   EXPECT_EQ(before.layout, ChunkLayout::ZSlabs());
 
-  Result<RecompressReport> r = c->recompress(k, -1, ChunkLayout::Bricks(8, 8, 8));
+  Result<RecompressReport> r = c->admin().recompress(k, {-1, ChunkLayout::Bricks(8, 8, 8)});
   ASSERT_OK(r.status());
   EXPECT_TRUE(r->changed);
   const EntryInfo after = *c->info(k);
@@ -344,16 +344,16 @@ TEST_F(BrickTest, RecompressConvertsBetweenLayoutsKeepingEverythingElse) {
   expect_regions(c.get(), k, v);
 
   // The same layout again: nothing to do.
-  r = c->recompress(k, -1, ChunkLayout::Bricks(8, 8, 8));
+  r = c->admin().recompress(k, {-1, ChunkLayout::Bricks(8, 8, 8)});
   ASSERT_OK(r.status());
   EXPECT_FALSE(r->changed);
   // A level change alone keeps the bricks.
-  r = c->recompress(k, 1);
+  r = c->admin().recompress(k, {1, std::nullopt});
   ASSERT_OK(r.status());
   EXPECT_TRUE(r->changed);
   EXPECT_EQ(c->info(k)->layout, ChunkLayout::Bricks(8, 8, 8));
   // And back to slabs.
-  ASSERT_OK(c->recompress(k, -1, ChunkLayout::ZSlabs()).status());
+  ASSERT_OK(c->admin().recompress(k, {-1, ChunkLayout::ZSlabs()}).status());
   EXPECT_EQ(c->info(k)->layout, ChunkLayout::ZSlabs());
   EXPECT_EQ(*c->get(k)->as_volume(), v);
   EXPECT_EQ(
@@ -363,8 +363,9 @@ TEST_F(BrickTest, RecompressConvertsBetweenLayoutsKeepingEverythingElse) {
 
   const OperationKey text = KeyBuilder("text").build();
   ASSERT_OK(c->put(text, Value(std::string(5000, 'x'))));
-  EXPECT_TRUE(c->recompress(text, -1, ChunkLayout::Bricks()).status().is_invalid_argument());
-  EXPECT_OK(c->recompress(text, 1).status());
+  EXPECT_TRUE(
+      c->admin().recompress(text, {-1, ChunkLayout::Bricks()}).status().is_invalid_argument());
+  EXPECT_OK(c->admin().recompress(text, {1, std::nullopt}).status());
 }
 
 // A database of schema 6 (before bricks): its volumes open as z-slabs and
@@ -387,7 +388,7 @@ TEST_F(BrickTest, MigratesSchemaSixEntriesAsZSlabs) {
     ASSERT_NE(old, nullptr);
     EXPECT_EQ(*old->get(k)->as_volume(), v);
     EXPECT_EQ(old->info(k)->layout, ChunkLayout::ZSlabs());
-    EXPECT_EQ(old->list()->size(), 2u);
+    EXPECT_EQ(old->admin().list()->size(), 2u);
   }
   EXPECT_EQ(testing::query_int(dir_.file("v6.db"), "PRAGMA user_version"), 6);
   auto c = open("v6.db");

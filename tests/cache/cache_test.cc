@@ -100,7 +100,7 @@ TEST_F(CacheTest, EntriesPersistAcrossReopen) {
   const Volume vol = make_volume(PixelType::kInt16, 1, {30, 20, 10});
   {
     auto c = open();
-    ASSERT_OK(c->put(k, vol, R"({"source": "test", "n": 1})"));
+    ASSERT_OK(c->put(k, vol, PutOptions{R"({"source": "test", "n": 1})"}));
   }
   auto c = open();
   Result<bool> has = c->contains(k);
@@ -181,10 +181,10 @@ TEST_F(CacheTest, LevelZeroStoresEverythingUncompressedAndReadable) {
 TEST_F(CacheTest, MetadataMustBeJson) {
   auto c = open();
   const OperationKey k = KeyBuilder("meta").build();
-  Status s = c->put(k, Value(1), "{not json");
+  Status s = c->put(k, Value(1), PutOptions{"{not json"});
   EXPECT_TRUE(s.is_invalid_argument()) << s.to_string();
   EXPECT_TRUE(c->get(k).status().is_not_found()) << "nothing stored on a bad put";
-  ASSERT_OK(c->put(k, Value(1), "[1, 2]"));
+  ASSERT_OK(c->put(k, Value(1), PutOptions{"[1, 2]"}));
   EXPECT_EQ(c->info(k)->metadata, "[1,2]");
 }
 
@@ -244,8 +244,8 @@ TEST_F(CorruptionTest, AnEntryCopiedOntoAnotherKeyInSqliteIsCorruption) {
   EXPECT_TRUE(v.status().is_corruption()) << v.status().to_string();
   EXPECT_NE(v.status().message().find("written for key " + key_.hex()), std::string::npos)
       << v.status().message();
-  EXPECT_TRUE(c->verify(other).is_corruption());
-  EXPECT_OK(c->verify(key_));
+  EXPECT_TRUE(c->admin().verify(other).is_corruption());
+  EXPECT_OK(c->admin().verify(key_));
 }
 
 TEST_F(CorruptionTest, ExtraChunkRowIsCorruption) {
@@ -343,7 +343,7 @@ TEST_F(CacheTest, EntriesLargerThanTheSQLiteValueLimitAreChunked) {
 
   // Metadata cannot be chunked: too large is a clear error, and nothing is kept.
   const OperationKey m = KeyBuilder("big metadata").build();
-  Status big = c->put(m, Value(1), "\"" + std::string(70000, 'm') + "\"");
+  Status big = c->put(m, Value(1), PutOptions{"\"" + std::string(70000, 'm') + "\""});
   EXPECT_TRUE(big.is_invalid_argument()) << big.to_string();
   EXPECT_TRUE(c->get(m).status().is_not_found());
 }
@@ -379,7 +379,7 @@ TEST_F(CacheTest, GetOrComputeKeepsTheResultWhenStoringFails) {
   auto c = open(o);
   Status stored = Status::OK();
   Result<Value> v = c->get_or_compute(
-      k, []() -> Result<Value> { return Value("ten minutes of work"); }, {}, &stored);
+      k, []() -> Result<Value> { return Value("ten minutes of work"); }, PutOptions(), &stored);
   ASSERT_OK(v.status());
   EXPECT_EQ(*v->as_string(), "ten minutes of work");
   EXPECT_TRUE(stored.is_invalid_argument()) << stored.to_string();
@@ -389,7 +389,7 @@ TEST_F(CacheTest, GetOrComputeKeepsTheResultWhenStoringFails) {
   Status hit_status = Status::IOError("unset");
   ASSERT_OK(rw->put(k, Value(1)));
   ASSERT_OK(rw->get_or_compute(
-                  k, []() -> Result<Value> { return Value(2); }, {}, &hit_status)
+                  k, []() -> Result<Value> { return Value(2); }, PutOptions(), &hit_status)
                 .status());
   EXPECT_OK(hit_status);
 }
@@ -454,14 +454,14 @@ TEST_F(CacheTest, ResolvePrefix) {
     keys.push_back(KeyBuilder("p").arg("i", i).build());
     ASSERT_OK(c->put(keys.back(), Value(i)));
   }
-  Result<OperationKey> full = c->resolve_prefix(keys[5].hex().substr(0, 12));
+  Result<OperationKey> full = c->admin().resolve_prefix(keys[5].hex().substr(0, 12));
   ASSERT_OK(full.status());
   EXPECT_EQ(*full, keys[5]);
   std::string upper = keys[5].hex().substr(0, 10);
   for (char& ch : upper) ch = static_cast<char>(std::toupper(ch));
-  EXPECT_EQ(*c->resolve_prefix(upper), keys[5]);
-  EXPECT_TRUE(c->resolve_prefix("0123").status().is_invalid_argument());  // too short
-  EXPECT_TRUE(c->resolve_prefix("zzzzzzzz").status().is_invalid_argument());
+  EXPECT_EQ(*c->admin().resolve_prefix(upper), keys[5]);
+  EXPECT_TRUE(c->admin().resolve_prefix("0123").status().is_invalid_argument());  // too short
+  EXPECT_TRUE(c->admin().resolve_prefix("zzzzzzzz").status().is_invalid_argument());
   // Find two keys sharing 1 hex digit and check an 8-digit miss is NotFound.
   std::string absent = "00000000";
   for (bool clash = true; clash;) {
@@ -469,14 +469,14 @@ TEST_F(CacheTest, ResolvePrefix) {
     for (const auto& k : keys) clash |= k.hex().rfind(absent, 0) == 0;
     if (clash) absent[7]++;
   }
-  EXPECT_TRUE(c->resolve_prefix(absent).status().is_not_found());
+  EXPECT_TRUE(c->admin().resolve_prefix(absent).status().is_not_found());
 }
 
 TEST_F(CacheTest, ListIsNewestFirstWithLayouts) {
   auto c = open();
   ASSERT_OK(c->put(KeyBuilder("a").build(), Value(1)));
   ASSERT_OK(c->put(KeyBuilder("b").build(), make_volume(PixelType::kInt8, 2, {3, 3, 3})));
-  Result<std::vector<EntryInfo>> all = c->list();
+  Result<std::vector<EntryInfo>> all = c->admin().list();
   ASSERT_OK(all.status());
   ASSERT_EQ(all->size(), 2u);
   EXPECT_GE((*all)[0].created_at_ms, (*all)[1].created_at_ms);

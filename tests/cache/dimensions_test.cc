@@ -125,7 +125,7 @@ class DimensionsTest : public ::testing::TestWithParam<ChunkLayout> {
     ASSERT_TRUE(info->volume);
     EXPECT_EQ(info->volume->dimension, v.dimension());
     EXPECT_EQ(info->volume->frames, v.frames());
-    EXPECT_OK(c->verify(k));
+    EXPECT_OK(c->admin().verify(k));
     // Streamed out, a series is its frames in order.
     Result<std::unique_ptr<VolumeReader>> r = c->read_volume(k);
     ASSERT_OK(r.status());

@@ -16,7 +16,7 @@ TEST(EntryInfo, EveryFieldOfAVolumeEntry) {
   auto c = testing::open_cache(dir.file("c.db"));
   const KeyBuilder recipe = KeyBuilder("smooth").arg("sigma", 1.5);
   const Volume v = testing::make_ramp_volume(PixelType::kInt16, 2, {6, 5, 4});
-  ASSERT_OK(c->put(recipe, Value(v), R"({"from": "test"})"));
+  ASSERT_OK(c->put(recipe, Value(v), PutOptions{R"({"from": "test"})"}));
   Result<EntryInfo> info = c->info(recipe.build());
   ASSERT_OK(info.status());
   const nlohmann::json j = nlohmann::json::parse(info->ToJson());

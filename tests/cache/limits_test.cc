@@ -49,11 +49,11 @@ TEST_F(LimitsTest, MaxBytesHoldsAcrossALoopOfPuts) {
   for (int i = 0; i < 40; ++i) {
     env_.advance(1);  // each put a little later than the one before
     ASSERT_OK(c->put(k(i), noise(i)));
-    Result<StoredStats> s = c->stored_stats();
+    Result<StoredStats> s = c->admin().stored_stats();
     ASSERT_OK(s.status());
     ASSERT_LE(s->stored_bytes, o.max_bytes) << "after put " << i;
   }
-  Result<StoredStats> s = c->stored_stats();
+  Result<StoredStats> s = c->admin().stored_stats();
   EXPECT_GT(s->counter("evictions"), 20u);
   EXPECT_GE(s->entries, 8u);
   // The newest entries survive, the oldest went first.
@@ -66,7 +66,7 @@ TEST_F(LimitsTest, EvictionIsLeastRecentlyUsedAndSparesPinnedEntries) {
   o.max_entries = 5;
   auto c = open(o);
   put_in_turn(c.get(), 5);
-  ASSERT_OK(c->pin(k(0)));
+  ASSERT_OK(c->admin().pin(k(0)));
   ASSERT_OK(c->get(k(1)).status());  // 1 is now recently used
   env_.advance(3);
   ASSERT_OK(c->put(k(5), Value(5)));  // 6 > 5: evict down to 90% of 5, i.e. 4
@@ -75,18 +75,18 @@ TEST_F(LimitsTest, EvictionIsLeastRecentlyUsedAndSparesPinnedEntries) {
   EXPECT_TRUE(*c->contains(k(5))) << "just written";
   EXPECT_FALSE(*c->contains(k(2))) << "least recently used";
   EXPECT_FALSE(*c->contains(k(3)));
-  EXPECT_EQ(c->stored_stats()->entries, 4u);
-  EXPECT_TRUE(c->pin(KeyBuilder("absent").build()).is_not_found());
+  EXPECT_EQ(c->admin().stored_stats()->entries, 4u);
+  EXPECT_TRUE(c->admin().pin(KeyBuilder("absent").build()).is_not_found());
 }
 
 TEST_F(LimitsTest, GcBringsTheCacheUnderExplicitLimits) {
   auto c = open();
   for (int i = 0; i < 10; ++i) ASSERT_OK(c->put(k(i), noise(i)));
-  ASSERT_OK(c->pin(k(0)));
-  const uint64_t before = c->stored_stats()->stored_bytes;
+  ASSERT_OK(c->admin().pin(k(0)));
+  const uint64_t before = c->admin().stored_stats()->stored_bytes;
   Limits l;
   l.max_bytes = before / 2;
-  Result<GcReport> r = c->gc(l);
+  Result<GcReport> r = c->admin().gc(l);
   ASSERT_OK(r.status());
   EXPECT_LE(r->bytes_left, l.max_bytes);
   EXPECT_EQ(r->bytes_left + r->freed_bytes, before);
@@ -98,11 +98,11 @@ TEST_F(LimitsTest, GcBringsTheCacheUnderExplicitLimits) {
   age.max_age = std::chrono::seconds(1);
   env_.advance(1100);
   ASSERT_OK(c->put(k(100), Value(1)));
-  r = c->gc(age);
+  r = c->admin().gc(age);
   ASSERT_OK(r.status());
   EXPECT_TRUE(*c->contains(k(100))) << "fresh";
   EXPECT_TRUE(*c->contains(k(0))) << "pinned";
-  EXPECT_EQ(c->stored_stats()->entries, 2u);
+  EXPECT_EQ(c->admin().stored_stats()->entries, 2u);
 }
 
 TEST(LimitKeeperTarget, NinetyPercentRoundedDownNeverZero) {
@@ -119,7 +119,7 @@ TEST_F(LimitsTest, MaxAgeEvictsEntriesNotUsedForThatLongAfterTheNextPut) {
   auto c = open(o);
   ASSERT_OK(c->put(k(1), Value(1)));
   ASSERT_OK(c->put(k(2), Value(2)));
-  ASSERT_OK(c->pin(k(2)));
+  ASSERT_OK(c->admin().pin(k(2)));
   env_.advance(1800 * 1000);
   ASSERT_OK(c->put(k(3), Value(3)));
   EXPECT_TRUE(*c->contains(k(1))) << "half an hour old";
@@ -141,45 +141,45 @@ TEST_F(LimitsTest, AFailedEvictionLosesNothingAndTheNextPutEvicts) {
   EXPECT_TRUE(s.is_io_error()) << s.to_string();
   EXPECT_NE(s.message().find("evicting"), std::string::npos) << s.message();
   EXPECT_TRUE(*c->contains(k(3))) << "the put itself committed";
-  EXPECT_EQ(c->stored_stats()->entries, 4u) << "nothing was evicted";
+  EXPECT_EQ(c->admin().stored_stats()->entries, 4u) << "nothing was evicted";
   env_.stop_failing();
   env_.advance(1);
   ASSERT_OK(c->put(k(4), Value(4)));
-  EXPECT_LE(c->stored_stats()->entries, 3u);
+  EXPECT_LE(c->admin().stored_stats()->entries, 3u);
   EXPECT_TRUE(*c->contains(k(4)));
 }
 
 TEST_F(LimitsTest, GcSaysWhenPinnedEntriesAloneExceedTheLimit) {
   auto c = open();
   for (int i = 0; i < 4; ++i) ASSERT_OK(c->put(k(i), noise(i)));
-  ASSERT_OK(c->pin(k(0)));
+  ASSERT_OK(c->admin().pin(k(0)));
   Limits l;
   l.max_bytes = c->info(k(0))->stored_bytes - 1;  // less than the pinned entry alone
-  Result<GcReport> r = c->gc(l);
+  Result<GcReport> r = c->admin().gc(l);
   ASSERT_OK(r.status());
   EXPECT_FALSE(r->limits_met);
   EXPECT_EQ(r->removed.size(), 3u) << "everything that could go went";
   EXPECT_TRUE(*c->contains(k(0)));
   l.max_bytes = 1 << 30;
-  EXPECT_TRUE(c->gc(l)->limits_met);
+  EXPECT_TRUE(c->admin().gc(l)->limits_met);
 }
 
 TEST_F(LimitsTest, ClearRemovesEverythingOrEverythingUnpinned) {
   auto c = open();
   for (int i = 0; i < 5; ++i) ASSERT_OK(c->put(k(i), Value(i)));
-  ASSERT_OK(c->pin(k(2)));
+  ASSERT_OK(c->admin().pin(k(2)));
   ASSERT_OK(c->get(k(1)).status());  // in the memory tier now
-  Result<GcReport> r = c->clear(/*keep_pinned=*/true);
+  Result<GcReport> r = c->admin().clear(/*keep_pinned=*/true);
   ASSERT_OK(r.status());
   EXPECT_EQ(r->removed.size(), 4u);
   EXPECT_EQ(r->entries_left, 1u);
   EXPECT_TRUE(*c->contains(k(2)));
   EXPECT_TRUE(c->get(k(1)).status().is_not_found()) << "the memory tier forgot it too";
-  EXPECT_EQ(c->stored_stats()->counter("evictions"), 4u);
-  r = c->clear(/*keep_pinned=*/false);
+  EXPECT_EQ(c->admin().stored_stats()->counter("evictions"), 4u);
+  r = c->admin().clear(/*keep_pinned=*/false);
   ASSERT_OK(r.status());
   EXPECT_EQ(r->entries_left, 0u);
-  EXPECT_EQ(c->stored_stats()->entries, 0u);
+  EXPECT_EQ(c->admin().stored_stats()->entries, 0u);
   EXPECT_EQ(testing::query_int(path_, "SELECT count(*) FROM chunks"), 0);
 }
 

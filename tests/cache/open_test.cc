@@ -109,26 +109,26 @@ TEST(StoredConfig, IsStoredInTheDatabaseAndHonouredByLaterOpens) {
   const std::string path = dir.file("c.db");
   {
     auto c = testing::open_cache(path);
-    Result<StoredConfig> none = c->stored_config();
+    Result<StoredConfig> none = c->admin().stored_config();
     ASSERT_OK(none.status());
     EXPECT_FALSE(none->max_entries || none->max_bytes || none->max_age || none->compression_level);
     StoredConfig config;
     config.max_entries = 3;
     config.compression_level = 7;
-    ASSERT_OK(c->set_stored_config(config));
+    ASSERT_OK(c->admin().set_stored_config(config));
     config.compression_level = 25;
-    EXPECT_TRUE(c->set_stored_config(config).is_invalid_argument());
+    EXPECT_TRUE(c->admin().set_stored_config(config).is_invalid_argument());
   }
   auto c = testing::open_cache(path);
-  EXPECT_EQ(c->stored_config()->max_entries, 3u);
-  EXPECT_EQ(c->stored_config()->compression_level, 7);
+  EXPECT_EQ(c->admin().stored_config()->max_entries, 3u);
+  EXPECT_EQ(c->admin().stored_config()->compression_level, 7);
   for (int i = 0; i < 6; ++i) ASSERT_OK(c->put(KeyBuilder("k").arg("i", i).build(), Value(i)));
-  EXPECT_LE(c->stored_stats()->entries, 3u) << "the stored max_entries holds";
+  EXPECT_LE(c->admin().stored_stats()->entries, 3u) << "the stored max_entries holds";
   const OperationKey v = KeyBuilder("v").build();
   ASSERT_OK(c->put(v, testing::make_volume(PixelType::kInt16, 1, {30, 30, 30})));
   EXPECT_EQ(c->info(v)->level, 7) << "written at the stored level";
-  ASSERT_OK(c->set_stored_config(StoredConfig()));
-  EXPECT_FALSE(testing::open_cache(path)->stored_config()->max_entries) << "unset";
+  ASSERT_OK(c->admin().set_stored_config(StoredConfig()));
+  EXPECT_FALSE(testing::open_cache(path)->admin().stored_config()->max_entries) << "unset";
 }
 
 }  // namespace

@@ -54,7 +54,8 @@ TEST(Crash, SigkillDuringPutsLosesNothingCommittedAndLeavesNoPartialEntry) {
       if (!c.ok()) _exit(3);
       for (int s = first;; ++s) {
         const Volume v = crash_volume(s);
-        if (!(*c)->put(content_key(v), v, "{\"seed\": " + std::to_string(s) + "}").ok()) _exit(4);
+        if (!(*c)->put(content_key(v), v, PutOptions{"{\"seed\": " + std::to_string(s) + "}"}).ok())
+          _exit(4);
       }
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(60 + rng() % 400));
@@ -67,12 +68,12 @@ TEST(Crash, SigkillDuringPutsLosesNothingCommittedAndLeavesNoPartialEntry) {
     o.memory_budget_bytes = 0;
     auto c = Cache::Open(path, o);
     ASSERT_OK(c.status());
-    Result<std::vector<EntryInfo>> all = (*c)->list();
+    Result<std::vector<EntryInfo>> all = (*c)->admin().list();
     ASSERT_OK(all.status());
     std::set<std::string> now;
     for (const EntryInfo& e : *all) {
       now.insert(e.key.hex());
-      ASSERT_OK((*c)->verify(e.key));
+      ASSERT_OK((*c)->admin().verify(e.key));
       const int s = nlohmann_seed(e.metadata);
       Result<Value> v = (*c)->get(e.key);
       ASSERT_OK(v.status());
@@ -113,7 +114,7 @@ TEST(FullDisk, APutThatDoesNotFitFailsCleanlyAndTheCacheKeepsWorking) {
   EXPECT_EQ(*(*c)->get(KeyBuilder("small").build())->as_volume(), small) << "earlier entry intact";
   ASSERT_OK((*c)->put(KeyBuilder("after").build(), Value(1.5)));  // still takes puts that fit
   ASSERT_OK((*c)->erase(KeyBuilder("small").build()));
-  EXPECT_OK((*c)->verify(KeyBuilder("after").build()));
+  EXPECT_OK((*c)->admin().verify(KeyBuilder("after").build()));
 }
 
 // A real full file system: a tmpfs of 12 MiB, mounted where the test may
@@ -167,7 +168,7 @@ TEST_F(RealFullDisk, ReadsWorkAndRmAndGcFreeSpace) {
   std::unique_ptr<Cache> c = testing::open_cache(db);
   ASSERT_NE(c, nullptr) << "a database on a full disk still opens";
   EXPECT_FALSE(std::filesystem::exists(db + "-reserve")) << "its room was given up for that";
-  ASSERT_OK(c->list().status());
+  ASSERT_OK(c->admin().list().status());
   Result<Value> v = c->get(keys[0]);
   ASSERT_OK(v.status()) << "reads work";
   EXPECT_TRUE(*v->as_volume() ==
@@ -179,7 +180,7 @@ TEST_F(RealFullDisk, ReadsWorkAndRmAndGcFreeSpace) {
   ASSERT_OK(c->erase(keys[1])) << "rm frees space on a full disk";
   Limits l;
   l.max_entries = 1;
-  Result<GcReport> gc = c->gc(l);
+  Result<GcReport> gc = c->admin().gc(l);
   ASSERT_OK(gc.status());
   EXPECT_EQ(gc->entries_left, 1u);
   EXPECT_OK(c->get(keys[0]).status()) << "the most recently used stays";

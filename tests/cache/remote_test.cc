@@ -54,7 +54,7 @@ TEST_F(RemoteTest, APutOnOneMachineIsAHitOnTheOtherBitExact) {
   auto a = machine("a");
   auto b = machine("b");
   EXPECT_EQ(a->stats().remote_status, "ok");
-  ASSERT_OK(a->put(key_, volume_, R"({"by": "a"})"));
+  ASSERT_OK(a->put(key_, volume_, PutOptions{R"({"by": "a"})"}));
   EXPECT_GT(a->stats().remote_bytes_written, 0u) << "written through";
   EXPECT_EQ(local_entries("b"), 0);
   EXPECT_TRUE(*b->contains(key_));
@@ -64,8 +64,8 @@ TEST_F(RemoteTest, APutOnOneMachineIsAHitOnTheOtherBitExact) {
   EXPECT_EQ(b->stats().remote_hits, 1u);
   EXPECT_EQ(local_entries("b"), 1) << "kept locally";
   EXPECT_EQ(b->info(key_)->metadata, R"({"by":"a"})");
-  ASSERT_OK(b->verify(key_));
-  EXPECT_EQ(b->stored_stats()->counter("hits_remote"), 1u);
+  ASSERT_OK(b->admin().verify(key_));
+  EXPECT_EQ(b->admin().stored_stats()->counter("hits_remote"), 1u);
   // The next get on b is local.
   // Lineage travels with a pushed entry.
   const OperationKey input = KeyBuilder("source").build();
@@ -82,7 +82,7 @@ TEST_F(RemoteTest, APutOnOneMachineIsAHitOnTheOtherBitExact) {
 TEST_F(RemoteTest, BricksTravelAsStoredAndKeepTheirLayout) {
   auto a = machine("a");
   auto b = machine("b");
-  ASSERT_OK(a->put(key_, volume_, ChunkLayout::Bricks(16, 16, 8)));
+  ASSERT_OK(a->put(key_, volume_, PutOptions{{}, ChunkLayout::Bricks(16, 16, 8)}));
   Result<Volume> slice = b->read_slice(key_, 0, 33);  // from the remote, without copying
   ASSERT_OK(slice.status());
   EXPECT_EQ(slice->size(), (std::array<uint64_t, 3>{1, 48, 40}));
@@ -94,7 +94,7 @@ TEST_F(RemoteTest, BricksTravelAsStoredAndKeepTheirLayout) {
   EXPECT_EQ(testing::query_int(dir_.file("b.db"),
                                "SELECT count(*) FROM results WHERE layout = 'bricks 16x16x8'"),
             1);
-  ASSERT_OK(b->verify(key_));
+  ASSERT_OK(b->admin().verify(key_));
 }
 
 TEST_F(RemoteTest, SingleFlightAcrossMachinesComputesOnce) {
@@ -303,7 +303,7 @@ TEST_F(RemoteTest, AManifestCopiedOntoAnotherKeyIsCorruptionNotTheOtherEntry) {
   EXPECT_NE(v.status().message().find("written for key " + key_.hex()), std::string::npos)
       << v.status().message();
   EXPECT_EQ(local_entries("fresh"), 0) << "nothing of it was kept";
-  EXPECT_TRUE(fresh->pull(b_key).is_corruption());
+  EXPECT_TRUE(fresh->admin().pull(b_key).is_corruption());
   EXPECT_EQ(*fresh->get(key_)->as_volume(), volume_) << "A itself still reads";
 }
 
@@ -413,20 +413,21 @@ TEST_F(RemoteTest, PushAndPullMoveOneEntry) {
   auto a = machine("a");
   auto b = machine("b");
   EXPECT_FALSE(*b->contains(key_));
-  ASSERT_OK(a->push(key_));
-  ASSERT_OK(b->pull(key_));
+  ASSERT_OK(a->admin().push(key_));
+  ASSERT_OK(b->admin().pull(key_));
   EXPECT_EQ(local_entries("b"), 1);
-  EXPECT_TRUE(b->pull(KeyBuilder("nowhere").build()).is_not_found());
-  ASSERT_OK(b->pull(key_));  // here already: nothing to fetch
+  EXPECT_TRUE(b->admin().pull(KeyBuilder("nowhere").build()).is_not_found());
+  ASSERT_OK(b->admin().pull(key_));  // here already: nothing to fetch
   EXPECT_TRUE(local_only == nullptr);
-  Result<RemoteStats> rs = b->remote_stats();
+  Result<RemoteStats> rs = b->admin().remote_stats();
   ASSERT_OK(rs.status());
   EXPECT_EQ(rs->status, "ok");
   EXPECT_EQ(rs->entries, 1u);
   EXPECT_GT(rs->used_memory, 0u);
-  EXPECT_TRUE(testing::open_cache(dir_.file("x.db"))->remote_stats().status().is_not_found());
+  EXPECT_TRUE(
+      testing::open_cache(dir_.file("x.db"))->admin().remote_stats().status().is_not_found());
   server_->stop(SIGKILL);
-  Status down = machine("c")->pull(key_);
+  Status down = machine("c")->admin().pull(key_);
   EXPECT_TRUE(down.is_io_error()) << "an unreachable remote is not a miss: " << down.to_string();
 }
 

@@ -18,7 +18,7 @@ class StreamTest : public testing::SmallChunkCacheTest {};
 
 TEST_F(StreamTest, StreamingPutThenFullGetEqualsTheVolume) {
   const OperationKey k = KeyBuilder("streamed").build();
-  auto w = cache_->write_volume(k, volume_.layout(), R"({"via": "stream"})");
+  auto w = cache_->write_volume(k, volume_.layout(), PutOptions{R"({"via": "stream"})"});
   ASSERT_OK(w.status());
   // Pieces of odd sizes, not aligned to slices, rows or chunks.
   uint64_t at = 0;

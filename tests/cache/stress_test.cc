@@ -100,9 +100,9 @@ TEST(Stress, ProcessesAndThreadsOnOneDatabase) {
     EXPECT_EQ(n, 1) << "key " << k << " computed " << n << " times";
   auto c = Cache::Open(path);
   ASSERT_OK(c.status());
-  Result<std::vector<EntryInfo>> all = (*c)->list();
+  Result<std::vector<EntryInfo>> all = (*c)->admin().list();
   ASSERT_OK(all.status());
-  for (const EntryInfo& e : *all) EXPECT_OK((*c)->verify(e.key));
+  for (const EntryInfo& e : *all) EXPECT_OK((*c)->admin().verify(e.key));
 }
 
 }  // namespace

@@ -25,7 +25,7 @@ TEST(TierStack, AHitBelowIsServedCheckedAndCopiedUp) {
     const OperationKey key = KeyBuilder("smooth").arg("sigma", 1.5).build();
     {
       auto lower = testing::open_cache(dir.file("lower.db"));
-      ASSERT_OK(lower->put(key, v, R"({"from": "lower"})"));
+      ASSERT_OK(lower->put(key, v, PutOptions{R"({"from": "lower"})"}));
     }
     auto lower_catalog = open_catalog(dir.file("lower.db"));
     std::vector<std::unique_ptr<Tier>> below;
@@ -42,7 +42,7 @@ TEST(TierStack, AHitBelowIsServedCheckedAndCopiedUp) {
     EXPECT_EQ(testing::query_int(dir.file("upper.db"), "SELECT count(*) FROM results"), 1)
         << "copied into the local tier";
     EXPECT_EQ(c->info(key)->metadata, R"({"from":"lower"})");
-    ASSERT_OK(c->verify(key));
+    ASSERT_OK(c->admin().verify(key));
 
     // A corrupt entry below is Corruption, and is not copied up.
     const OperationKey bad = KeyBuilder("bad").build();

@@ -30,7 +30,7 @@ TEST(UsageRecorder, CountersPersistAndZero) {
     EXPECT_TRUE(c->get(k(3)).status().is_not_found());
   }  // closing flushes
   auto c = open();
-  Result<StoredStats> s = c->stored_stats();
+  Result<StoredStats> s = c->admin().stored_stats();
   ASSERT_OK(s.status());
   EXPECT_EQ(s->counter("puts"), 2u);
   EXPECT_EQ(s->counter("puts", "volume"), 1u);
@@ -45,9 +45,9 @@ TEST(UsageRecorder, CountersPersistAndZero) {
   Result<EntryInfo> info = c->info(k(1));
   EXPECT_EQ(info->access_count, 2u);
   EXPECT_GE(info->last_access_ms, info->created_at_ms);
-  ASSERT_OK(c->zero_stats());
-  EXPECT_EQ(c->stored_stats()->counter("puts"), 0u);
-  EXPECT_EQ(c->stored_stats()->entries, 2u) << "zeroing counters keeps entries";
+  ASSERT_OK(c->admin().zero_stats());
+  EXPECT_EQ(c->admin().stored_stats()->counter("puts"), 0u);
+  EXPECT_EQ(c->admin().stored_stats()->entries, 2u) << "zeroing counters keeps entries";
 }
 
 // A cache on the manual clock (memory tier off, so every get reads the
@@ -146,7 +146,8 @@ TEST(UsageRecorderBatching, RecordsThatCannotBeWrittenAreKeptForTheNextFlush) {
   EXPECT_EQ(testing::query_int(path, "SELECT access_count FROM results"), 0);
   env.stop_failing();
   EXPECT_EQ(c->info(k)->access_count, 4u) << "kept, then written by the next flush";
-  EXPECT_EQ(c->stored_stats()->counter("hits_memory") + c->stored_stats()->counter("hits_disk"),
+  EXPECT_EQ(c->admin().stored_stats()->counter("hits_memory") +
+                c->admin().stored_stats()->counter("hits_disk"),
             4u);
 }
 
@@ -179,7 +180,7 @@ TEST(UsageRecorder, AGetOrComputeIsOneLookupOneMissOrOneHit) {
   const CacheStats s = c->stats();
   EXPECT_EQ(s.misses, 2u);
   EXPECT_EQ(s.memory_hits + s.disk_hits, 1u);
-  Result<StoredStats> stored = c->stored_stats();
+  Result<StoredStats> stored = c->admin().stored_stats();
   EXPECT_EQ(stored->counter("misses"), 2u);
   EXPECT_EQ(stored->counter("hits_memory") + stored->counter("hits_disk"), 1u);
 }

@@ -114,7 +114,7 @@ TEST_F(CliHostileTest, OneDamagedHeaderNeverHidesTheOthersOrBlocksTheRepair) {
   // The library lists it the same way.
   testing::flip_blob_byte(db_, "results", "operation_id = '" + good_.hex() + "'", 12);
   auto c = testing::open_cache(db_);
-  Result<std::vector<EntryInfo>> all = c->list();
+  Result<std::vector<EntryInfo>> all = c->admin().list();
   ASSERT_OK(all.status());
   ASSERT_EQ(all->size(), 1u);
   EXPECT_NE((*all)[0].problem.find("checksum mismatch"), std::string::npos) << (*all)[0].problem;

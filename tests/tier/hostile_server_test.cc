@@ -150,7 +150,7 @@ TEST(HostileServer, ACacheOverItStaysLocalAndQuick) {
   ASSERT_OK(c->put(k, v));
   for (int i = 0; i < 3; ++i) EXPECT_TRUE(*c->get(k)->as_volume() == v);
   EXPECT_TRUE(c->get(KeyBuilder("absent").build()).status().is_not_found());
-  Result<RemoteStats> rs = c->remote_stats();
+  Result<RemoteStats> rs = c->admin().remote_stats();
   ASSERT_OK(rs.status());
   EXPECT_NE(rs->status, "ok");
   const auto took = std::chrono::duration_cast<milliseconds>(Clock::now() - start);
