@@ -102,6 +102,21 @@ def test_regions_slices_and_layouts(cache, layout):
         cache.read_slice(voxcache.key("none"), "z", 0)
 
 
+def test_a_layout_keeps_the_recipe_and_is_only_for_volumes(cache):
+    v = voxcache.Volume(np.arange(6 * 5 * 4, dtype=np.int16).reshape(6, 5, 4))
+    recipe = voxcache.KeyBuilder("smooth").arg("sigma", 1.5).input(voxcache.content_key(v))
+    cache.put(recipe, v, layout="bricks")
+    info = cache.info(recipe)
+    assert info["operation"] == "smooth" and info["layout"].startswith("bricks")
+    streamed = voxcache.KeyBuilder("stream").arg("n", 1)
+    with cache.write_volume(streamed, v.array.shape, np.int16, layout="bricks") as w:
+        w.write(v.array)
+    assert cache.info(streamed)["operation"] == "stream"
+    with pytest.raises(ValueError, match="for volumes"):
+        cache.put(voxcache.key("scalar"), 3.5, layout="bricks")
+    assert voxcache.key("scalar") not in cache
+
+
 def test_streams_in_and_out(cache):
     shape = (40, 32, 48)
     full = np.random.default_rng(2).integers(0, 4000, size=shape, dtype=np.uint16)
