@@ -95,8 +95,14 @@ Result<EntryInfo> AdminImpl::info(const std::string& id) {
 }
 
 Result<std::vector<EntryInfo>> AdminImpl::list() {
-  Result<std::vector<store::EntryRow>> rows = local_->list("", -1);
-  if (!rows.ok()) return rows.status();
+  // The database's rows, not the tier's entries: an EntryInfo shows the
+  // local records too (pins, access counts).
+  Result<std::vector<store::EntryRow>> rows = Status::NotFound("");
+  Status s = catalog_->read([&](store::Database* db) {
+    rows = store::list_entries(db);
+    return rows.status();
+  });
+  if (!s.ok()) return s;
   std::vector<EntryInfo> out;
   out.reserve(rows->size());
   for (const store::EntryRow& row : *rows) {
@@ -120,15 +126,14 @@ Result<OperationKey> AdminImpl::resolve_prefix(std::string_view prefix) {
                                      "' has a non-hex character");
     }
   }
-  Result<std::vector<store::EntryRow>> rows = local_->list(lower, 2);
+  Result<std::vector<tier::Entry>> rows = local_->list(lower, 2);
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return Status::NotFound("no entry starts with " + lower);
   if (rows->size() > 1) {
-    return Status::InvalidArgument("key prefix " + lower +
-                                   " is ambiguous: " + (*rows)[0].operation_id + ", " +
-                                   (*rows)[1].operation_id + ", ...");
+    return Status::InvalidArgument("key prefix " + lower + " is ambiguous: " + (*rows)[0].id +
+                                   ", " + (*rows)[1].id + ", ...");
   }
-  return OperationKey::FromHex((*rows)[0].operation_id);
+  return OperationKey::FromHex((*rows)[0].id);
 }
 
 Status AdminImpl::set_pinned(const std::string& id, bool pinned) {
@@ -208,7 +213,7 @@ Result<RecompressReport> AdminImpl::recompress(const OperationKey& key,
     if (!source.ok()) return source.status();
     Result<std::unique_ptr<EntryReader>> r = pipeline_->reader(std::move(source).value(), true);
     if (!r.ok()) return r.status().with_context("entry " + id);
-    entry.carry = (*r)->row();  // lineage, pinning, times and count stay
+    entry.carry = (*r)->entry();  // lineage and times; the local tier keeps pin and count
     report.bytes_before = report.bytes_after = static_cast<uint64_t>(entry.carry.size_bytes);
     if (level == -1) entry.level = level = entry.carry.level;
     bool same_layout = true;

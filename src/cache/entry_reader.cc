@@ -13,9 +13,9 @@ Result<std::unique_ptr<EntryReader>> EntryReader::Open(std::unique_ptr<tier::Ent
                                                        util::ThreadPool* pool, bool verify) {
   std::unique_ptr<EntryReader> r(new EntryReader(std::move(source), pool, verify));
   size_t header_len = 0;
-  Result<codec::EntryHeader> h = codec::decode_header(r->row().data, &header_len);
+  Result<codec::EntryHeader> h = codec::decode_header(r->entry().data, &header_len);
   if (!h.ok()) return h.status();
-  Status bound = h->check_key(r->row().operation_id);
+  Status bound = h->check_key(r->entry().id);
   if (!bound.ok()) return bound;
   r->header_ = std::move(h).value();
   if (r->header_.kind == Value::Kind::kVolume) {
@@ -25,7 +25,7 @@ Result<std::unique_ptr<EntryReader>> EntryReader::Open(std::unique_ptr<tier::Ent
   }
   if (r->header_.inline_chunks()) {
     Result<std::vector<std::string_view>> blobs = codec::split_inline_chunks(
-        std::string_view(r->row().data).substr(header_len), r->header_.chunk_count);
+        std::string_view(r->entry().data).substr(header_len), r->header_.chunk_count);
     if (!blobs.ok()) return blobs.status();
     r->inline_blobs_ = std::move(blobs).value();
   }

@@ -32,7 +32,7 @@ class EntryReader {
   const codec::EntryHeader& header() const { return header_; }
   // The volume header, decoded and checked at Open; nullopt for other values.
   const std::optional<VolumeLayout>& layout() const { return layout_; }
-  const store::EntryRow& row() const { return source_->row(); }
+  const tier::Entry& entry() const { return source_->entry(); }
 
   // Starts reading chunks [first, end). With `dst`, chunk i decodes to
   // dst + i * chunk_bytes (the whole payload's buffer; byte-range chunks

@@ -239,36 +239,35 @@ Status EntryWriter::commit() {
   const bool inline_chunk = single_chunk_ && single_chunk_->size() <= config_.max_inline_bytes;
   if (inline_chunk) h.flags |= codec::kFlagInlineChunks;
 
-  store::EntryRow row = spec_.carry;
-  row.operation_id = spec_.id;
-  row.data = codec::encode_header(h);
+  tier::Entry entry = spec_.carry;
+  entry.id = spec_.id;
+  entry.data = codec::encode_header(h);
   if (inline_chunk) {
-    codec::append_inline_chunk(*single_chunk_, &row.data);
+    codec::append_inline_chunk(*single_chunk_, &entry.data);
     stored_ -= single_chunk_->size();
   } else if (single_chunk_) {
     Status s = sink_->add_chunk(0, *single_chunk_);
     if (!s.ok()) return fail(s);
   }
-  row.data_type = spec_.data_type;
-  if (row.created_at_ms == 0) row.created_at_ms = config_.env->now_ms();
-  row.size_bytes = static_cast<int64_t>(stored_ + row.data.size());
-  row.raw_bytes = static_cast<int64_t>(spec_.payload_bytes);
-  row.chunk_count = static_cast<int64_t>(h.chunk_count);
-  row.codec =
+  entry.data_type = spec_.data_type;
+  if (entry.created_at_ms == 0) entry.created_at_ms = config_.env->now_ms();
+  entry.size_bytes = static_cast<int64_t>(stored_ + entry.data.size());
+  entry.raw_bytes = static_cast<int64_t>(spec_.payload_bytes);
+  entry.chunk_count = static_cast<int64_t>(h.chunk_count);
+  entry.codec =
       codec::codec_name(any_compressed_ ? codec::ChunkCodec::kZstd : codec::ChunkCodec::kNone);
-  row.filter =
+  entry.filter =
       codec::filter_name(any_shuffled_ ? codec::ChunkFilter::kShuffle : codec::ChunkFilter::kNone);
   // The level asked for, even when no chunk shrank: recompress to that level
   // must then find nothing to do.
-  row.level = level_.value_or(3);
-  row.checksum = codec::checksum_name(h.payload_xxh3_128);
-  row.metadata = spec_.metadata;
-  if (spec_.volume) row.intensity = intensity_.to_json();
-  if (spec_.volume) row.layout = h.layout_name();
-  Status s = sink_->commit(row);
+  entry.level = level_.value_or(3);
+  entry.checksum = codec::checksum_name(h.payload_xxh3_128);
+  entry.metadata = spec_.metadata;
+  if (spec_.volume) entry.intensity = intensity_.to_json();
+  Status s = sink_->commit(entry);
   if (!s.ok()) return fail(s);
   // Another writer's copy went in first: ours was dropped, and is not counted.
-  committed_bytes_ = sink_->present() ? 0 : static_cast<uint64_t>(row.size_bytes);
+  committed_bytes_ = sink_->present() ? 0 : static_cast<uint64_t>(entry.size_bytes);
   sink_.reset();
   return Status::OK();
 }

@@ -40,7 +40,7 @@ struct EntrySpec {
   std::optional<VolumeLayout> volume;
   // Columns the entry starts with: lineage (operation, recipe, inputs) and,
   // when an entry is rewritten, what it had (times, count, pinning).
-  store::EntryRow carry;
+  tier::Entry carry;
   // Rewrite an entry that exists (recompress) instead of keeping it.
   bool replace = false;
 };

@@ -25,8 +25,8 @@ std::vector<std::string_view> sample_chunks(std::string_view bytes, uint64_t chu
 
 }  // namespace
 
-store::EntryRow lineage_of(const KeyBuilder* recipe) {
-  store::EntryRow carry;
+tier::Entry lineage_of(const KeyBuilder* recipe) {
+  tier::Entry carry;
   if (!recipe) return carry;
   carry.operation = recipe->operation();
   carry.recipe = recipe->canonical_encoding();
@@ -141,7 +141,7 @@ Result<Value> Pipeline::read_value(EntryReader* r) const {
   Status counted = r->check_chunk_count();  // before the payload's buffer is sized
   if (!counted.ok()) return counted;
   Result<codec::ValueBuilder> builder =
-      codec::ValueBuilder::Create(r->header(), r->row().data_type, options_.types.get());
+      codec::ValueBuilder::Create(r->header(), r->entry().data_type, options_.types.get());
   if (!builder.ok()) return builder.status();
   if (r->header().bricked()) {
     Status s = read_all_bricks(r, builder->buffer());
@@ -161,7 +161,7 @@ Status Pipeline::check_all(EntryReader* r) const {
   Status counted = r->check_chunk_count();
   if (!counted.ok()) return counted;
   Result<codec::ValueBuilder> builder =  // checks data_type and the layout
-      codec::ValueBuilder::Create(r->header(), r->row().data_type, nullptr);
+      codec::ValueBuilder::Create(r->header(), r->entry().data_type, nullptr);
   if (!builder.ok() && !builder.status().is_not_supported()) return builder.status();
   Status s = r->start(0, r->header().chunk_count, nullptr);
   while (s.ok()) {

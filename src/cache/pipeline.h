@@ -33,7 +33,7 @@ class Pipeline {
   struct NewEntry {
     std::string id;
     std::optional<std::string> metadata;  // normalized JSON
-    store::EntryRow carry;                // lineage; on a rewrite, what the entry had
+    tier::Entry carry;                    // lineage; on a rewrite, what the entry had
     int level = kAutoLevel;
     // Volumes: the chunk layout; unset, Options::layout.
     std::optional<ChunkLayout> layout;
@@ -78,7 +78,7 @@ class Pipeline {
 
 // The lineage columns an entry stored through `recipe` starts with (none
 // for nullptr).
-store::EntryRow lineage_of(const KeyBuilder* recipe);
+tier::Entry lineage_of(const KeyBuilder* recipe);
 
 // Empty stays empty; anything else must be JSON and is stored re-serialized.
 Result<std::optional<std::string>> normalize_metadata(std::string_view text);

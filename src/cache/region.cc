@@ -117,11 +117,12 @@ std::string box_text(const Box& start, const Box& size) {
 
 Result<VolumeLayout> volume_layout(const EntryReader& r) {
   if (r.header().kind != Value::Kind::kVolume) {
-    return Status::InvalidArgument("entry " + r.row().operation_id + " holds a " +
-                                   r.row().data_type + ", not a volume");
+    return Status::InvalidArgument("entry " + r.entry().id + " holds a " + r.entry().data_type +
+                                   ", not a volume");
   }
-  if (r.row().data_type != "volume") {
-    return Status::Corruption("data_type '" + r.row().data_type + "' contradicts the entry header");
+  if (r.entry().data_type != "volume") {
+    return Status::Corruption("data_type '" + r.entry().data_type +
+                              "' contradicts the entry header");
   }
   return *r.layout();  // decoded when the entry was opened
 }

@@ -30,7 +30,7 @@ class Remote::GuardedSource final : public tier::EntrySource {
  public:
   GuardedSource(Remote* remote, std::unique_ptr<tier::EntrySource> s)
       : remote_(remote), s_(std::move(s)) {}
-  const tier::EntryRow& row() const override { return s_->row(); }
+  const tier::Entry& entry() const override { return s_->entry(); }
   Status seek(uint64_t first, uint64_t end) override { return check(s_->seek(first, end)); }
   Result<std::string_view> next_chunk() override {
     Result<std::string_view> r = s_->next_chunk();
@@ -70,8 +70,8 @@ class Remote::GuardedTier final : public tier::Tier {
     if (r_->read_only_) return false;  // a consumer never removes what others publish
     return r_->guard<bool>([&] { return r_->redis_.erase(id); });
   }
-  Result<std::vector<tier::EntryRow>> list(std::string_view prefix, int limit) override {
-    return r_->guard<std::vector<tier::EntryRow>>([&] { return r_->redis_.list(prefix, limit); });
+  Result<std::vector<tier::Entry>> list(std::string_view prefix, int limit) override {
+    return r_->guard<std::vector<tier::Entry>>([&] { return r_->redis_.list(prefix, limit); });
   }
 
  private:
@@ -202,9 +202,10 @@ Status Remote::push(tier::EntrySource* local_entry) {
     last_push_error_ = pushed.status();
     return pushed.status();
   }
-  const uint64_t bytes = static_cast<uint64_t>(local_entry->row().size_bytes);
+  const uint64_t bytes = static_cast<uint64_t>(local_entry->entry().size_bytes);
   bytes_written_ += bytes;
-  usage_->count("remote_bytes_written", local_entry->row().data_type, static_cast<int64_t>(bytes));
+  usage_->count("remote_bytes_written", local_entry->entry().data_type,
+                static_cast<int64_t>(bytes));
   return Status::OK();
 }
 
@@ -232,8 +233,8 @@ Result<RemoteStats> Remote::stats() {
   RemoteStats out;
   out.url = address_.redacted();
   out.read_only = read_only_;
-  Result<std::vector<tier::EntryRow>> rows =
-      guard<std::vector<tier::EntryRow>>([&] { return redis_.list("", -1); });
+  Result<std::vector<tier::Entry>> rows =
+      guard<std::vector<tier::Entry>>([&] { return redis_.list("", -1); });
   Result<tier::RedisServerInfo> info =
       guard<tier::RedisServerInfo>([&] { return tier::server_info(&pool_); });
   if (!rows.ok() || !info.ok()) {
@@ -242,7 +243,7 @@ Result<RemoteStats> Remote::stats() {
   }
   out.status = "ok";
   out.entries = rows->size();
-  for (const tier::EntryRow& row : *rows) out.stored_bytes += static_cast<uint64_t>(row.size_bytes);
+  for (const tier::Entry& row : *rows) out.stored_bytes += static_cast<uint64_t>(row.size_bytes);
   out.used_memory = info->used_memory;
   out.max_memory = info->max_memory;
   out.evicted_keys = info->evicted_keys;

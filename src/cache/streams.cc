@@ -53,7 +53,7 @@ Result<VolumeReader::Slab> StreamReader::next() {
   const codec::EntryHeader& h = r_->header();
   if (!h.bricked()) {
     Result<EntryReader::Batch> b = r_->next();
-    if (!b.ok()) return b.status().with_context("entry " + r_->row().operation_id);
+    if (!b.ok()) return b.status().with_context("entry " + r_->entry().id);
     return Slab{b->first_chunk * h.chunk_bytes, b->bytes, b->data};
   }
   const codec::BrickGrid& g = h.grid();
@@ -65,9 +65,9 @@ Result<VolumeReader::Slab> StreamReader::next() {
   slab_.resize(bytes);
   Status s = start_brick_row(r_.get(), row_, reinterpret_cast<uint8_t*>(slab_.data()));
   for (;;) {
-    if (!s.ok()) return s.with_context("entry " + r_->row().operation_id);
+    if (!s.ok()) return s.with_context("entry " + r_->entry().id);
     Result<EntryReader::Batch> b = r_->next();
-    if (!b.ok()) return b.status().with_context("entry " + r_->row().operation_id);
+    if (!b.ok()) return b.status().with_context("entry " + r_->entry().id);
     if (b->chunks == 0) break;
   }
   ++row_;

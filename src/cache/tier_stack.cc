@@ -53,7 +53,7 @@ Result<TierStack::Read> TierStack::read_tier(size_t i, const std::string& id, bo
   Result<Value> v = pipeline_->read_value(r->get());
   if (!v.ok()) return v.status().with_context("entry " + id);
   if (copier) (void)copier->finish();  // best effort: the next get asks below again
-  const store::EntryRow& row = (*r)->row();
+  const tier::Entry& row = (*r)->entry();
   const int64_t last_access = i == 0 ? std::max(row.last_access_ms, row.created_at_ms) : 0;
   return Read{std::move(v).value(),
               i,

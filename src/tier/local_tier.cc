@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "codec/entry_format.h"
+#include "store/entry_store.h"
 
 namespace voxcache::tier {
 
@@ -12,6 +13,62 @@ namespace {
 
 using store::ConnectionPool;
 using store::Transaction;
+
+// The database's own records of an entry, which no other tier keeps.
+struct LocalRecords {
+  int64_t last_access_ms = 0;
+  int64_t access_count = 0;
+  bool pinned = false;
+};
+
+Entry entry_of(store::EntryRow&& r) {
+  Entry e;
+  e.id = std::move(r.operation_id);
+  e.data = std::move(r.data);
+  e.data_type = std::move(r.data_type);
+  e.created_at_ms = r.created_at_ms;
+  e.size_bytes = r.size_bytes;
+  e.raw_bytes = r.raw_bytes;
+  e.chunk_count = r.chunk_count;
+  e.codec = std::move(r.codec);
+  e.filter = std::move(r.filter);
+  e.level = r.level;
+  e.checksum = std::move(r.checksum);
+  e.metadata = std::move(r.metadata);
+  e.operation = std::move(r.operation);
+  e.recipe = std::move(r.recipe);
+  e.inputs = std::move(r.inputs);
+  e.intensity = std::move(r.intensity);
+  e.last_access_ms = r.last_access_ms;
+  return e;
+}
+
+// The row of an entry written here, `kept` those of the entry it replaces;
+// the layout column always follows the header, whichever tier wrote it.
+store::EntryRow row_of(const Entry& e, const LocalRecords& kept) {
+  store::EntryRow r;
+  r.operation_id = e.id;
+  r.data = e.data;
+  r.data_type = e.data_type;
+  r.created_at_ms = e.created_at_ms;
+  r.size_bytes = e.size_bytes;
+  r.raw_bytes = e.raw_bytes;
+  r.chunk_count = e.chunk_count;
+  r.codec = e.codec;
+  r.filter = e.filter;
+  r.level = e.level;
+  r.checksum = e.checksum;
+  r.metadata = e.metadata;
+  r.operation = e.operation;
+  r.recipe = e.recipe;
+  r.inputs = e.inputs;
+  r.intensity = e.intensity;
+  r.last_access_ms = kept.last_access_ms;
+  r.access_count = kept.access_count;
+  r.pinned = kept.pinned;
+  r.layout = codec::layout_column(e.data);
+  return r;
+}
 
 class LocalSource final : public EntrySource {
  public:
@@ -24,9 +81,9 @@ class LocalSource final : public EntrySource {
         Transaction::Begin(lease_.get(), Transaction::Mode::kRead);
     if (!txn.ok()) return txn.status();
     txn_ = std::move(txn).value();
-    Result<EntryRow> row = store::read_entry(lease_.get(), id_);
+    Result<store::EntryRow> row = store::read_entry(lease_.get(), id_);
     if (!row.ok()) return row.status();
-    row_ = std::move(row).value();
+    row_ = entry_of(std::move(row).value());
     if (!lineage || !row_.operation) return Status::OK();
     Result<std::vector<std::string>> inputs = store::inputs_of(lease_.get(), id_);
     if (!inputs.ok()) return inputs.status();
@@ -34,7 +91,7 @@ class LocalSource final : public EntrySource {
     return Status::OK();
   }
 
-  const EntryRow& row() const override { return row_; }
+  const Entry& entry() const override { return row_; }
 
   Status seek(uint64_t first, uint64_t end) override {
     cursor_.reset();
@@ -55,7 +112,7 @@ class LocalSource final : public EntrySource {
   ConnectionPool::Lease lease_;
   std::unique_ptr<Transaction> txn_;  // after lease_: ends before it
   std::string id_;
-  EntryRow row_;
+  Entry row_;
   std::optional<store::ChunkCursor> cursor_;
 };
 
@@ -96,16 +153,10 @@ class LocalSink final : public EntrySink {
     return store::insert_chunk(lease_.get(), id_, index, blob);
   }
 
-  Status commit(const EntryRow& row) override {
+  Status commit(const Entry& entry) override {
     Status s = lock(Transaction::Mode::kWrite);
     if (!s.ok() || raced_) return s;
-    if (!row.layout) {  // a copy from another tier: the column follows the header
-      EntryRow with_layout = row;
-      with_layout.layout = codec::layout_column(row.data);
-      s = store::insert_entry_row(lease_.get(), with_layout);
-    } else {
-      s = store::insert_entry_row(lease_.get(), row);
-    }
+    s = store::insert_entry_row(lease_.get(), row_of(entry, kept_));
     if (s.ok()) s = catalog_->commit(txn_.get(), "put");
     txn_.reset();  // committed, or rolled back now: other writers need not wait
     done_ = true;
@@ -124,6 +175,10 @@ class LocalSink final : public EntrySink {
     Result<bool> exists = store::entry_exists(lease_.get(), id_);
     if (!exists.ok()) return exists.status();
     if (*exists && replace_) {
+      // A rewrite (recompress) keeps when it was used and whether it is pinned.
+      Result<store::EntryRow> old = store::read_entry(lease_.get(), id_);
+      if (!old.ok()) return old.status();
+      kept_ = {old->last_access_ms, old->access_count, old->pinned};
       Result<bool> gone = store::delete_entry(lease_.get(), id_);  // same transaction
       if (!gone.ok()) return gone.status();
     } else if (*exists) {
@@ -146,6 +201,7 @@ class LocalSink final : public EntrySink {
   std::unique_ptr<Transaction> txn_;  // after lease_: ends before it
   std::string id_;
   const bool replace_;
+  LocalRecords kept_;  // a replaced entry's
   bool present_ = false;
   bool raced_ = false;
   bool done_ = false;
@@ -212,10 +268,15 @@ Result<bool> LocalTier::erase(std::string_view id) {
   return existed;
 }
 
-Result<std::vector<EntryRow>> LocalTier::list(std::string_view prefix, int limit) {
+Result<std::vector<Entry>> LocalTier::list(std::string_view prefix, int limit) {
   Result<ConnectionPool::Lease> db = catalog_->lease();
   if (!db.ok()) return db.status();
-  return store::list_entries(db->get(), prefix, limit);
+  Result<std::vector<store::EntryRow>> rows = store::list_entries(db->get(), prefix, limit);
+  if (!rows.ok()) return rows.status();
+  std::vector<Entry> out;
+  out.reserve(rows->size());
+  for (store::EntryRow& r : *rows) out.push_back(entry_of(std::move(r)));
+  return out;
 }
 
 }  // namespace voxcache::tier

@@ -16,10 +16,10 @@ class LocalTier final : public Tier {
   explicit LocalTier(store::Catalog* catalog) : catalog_(catalog) {}
 
   const char* name() const override { return "local"; }
-  // The row comes without its lineage (row().inputs): a get needs none, and
+  // The entry comes without its lineage (entry().inputs): a get needs none, and
   // it costs a query.
   Result<std::unique_ptr<EntrySource>> open(std::string_view id) override;
-  // The same with row().inputs filled, for copies that must keep lineage
+  // The same with entry().inputs filled, for copies that must keep lineage
   // (a push to another tier, a rewrite).
   Result<std::unique_ptr<EntrySource>> open_with_lineage(std::string_view id);
   Result<std::unique_ptr<EntrySink>> create(std::string_view id, bool replace) override;
@@ -28,7 +28,7 @@ class LocalTier final : public Tier {
   Result<std::unique_ptr<EntrySink>> create_unchecked(std::string_view id);
   Result<bool> contains(std::string_view id) override;
   Result<bool> erase(std::string_view id) override;
-  Result<std::vector<EntryRow>> list(std::string_view prefix, int limit) override;
+  Result<std::vector<Entry>> list(std::string_view prefix, int limit) override;
 
   store::Catalog* catalog() const { return catalog_; }
 

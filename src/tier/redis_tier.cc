@@ -40,7 +40,7 @@ Result<std::map<std::string, std::string, std::less<>>> read_manifest(RedisConne
   return fields;
 }
 
-Result<std::pair<EntryRow, std::vector<std::string>>> parse_manifest(
+Result<std::pair<Entry, std::vector<std::string>>> parse_manifest(
     const std::map<std::string, std::string, std::less<>>& f, std::string_view id) {
   auto get = [&](const char* name) -> const std::string* {
     auto it = f.find(name);
@@ -55,8 +55,8 @@ Result<std::pair<EntryRow, std::vector<std::string>>> parse_manifest(
     return Status::NotSupported("remote manifest format " + *get("format") + " of " +
                                 std::string(id));
   }
-  EntryRow row;
-  row.operation_id = std::string(id);
+  Entry row;
+  row.id = std::string(id);
   row.data = *get("data");
   row.data_type = *get("data_type");
   row.checksum = *get("checksum");
@@ -88,7 +88,7 @@ Result<std::pair<EntryRow, std::vector<std::string>>> parse_manifest(
 // A manifest's signature, hex: HMAC-SHA256 under `secret` of its key, data
 // type, header and both chunk lists, each length-prefixed so that no two
 // manifests share one message (docs/format.md 2.8).
-std::string signature(const std::string& secret, std::string_view id, const EntryRow& row,
+std::string signature(const std::string& secret, std::string_view id, const Entry& row,
                       std::string_view chunks, std::string_view sha256) {
   std::string m = "voxcache.sig.v1";
   for (std::string_view part :
@@ -125,14 +125,14 @@ Result<uint64_t> count_present(RedisConnection& c, const std::vector<std::string
 class RedisSource final : public EntrySource {
  public:
   // `sha256`: each chunk's SHA-256 (hex) from a signed manifest, else empty.
-  RedisSource(RedisPool::Lease c, EntryRow row, std::vector<std::string> hashes,
+  RedisSource(RedisPool::Lease c, Entry row, std::vector<std::string> hashes,
               std::vector<std::string> sha256)
       : c_(std::move(c)),
         row_(std::move(row)),
         hashes_(std::move(hashes)),
         sha256_(std::move(sha256)) {}
 
-  const EntryRow& row() const override { return row_; }
+  const Entry& entry() const override { return row_; }
 
   Status seek(uint64_t first, uint64_t end) override {
     next_ = first;
@@ -159,8 +159,8 @@ class RedisSource final : public EntrySource {
     // XXH3 catches damage, not a forger: a signed entry's chunk must also
     // match the SHA-256 its signature covers.
     if (!sha256_.empty() && sha256_hex(blob) != sha256_[index]) {
-      return Status::Corruption("remote chunk " + std::to_string(index) + " of " +
-                                row_.operation_id + " does not match its signed SHA-256");
+      return Status::Corruption("remote chunk " + std::to_string(index) + " of " + row_.id +
+                                " does not match its signed SHA-256");
     }
     return std::string_view(blob);
   }
@@ -183,11 +183,11 @@ class RedisSource final : public EntrySource {
     for (size_t i = 0; i < r->size(); ++i) {
       RedisReply e = r->element(i);
       if (e.is_nil()) {  // evicted since open(): the entry is gone, not damaged
-        return Status::NotFound("remote chunk " + std::to_string(next_ + i) + " of " +
-                                row_.operation_id + " was evicted");
+        return Status::NotFound("remote chunk " + std::to_string(next_ + i) + " of " + row_.id +
+                                " was evicted");
       }
       if (e.type() != RedisReply::Type::kString) {
-        return Status::IOError("redis: a chunk of " + row_.operation_id + " is not a string");
+        return Status::IOError("redis: a chunk of " + row_.id + " is not a string");
       }
       batch_.emplace_back(e.str());
     }
@@ -195,7 +195,7 @@ class RedisSource final : public EntrySource {
   }
 
   RedisPool::Lease c_;
-  EntryRow row_;
+  Entry row_;
   std::vector<std::string> hashes_, sha256_;
   uint64_t next_ = 0, end_ = 0;
   std::vector<std::string> batch_;
@@ -217,7 +217,7 @@ class RedisSink final : public EntrySink {
     return ++pending_ >= kBatch ? drain() : Status::OK();
   }
 
-  Status commit(const EntryRow& row) override {
+  Status commit(const Entry& row) override {
     Status s = drain();
     if (!s.ok()) return s;
     std::string inputs, chunks;
@@ -364,10 +364,10 @@ Result<bool> RedisTier::erase(std::string_view id) {
   return r->integer() > 0;
 }
 
-Result<std::vector<EntryRow>> RedisTier::list(std::string_view prefix, int limit) {
+Result<std::vector<Entry>> RedisTier::list(std::string_view prefix, int limit) {
   Result<RedisPool::Lease> c = pool_->acquire();
   if (!c.ok()) return c.status();
-  std::vector<EntryRow> out;
+  std::vector<Entry> out;
   std::string cursor = "0";
   const std::string pattern = entry_key(prefix) + "*";
   // Every reply is checked for its shape: a server that is not Redis (or a
@@ -400,9 +400,8 @@ Result<std::vector<EntryRow>> RedisTier::list(std::string_view prefix, int limit
       out.push_back(std::move(parsed->first));
     }
   } while (cursor != "0");
-  std::sort(out.begin(), out.end(), [](const EntryRow& a, const EntryRow& b) {
-    return a.created_at_ms != b.created_at_ms ? a.created_at_ms > b.created_at_ms
-                                              : a.operation_id < b.operation_id;
+  std::sort(out.begin(), out.end(), [](const Entry& a, const Entry& b) {
+    return a.created_at_ms != b.created_at_ms ? a.created_at_ms > b.created_at_ms : a.id < b.id;
   });
   if (limit >= 0 && out.size() > static_cast<size_t>(limit)) out.resize(limit);
   return out;

@@ -1,7 +1,7 @@
 // RedisTier: entries in a Redis server shared by many machines
 // (docs/format.md, "Remote tier"). Chunks are stored once under the XXH3-128
 // of their stored bytes, so identical chunks of different entries share one
-// key; an entry is a hash (the manifest) naming its row's columns and its
+// key; an entry is a hash (the manifest) naming its description's fields (tier/entry.h) and its
 // chunks, written after every chunk it names. A manifest whose chunk Redis
 // evicted is a miss, never Corruption and never a partial entry.
 
@@ -36,7 +36,7 @@ class RedisTier final : public Tier {
   // Removes the manifest; chunks other entries may share stay until Redis
   // evicts them.
   Result<bool> erase(std::string_view id) override;
-  Result<std::vector<EntryRow>> list(std::string_view prefix, int limit) override;
+  Result<std::vector<Entry>> list(std::string_view prefix, int limit) override;
 
   // Key names, docs/format.md.
   static std::string entry_key(std::string_view id);

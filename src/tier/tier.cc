@@ -3,7 +3,7 @@
 namespace voxcache::tier {
 
 Status copy_entry(EntrySource* from, Tier* to) {
-  Result<std::unique_ptr<EntrySink>> sink = to->create(from->row().operation_id, false);
+  Result<std::unique_ptr<EntrySink>> sink = to->create(from->entry().id, false);
   if (!sink.ok()) return sink.status();
   if ((*sink)->present()) return Status::OK();
   Result<uint64_t> n = from->stored_chunks();
@@ -13,7 +13,7 @@ Status copy_entry(EntrySource* from, Tier* to) {
     Result<std::string_view> blob = from->next_chunk();
     s = blob.ok() ? (*sink)->add_chunk(i, *blob) : blob.status();
   }
-  return s.ok() ? (*sink)->commit(from->row()) : s;
+  return s.ok() ? (*sink)->commit(from->entry()) : s;
 }
 
 Status CopyingSource::seek(uint64_t first, uint64_t end) {
@@ -36,7 +36,7 @@ Status CopyingSource::finish() {
   if (!n.ok()) return n.status();
   if (*n != next_) return Status::InvalidArgument("the read did not pass every chunk");
   copying_ = false;
-  return to_->commit(from_->row());
+  return to_->commit(from_->entry());
 }
 
 }  // namespace voxcache::tier

@@ -1,5 +1,6 @@
-// Tier: a place that holds encoded entries (docs/format.md): an entry's row
-// (its header blob and metadata columns) and its chunk blobs. Tiers move
+// Tier: a place that holds encoded entries (docs/format.md): an entry's
+// description (tier/entry.h: its header blob and the facts listed without
+// decoding it) and its chunk blobs. Tiers move
 // stored bytes and never decode them; the chunk pipeline in src/cache
 // encodes, decodes and checks every checksum, whichever tier the bytes came
 // from. The Cache facade stacks tiers: it reads from the fastest down and
@@ -18,18 +19,16 @@
 #include <string_view>
 #include <vector>
 
-#include "store/entry_store.h"
+#include "tier/entry.h"
 #include "voxcache/status.h"
 
 namespace voxcache::tier {
-
-using store::EntryRow;
 
 // One entry, read from one consistent snapshot of its tier.
 class EntrySource {
  public:
   virtual ~EntrySource() = default;
-  virtual const EntryRow& row() const = 0;
+  virtual const Entry& entry() const = 0;
   // Positions the source on chunks [first, end) of the entry.
   virtual Status seek(uint64_t first, uint64_t end) = 0;
   // The next chunk's stored blob, valid until the next call; Corruption when
@@ -52,7 +51,7 @@ class EntrySink {
   virtual bool present() const = 0;
   // Chunks come in index order.
   virtual Status add_chunk(uint64_t index, std::string_view blob) = 0;
-  virtual Status commit(const EntryRow& row) = 0;
+  virtual Status commit(const Entry& entry) = 0;
 };
 
 class Tier {
@@ -68,9 +67,9 @@ class Tier {
   virtual Result<bool> contains(std::string_view id) = 0;
   // Whether there was an entry to remove.
   virtual Result<bool> erase(std::string_view id) = 0;
-  // Rows whose key starts with `prefix` (lower-case hex), newest first, at
+  // Entries whose key starts with `prefix` (lower-case hex), newest first, at
   // most `limit` of them (-1: all).
-  virtual Result<std::vector<EntryRow>> list(std::string_view prefix, int limit) = 0;
+  virtual Result<std::vector<Entry>> list(std::string_view prefix, int limit) = 0;
 };
 
 // Copies one entry, exactly as stored, from `from` into `to`. OK without
@@ -85,7 +84,7 @@ class CopyingSource final : public EntrySource {
  public:
   CopyingSource(std::unique_ptr<EntrySource> from, std::unique_ptr<EntrySink> to)
       : from_(std::move(from)), to_(std::move(to)) {}
-  const EntryRow& row() const override { return from_->row(); }
+  const Entry& entry() const override { return from_->entry(); }
   Status seek(uint64_t first, uint64_t end) override;
   Result<std::string_view> next_chunk() override;
   Result<uint64_t> stored_chunks() override { return from_->stored_chunks(); }

@@ -152,6 +152,8 @@ TEST_F(AdminTest, RecompressChangesOnlyWhatItShouldAndKeepsEverythingElse) {
   ASSERT_OK(c->admin().pin(a));
   const EntryInfo before = *c->info(a);
   const Value a_value = *c->get(a);
+  const EntryInfo used = *c->info(a);
+  ASSERT_EQ(used.access_count, 1u);
   ASSERT_EQ(before.codec, "none");
 
   Result<RecompressReport> r = c->admin().recompress(a, {3, std::nullopt});
@@ -167,6 +169,8 @@ TEST_F(AdminTest, RecompressChangesOnlyWhatItShouldAndKeepsEverythingElse) {
   EXPECT_EQ(after.level, 3);
   EXPECT_EQ(after.created_at_ms, before.created_at_ms);
   EXPECT_TRUE(after.pinned);
+  EXPECT_EQ(after.access_count, used.access_count) << "the local tier's records stay";
+  EXPECT_EQ(after.last_access_ms, used.last_access_ms);
   EXPECT_EQ(after.metadata, before.metadata);
   EXPECT_EQ(after.operation, "op");
   EXPECT_EQ(after.checksum, before.checksum) << "same payload";

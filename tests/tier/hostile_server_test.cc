@@ -120,7 +120,7 @@ TEST(HostileServer, MalformedScanAndHgetallRepliesAreIOErrorsNotCrashes) {
     });
     RedisPool pool(*parse_redis_url(server.url()), kTimeout);
     RedisTier tier(&pool);
-    Result<std::vector<EntryRow>> rows = tier.list("", -1);
+    Result<std::vector<Entry>> rows = tier.list("", -1);
     EXPECT_TRUE(rows.status().is_io_error()) << rows.status().to_string();
   }
   // A manifest whose HGETALL is not a hash.

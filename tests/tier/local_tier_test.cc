@@ -30,7 +30,7 @@ TEST(LocalTier, WhatASinkWritesIsInvisibleUntilCommitThenReadInOrder) {
   EXPECT_TRUE(*tier.contains(kA));
   Result<std::unique_ptr<EntrySource>> src = tier.open(kA);
   ASSERT_OK(src.status());
-  EXPECT_EQ((*src)->row().data, "header");
+  EXPECT_EQ((*src)->entry().data, "header");
   EXPECT_EQ(*(*src)->stored_chunks(), 2u);
   ASSERT_OK((*src)->seek(1, 2));
   EXPECT_EQ(*(*src)->next_chunk(), "one");
@@ -135,7 +135,7 @@ TEST(LocalTier, EraseAndListByPrefix) {
   }
   EXPECT_EQ(tier.list("", -1)->size(), 2u);
   ASSERT_EQ(tier.list("aaaa", -1)->size(), 1u);
-  EXPECT_EQ((*tier.list("aaaa", -1))[0].operation_id, kA);
+  EXPECT_EQ((*tier.list("aaaa", -1))[0].id, kA);
   EXPECT_EQ(tier.list("", 1)->size(), 1u);
   EXPECT_TRUE(*tier.erase(kA));
   EXPECT_FALSE(*tier.erase(kA)) << "gone already";

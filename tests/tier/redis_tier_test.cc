@@ -20,9 +20,9 @@ class RedisTierTest : public ::testing::Test {
                                         std::chrono::milliseconds(1000));
     tier_ = std::make_unique<RedisTier>(pool_.get());
   }
-  EntryRow row(const std::string& id, int64_t chunks) {
-    EntryRow r;
-    r.operation_id = id;
+  Entry row(const std::string& id, int64_t chunks) {
+    Entry r;
+    r.id = id;
     r.data = std::string("hdr\0er", 6);
     r.data_type = "volume";
     r.created_at_ms = 1234;
@@ -61,7 +61,7 @@ TEST_F(RedisTierTest, AnEntryComesBackAsItWentInWithItsColumns) {
   EXPECT_TRUE(*tier_->contains(a_));
   EXPECT_FALSE(*tier_->contains(b_));
   auto src = std::move(tier_->open(a_)).value();
-  const EntryRow& r = src->row();
+  const Entry& r = src->entry();
   EXPECT_EQ(r.data, std::string("hdr\0er", 6));
   EXPECT_EQ(r.metadata, "{\"a\":1}");
   EXPECT_EQ(r.operation, "blur");
@@ -88,7 +88,7 @@ TEST_F(RedisTierTest, IdenticalChunksOfTwoEntriesAreStoredOnce) {
   ASSERT_OK(src->seek(0, 2));
   EXPECT_EQ(*src->next_chunk(), shared) << "b keeps the chunk a shared";
   ASSERT_EQ(tier_->list("", -1)->size(), 1u);
-  EXPECT_EQ((*tier_->list("bbbb", -1))[0].operation_id, b_);
+  EXPECT_EQ((*tier_->list("bbbb", -1))[0].id, b_);
 }
 
 TEST_F(RedisTierTest, AManifestWhoseChunkWasEvictedIsAMiss) {

@@ -21,9 +21,9 @@ inline std::unique_ptr<store::Catalog> open_catalog(const std::string& path) {
   return std::move(c).value();
 }
 
-inline EntryRow row_for(const std::string& id, int64_t chunks) {
-  EntryRow row;
-  row.operation_id = id;
+inline Entry row_for(const std::string& id, int64_t chunks) {
+  Entry row;
+  row.id = id;
   row.data = "header";
   row.data_type = "bytes";
   row.created_at_ms = 1;

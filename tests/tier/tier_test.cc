@@ -17,7 +17,7 @@ TEST(CopyEntry, CopiesEveryChunkAndTheRowWithItsLineage) {
   auto a = open_catalog(dir.file("a.db"));
   auto b = open_catalog(dir.file("b.db"));
   LocalTier from(a.get()), to(b.get());
-  EntryRow row = row_for(kA, 3);
+  Entry row = row_for(kA, 3);
   row.operation = "op";
   row.inputs = {kB};
   {
@@ -26,13 +26,13 @@ TEST(CopyEntry, CopiesEveryChunkAndTheRowWithItsLineage) {
     ASSERT_OK(sink->commit(row));
   }
   auto src = std::move(from.open_with_lineage(kA)).value();
-  EXPECT_EQ(src->row().inputs, std::vector<std::string>{kB}) << "lineage travels with the row";
+  EXPECT_EQ(src->entry().inputs, std::vector<std::string>{kB}) << "lineage travels with the row";
   ASSERT_OK(copy_entry(src.get(), &to));
-  EXPECT_TRUE(std::move(from.open(kA)).value()->row().inputs.empty())
+  EXPECT_TRUE(std::move(from.open(kA)).value()->entry().inputs.empty())
       << "a plain open (a get) skips the lineage query";
   auto copy = std::move(to.open_with_lineage(kA)).value();
-  EXPECT_EQ(copy->row().operation, "op");
-  EXPECT_EQ(copy->row().inputs, std::vector<std::string>{kB});
+  EXPECT_EQ(copy->entry().operation, "op");
+  EXPECT_EQ(copy->entry().inputs, std::vector<std::string>{kB});
   ASSERT_OK(copy->seek(0, 3));
   for (int i = 0; i < 3; ++i) EXPECT_EQ(*copy->next_chunk(), "chunk" + std::to_string(i));
   auto src2 = std::move(from.open(kA)).value();
