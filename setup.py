@@ -22,6 +22,9 @@ class CMakeBuild(build_ext):
             build = str(pathlib.Path(self.build_temp).resolve() / "cmake")
             subprocess.check_call([
                 "cmake", "-S", str(ROOT), "-B", build, "-DCMAKE_BUILD_TYPE=Release",
+                # The static library inside the module: the installed package
+                # needs no libvoxcache.so beside it.
+                "-DBUILD_SHARED_LIBS=OFF",
                 "-DVOXCACHE_BUILD_ITK=OFF", "-DVOXCACHE_BUILD_TESTS=OFF",
                 "-DVOXCACHE_BUILD_BENCHMARKS=OFF", "-DVOXCACHE_BUILD_PYTHON=ON",
                 f"-DPython_EXECUTABLE={sys.executable}",

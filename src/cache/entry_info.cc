@@ -3,7 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "voxcache/cache.h"
+#include "voxcache/records.h"
 
 namespace voxcache {
 

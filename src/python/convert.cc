@@ -2,8 +2,6 @@
 
 #include <cstring>
 
-#include "util/coding.h"
-
 namespace voxcache::python {
 
 namespace {
@@ -41,6 +39,34 @@ std::array<double, 3> triple(const py::handle& obj, const char* what) {
   return {seq[0].cast<double>(), seq[1].cast<double>(), seq[2].cast<double>()};
 }
 
+// The py.ndarray value's own little framing, written and read here: the
+// extension uses the public API alone, and the library's coding helpers are
+// not part of it.
+void put_u64le(uint64_t v, std::string* out) {
+  for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>(v >> (8 * i)));
+}
+
+// Reads from the front of `in`, advancing it; false when too little is left.
+bool get_bytes(std::string_view* in, size_t n, std::string_view* out) {
+  if (in->size() < n) return false;
+  *out = in->substr(0, n);
+  in->remove_prefix(n);
+  return true;
+}
+bool get_u8(std::string_view* in, uint8_t* v) {
+  std::string_view b;
+  if (!get_bytes(in, 1, &b)) return false;
+  *v = static_cast<uint8_t>(b[0]);
+  return true;
+}
+bool get_u64le(std::string_view* in, uint64_t* v) {
+  std::string_view b;
+  if (!get_bytes(in, 8, &b)) return false;
+  *v = 0;
+  for (int i = 7; i >= 0; --i) *v = *v << 8 | static_cast<uint8_t>(b[i]);
+  return true;
+}
+
 // C-order bytes of an array of numbers, with its dtype and shape in front:
 // u8 version 1, u8 length + dtype.str, u8 ndim, ndim x u64 shape, data.
 std::string encode_array(const py::array& a) {
@@ -57,24 +83,24 @@ std::string encode_array(const py::array& a) {
   out += dt;
   out.push_back(static_cast<char>(c.ndim()));
   for (py::ssize_t i = 0; i < c.ndim(); ++i)
-    util::put_fixed<uint64_t>(&out, checked_size(c.shape(i)));
+    put_u64le(checked_size(c.shape(i)), &out);
   out.append(static_cast<const char*>(c.data()), static_cast<size_t>(c.nbytes()));
   return out;
 }
 
 py::object decode_array(std::string bytes) {
-  util::Reader r(bytes);
+  std::string_view r(bytes);
   uint8_t version = 0, dt_len = 0, ndim = 0;
   std::string_view dt;
-  if (!r.get(&version) || version != 1 || !r.get(&dt_len) || !r.get_bytes(dt_len, &dt) ||
-      !r.get(&ndim)) {
+  if (!get_u8(&r, &version) || version != 1 || !get_u8(&r, &dt_len) ||
+      !get_bytes(&r, dt_len, &dt) || !get_u8(&r, &ndim)) {
     raise(Status::Corruption("py.ndarray value: bad header"));
   }
   std::vector<py::ssize_t> shape(ndim);
   uint64_t count = 1;
   for (auto& s : shape) {
     uint64_t v = 0;
-    if (!r.get(&v) || (v && count > (uint64_t{1} << 62) / v)) {
+    if (!get_u64le(&r, &v) || (v && count > (uint64_t{1} << 62) / v)) {
       raise(Status::Corruption("py.ndarray value: bad shape"));
     }
     s = static_cast<py::ssize_t>(v);
@@ -82,10 +108,10 @@ py::object decode_array(std::string bytes) {
   }
   py::dtype dtype{std::string(dt)};
   if (std::strchr("biufc", dtype.kind()) == nullptr ||
-      r.remaining() != count * static_cast<uint64_t>(dtype.itemsize())) {
+      r.size() != count * static_cast<uint64_t>(dtype.itemsize())) {
     raise(Status::Corruption("py.ndarray value: size does not match its dtype and shape"));
   }
-  const size_t offset = bytes.size() - r.remaining();
+  const size_t offset = bytes.size() - r.size();
   // The array views the string it came in, which its capsule keeps.
   auto* held = new std::string(std::move(bytes));
   py::capsule owner(held, [](void* p) { delete static_cast<std::string*>(p); });
