@@ -82,8 +82,7 @@ std::string encode_array(const py::array& a) {
   out.push_back(static_cast<char>(dt.size()));
   out += dt;
   out.push_back(static_cast<char>(c.ndim()));
-  for (py::ssize_t i = 0; i < c.ndim(); ++i)
-    put_u64le(checked_size(c.shape(i)), &out);
+  for (py::ssize_t i = 0; i < c.ndim(); ++i) put_u64le(checked_size(c.shape(i)), &out);
   out.append(static_cast<const char*>(c.data()), static_cast<size_t>(c.nbytes()));
   return out;
 }
