@@ -14,25 +14,13 @@
 #include <string_view>
 #include <vector>
 
+#include "tier/redis_url.h"
 #include "voxcache/status.h"
 
 struct redisContext;
 struct redisReply;
 
 namespace voxcache::tier {
-
-// redis://[user:password@]host[:port][/db] or unix:///path/to.sock[?db=N]
-// (a password alone: redis://:password@host).
-struct RedisAddress {
-  bool unix_socket = false;
-  std::string host;  // or the socket's path
-  int port = 6379;
-  std::string user, password;
-  int db = 0;
-  // The URL with the password replaced by "***": what logs and stats show.
-  std::string redacted() const;
-};
-Result<RedisAddress> parse_redis_url(std::string_view url);
 
 class RedisReply {
  public:
