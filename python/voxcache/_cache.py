@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
@@ -18,9 +17,11 @@ _AXES = {"x": 0, "y": 1, "z": 2, "sagittal": 0, "coronal": 1, "axial": 2}
 
 
 def _metadata(metadata: Any) -> Optional[str]:
+    """JSON text of ``metadata``: a str as given, else canonical JSON, with the
+    values' rules (str dict keys, no tuples, NumPy numbers as numbers)."""
     if metadata is None or isinstance(metadata, str):
         return metadata
-    return json.dumps(metadata, sort_keys=True, allow_nan=False)
+    return _core._json_text(metadata, "metadata")
 
 
 class Cache:

@@ -290,6 +290,8 @@ def memoize(cache: Any, func: Optional[Callable] = None, *, version: Optional[st
                 computed.append(True)
                 return f(*args, **kwargs)
 
+            compute.__qualname__ = f.__qualname__  # what a warning names
+
             result = cache.get_or_compute(recipe, compute)
             with lock:
                 counts["misses" if computed else "hits"] += 1

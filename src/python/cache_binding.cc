@@ -187,13 +187,24 @@ class PyCache {
     const OperationKey key = key_of(k);
     const KeyBuilder* recipe = recipe_of(k);
     std::exception_ptr raised;  // what fn raised, rethrown here with the GIL
+    py::object unstorable;      // what fn returned that no value kind holds
+    std::string why;
     auto compute = [&]() -> Result<Value> {
       py::gil_scoped_acquire gil;
+      py::object result;
       try {
-        return to_value(fn());
+        result = fn();
       } catch (...) {
         raised = std::current_exception();
         return Status::InvalidArgument("the computation raised");
+      }
+      try {
+        return to_value(result);
+      } catch (py::type_error& e) {
+        // The work is done: the caller gets it, unstored, as on a full disk.
+        unstorable = std::move(result);
+        why = e.what();
+        return Status::InvalidArgument("the computed value cannot be stored");
       }
     };
     Status stored;
@@ -203,6 +214,16 @@ class PyCache {
       v = c->get_or_compute(key, compute, put_options(recipe, metadata, std::nullopt), &stored);
     }
     if (raised) std::rethrow_exception(raised);
+    if (unstorable) {
+      const std::string name = py::str(py::getattr(fn, "__qualname__", py::str("the computation")));
+      PyErr_WarnEx(PyExc_RuntimeWarning,
+                   ("voxcache: the result of " + name + ", of type " +
+                    py::str(unstorable.get_type().attr("__name__")).cast<std::string>() +
+                    ", is returned but not stored: " + why)
+                       .c_str(),
+                   1);
+      return unstorable;
+    }
     py::object out = from_value(take(std::move(v)));
     if (!stored.ok()) {  // the value stands; the failure to keep it is visible
       PyErr_WarnEx(PyExc_RuntimeWarning,

@@ -121,7 +121,7 @@ py::object decode_array(std::string bytes) {
 
 std::shared_ptr<const TypeRegistry> python_types() {
   auto types = std::make_shared<TypeRegistry>();
-  for (const char* tag : {kBytesTag, kJsonTag, kArrayTag}) {
+  for (const char* tag : {kBytesTag, kJsonTag, kArrayTag, kScalarTag}) {
     Status s = types->add_type<std::string>(
         tag, [](const std::string& s) -> Result<std::string> { return s; },
         [](std::string_view b) -> Result<std::string> { return std::string(b); });
@@ -235,8 +235,80 @@ int64_t int64_of(const py::handle& obj, const char* what) {
   return static_cast<int64_t>(v);
 }
 
+namespace {
+
+// A NumPy scalar of a number or bool dtype (np.str_ is a str, and stored as one).
+bool is_numpy_number(const py::handle& obj) {
+  static py::object* generic = new py::object(py::module_::import("numpy").attr("generic"));
+  return py::isinstance(obj, *generic) &&
+         std::strchr("biufc", py::cast<py::dtype>(obj.attr("dtype")).kind()) != nullptr;
+}
+
+std::string type_name(const py::handle& obj) {
+  return py::str(obj.get_type().attr("__name__")).cast<std::string>();
+}
+
+// What json.dumps would change without a word: a dict key that is not a
+// str (1 comes back as "1") and a tuple (comes back a list). `where` is the
+// path to it, for the error.
+void check_json_exact(const py::handle& obj, const std::string& where) {
+  if (py::isinstance<py::tuple>(obj)) {
+    throw py::type_error("a tuple in a JSON value would come back as a list (" + where +
+                         "); store a list");
+  }
+  if (py::isinstance<py::dict>(obj)) {
+    for (const auto& [k, v] : py::reinterpret_borrow<py::dict>(obj)) {
+      if (!py::isinstance<py::str>(k)) {
+        throw py::type_error("a dict key of a JSON value must be a str, not " + type_name(k) +
+                             " " + py::repr(k).cast<std::string>() + " (" + where +
+                             "): JSON would turn it into a string");
+      }
+      check_json_exact(v, where + "[" + py::repr(k).cast<std::string>() + "]");
+    }
+  } else if (py::isinstance<py::list>(obj)) {
+    size_t i = 0;
+    for (const py::handle& v : py::reinterpret_borrow<py::list>(obj)) {
+      check_json_exact(v, where + "[" + std::to_string(i++) + "]");
+    }
+  }
+}
+
+}  // namespace
+
+std::string json_text(const py::handle& obj, const std::string& what) {
+  check_json_exact(obj, what);
+  // NumPy numbers inside become the Python numbers they equal (JSON has no
+  // dtypes); anything else json.dumps cannot write is the error below.
+  py::cpp_function numbers([](const py::handle& o) -> py::object {
+    if (is_numpy_number(o)) return o.attr("item")();
+    throw py::type_error(type_name(o) + " is not JSON");
+  });
+  // Canonical JSON, so equal values store equal bytes; NaN is refused (it
+  // is not JSON).
+  try {
+    return py::module_::import("json")
+        .attr("dumps")(obj, py::arg("sort_keys") = true,
+                       py::arg("separators") = py::make_tuple(",", ":"),
+                       py::arg("allow_nan") = false, py::arg("ensure_ascii") = false,
+                       py::arg("default") = numbers)
+        .cast<std::string>();
+  } catch (py::error_already_set& e) {
+    // The message alone: json's traceback lines are not the caller's concern.
+    throw py::type_error(what +
+                         " must be JSON (str keys; None, bool, int, float, str, list and dict "
+                         "inside, NumPy numbers allowed): " +
+                         py::str(e.value()).cast<std::string>());
+  }
+}
+
 Value to_value(const py::handle& obj) {
   if (obj.is_none()) return Value();
+  // Before bool, int and float: np.float64 is a float, and a NumPy scalar
+  // comes back as the scalar it was, dtype and all.
+  if (is_numpy_number(obj)) {
+    py::array a = py::module_::import("numpy").attr("asarray")(obj);
+    return Value::Custom(kScalarTag, encode_array(a));
+  }
   if (py::isinstance<py::bool_>(obj)) return Value(obj.cast<bool>());
   if (py::isinstance<py::int_>(obj)) return Value(int64_of(obj, "an int value is"));
   if (py::isinstance<py::float_>(obj)) return Value(obj.cast<double>());
@@ -252,22 +324,7 @@ Value to_value(const py::handle& obj) {
   }
   if (py::isinstance<py::dict>(obj) || py::isinstance<py::list>(obj) ||
       py::isinstance<py::tuple>(obj)) {
-    // Canonical JSON, so equal values store equal bytes; NaN is refused
-    // (it is not JSON), as are keys that are not strings.
-    py::object dumps = py::module_::import("json").attr("dumps");
-    std::string text;
-    try {
-      text =
-          dumps(obj, py::arg("sort_keys") = true, py::arg("separators") = py::make_tuple(",", ":"),
-                py::arg("allow_nan") = false, py::arg("ensure_ascii") = false)
-              .cast<std::string>();
-    } catch (py::error_already_set& e) {
-      throw py::type_error(
-          "a dict or list value must be JSON (str keys; None, bool, int, "
-          "float, str, list and dict inside): " +
-          std::string(e.what()));
-    }
-    return Value::Custom(kJsonTag, std::move(text));
+    return Value::Custom(kJsonTag, json_text(obj, "a dict or list value"));
   }
   throw py::type_error("voxcache cannot store a " +
                        py::str(obj.get_type().attr("__name__")).cast<std::string>() +
@@ -350,6 +407,13 @@ py::object from_value(Value v) {
       if (c->tag == kBytesTag) return py::bytes(*s);
       if (c->tag == kJsonTag) return py::module_::import("json").attr("loads")(py::str(*s));
       if (c->tag == kArrayTag) return decode_array(*s);
+      if (c->tag == kScalarTag) {
+        py::object a = decode_array(*s);
+        if (py::cast<py::array>(a).ndim() != 0) {
+          raise(Status::Corruption("py.numpy-scalar value: not a 0-d array"));
+        }
+        return a[py::tuple()];
+      }
       raise(Status::NotSupported("no Python decoder for values tagged '" + c->tag + "'"));
     }
   }

@@ -29,6 +29,15 @@ namespace py = pybind11;
 inline constexpr const char* kBytesTag = "py.bytes";    // the bytes
 inline constexpr const char* kJsonTag = "py.json";      // UTF-8 JSON text
 inline constexpr const char* kArrayTag = "py.ndarray";  // header + C-order bytes
+// A NumPy scalar (np.int64, np.float32, np.bool_, ...): py.ndarray's
+// framing of its 0-d array, read back as the scalar of the same dtype.
+inline constexpr const char* kScalarTag = "py.numpy-scalar";
+
+// Canonical JSON text of a dict or list (a value, metadata), or TypeError
+// naming `what`: for a dict key that is not a str and a tuple, which JSON
+// would silently turn into "1" and a list, and for anything not JSON.
+// NumPy numbers inside are written as the Python numbers they equal.
+std::string json_text(const py::handle& obj, const std::string& what);
 
 // A registry that knows the tags above, for Options::types.
 std::shared_ptr<const TypeRegistry> python_types();

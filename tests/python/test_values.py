@@ -3,6 +3,7 @@ every pixel type with geometry bit for bit, and bad values are refused."""
 
 import gc
 import json
+import re
 import resource
 
 import numpy as np
@@ -117,6 +118,56 @@ def test_unstorable_values_are_refused_clearly(cache):
         with pytest.raises(error):
             cache.put(voxcache.key("bad"), value)
     assert voxcache.key("bad") not in cache
+
+
+@pytest.mark.parametrize("value", [np.int64(-3), np.uint8(200), np.float32(1.5), np.float64(0.1),
+                                   np.float16(2.5), np.bool_(True), np.complex64(1 - 2j),
+                                   np.int16(-1)])
+def test_numpy_scalars_come_back_as_the_scalar_they_were(tmp_path, value):
+    k = voxcache.key("scalar", value=repr(value), dtype=value.dtype.str)
+    with voxcache.Cache(tmp_path / "s.db") as c:  # the defaults: the memory tier answers
+        c.put(k, value)
+        hot = c.get(k)
+    with voxcache.Cache(tmp_path / "s.db") as c:  # a fresh handle decodes the entry
+        cold = c.get(k)
+    for got in (hot, cold):
+        assert type(got) is type(value) and got.dtype == value.dtype
+        assert got.tobytes() == value.tobytes()
+
+
+def test_json_values_never_come_back_changed(cache):
+    # What json.dumps would silently turn into another value is refused
+    # before anything is stored, with the path to it.
+    for value, where in [({1: 10.5}, "int 1"), ((1, 2), "tuple"), ({"a": [(1,)]}, "['a'][0]"),
+                         ({"a": {None: 1}}, "NoneType None")]:
+        with pytest.raises(TypeError, match=re.escape(where)):
+            cache.put(voxcache.key("changed"), value)
+        with pytest.raises(TypeError, match=re.escape(where)):
+            cache.put(voxcache.key("meta"), 1, metadata=value)
+    assert voxcache.key("changed") not in cache and voxcache.key("meta") not in cache
+    # NumPy numbers inside JSON (values and metadata) are the numbers they equal.
+    k = voxcache.key("numbers")
+    cache.put(k, {"n": np.int64(2), "x": [np.float32(0.5)], "ok": np.bool_(False)},
+              metadata={"voxels": np.int64(7)})
+    assert cache.get(k) == {"n": 2, "x": [0.5], "ok": False}
+    assert cache.info(k)["metadata"] == {"voxels": 7}
+
+
+def test_a_result_that_cannot_be_stored_is_returned_with_a_warning(cache):
+    calls = []
+
+    @cache.memoize
+    def region_growing(n):
+        calls.append(n)
+        return object()  # no value kind holds it
+
+    for _ in range(2):
+        with pytest.warns(RuntimeWarning, match="region_growing.*of type object.*not stored"):
+            assert type(region_growing(3)) is object
+    assert calls == [3, 3], "nothing stored: the next call computes again"
+    with pytest.warns(RuntimeWarning, match="not stored"):
+        assert cache.get_or_compute(voxcache.key("x"), lambda: {1, 2}) == {1, 2}
+    assert voxcache.key("x") not in cache
 
 
 def test_malformed_volumes_are_refused_clearly():
