@@ -155,6 +155,14 @@ struct VOXCACHE_EXPORT StoredStats {
   };
   std::vector<Counter> counters;
   uint64_t counter(const std::string& name, const std::string& data_type = "") const;
+
+  // As one JSON object, the one `voxcache stats --json` prints and Python's
+  // Cache.stats() returns (docs/cli.md): entries, raw_bytes, stored_bytes,
+  // ratio (raw/stored), hit_rate (hits over hits and misses), by_type,
+  // counters per data type ("total" for all) with every counter present,
+  // and runs (`voxcache run`'s hits and stored records). The one place
+  // these statistics are rendered.
+  std::string ToJson() const;
 };
 
 struct VOXCACHE_EXPORT RecompressReport {

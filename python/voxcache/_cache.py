@@ -86,10 +86,20 @@ class Cache:
         object. ``layout``: the chunk layout of a Volume (docs/format.md)."""
         self._c.put(key, value, _metadata(metadata), layout)
 
+    def _stored(self, key: KeyLike) -> KeyLike:
+        """``key``, or the stored key that a str of 8 to 63 hex digits
+        starts (as on the command line): KeyError when none does, ValueError
+        when several do. Only for calls that read an entry: a put needs the
+        whole key."""
+        if isinstance(key, str) and 8 <= len(key) < 64:
+            return self._c.resolve_prefix(key)
+        return key
+
     def get(self, key: KeyLike, default: Any = _MISSING) -> Any:
-        """The stored value; KeyError on a miss unless ``default`` is given."""
+        """The stored value; KeyError on a miss unless ``default`` is given.
+        ``key`` may be a prefix of 8 or more hex digits of a stored key."""
         try:
-            return self._c.get(key)
+            return self._c.get(self._stored(key))
         except KeyError:
             if default is _MISSING:
                 raise
@@ -105,22 +115,36 @@ class Cache:
         return self._c.get_or_compute(key, compute, _metadata(metadata))
 
     def contains(self, key: KeyLike) -> bool:
-        return self._c.contains(key)
+        try:
+            return self._c.contains(self._stored(key))
+        except KeyError:  # a prefix no key starts
+            return False
 
     def erase(self, key: KeyLike) -> None:
         """Removes the entry; KeyError when there is none."""
-        self._c.erase(key)
+        self._c.erase(self._stored(key))
 
     __contains__ = contains
 
     def __getitem__(self, key: KeyLike) -> Any:
-        return self._c.get(key)
+        return self._c.get(self._stored(key))
+
+    def __len__(self) -> int:
+        """How many entries the database holds."""
+        return self._c.count()
+
+    def keys(self) -> List[str]:
+        """Every stored key, as hex, newest first."""
+        return self._c.keys()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys())
 
     def __setitem__(self, key: KeyLike, value: Any) -> None:
         self._c.put(key, value, None, None)
 
     def __delitem__(self, key: KeyLike) -> None:
-        self._c.erase(key)
+        self._c.erase(self._stored(key))
 
     # --- volumes -----------------------------------------------------------------
 
@@ -132,7 +156,7 @@ class Cache:
         in frames ``[t, t + nt)`` only: ``(t, 0, 0, 0), (1, Z, Y, X)`` is one
         volume of it, ``(0, z, y, x), (T, 1, 1, 1)`` one voxel's time
         course."""
-        return self._c.read_region(key, tuple(start), tuple(size))
+        return self._c.read_region(self._stored(key), tuple(start), tuple(size))
 
     def read_slice(self, key: KeyLike, axis: Union[int, str], index: int) -> Volume:
         """One slice: ``axis`` 'x' (sagittal, 0), 'y' (coronal, 1) or 'z'
@@ -142,7 +166,7 @@ class Cache:
                 axis = _AXES[axis]
             except KeyError:
                 raise ValueError(f"axis must be x, y, z, sagittal, coronal or axial, not {axis!r}")
-        return self._c.read_slice(key, axis, index)
+        return self._c.read_slice(self._stored(key), axis, index)
 
     def write_volume(self, key: KeyLike, shape: Sequence[int], dtype: Any, *,
                      components: int = 1, spacing: Sequence[float] = (1.0, 1.0, 1.0),
@@ -163,22 +187,23 @@ class Cache:
         """Streams a stored volume out as (first z, slab array) pairs in z
         order, in bounded memory; KeyError on a miss. A series streams as
         its frames stacked along z (frame t's slice z is slice t * Z + z)."""
-        return VolumeReader(self._c.read_volume(key))
+        return VolumeReader(self._c.read_volume(self._stored(key)))
 
     # --- looking after it ----------------------------------------------------------
 
     def info(self, key: KeyLike) -> Dict[str, Any]:
         """What is known about an entry without reading its payload: sizes,
         codec, level, layout, times, metadata, lineage, intensity, geometry."""
-        return self._c.info(key)
+        return self._c.info(self._stored(key))
 
     def list(self) -> List[Dict[str, Any]]:
         """Every entry's info, newest first."""
         return self._c.list()
 
     def stats(self) -> Dict[str, Any]:
-        """This object's hits and misses, and the database's totals and
-        persistent counters."""
+        """The database's totals and persistent counters, the record
+        ``voxcache stats --json`` prints (docs/cli.md), and under ``"handle"``
+        this object's own hits, misses and memory tier since it was opened."""
         return self._c.stats()
 
     def gc(self, max_bytes: int = 0, max_entries: int = 0, max_age: float = 0) -> Dict[str, Any]:
@@ -186,12 +211,25 @@ class Cache:
         limit holds (``max_age`` in seconds)."""
         return self._c.gc(int(max_bytes), int(max_entries), int(max_age))
 
+    def clear(self, *, keep_pinned: bool = False) -> Dict[str, Any]:
+        """Removes every entry, or every unpinned one with ``keep_pinned``:
+        ``{"removed": n, "freed_bytes", "entries_left"}``."""
+        return self._c.clear(bool(keep_pinned))
+
+    def pin(self, key: KeyLike) -> None:
+        """Keeps the entry through gc and the size limits; KeyError when
+        there is none."""
+        self._c.pin(self._stored(key), True)
+
+    def unpin(self, key: KeyLike) -> None:
+        self._c.pin(self._stored(key), False)
+
     def verify(self, key: Optional[KeyLike] = None) -> List[Tuple[str, str]]:
         """Reads and checks every chunk. With a key: raises on a bad entry
         (CorruptionError). Without: checks every entry and returns the bad
         ones as (key, message) pairs."""
         if key is not None:
-            self._c.verify(key)
+            self._c.verify(self._stored(key))
             return []
         bad = []
         for e in self._c.list():

@@ -27,13 +27,6 @@
 
 namespace voxcache {
 
-uint64_t StoredStats::counter(const std::string& name, const std::string& data_type) const {
-  for (const Counter& c : counters) {
-    if (c.name == name && c.data_type == data_type) return c.value;
-  }
-  return 0;
-}
-
 namespace cache {
 namespace {
 

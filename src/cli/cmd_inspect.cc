@@ -196,44 +196,6 @@ int cmd_show(const Globals& g, const std::string& key_text, bool json,
   return 0;
 }
 
-namespace {
-
-// Every counter stats reports, present in its JSON even when zero.
-constexpr const char* kCounterNames[] = {
-    "hits_memory",   "hits_disk",         "hits_remote",         "misses",
-    "puts",          "evictions",         "bytes_read",          "bytes_written",
-    "remote_errors", "remote_bytes_read", "remote_bytes_written"};
-
-nlohmann::json stats_json(const StoredStats& st, double hit_rate, double ratio) {
-  nlohmann::json j = {{"entries", st.entries},
-                      {"raw_bytes", st.raw_bytes},
-                      {"stored_bytes", st.stored_bytes},
-                      {"ratio", ratio},
-                      {"hit_rate", hit_rate},
-                      {"by_type", nlohmann::json::array()},
-                      {"counters", nlohmann::json::object()}};
-  std::vector<std::string> groups{""};  // "" is "total"
-  for (const auto& t : st.by_type) {
-    j["by_type"].push_back({{"data_type", t.data_type},
-                            {"entries", t.entries},
-                            {"raw_bytes", t.raw_bytes},
-                            {"stored_bytes", t.stored_bytes}});
-    groups.push_back(t.data_type);
-  }
-  for (const auto& c : st.counters) {  // types with counts but no entries left
-    if (std::find(groups.begin(), groups.end(), c.data_type) == groups.end()) {
-      groups.push_back(c.data_type);
-    }
-  }
-  for (const std::string& group : groups) {
-    nlohmann::json& counters = j["counters"][group.empty() ? "total" : group];
-    for (const char* name : kCounterNames) counters[name] = st.counter(name, group);
-  }
-  return j;
-}
-
-}  // namespace
-
 int cmd_stats(const Globals& g, bool json, bool zero) {
   auto cache = open_cache(g, zero);
   if (!cache.ok()) return fail(cache.status());
@@ -245,23 +207,19 @@ int cmd_stats(const Globals& g, bool json, bool zero) {
   }
   Result<StoredStats> st = (*cache)->admin().stored_stats();
   if (!st.ok()) return fail(st.status());
+  if (json) {
+    print_json(nlohmann::json::parse(st->ToJson()));
+    return 0;
+  }
   const uint64_t hits =
       st->counter("hits_memory") + st->counter("hits_disk") + st->counter("hits_remote");
   const uint64_t lookups = hits + st->counter("misses");
   const double hit_rate = lookups ? static_cast<double>(hits) / lookups : 0.0;
   const double ratio = st->stored_bytes ? static_cast<double>(st->raw_bytes) / st->stored_bytes : 0;
-  // voxcache run: a hit is a hit of its run record (type "run"), a miss
-  // that stored is a put of one; the identity records and output files it
-  // reads are in the totals above but say nothing of the runs.
+  // voxcache run's records (StoredStats::ToJson says what they count).
   const uint64_t run_hits = st->counter("hits_memory", "run") + st->counter("hits_disk", "run") +
                             st->counter("hits_remote", "run");
   const uint64_t run_stored = st->counter("puts", "run");
-  if (json) {
-    nlohmann::json j = stats_json(*st, hit_rate, ratio);
-    j["runs"] = {{"hits", run_hits}, {"stored", run_stored}};
-    print_json(j);
-    return 0;
-  }
   std::printf("entries        %llu\n", static_cast<unsigned long long>(st->entries));
   std::printf("raw            %s\n", human_bytes(st->raw_bytes).c_str());
   std::printf("stored         %s (ratio %.2fx)\n", human_bytes(st->stored_bytes).c_str(), ratio);

@@ -151,6 +151,19 @@ class PyCache {
     }
     return std::move(*r);
   }
+
+  // `fn(cache)` without the GIL, its result or its error raised.
+  template <typename F>
+  auto call(F fn) {
+    std::shared_ptr<Cache> held = get();
+    std::optional<decltype(fn(held.get()))> r;
+    {
+      py::gil_scoped_release nogil;
+      r.emplace(fn(held.get()));
+    }
+    return take(std::move(*r));
+  }
+
   void close() {
     std::shared_ptr<Cache> c = std::move(cache_);
     py::gil_scoped_release nogil;
@@ -276,34 +289,28 @@ class PyCache {
       py::gil_scoped_release nogil;
       s = c->stats();
     }
-    py::dict d;
-    d["memory_hits"] = s.memory_hits;
-    d["disk_hits"] = s.disk_hits;
-    d["misses"] = s.misses;
-    d["puts"] = s.puts;
-    d["memory_bytes"] = s.memory_bytes;
-    d["memory_entries"] = s.memory_entries;
-    d["remote_hits"] = s.remote_hits;
-    d["remote_misses"] = s.remote_misses;
-    d["remote_errors"] = s.remote_errors;
-    d["remote_push_failures"] = s.remote_push_failures;
-    d["remote_rejected"] = s.remote_rejected;
-    d["remote"] = s.remote;
-    d["remote_status"] = s.remote_status;
+    py::dict handle;  // this object's own, since it was opened
+    handle["memory_hits"] = s.memory_hits;
+    handle["disk_hits"] = s.disk_hits;
+    handle["misses"] = s.misses;
+    handle["puts"] = s.puts;
+    handle["memory_bytes"] = s.memory_bytes;
+    handle["memory_entries"] = s.memory_entries;
+    handle["remote_hits"] = s.remote_hits;
+    handle["remote_misses"] = s.remote_misses;
+    handle["remote_errors"] = s.remote_errors;
+    handle["remote_push_failures"] = s.remote_push_failures;
+    handle["remote_rejected"] = s.remote_rejected;
+    handle["remote"] = s.remote;
+    handle["remote_status"] = s.remote_status;
     Result<StoredStats> st = Status::NotFound("");
     {
       py::gil_scoped_release nogil;
       st = c->admin().stored_stats();
     }
-    const StoredStats stored = take(std::move(st));
-    d["entries"] = stored.entries;
-    d["stored_bytes"] = stored.stored_bytes;
-    d["raw_bytes"] = stored.raw_bytes;
-    py::dict counters;
-    for (const StoredStats::Counter& k : stored.counters) {
-      if (k.data_type.empty()) counters[py::str(k.name)] = k.value;
-    }
-    d["counters"] = counters;
+    // The database's, as `voxcache stats --json` prints them.
+    py::dict d = py::module_::import("json").attr("loads")(take(std::move(st)).ToJson());
+    d["handle"] = handle;
     return d;
   }
 
@@ -348,6 +355,38 @@ class PyCache {
     return out;
   }
 
+  std::string resolve_prefix(const std::string& prefix) {
+    return call([&](Cache* c) { return c->admin().resolve_prefix(prefix); }).hex();
+  }
+
+  void pin(const py::handle& k, bool pinned) {
+    check(unlocked(k, [&](Cache* c, const OperationKey& key) {
+      return pinned ? c->admin().pin(key) : c->admin().unpin(key);
+    }));
+  }
+
+  py::dict clear(bool keep_pinned) {
+    const GcReport g = call([&](Cache* c) { return c->admin().clear(keep_pinned); });
+    py::dict d;
+    d["removed"] = g.removed.size();
+    d["freed_bytes"] = g.freed_bytes;
+    d["entries_left"] = g.entries_left;
+    return d;
+  }
+
+  // Every key, newest first.
+  std::vector<std::string> keys() {
+    std::vector<std::string> out;
+    for (const EntryInfo& e : call([](Cache* c) { return c->admin().list(); })) {
+      out.push_back(e.key.hex());
+    }
+    return out;
+  }
+
+  uint64_t count() {
+    return call([](Cache* c) { return c->admin().stored_stats(); }).entries;
+  }
+
  private:
   std::shared_ptr<Cache> cache_;
 };
@@ -372,6 +411,11 @@ void bind_cache(py::module_& m) {
       .def("gc", &PyCache::gc)
       .def("verify", &PyCache::verify)
       .def("list", &PyCache::list)
+      .def("resolve_prefix", &PyCache::resolve_prefix)
+      .def("pin", &PyCache::pin)
+      .def("clear", &PyCache::clear)
+      .def("keys", &PyCache::keys)
+      .def("count", &PyCache::count)
       .def(
           "write_volume",
           [](PyCache& c, const py::handle& k, std::array<uint64_t, 3> shape_zyx,

@@ -126,7 +126,7 @@ def test_a_get_is_writable_and_the_cache_keeps_its_own(cache):
     cache.put(k, src)
     first = cache.get(k)
     second = cache.get(k)  # from the memory tier
-    assert cache.stats()["memory_hits"] >= 1
+    assert cache.stats()["handle"]["memory_hits"] >= 1
     assert first.array.flags.writeable and second.array.flags.writeable
     assert not np.shares_memory(first.array, second.array)
     assert not np.shares_memory(first.array, src.array)

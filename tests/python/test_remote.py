@@ -16,11 +16,11 @@ def test_signed_entries_are_served_only_when_signed_with_the_secret(tmp_path, re
     with voxcache.Cache(tmp_path / "b.db", remote=redis.url, remote_secret="s3cret") as b:
         assert b.get(signed) == v
         assert b.get(plain, None) is None, "an unsigned entry is a miss"
-        assert b.stats()["remote_rejected"] >= 1
+        assert b.stats()["handle"]["remote_rejected"] >= 1
     # The password may come apart from the URL, and is used: this server has
     # none, so sending one is refused, and the local cache goes on.
     with voxcache.Cache(tmp_path / "c.db", remote=redis.url, remote_password="hunter2") as c:
-        assert "authentication failed" in c.stats()["remote_status"]
-        assert "hunter2" not in c.stats()["remote_status"]
+        assert "authentication failed" in c.stats()["handle"]["remote_status"]
+        assert "hunter2" not in c.stats()["handle"]["remote_status"]
         c.put(voxcache.key("local"), 1.5)
         assert c.get(voxcache.key("local")) == 1.5

@@ -194,7 +194,7 @@ def test_geometry_and_types_the_library_refuses_are_refused_by_the_constructor(c
         voxcache.Volume(ramp("<i2", (2, 2, 2)), spacing=(1.0, 0.0, 1.0))
     with pytest.raises(TypeError, match="float16"):
         voxcache.Volume(ramp("<f2", (2, 2, 2)))
-    assert cache.stats()["puts"] == 0
+    assert cache.stats()["handle"]["puts"] == 0
 
 
 def test_misses_defaults_and_mapping_syntax(cache):
@@ -249,10 +249,52 @@ def test_metadata_info_list_stats_and_gc(cache):
     assert [e["key"] for e in cache.list()] == [recipe.build().hex]
     cache.get(recipe)
     s = cache.stats()
-    assert s["entries"] == 1 and s["disk_hits"] == 1
+    assert s["entries"] == 1 and s["handle"]["disk_hits"] == 1
+    assert s["counters"]["total"]["hits_disk"] == 1 and s["counters"]["volume"]["puts"] == 1
     report = cache.gc(max_entries=0, max_bytes=1)
     assert report["removed"] == [recipe.build().hex] and report["limits_met"]
     assert cache.list() == []
+
+
+def test_len_keys_clear_pins_and_key_prefixes(cache):
+    keys = [voxcache.key("n", i=i) for i in range(3)]
+    for i, k in enumerate(keys):
+        cache.put(k, i)
+    assert len(cache) == 3
+    assert sorted(cache) == sorted(cache.keys()) == sorted(k.hex for k in keys)
+    short = keys[1].hex[:10]  # as on the command line: 8 or more hex digits
+    assert cache[short] == 1 and cache.get(short) == 1 and short in cache
+    assert cache.info(short)["key"] == keys[1].hex
+    assert "0123abcd" not in cache and cache.get("0123abcd", "none") == "none"
+    with pytest.raises(KeyError):
+        cache["0123abcd"]
+    with pytest.raises(ValueError):
+        cache.put(short, 5)  # storing needs the whole key
+    cache.pin(short)
+    assert cache.info(keys[1])["pinned"]
+    report = cache.clear(keep_pinned=True)
+    assert report["removed"] == 2 and report["entries_left"] == 1
+    assert list(cache) == [keys[1].hex]
+    cache.unpin(keys[1])
+    assert cache.clear()["removed"] == 1 and len(cache) == 0
+    with pytest.raises(KeyError):
+        cache.pin(keys[0])
+
+
+def test_stats_are_the_clis_record(tmp_path, cli):
+    import subprocess
+
+    db = tmp_path / "s.db"
+    with voxcache.Cache(db) as c:
+        k = voxcache.key("s")
+        c.put(k, 1.5)
+        c.get(k)
+        c.get(voxcache.key("absent"), None)
+        mine = c.stats()
+    printed = json.loads(subprocess.run([cli, "--db", str(db), "stats", "--json"], check=True,
+                                        capture_output=True, text=True).stdout)
+    assert mine.pop("handle")["misses"] == 1
+    assert mine == printed
 
 
 def test_corruption_is_an_error_of_its_own_and_io_errors_are_oserrors(tmp_path):
