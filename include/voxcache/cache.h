@@ -48,7 +48,9 @@ class VOXCACHE_EXPORT Cache {
   static Result<std::string> DefaultPath();
 
   // Opens (and with create_if_missing, creates) the database at `path`.
-  // Corruption for a file that is not a voxcache database, NotSupported for
+  // Corruption for a file that is not SQLite (a damaged database),
+  // InvalidArgument for another application's SQLite database ("not a
+  // voxcache database": the wrong file, not a damaged one), NotSupported for
   // one written by a newer schema version, IOError when it cannot be opened.
   static Result<std::unique_ptr<Cache>> Open(const std::string& path,
                                              const Options& options = Options());

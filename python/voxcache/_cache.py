@@ -19,9 +19,15 @@ _AXES = {"x": 0, "y": 1, "z": 2, "sagittal": 0, "coronal": 1, "axial": 2}
 def _metadata(metadata: Any) -> Optional[str]:
     """JSON text of ``metadata``: a str as given, else canonical JSON, with the
     values' rules (str dict keys, no tuples, NumPy numbers as numbers)."""
-    if metadata is None or isinstance(metadata, str):
+    if metadata is None:
+        return None
+    if isinstance(metadata, str):
+        try:
+            metadata.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("metadata holds a lone surrogate, which UTF-8 JSON cannot hold") from None
         return metadata
-    return _core._json_text(metadata, "metadata")
+    return _core._json_text(metadata, "metadata", False)
 
 
 class Cache:
@@ -37,7 +43,13 @@ class Cache:
     ``memory_budget_bytes``, ``layout`` ('z-slabs', 'bricks', 'bricks 32x32x16'),
     ``remote`` (a redis:// URL), ``remote_read_only``, ``remote_timeout``,
     ``remote_password`` (instead of one in the URL), ``remote_secret``
-    (signed remote entries, docs/format.md 2.8).
+    (signed remote entries, docs/format.md 2.8), ``create_if_missing``.
+
+    A missing database is created, and its folder with it, unless
+    ``create_if_missing=False`` or ``read_only=True``, which raise
+    FileNotFoundError instead. A SQLite file of another application is a
+    ValueError ("not a voxcache database"), told apart from a damaged
+    database (CorruptionError).
 
     Keys are ``voxcache.Key`` objects, ``KeyBuilder`` recipes (their lineage
     is stored too) or 64 hex digits. Values are None, bool, int, float, str,
@@ -75,7 +87,8 @@ class Cache:
         return self._c.path
 
     def __repr__(self) -> str:
-        return f"voxcache.Cache({'closed' if self.closed else repr(self.path)})"
+        c = getattr(self, "_c", None)  # None after an open that failed
+        return f"voxcache.Cache({'closed' if c is None or c.closed else repr(c.path)})"
 
     # --- values ------------------------------------------------------------------
 

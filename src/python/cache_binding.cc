@@ -6,6 +6,7 @@
 #include <pybind11/stl.h>
 
 #include <array>
+#include <cerrno>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -59,62 +60,91 @@ py::dict info_dict(const EntryInfo& e) {
   return d;
 }
 
+void set_option(Options* o, const std::string& name, const py::handle& v);
+
+// What an option takes, for the error when it is given something else.
+std::string option_type(const std::string& name) {
+  for (const char* b : {"create_if_missing", "read_only", "verify_checksums", "remote_read_only"}) {
+    if (name == b) return "a bool";
+  }
+  for (const char* n : {"max_bytes", "max_entries", "max_database_bytes", "chunk_bytes", "threads",
+                        "memory_budget_bytes"}) {
+    if (name == n) return "a non-negative int";
+  }
+  if (name == "busy_timeout" || name == "remote_timeout") return "a number of seconds";
+  if (name == "max_age") return "an int of seconds";
+  if (name == "compression_level") return "an int";
+  return "a str";
+}
+
 Options options_of(const py::dict& kw) {
   Options o;
   o.types = python_types();
   for (const auto& [k, v] : kw) {
     const std::string name = k.cast<std::string>();
-    if (name == "create_if_missing")
-      o.create_if_missing = v.cast<bool>();
-    else if (name == "read_only")
-      o.read_only = v.cast<bool>();
-    else if (name == "verify_checksums")
-      o.verify_checksums = v.cast<bool>();
-    else if (name == "busy_timeout")
-      o.busy_timeout = std::chrono::milliseconds(static_cast<int64_t>(v.cast<double>() * 1000));
-    else if (name == "max_bytes")
-      o.max_bytes = v.cast<uint64_t>();
-    else if (name == "max_entries")
-      o.max_entries = v.cast<uint64_t>();
-    else if (name == "max_age")
-      o.max_age = std::chrono::seconds(v.cast<int64_t>());
-    else if (name == "max_database_bytes")
-      o.max_database_bytes = v.cast<uint64_t>();
-    else if (name == "compression_level")
-      o.compression_level = v.cast<int>();
-    else if (name == "chunk_bytes")
-      o.chunk_bytes = v.cast<uint64_t>();
-    else if (name == "threads")
-      o.threads = v.cast<unsigned>();
-    else if (name == "memory_budget_bytes")
-      o.memory_budget_bytes = v.cast<uint64_t>();
-    else if (name == "layout")
-      o.layout = layout_of(v.cast<std::string>());
-    else if (name == "remote")
-      o.remote = v.cast<std::string>();
-    else if (name == "remote_secret")
-      o.remote_secret = v.cast<std::string>();
-    else if (name == "remote_password")
-      o.remote_password = v.cast<std::string>();
-    else if (name == "remote_read_only")
-      o.remote_read_only = v.cast<bool>();
-    else if (name == "remote_timeout")
-      o.remote_timeout = std::chrono::milliseconds(static_cast<int64_t>(v.cast<double>() * 1000));
-    else if (name == "shuffle") {
-      const std::string s = v.cast<std::string>();
-      if (s == "auto")
-        o.shuffle = ShuffleMode::kAuto;
-      else if (s == "always")
-        o.shuffle = ShuffleMode::kAlways;
-      else if (s == "never")
-        o.shuffle = ShuffleMode::kNever;
-      else
-        throw py::value_error("shuffle must be 'auto', 'always' or 'never'");
-    } else {
-      throw py::type_error("unknown Cache option '" + name + "'");
+    try {
+      set_option(&o, name, v);
+    } catch (const py::cast_error&) {
+      // pybind11's own message names neither the option nor the type.
+      throw py::type_error("Cache option '" + name + "' must be " + option_type(name) + ", not " +
+                           py::str(v.get_type().attr("__name__")).cast<std::string>() + " " +
+                           py::repr(v).cast<std::string>());
     }
   }
   return o;
+}
+
+void set_option(Options* out, const std::string& name, const py::handle& v) {
+  Options& o = *out;
+  if (name == "create_if_missing")
+    o.create_if_missing = v.cast<bool>();
+  else if (name == "read_only")
+    o.read_only = v.cast<bool>();
+  else if (name == "verify_checksums")
+    o.verify_checksums = v.cast<bool>();
+  else if (name == "busy_timeout")
+    o.busy_timeout = std::chrono::milliseconds(static_cast<int64_t>(v.cast<double>() * 1000));
+  else if (name == "max_bytes")
+    o.max_bytes = v.cast<uint64_t>();
+  else if (name == "max_entries")
+    o.max_entries = v.cast<uint64_t>();
+  else if (name == "max_age")
+    o.max_age = std::chrono::seconds(v.cast<int64_t>());
+  else if (name == "max_database_bytes")
+    o.max_database_bytes = v.cast<uint64_t>();
+  else if (name == "compression_level")
+    o.compression_level = v.cast<int>();
+  else if (name == "chunk_bytes")
+    o.chunk_bytes = v.cast<uint64_t>();
+  else if (name == "threads")
+    o.threads = v.cast<unsigned>();
+  else if (name == "memory_budget_bytes")
+    o.memory_budget_bytes = v.cast<uint64_t>();
+  else if (name == "layout")
+    o.layout = layout_of(v.cast<std::string>());
+  else if (name == "remote")
+    o.remote = v.cast<std::string>();
+  else if (name == "remote_secret")
+    o.remote_secret = v.cast<std::string>();
+  else if (name == "remote_password")
+    o.remote_password = v.cast<std::string>();
+  else if (name == "remote_read_only")
+    o.remote_read_only = v.cast<bool>();
+  else if (name == "remote_timeout")
+    o.remote_timeout = std::chrono::milliseconds(static_cast<int64_t>(v.cast<double>() * 1000));
+  else if (name == "shuffle") {
+    const std::string s = v.cast<std::string>();
+    if (s == "auto")
+      o.shuffle = ShuffleMode::kAuto;
+    else if (s == "always")
+      o.shuffle = ShuffleMode::kAlways;
+    else if (s == "never")
+      o.shuffle = ShuffleMode::kNever;
+    else
+      throw py::value_error("shuffle must be 'auto', 'always' or 'never'");
+  } else {
+    throw py::type_error("unknown Cache option '" + name + "'");
+  }
 }
 
 class PyCache {
@@ -126,6 +156,11 @@ class PyCache {
     {
       py::gil_scoped_release nogil;
       c = Cache::Open(p, o);
+    }
+    if (c.status().is_not_found()) {  // no file, and told not to create one
+      PyErr_SetObject(PyExc_FileNotFoundError,
+                      py::make_tuple(ENOENT, c.status().message(), p).ptr());
+      throw py::error_already_set();
     }
     cache_ = std::shared_ptr<Cache>(take(std::move(c)));  // raising needs the GIL
   }

@@ -259,8 +259,8 @@ void check_json_exact(const py::handle& obj, const std::string& where) {
   if (py::isinstance<py::dict>(obj)) {
     for (const auto& [k, v] : py::reinterpret_borrow<py::dict>(obj)) {
       if (!py::isinstance<py::str>(k)) {
-        throw py::type_error("a dict key of a JSON value must be a str, not " + type_name(k) +
-                             " " + py::repr(k).cast<std::string>() + " (" + where +
+        throw py::type_error("a dict key of a JSON value must be a str, not " + type_name(k) + " " +
+                             py::repr(k).cast<std::string>() + " (" + where +
                              "): JSON would turn it into a string");
       }
       check_json_exact(v, where + "[" + py::repr(k).cast<std::string>() + "]");
@@ -275,7 +275,25 @@ void check_json_exact(const py::handle& obj, const std::string& where) {
 
 }  // namespace
 
-std::string json_text(const py::handle& obj, const std::string& what) {
+std::string str_bytes(const py::handle& s) {
+  PyObject* b = PyUnicode_AsEncodedString(s.ptr(), "utf-8", "surrogatepass");
+  if (!b) throw py::error_already_set();
+  py::bytes held = py::reinterpret_steal<py::bytes>(b);
+  return held.cast<std::string>();
+}
+
+py::object str_of_bytes(const std::string& bytes) {
+  const auto n = static_cast<py::ssize_t>(bytes.size());
+  for (const char* errors : {"strict", "surrogatepass"}) {
+    if (PyObject* u = PyUnicode_DecodeUTF8(bytes.data(), n, errors)) {
+      return py::reinterpret_steal<py::object>(u);
+    }
+    PyErr_Clear();
+  }
+  return py::bytes(bytes);
+}
+
+std::string json_text(const py::handle& obj, const std::string& what, bool lone_surrogates) {
   check_json_exact(obj, what);
   // NumPy numbers inside become the Python numbers they equal (JSON has no
   // dtypes); anything else json.dumps cannot write is the error below.
@@ -285,13 +303,25 @@ std::string json_text(const py::handle& obj, const std::string& what) {
   });
   // Canonical JSON, so equal values store equal bytes; NaN is refused (it
   // is not JSON).
+  auto dumps = [&](bool ascii) {
+    return py::module_::import("json").attr("dumps")(
+        obj, py::arg("sort_keys") = true, py::arg("separators") = py::make_tuple(",", ":"),
+        py::arg("allow_nan") = false, py::arg("ensure_ascii") = ascii,
+        py::arg("default") = numbers);
+  };
   try {
-    return py::module_::import("json")
-        .attr("dumps")(obj, py::arg("sort_keys") = true,
-                       py::arg("separators") = py::make_tuple(",", ":"),
-                       py::arg("allow_nan") = false, py::arg("ensure_ascii") = false,
-                       py::arg("default") = numbers)
-        .cast<std::string>();
+    py::object text = dumps(false);
+    py::ssize_t n = 0;
+    if (!PyUnicode_AsUTF8AndSize(text.ptr(), &n)) {
+      // A lone surrogate is not UTF-8: JSON's own escapes (\ud800) keep it.
+      PyErr_Clear();
+      if (!lone_surrogates) {
+        throw py::value_error(what +
+                              " holds a str with a lone surrogate, which UTF-8 JSON cannot hold");
+      }
+      text = dumps(true);
+    }
+    return text.cast<std::string>();
   } catch (py::error_already_set& e) {
     // The message alone: json's traceback lines are not the caller's concern.
     throw py::type_error(what +
@@ -312,7 +342,7 @@ Value to_value(const py::handle& obj) {
   if (py::isinstance<py::bool_>(obj)) return Value(obj.cast<bool>());
   if (py::isinstance<py::int_>(obj)) return Value(int64_of(obj, "an int value is"));
   if (py::isinstance<py::float_>(obj)) return Value(obj.cast<double>());
-  if (py::isinstance<py::str>(obj)) return Value(obj.cast<std::string>());
+  if (py::isinstance<py::str>(obj)) return Value(str_bytes(obj));
   if (py::isinstance<py::bytes>(obj) || py::isinstance<py::bytearray>(obj) ||
       py::isinstance<py::memoryview>(obj)) {
     py::bytes b = py::module_::import("builtins").attr("bytes")(obj);
@@ -388,12 +418,8 @@ py::object from_value(Value v) {
     case Value::Kind::kFloat64:
       return py::float_(*v.as_double());
     case Value::Kind::kString: {
-      const std::string& s = *v.as_string();
       // Strings are bytes in C++: what is not UTF-8 comes back as bytes.
-      PyObject* u = PyUnicode_DecodeUTF8(s.data(), static_cast<py::ssize_t>(s.size()), nullptr);
-      if (u) return py::reinterpret_steal<py::object>(u);
-      PyErr_Clear();
-      return py::bytes(s);
+      return str_of_bytes(*v.as_string());
     }
     case Value::Kind::kVolume: {
       std::shared_ptr<const Volume> volume = v.shared_volume();

@@ -33,11 +33,22 @@ inline constexpr const char* kArrayTag = "py.ndarray";  // header + C-order byte
 // framing of its 0-d array, read back as the scalar of the same dtype.
 inline constexpr const char* kScalarTag = "py.numpy-scalar";
 
+// A str's bytes: UTF-8, with a lone surrogate (U+D800 to U+DFFF, which
+// UTF-8 cannot hold and file names decoded with surrogateescape carry) as
+// its own three bytes ("surrogatepass"), so every str is stored exactly.
+std::string str_bytes(const py::handle& s);
+// The str stored as str_bytes; a C++ string that is neither comes back as
+// bytes.
+py::object str_of_bytes(const std::string& bytes);
+
 // Canonical JSON text of a dict or list (a value, metadata), or TypeError
 // naming `what`: for a dict key that is not a str and a tuple, which JSON
 // would silently turn into "1" and a list, and for anything not JSON.
-// NumPy numbers inside are written as the Python numbers they equal.
-std::string json_text(const py::handle& obj, const std::string& what);
+// NumPy numbers inside are written as the Python numbers they equal. A
+// lone surrogate in a str inside is kept as JSON's escape (\ud800) when
+// `lone_surrogates` allows it (values, read back by Python's json), else a
+// ValueError (metadata, which the library parses as UTF-8 JSON).
+std::string json_text(const py::handle& obj, const std::string& what, bool lone_surrogates = true);
 
 // A registry that knows the tags above, for Options::types.
 std::shared_ptr<const TypeRegistry> python_types();

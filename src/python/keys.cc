@@ -16,7 +16,7 @@ KeyArg key_arg(const py::handle& v) {
   if (py::isinstance<py::bool_>(v)) return KeyArg(v.cast<bool>());
   if (py::isinstance<py::int_>(v)) return KeyArg(int64_of(v, "a key argument is"));
   if (py::isinstance<py::float_>(v)) return KeyArg(v.cast<double>());
-  if (py::isinstance<py::str>(v)) return KeyArg(v.cast<std::string>());
+  if (py::isinstance<py::str>(v)) return KeyArg(str_bytes(v));
   if (py::isinstance<py::bytes>(v)) return KeyArg::Bytes(v.cast<std::string>());
   if (py::isinstance<py::list>(v) || py::isinstance<py::tuple>(v)) {
     std::vector<KeyArg> items;
@@ -33,6 +33,14 @@ OperationKey key_of(const py::handle& k) {
   if (py::isinstance<KeyBuilder>(k)) return k.cast<const KeyBuilder&>().build();
   if (py::isinstance<py::str>(k)) return take(OperationKey::FromHex(k.cast<std::string>()));
   throw py::type_error("a key is a voxcache.Key, a KeyBuilder or 64 hex digits");
+}
+
+const py::handle& must_be_str(const py::handle& v, const char* what) {
+  if (!py::isinstance<py::str>(v)) {
+    throw py::type_error(std::string(what) + " is a str, not " +
+                         py::str(v.get_type().attr("__name__")).cast<std::string>());
+  }
+  return v;
 }
 
 const KeyBuilder* recipe_of(const py::handle& k) {
@@ -58,11 +66,16 @@ void bind_keys(py::module_& m) {
   py::class_<KeyBuilder>(m, "KeyBuilder",
                          "Builds an operation key from a recipe: the operation's name, its "
                          "arguments in order, and the keys of its inputs (docs/format.md 3.1).")
-      .def(py::init<std::string_view>(), py::arg("operation"))
+      // Arguments as py::handle, checked here: pybind11's own mismatch
+      // error lists C++ signatures, not what the caller got wrong.
+      .def(py::init([](const py::handle& operation) {
+             return KeyBuilder(str_bytes(must_be_str(operation, "KeyBuilder's operation")));
+           }),
+           py::arg("operation"))
       .def(
           "arg",
-          [](KeyBuilder& b, const std::string& name, const py::handle& v) -> KeyBuilder& {
-            return b.arg(name, key_arg(v));
+          [](KeyBuilder& b, const py::handle& name, const py::handle& v) -> KeyBuilder& {
+            return b.arg(str_bytes(must_be_str(name, "an argument's name")), key_arg(v));
           },
           py::arg("name"), py::arg("value"), py::return_value_policy::reference_internal,
           "Adds an argument: bool, int, float, str, bytes, or a list of them.")

@@ -98,7 +98,8 @@ PYBIND11_MODULE(_core, m) {
       "content_key", [](const py::handle& v) { return content_key(to_volume(v)); },
       py::arg("volume"), "The key of a volume's voxels and geometry (docs/format.md 3.2).");
   m.def("_set_volume_class", &set_volume_class);
-  m.def("_json_text", &json_text);
+  m.def("_json_text", &json_text, py::arg("obj"), py::arg("what"),
+        py::arg("lone_surrogates") = true);
   m.def("_default_path", [] { return take(Cache::DefaultPath()); });
 
   bind_cache(m);

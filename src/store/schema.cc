@@ -132,8 +132,8 @@ Status check_version(Database* db, int64_t version) {
   Result<int64_t> app = pragma_int_of(db, "application_id");
   if (!app.ok()) return app.status();
   if (*app != kApplicationId) {
-    return Status::Corruption("not a voxcache database (application_id " + std::to_string(*app) +
-                              "): " + db->path());
+    return Status::InvalidArgument("not a voxcache database (application_id " +
+                                   std::to_string(*app) + "): " + db->path());
   }
   return Status::OK();
 }
@@ -148,7 +148,7 @@ Status prepare_schema(Database* db, bool read_only) {
   Result<int64_t> version = pragma_int_of(db, "user_version");
   if (!version.ok()) return version.status();
   if (read_only) {
-    if (*version == 0) return Status::Corruption("not a voxcache database: " + db->path());
+    if (*version == 0) return Status::InvalidArgument("not a voxcache database: " + db->path());
     return check_version(db, *version);
   }
   // WAL must be chosen outside a transaction. It persists in the file;
@@ -180,8 +180,8 @@ Status prepare_schema(Database* db, bool read_only) {
     const int64_t objects = (*st)->column_int64(0);
     (*st)->reset();
     if (objects != 0) {
-      return Status::Corruption("not a voxcache database (it has tables of its own): " +
-                                db->path());
+      return Status::InvalidArgument("not a voxcache database (it has tables of its own): " +
+                                     db->path());
     }
     s = db->exec(("PRAGMA application_id=" + std::to_string(kApplicationId)).c_str());
     if (!s.ok()) return s;

@@ -134,9 +134,17 @@ TEST_F(CacheTest, AnotherApplicationsDatabaseIsRejected) {
   std::filesystem::create_directories(std::filesystem::path(path_).parent_path());
   raw_sql(path_, "CREATE TABLE mine (x)");
   Result<std::unique_ptr<Cache>> c = Cache::Open(path_);
-  EXPECT_TRUE(c.status().is_corruption()) << c.status().to_string();
+  EXPECT_TRUE(c.status().is_invalid_argument())
+      << "the wrong file, not a damaged one: " << c.status().to_string();
   EXPECT_NE(c.status().message().find("not a voxcache database"), std::string::npos);
   EXPECT_EQ(query_int("SELECT count(*) FROM sqlite_master"), 1) << "the file was not touched";
+  Options ro;
+  ro.read_only = true;
+  EXPECT_TRUE(Cache::Open(path_, ro).status().is_invalid_argument());
+  raw_sql(path_, "PRAGMA application_id = 7; PRAGMA user_version = 3");
+  c = Cache::Open(path_);
+  EXPECT_TRUE(c.status().is_invalid_argument()) << c.status().to_string();
+  EXPECT_NE(c.status().message().find("application_id 7"), std::string::npos);
 }
 
 }  // namespace

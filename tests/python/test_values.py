@@ -3,6 +3,7 @@ every pixel type with geometry bit for bit, and bad values are refused."""
 
 import gc
 import json
+import os
 import re
 import resource
 
@@ -254,6 +255,58 @@ def test_metadata_info_list_stats_and_gc(cache):
     report = cache.gc(max_entries=0, max_bytes=1)
     assert report["removed"] == [recipe.build().hex] and report["limits_met"]
     assert cache.list() == []
+
+
+def test_strs_with_lone_surrogates_are_stored_exactly(tmp_path):
+    # os.listdir and sys.argv decode undecodable file names to lone
+    # surrogates (surrogateescape); VoxLogicA-2 keeps such strings too.
+    s = "scan_\udcff.nii"
+    keyed = voxcache.key("open", path=s)
+    assert keyed != voxcache.key("open", path="scan_.nii")
+    with voxcache.Cache(tmp_path / "s.db") as c:  # the defaults: memory tier on
+        c.put(keyed, s)
+        c.put(voxcache.key("json"), {"name": s, s: [s]})
+        assert c.get(keyed) == s
+    with voxcache.Cache(tmp_path / "s.db") as c:  # decoded from the database
+        assert c.get(keyed) == s
+        assert c.get(voxcache.key("json")) == {"name": s, s: [s]}
+        # Metadata is JSON the library parses as UTF-8: a clear refusal.
+        for metadata in ({"name": s}, '{"name": "' + s + '"}'):
+            with pytest.raises(ValueError, match="lone surrogate"):
+                c.put(voxcache.key("m"), 1, metadata=metadata)
+        assert voxcache.key("m") not in c
+
+
+def test_opening_the_wrong_file_or_none_says_so(tmp_path):
+    import sqlite3
+
+    other = tmp_path / "other.db"
+    sqlite3.connect(other).execute("CREATE TABLE mine (x)").connection.commit()
+    with pytest.raises(ValueError, match="not a voxcache database") as e:
+        voxcache.Cache(other)
+    assert not isinstance(e.value, voxcache.CorruptionError), "the wrong file, not a damaged one"
+    for options in ({"read_only": True}, {"create_if_missing": False}):
+        with pytest.raises(FileNotFoundError) as e:
+            voxcache.Cache(tmp_path / "none.db", **options)
+        assert e.value.filename == str(tmp_path / "none.db")
+    assert not (tmp_path / "none.db").exists()
+    # Documented: a new database's folder is created with it.
+    with voxcache.Cache(tmp_path / "new" / "dir" / "c.db") as c:
+        assert os.path.isdir(tmp_path / "new" / "dir") and len(c) == 0
+
+
+def test_bad_arguments_name_the_argument_and_the_type(tmp_path):
+    for options, message in [({"max_bytes": "ten"}, "'max_bytes' must be a non-negative int, not str"),
+                             ({"max_bytes": -1}, "'max_bytes' must be a non-negative int, not int"),
+                             ({"read_only": "yes"}, "'read_only' must be a bool, not str"),
+                             ({"busy_timeout": "1s"}, "'busy_timeout' must be a number of seconds")]:
+        with pytest.raises(TypeError, match=re.escape(message)):
+            voxcache.Cache(tmp_path / "o.db", **options)
+    for bad, message in [(lambda: voxcache.KeyBuilder(5), "operation is a str, not int"),
+                         (lambda: voxcache.KeyBuilder("x").arg(3, 1), "name is a str, not int")]:
+        with pytest.raises(TypeError, match=message) as e:
+            bad()
+        assert "incompatible" not in str(e.value) and "PYBIND11" not in str(e.value)
 
 
 def test_len_keys_clear_pins_and_key_prefixes(cache):

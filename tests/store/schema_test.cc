@@ -25,7 +25,7 @@ TEST(Schema, ReadOnlyOpenOfAnEmptyFileIsNotAVoxcacheDatabase) {
   testing::TempDir dir;
   { auto create = open_db(dir.file("e.db")); }
   auto db = open_db(dir.file("e.db"), true);
-  EXPECT_TRUE(prepare_schema(db.get(), true).is_corruption());
+  EXPECT_TRUE(prepare_schema(db.get(), true).is_invalid_argument());
 }
 
 TEST(Schema, MigratesVersionOneDatabases) {
