@@ -257,8 +257,9 @@ class Cache:
         """Decorator: keeps the function's results in this cache.
 
         ``@cache.memoize`` or ``@cache.memoize(version="2")``. A call is keyed
-        on the function's qualified name, a SHA-256 of its source (so editing
-        the function invalidates its results), ``version``, and its arguments
+        on the function's qualified name, a SHA-256 of its source's syntax tree
+        and its code (so editing what it computes invalidates its results,
+        a comment, docstring or reformatting does not), ``version``, and its arguments
         by parameter name: plain values, lists, JSON dicts; numpy arrays by a
         hash of their bytes; Volumes and Keys as inputs of the recipe (a
         Volume is hashed whole, which costs time for large ones). One call

@@ -17,11 +17,15 @@ never a list, so no user data can imitate another value's encoding.
 
 from __future__ import annotations
 
+import ast
 import dis
 import enum
 import functools
 import hashlib
 import inspect
+import os
+import sys
+import textwrap
 import threading
 import types
 import warnings
@@ -55,10 +59,15 @@ def _const_text(c: Any) -> str:
 
 @functools.lru_cache(maxsize=None)
 def _code_digest(code: types.CodeType) -> str:
-    """SHA-256 of what a code object does: bytecode, constants, names."""
+    """SHA-256 of what a code object does: bytecode, constants, names. A
+    function's first constant is its docstring (None when it has none), left
+    out: editing a docstring changes nothing the function does."""
+    consts = code.co_consts
+    if not code.co_name.startswith("<") and consts and isinstance(consts[0], str):
+        consts = (None,) + consts[1:]
     parts = [
         code.co_code.hex(),
-        _const_text(code.co_consts),
+        _const_text(consts),
         repr(code.co_names),
         repr(code.co_varnames),
         repr(code.co_freevars),
@@ -68,18 +77,58 @@ def _code_digest(code: types.CodeType) -> str:
     return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def _source_shape(text: str) -> str:
+    """The syntax tree of a function's source, without what does not change
+    what it computes: comments and formatting (not in the tree), docstrings,
+    and the decorators of the function itself (``@cache.memoize(...)``, whose
+    version is keyed apart). Text that does not parse alone (a lambda's
+    line) stands as it is."""
+    try:
+        tree = ast.parse(textwrap.dedent(text))
+    except SyntaxError:
+        return text
+    if tree.body and isinstance(tree.body[0], (ast.FunctionDef, ast.AsyncFunctionDef)):
+        tree.body[0].decorator_list = []
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and body
+                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree)
+
+
 @functools.lru_cache(maxsize=4096)
 def _function_digest(func: Callable) -> str:
-    """The function's source text (when there is one) and its compiled code:
-    the source alone is one line for two lambdas on it. Cached: a call may
-    read several functions, and reading source is file I/O."""
+    """The function's source, as a syntax tree (so that a comment, a docstring
+    or a reformatting keeps its results: joblib's issues 1587, 1710, 1533),
+    and its compiled code: the source alone is one line for two lambdas on
+    it, and the file may have been edited since the code was compiled.
+    Cached: a call may read several functions, and reading source is file
+    I/O."""
     try:
-        text = inspect.getsource(func)
+        shape = _source_shape(inspect.getsource(func))
     except (OSError, TypeError):
-        text = ""  # a REPL, or code run through exec: the compiled code stands for it
+        shape = ""  # a REPL, or code run through exec: the compiled code stands for it
     return hashlib.sha256(
-        (text + "\0" + _code_digest(func.__code__)).encode("utf-8", "surrogatepass")
+        (shape + "\0" + _code_digest(func.__code__)).encode("utf-8", "surrogatepass")
     ).hexdigest()
+
+
+def _module_name(f: Callable) -> str:
+    """The module a function is keyed under: a script's functions are in
+    ``__main__`` when it runs and in its own name when imported, so
+    ``python pipeline.py`` and ``import pipeline`` must name them alike:
+    ``__main__`` is the name ``-m`` ran it under, else the script's stem."""
+    module = f.__module__ or "__main__"
+    if module != "__main__":
+        return module
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    if spec is not None and spec.name:
+        return spec.name
+    path = getattr(main, "__file__", None)
+    return os.path.splitext(os.path.basename(path))[0] if path else module
 
 
 @functools.lru_cache(maxsize=4096)
@@ -183,7 +232,7 @@ class _Encoder:
         wrapped = getattr(f, "__voxcache_memoized__", None)
         if wrapped is not None:  # another memoized function: keyed by its own recipe
             f = wrapped
-        name = f"{f.__module__}.{f.__qualname__}"
+        name = f"{_module_name(f)}.{f.__qualname__}"
         if f.__module__ != self.home:
             return ["py.function-ref", name]
         if f in self.seen:  # recursion: its code is in the key already
@@ -237,7 +286,7 @@ def memoize(cache: Any, func: Optional[Callable] = None, *, version: Optional[st
     def decorate(f: Callable) -> Callable:
         if not isinstance(f, types.FunctionType):
             raise TypeError(f"memoize takes a Python function, not {type(f).__name__}")
-        operation = f"py:{f.__module__ or '__main__'}.{f.__qualname__}"
+        operation = f"py:{_module_name(f)}.{f.__qualname__}"
         source = _function_digest(f)
         signature = inspect.signature(f)
         unknown = ignored - set(signature.parameters) - set(f.__code__.co_freevars) - set(

@@ -4,6 +4,7 @@ Pairs that collided before, closures, lambdas and globals, and a property
 test over drawn argument structures."""
 
 import math
+import os
 import struct
 
 import numpy as np
@@ -252,3 +253,59 @@ def test_distinct_argument_structures_have_distinct_keys(keys, a, b, rnd):
             assert keys(a) == keys(other), (a, other)
         else:
             assert keys(a) != keys(other), (a, other)
+
+
+def _load(path, name):
+    import importlib.util
+    import linecache
+
+    linecache.checkcache(str(path))  # inspect reads the file as it is now
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_comments_docstrings_and_formatting_keep_the_key(tmp_path):
+    # joblib recomputes on such edits (its issues 1587, 1710, 1533).
+    versions = {
+        "plain": "def threshold(v, t=0.5):\n    return v > t\n",
+        "edited": ('def threshold(v,\n              t=0.5):  # a comment\n'
+                   '    """Now with a docstring."""\n'
+                   '    # and a comment\n'
+                   '    return (v >\n            t)\n'),
+        "changed": "def threshold(v, t=0.5):\n    return v >= t\n",
+    }
+    keys = {}
+    with voxcache.Cache(tmp_path / "k.db") as c:
+        for n, (label, text) in enumerate(versions.items()):
+            path = tmp_path / f"v{n}" / "steps.py"
+            path.parent.mkdir()
+            path.write_text("import voxcache\n\n" + text)
+            f = c.memoize(_load(path, "steps").threshold)
+            keys[label] = f.key(3.0)
+    assert keys["edited"] == keys["plain"]
+    assert keys["changed"] != keys["plain"], "a change of what it computes is a new key"
+
+
+def test_a_scripts_functions_keep_their_key_when_it_is_imported(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "pipeline.py").write_text(
+        "import voxcache\n"
+        "cache = voxcache.Cache(%r)\n"
+        "@cache.memoize\n"
+        "def smooth(x):\n"
+        "    return x * 2\n"
+        "if __name__ == '__main__':\n"
+        "    print(smooth.key(3).hex, smooth.operation)\n" % str(tmp_path / "p.db"))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    run = lambda *args: subprocess.run([sys.executable, *args], cwd=tmp_path, env=env,  # noqa: E731
+                                       check=True, capture_output=True, text=True).stdout.split()
+    as_script = run("pipeline.py")
+    imported = run("-c", "import pipeline; print(pipeline.smooth.key(3).hex, "
+                         "pipeline.smooth.operation)")
+    as_module = run("-m", "pipeline")
+    assert as_script == imported == as_module
+    assert as_script[1] == "py:pipeline.smooth"
