@@ -24,7 +24,6 @@ import functools
 import hashlib
 import inspect
 import os
-import sys
 import textwrap
 import threading
 import types
@@ -123,11 +122,11 @@ def _module_name(f: Callable) -> str:
     module = f.__module__ or "__main__"
     if module != "__main__":
         return module
-    main = sys.modules.get("__main__")
-    spec = getattr(main, "__spec__", None)
+    g = getattr(f, "__globals__", {})  # the script's own, not whatever runs it
+    spec = g.get("__spec__")
     if spec is not None and spec.name:
         return spec.name
-    path = getattr(main, "__file__", None)
+    path = g.get("__file__")
     return os.path.splitext(os.path.basename(path))[0] if path else module
 
 
