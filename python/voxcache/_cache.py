@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import weakref
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -14,6 +16,22 @@ from ._volume import Volume
 KeyLike = Union[_core.Key, _core.KeyBuilder, str]
 _MISSING = object()
 _AXES = {"x": 0, "y": 1, "z": 2, "sagittal": 0, "coronal": 1, "axial": 2}
+
+
+# Every Cache not closed yet. At exit each is closed, which writes its
+# pending access records and counters: a Cache still referenced then (a
+# daemon thread's, a global in a cycle) would otherwise never write them,
+# and eviction would take its hot entries for unused ones.
+_OPEN: "weakref.WeakSet[Cache]" = weakref.WeakSet()
+
+
+@atexit.register
+def _close_at_exit() -> None:
+    for cache in list(_OPEN):
+        try:
+            cache.close()
+        except Exception:  # nothing may stop the others from closing
+            pass
 
 
 def _metadata(metadata: Any) -> Optional[str]:
@@ -63,6 +81,7 @@ class Cache:
 
     def __init__(self, path: Union[str, os.PathLike, None] = None, **options: Any) -> None:
         self._c = _core._Cache(os.fspath(path) if path is not None else None, options)
+        _OPEN.add(self)
 
     # --- lifetime --------------------------------------------------------------
 
@@ -77,6 +96,7 @@ class Cache:
         Any later call raises ValueError."""
         if not self._c.closed:
             self._c.close()
+        _OPEN.discard(self)
 
     @property
     def closed(self) -> bool:

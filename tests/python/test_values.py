@@ -309,6 +309,29 @@ def test_bad_arguments_name_the_argument_and_the_type(tmp_path):
         assert "incompatible" not in str(e.value) and "PYBIND11" not in str(e.value)
 
 
+def test_a_cache_never_closed_writes_its_access_records_at_exit(tmp_path):
+    import subprocess
+    import sys
+
+    db = tmp_path / "a.db"
+    with voxcache.Cache(db) as c:
+        c.put(voxcache.key("hot"), 1.5)
+    # A daemon thread still holds the Cache when the interpreter exits, so
+    # it is never collected: only the exit hook writes its 7 gets.
+    script = (
+        "import sys, threading, time, voxcache\n"
+        "c = voxcache.Cache(sys.argv[1])\n"
+        "for _ in range(7): c.get(voxcache.key('hot'))\n"
+        "threading.Thread(target=lambda c=c: time.sleep(60), daemon=True).start()\n")
+    subprocess.run([sys.executable, "-c", script, str(db)], check=True,
+                   env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+    with voxcache.Cache(db) as c:
+        info = c.info(voxcache.key("hot"))
+        assert info["access_count"] == 7
+        assert c.stats()["counters"]["total"]["hits_disk"] + \
+            c.stats()["counters"]["total"]["hits_memory"] == 7
+
+
 def test_len_keys_clear_pins_and_key_prefixes(cache):
     keys = [voxcache.key("n", i=i) for i in range(3)]
     for i, k in enumerate(keys):
