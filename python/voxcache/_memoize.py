@@ -24,6 +24,7 @@ import functools
 import hashlib
 import inspect
 import os
+import sys
 import textwrap
 import threading
 import types
@@ -210,6 +211,14 @@ class _Encoder:
             ]
         if isinstance(v, types.FunctionType):
             return self.function(v, what)
+        hook = getattr(type(v), "__voxcache_key__", None)
+        if hook is not None:  # an object that says what it stands for
+            t = type(v)
+            return ["py.keyed", f"{t.__module__}.{t.__qualname__}",
+                    self.value(hook(v), f"{what}.__voxcache_key__()")]
+        if isinstance(v, functools.partial):
+            return ["py.partial", self.value(v.func, what), self.value(list(v.args), what),
+                    self.value(dict(v.keywords), what)]
         raise TypeError(
             f"memoize cannot key {what} of type {type(v).__name__}: use plain values, lists, "
             "tuples, dicts, sets, numpy arrays and scalars, voxcache.Volume or voxcache.Key"
@@ -266,6 +275,27 @@ class _Encoder:
             out.append([name, self.free_value(value, f, name, "global")])
         return out
 
+    def instance(self, v: Any, method: str) -> Any:
+        """``self`` of a method: by its ``__voxcache_key__()`` when its class
+        has one, else by its class and attributes, which a result may depend
+        on (never ignored: that would be one instance's result for another)."""
+        if getattr(type(v), "__voxcache_key__", None) is not None:
+            return self.value(v, "self")
+        t = type(v)
+        try:
+            state = vars(v)
+        except TypeError:  # __slots__
+            state = {n: getattr(v, n) for n in getattr(t, "__slots__", ()) if hasattr(v, n)}
+        try:
+            return ["py.self", f"{t.__module__}.{t.__qualname__}",
+                    self.value(dict(state), "an attribute of self")]
+        except TypeError as e:
+            raise TypeError(
+                f"memoize cannot key self of {method}, a {t.__qualname__}, by its attributes "
+                f"({e}); give {t.__qualname__} a __voxcache_key__(self) method returning what "
+                "its results depend on, or memoize(ignore=['self']) if they depend on none"
+            ) from None
+
     def free_value(self, value: Any, f: Callable, name: str, kind: str) -> Any:
         try:
             return self.value(value, f"{kind} {name!r}")
@@ -277,27 +307,130 @@ class _Encoder:
             ) from None
 
 
+def _wrap(cache: Any, f: Callable, target: Callable, name: str, operation: str,
+          key_of: Callable[[tuple, dict], Tuple[_core.KeyBuilder, Any]],
+          after: Callable[[Any], None]) -> Callable:
+    """The memoized function: ``target`` called on a miss of ``key_of``'s
+    recipe (whose second part goes to ``after`` when it computed), with
+    ``cache_info()``, ``clear()``, ``key()`` and ``operation``."""
+    lock = threading.Lock()
+    counts: Dict[str, int] = {"hits": 0, "misses": 0}
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        recipe, extra = key_of(args, kwargs)
+        computed = []
+
+        def compute() -> Any:
+            computed.append(True)
+            return target(*args, **kwargs)
+
+        compute.__qualname__ = name  # what a warning names
+
+        result = cache.get_or_compute(recipe, compute)
+        with lock:
+            counts["misses" if computed else "hits"] += 1
+        if computed:
+            after(extra)
+        return result
+
+    def cache_info() -> Dict[str, Any]:
+        """Hits and misses of this process's calls, and the entries stored."""
+        with lock:
+            info = dict(counts)
+        info["entries"] = sum(1 for e in cache.list() if e["operation"] == operation)
+        return info
+
+    def clear() -> int:
+        """Removes every stored result of this function (any version or
+        source); returns how many."""
+        n = 0
+        for e in cache.list():
+            if e["operation"] == operation:
+                try:
+                    cache.erase(e["key"])
+                    n += 1
+                except KeyError:
+                    pass  # removed meanwhile
+        with lock:
+            counts["hits"] = counts["misses"] = 0
+        return n
+
+    wrapper.cache_info = cache_info  # type: ignore[attr-defined]
+    wrapper.clear = clear  # type: ignore[attr-defined]
+    wrapper.key = lambda *a, **k: key_of(a, k)[0].build()  # type: ignore[attr-defined]
+    wrapper.operation = operation  # type: ignore[attr-defined]
+    return wrapper
+
+
+def _memoize_library(cache: Any, target: Callable, f: Callable, pre_args: tuple,
+                     pre_kwargs: dict, version: Optional[str], ignored: frozenset) -> Callable:
+    """memoize of what has no Python code to key: a builtin (``sorted``), a
+    NumPy ufunc (``np.sqrt``), a C extension's function. Keyed by its name
+    and its package's version: an upgrade of the library is a new key
+    (joblib keys such a function by name alone)."""
+    name = getattr(f, "__qualname__", None) or getattr(f, "__name__", None)
+    if not callable(f) or not name:
+        raise TypeError(f"memoize takes a function, not {type(f).__name__}")
+    module = getattr(f, "__module__", None) or (
+        "numpy" if isinstance(f, np.ufunc) else type(f).__module__)
+    package = sys.modules.get(module.split(".")[0])
+    release = str(getattr(package, "__version__", "")) if module != "builtins" else sys.version
+    operation = f"py:{module}.{name}"
+    try:
+        signature: Optional[inspect.Signature] = inspect.signature(f)
+    except (TypeError, ValueError):  # ufuncs and some builtins have none
+        signature = None
+    if ignored:
+        raise ValueError(f"memoize(ignore=...) of {name}, which has no Python code, "
+                         "would key what it does not compute by")
+    def key_of(args: tuple, kwargs: dict) -> _core.KeyBuilder:
+        args, kwargs = pre_args + tuple(args), {**pre_kwargs, **kwargs}
+        b = _core.KeyBuilder(operation)
+        enc = _Encoder(b, ignored, module)
+        b.arg("library", release)
+        b.arg("version", version if version is not None else "")
+        if signature is not None:
+            bound = signature.bind(*args, **kwargs)
+            items = list(bound.arguments.items())
+        else:  # by position and name, as given
+            items = [("args", list(args))] + sorted(kwargs.items())
+        for n, value in items:
+            b.arg(n, enc.value(value, f"argument {n!r}"))
+        return b
+
+    return _wrap(cache, f, target, name, operation, lambda a, k: (key_of(a, k), None),
+                 lambda _: None)
+
+
 def memoize(cache: Any, func: Optional[Callable] = None, *, version: Optional[str] = None,
             ignore: Iterable[str] = ()):
     """See Cache.memoize."""
     ignored = frozenset(ignore)
 
-    def decorate(f: Callable) -> Callable:
+    def decorate(target: Callable) -> Callable:
+        # A partial is its function with arguments given: keyed as that
+        # function called with them, so it shares results with direct calls.
+        f, pre_args, pre_kwargs = target, (), {}
+        while isinstance(f, functools.partial):
+            pre_args = tuple(f.args) + pre_args
+            pre_kwargs = {**f.keywords, **pre_kwargs}
+            f = f.func
         if not isinstance(f, types.FunctionType):
-            raise TypeError(f"memoize takes a Python function, not {type(f).__name__}")
+            return _memoize_library(cache, target, f, pre_args, pre_kwargs, version, ignored)
         operation = f"py:{_module_name(f)}.{f.__qualname__}"
         source = _function_digest(f)
         signature = inspect.signature(f)
+        params = list(signature.parameters)
+        is_method = bool(params) and params[0] == "self" and "." in f.__qualname__
         unknown = ignored - set(signature.parameters) - set(f.__code__.co_freevars) - set(
             _globals_read(f.__code__))
         if unknown:
             raise ValueError(f"memoize(ignore=...) names what {f.__qualname__} neither takes "
                              f"nor reads: {sorted(unknown)}")
-        lock = threading.Lock()
-        counts: Dict[str, int] = {"hits": 0, "misses": 0}
 
         def key_of(args: tuple, kwargs: dict) -> Tuple[_core.KeyBuilder, list]:
-            bound = signature.bind(*args, **kwargs)
+            bound = signature.bind(*pre_args, *args, **{**pre_kwargs, **kwargs})
             bound.apply_defaults()
             b = _core.KeyBuilder(operation)
             enc = _Encoder(b, ignored, f.__module__)
@@ -309,7 +442,17 @@ def memoize(cache: Any, func: Optional[Callable] = None, *, version: Optional[st
             for name, value in bound.arguments.items():
                 if name in ignored:
                     continue
-                b.arg(name, enc.value(value, f"argument {name!r}"))
+                if is_method and name == "self":
+                    b.arg(name, enc.instance(value, f.__qualname__))
+                    continue
+                try:
+                    b.arg(name, enc.value(value, f"argument {name!r}"))
+                except TypeError:
+                    # A default that is a sentinel object (numpy's _NoValue)
+                    # is part of the function, which its code keys.
+                    if value is not signature.parameters[name].default:
+                        raise
+                    b.arg(name, ["py.default"])
             return b, free
 
         warned = set()
@@ -329,50 +472,11 @@ def memoize(cache: Any, func: Optional[Callable] = None, *, version: Optional[st
                     "memoize(ignore=[...]) if the result does not depend on it",
                     RuntimeWarning, stacklevel=3)
 
-        @functools.wraps(f)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            recipe, free = key_of(args, kwargs)
-            computed = []
-
-            def compute() -> Any:
-                computed.append(True)
-                return f(*args, **kwargs)
-
-            compute.__qualname__ = f.__qualname__  # what a warning names
-
-            result = cache.get_or_compute(recipe, compute)
-            with lock:
-                counts["misses" if computed else "hits"] += 1
-            if computed and free:
+        def after(free: list) -> None:
+            if free:
                 warn_if_it_wrote_what_it_reads(free)
-            return result
 
-        def cache_info() -> Dict[str, Any]:
-            """Hits and misses of this process's calls, and the entries stored."""
-            with lock:
-                info = dict(counts)
-            info["entries"] = sum(1 for e in cache.list() if e["operation"] == operation)
-            return info
-
-        def clear() -> int:
-            """Removes every stored result of this function (any version or
-            source); returns how many."""
-            n = 0
-            for e in cache.list():
-                if e["operation"] == operation:
-                    try:
-                        cache.erase(e["key"])
-                        n += 1
-                    except KeyError:
-                        pass  # removed meanwhile
-            with lock:
-                counts["hits"] = counts["misses"] = 0
-            return n
-
-        wrapper.cache_info = cache_info  # type: ignore[attr-defined]
-        wrapper.clear = clear  # type: ignore[attr-defined]
-        wrapper.key = lambda *a, **k: key_of(a, k)[0].build()  # type: ignore[attr-defined]
-        wrapper.operation = operation  # type: ignore[attr-defined]
+        wrapper = _wrap(cache, f, target, f.__qualname__, operation, key_of, after)
         wrapper.__voxcache_memoized__ = f  # type: ignore[attr-defined]
         return wrapper
 

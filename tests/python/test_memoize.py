@@ -178,3 +178,80 @@ def test_four_processes_memoizing_the_same_call_compute_once(tmp_path):
         assert out.strip() == "True"
     with open(log) as f:
         assert len(f.read().split()) == 1, "one process computed, three waited and read"
+
+
+def test_methods_are_keyed_by_their_instance(cache):
+    class Threshold:
+        def __init__(self, t):
+            self.t = t
+
+        @cache.memoize
+        def apply(self, x):
+            return x > self.t
+
+    assert Threshold(0.5).apply(0.7) is True
+    assert Threshold(0.9).apply(0.7) is False, "another instance's state is another key"
+    assert Threshold(0.5).apply(0.7) is True
+    assert Threshold.apply.cache_info()["hits"] == 1
+
+    class Model:  # says what its results depend on; the rest is not data
+        def __init__(self, weight):
+            self.weight, self.log = weight, threading.Lock()
+
+        def __voxcache_key__(self):
+            return self.weight
+
+        @cache.memoize
+        def predict(self, x):
+            return x * self.weight
+
+    assert [Model(2).predict(3), Model(3).predict(3), Model(2).predict(3)] == [6, 9, 6]
+    assert Model.predict.cache_info() == {"hits": 1, "misses": 2, "entries": 2}
+
+    class Opaque:
+        def __init__(self):
+            self.lock = threading.Lock()
+
+        @cache.memoize
+        def run(self):
+            return 1
+
+        @cache.memoize(ignore=["self"])
+        def constant(self):
+            return 2
+
+    with pytest.raises(TypeError, match="__voxcache_key__"):
+        Opaque().run()  # never ignored silently: that would be one instance's result for another
+    assert Opaque().constant() == 2 and Opaque().constant() == 2
+    assert Opaque.constant.cache_info()["hits"] == 1
+
+
+def test_partials_share_results_with_the_function_they_wrap(cache):
+    import functools
+
+    def threshold(v, t=0.5):
+        return v > t
+
+    direct = cache.memoize(threshold)
+    partial = cache.memoize(functools.partial(threshold, t=0.7))
+    assert partial(0.6) is False
+    assert partial.key(0.6) == direct.key(0.6, t=0.7) == direct.key(0.6, 0.7)
+    assert direct(0.6, t=0.7) is False and direct.cache_info()["hits"] == 1
+    nested = cache.memoize(functools.partial(functools.partial(threshold, 0.6), t=0.7))
+    assert nested.key() == direct.key(0.6, t=0.7)
+
+
+def test_builtins_and_numpy_functions_are_keyed_by_name_and_library_version(cache):
+    sqrt = cache.memoize(np.sqrt)  # a ufunc: no Python code to key
+    a = np.arange(5.0)
+    assert np.array_equal(sqrt(a), np.sqrt(a)) and np.array_equal(sqrt(a), np.sqrt(a))
+    assert sqrt.cache_info()["hits"] == 1 and sqrt.operation == "py:numpy.sqrt"
+    info = cache.info(sqrt.key(a))
+    assert ["library", "string", np.__version__] in [
+        [x["name"], x["type"], x["value"]] for x in info["recipe"]["args"]]
+    assert sqrt.key(a) != sqrt.key(a + 1)
+    ordered = cache.memoize(sorted)
+    assert ordered([3, 1, 2]) == [1, 2, 3] and ordered([3, 1, 2], reverse=True) == [3, 2, 1]
+    assert ordered.key([3, 1, 2]) != ordered.key([3, 1, 2], reverse=True)
+    mean = cache.memoize(np.mean)  # Python code, whose defaults hold numpy's _NoValue
+    assert mean(a) == 2.0 and mean(a) == 2.0 and mean.cache_info()["hits"] == 1
