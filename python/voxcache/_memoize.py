@@ -146,6 +146,46 @@ def _globals_read(code: types.CodeType) -> Tuple[str, ...]:
     return tuple(sorted(names))
 
 
+# Content digests of files by their identity (device, inode, size, times),
+# so a file passed to many calls is read once while it is unchanged, as
+# `voxcache run` remembers its inputs (docs/run.md).
+_FILE_DIGESTS: Dict[Tuple[int, int, int, int, int], bytes] = {}
+_FILE_DIGESTS_LOCK = threading.Lock()
+
+
+def _file_digest(path: str, st: os.stat_result) -> bytes:
+    identity = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    with _FILE_DIGESTS_LOCK:
+        known = _FILE_DIGESTS.get(identity)
+    if known is not None:
+        return known
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    digest = h.digest()
+    after = os.stat(path)
+    if (after.st_size, after.st_mtime_ns, after.st_ctime_ns) == identity[2:]:
+        with _FILE_DIGESTS_LOCK:  # changed while read: hashed again next time
+            if len(_FILE_DIGESTS) > 65536:
+                _FILE_DIGESTS.clear()
+            _FILE_DIGESTS[identity] = digest
+    return digest
+
+
+def _path_content(path: str) -> list:
+    """What a path holds: a file's SHA-256, a folder's sorted entries each
+    with its own, a path that is not there as such."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return ["py.missing"]
+    if os.path.isdir(path):
+        return ["py.folder"] + [[name, _path_content(os.path.join(path, name))]
+                                for name in sorted(os.listdir(path))]
+    return ["py.file", _file_digest(path, st)]
+
+
 def _array_digest(a: np.ndarray) -> bytes:
     c = np.ascontiguousarray(a)
     return hashlib.sha256(c.view(np.uint8).reshape(-1) if c.size else b"").digest()
@@ -211,6 +251,20 @@ class _Encoder:
             ]
         if isinstance(v, types.FunctionType):
             return self.function(v, what)
+        if isinstance(v, os.PathLike):
+            # By the path as given and what is there now: an edited file is a
+            # new key (a path string alone would return the old result), and
+            # two files of one content stay two calls (a result may name it).
+            path = os.fspath(v)
+            text = path if isinstance(path, str) else os.fsdecode(path)
+            return ["py.path", text, _path_content(path)]
+        if type(v).__module__.startswith("nibabel") and hasattr(v, "dataobj") and hasattr(
+                v, "affine"):
+            # A nibabel image by its voxels and geometry (its content key) and
+            # its whole header, which a computation may read.
+            header = getattr(getattr(v, "header", None), "binaryblock", b"")
+            return self._input(_core.content_key(Volume.from_nibabel(v)), "py.nibabel") + [
+                type(v).__name__, hashlib.sha256(header).digest()]
         hook = getattr(type(v), "__voxcache_key__", None)
         if hook is not None:  # an object that says what it stands for
             t = type(v)
@@ -263,6 +317,8 @@ class _Encoder:
                 content = cells[name].cell_contents
             except ValueError:  # not assigned yet
                 out.append([name, ["py.empty-cell"]])
+                continue
+            if isinstance(content, _NOT_DATA):  # a module imported in the enclosing function
                 continue
             out.append([name, self.free_value(content, f, name, "closure variable")])
         g = f.__globals__

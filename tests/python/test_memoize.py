@@ -255,3 +255,53 @@ def test_builtins_and_numpy_functions_are_keyed_by_name_and_library_version(cach
     assert ordered.key([3, 1, 2]) != ordered.key([3, 1, 2], reverse=True)
     mean = cache.memoize(np.mean)  # Python code, whose defaults hold numpy's _NoValue
     assert mean(a) == 2.0 and mean(a) == 2.0 and mean.cache_info()["hits"] == 1
+
+
+def test_paths_are_keyed_by_what_is_there(cache, tmp_path):
+    import pathlib
+
+    calls = []
+
+    @cache.memoize(ignore=["calls"])
+    def size(p):
+        calls.append(p)
+        return len(pathlib.Path(p).read_bytes())
+
+    f = tmp_path / "t1.nii"
+    f.write_bytes(b"x" * 10)
+    assert size(f) == 10 and size(f) == 10 and len(calls) == 1
+    os.utime(f, ns=(1, 1))  # its identity changes, its content not: still a hit
+    assert size(f) == 10 and len(calls) == 1
+    f.write_bytes(b"y" * 20)  # a path string alone would return 10
+    assert size(f) == 20 and len(calls) == 2
+    g = tmp_path / "t2.nii"
+    g.write_bytes(b"y" * 20)  # the same content under another name: another call
+    assert size(g) == 20 and len(calls) == 3
+    folder = tmp_path / "dicom"
+    folder.mkdir()
+    (folder / "1.dcm").write_bytes(b"a")
+    k = size.key(folder)
+    (folder / "2.dcm").write_bytes(b"b")
+    assert size.key(folder) != k, "a folder by its files"
+    assert size.key(tmp_path / "absent") != size.key(tmp_path / "absent2")
+
+
+def test_nibabel_images_are_keyed_by_voxels_geometry_and_header(cache):
+    nibabel = pytest.importorskip("nibabel")
+    a = np.arange(24, dtype=np.int16).reshape(2, 3, 4)
+    img = nibabel.Nifti1Image(a, np.diag([1.0, 2.0, 3.0, 1.0]))
+
+    @cache.memoize
+    def total(image):
+        return int(np.asanyarray(image.dataobj).sum())
+
+    assert total(img) == int(a.sum())
+    same = nibabel.Nifti1Image(a.copy(), np.diag([1.0, 2.0, 3.0, 1.0]))
+    assert total.key(same) == total.key(img)
+    assert total.key(nibabel.Nifti1Image(a, np.diag([1.0, 2.0, 4.0, 1.0]))) != total.key(img)
+    assert total.key(nibabel.Nifti1Image(a + 1, np.diag([1.0, 2.0, 3.0, 1.0]))) != total.key(img)
+    described = nibabel.Nifti1Image(a, np.diag([1.0, 2.0, 3.0, 1.0]))
+    described.header["descrip"] = b"another"
+    assert total.key(described) != total.key(img)
+    assert cache.info(total.key(img))["inputs"] == [
+        voxcache.content_key(voxcache.Volume.from_nibabel(img)).hex]
