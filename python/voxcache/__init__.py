@@ -12,6 +12,8 @@ The same database as the C++ library and the ``voxcache`` command; see
 docs/python.md.
 """
 
+from typing import Any
+
 from ._core import (
     BusyError,
     CorruptionError,
@@ -48,7 +50,7 @@ __all__ = [
 ]
 
 
-def key(operation: str, *inputs, **args) -> Key:
+def key(operation: str, *inputs: Any, **args: Any) -> Key:
     """The key of a recipe: ``key("smooth", source_key, sigma=1.5)`` is
     ``KeyBuilder("smooth").arg("sigma", 1.5).input(source_key).build()``.
     Arguments are added in the order given; inputs are Keys, KeyBuilders,

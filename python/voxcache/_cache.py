@@ -5,7 +5,8 @@ from __future__ import annotations
 import atexit
 import os
 import weakref
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import (Any, Callable, Dict, Iterator, List, Optional, ParamSpec, Sequence, Tuple,
+                    TypeVar, Union, overload)
 
 import numpy as np
 
@@ -14,6 +15,8 @@ from ._memoize import memoize as _memoize
 from ._volume import Volume
 
 KeyLike = Union[_core.Key, _core.KeyBuilder, str]
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 _MISSING = object()
 _AXES = {"x": 0, "y": 1, "z": 2, "sagittal": 0, "coronal": 1, "axial": 2}
 
@@ -79,7 +82,7 @@ class Cache:
     context manager, or call ``close()``.
     """
 
-    def __init__(self, path: Union[str, os.PathLike, None] = None, **options: Any) -> None:
+    def __init__(self, path: Union[str, "os.PathLike[str]", None] = None, **options: Any) -> None:
         self._c = _core._Cache(os.fspath(path) if path is not None else None, options)
         _OPEN.add(self)
 
@@ -189,7 +192,8 @@ class Cache:
         in frames ``[t, t + nt)`` only: ``(t, 0, 0, 0), (1, Z, Y, X)`` is one
         volume of it, ``(0, z, y, x), (T, 1, 1, 1)`` one voxel's time
         course."""
-        return self._c.read_region(self._stored(key), tuple(start), tuple(size))
+        region: Volume = self._c.read_region(self._stored(key), tuple(start), tuple(size))
+        return region
 
     def read_slice(self, key: KeyLike, axis: Union[int, str], index: int) -> Volume:
         """One slice: ``axis`` 'x' (sagittal, 0), 'y' (coronal, 1) or 'z'
@@ -199,7 +203,8 @@ class Cache:
                 axis = _AXES[axis]
             except KeyError:
                 raise ValueError(f"axis must be x, y, z, sagittal, coronal or axial, not {axis!r}")
-        return self._c.read_slice(self._stored(key), axis, index)
+        cut: Volume = self._c.read_slice(self._stored(key), axis, index)
+        return cut
 
     def write_volume(self, key: KeyLike, shape: Sequence[int], dtype: Any, *,
                      components: int = 1, spacing: Sequence[float] = (1.0, 1.0, 1.0),
@@ -211,7 +216,8 @@ class Cache:
         leave the ``with`` block (or call ``commit()``) to store it in one
         transaction. Leaving it by an exception stores nothing."""
         template = Volume(np.zeros((1, 1, 1), dtype=dtype), spacing, origin, direction)
-        w = self._c.write_volume(key, tuple(int(s) for s in shape), np.dtype(dtype), components,
+        z, y, x = (int(s) for s in shape)
+        w = self._c.write_volume(key, (z, y, x), np.dtype(dtype), components,
                                  template.spacing, template.origin, template.direction,
                                  _metadata(metadata), layout)
         return VolumeWriter(w)
@@ -272,9 +278,17 @@ class Cache:
                 bad.append((e["key"], str(err)))
         return bad
 
-    def memoize(self, func: Optional[Callable] = None, *, version: Optional[str] = None,
-                ignore: Sequence[str] = ()):
-        """Decorator: keeps the function's results in this cache.
+    @overload
+    def memoize(self, func: Callable[_P, _R]) -> Callable[_P, _R]: ...
+
+    @overload
+    def memoize(self, func: None = None, *, version: Optional[str] = None,
+                ignore: Sequence[str] = ()) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]: ...
+
+    def memoize(self, func: Optional[Callable[_P, _R]] = None, *, version: Optional[str] = None,
+                ignore: Sequence[str] = ()) -> Any:
+        """Decorator: keeps the function's results in this cache; the
+        memoized function has the function's own signature (ParamSpec).
 
         ``@cache.memoize`` or ``@cache.memoize(version="2")``. A call is keyed
         on the function's qualified name, a SHA-256 of its source's syntax tree
@@ -317,7 +331,7 @@ class VolumeReader:
     def __init__(self, r: Any) -> None:
         self._r = r
 
-    def __iter__(self) -> Iterator[Tuple[int, np.ndarray]]:
+    def __iter__(self) -> Iterator[Tuple[int, "np.ndarray[Any, Any]"]]:
         while True:
             item = self._r.next()
             if item is None:

@@ -29,7 +29,7 @@ import textwrap
 import threading
 import types
 import warnings
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
 import numpy as np
 
@@ -99,7 +99,7 @@ def _source_shape(text: str) -> str:
 
 
 @functools.lru_cache(maxsize=4096)
-def _function_digest(func: Callable) -> str:
+def _function_digest(func: Callable[..., Any]) -> str:
     """The function's source, as a syntax tree (so that a comment, a docstring
     or a reformatting keeps its results: joblib's issues 1587, 1710, 1533),
     and its compiled code: the source alone is one line for two lambdas on
@@ -115,7 +115,7 @@ def _function_digest(func: Callable) -> str:
     ).hexdigest()
 
 
-def _module_name(f: Callable) -> str:
+def _module_name(f: Callable[..., Any]) -> str:
     """The module a function is keyed under: a script's functions are in
     ``__main__`` when it runs and in its own name when imported, so
     ``python pipeline.py`` and ``import pipeline`` must name them alike:
@@ -126,9 +126,9 @@ def _module_name(f: Callable) -> str:
     g = getattr(f, "__globals__", {})  # the script's own, not whatever runs it
     spec = g.get("__spec__")
     if spec is not None and spec.name:
-        return spec.name
+        return str(spec.name)
     path = g.get("__file__")
-    return os.path.splitext(os.path.basename(path))[0] if path else module
+    return os.path.splitext(os.path.basename(str(path)))[0] if path else module
 
 
 @functools.lru_cache(maxsize=4096)
@@ -173,7 +173,7 @@ def _file_digest(path: str, st: os.stat_result) -> bytes:
     return digest
 
 
-def _path_content(path: str) -> list:
+def _path_content(path: str) -> List[Any]:
     """What a path holds: a file's SHA-256, a folder's sorted entries each
     with its own, a path that is not there as such."""
     try:
@@ -186,9 +186,9 @@ def _path_content(path: str) -> list:
     return ["py.file", _file_digest(path, st)]
 
 
-def _array_digest(a: np.ndarray) -> bytes:
+def _array_digest(a: "np.ndarray[Any, Any]") -> bytes:
     c = np.ascontiguousarray(a)
-    return hashlib.sha256(c.view(np.uint8).reshape(-1) if c.size else b"").digest()
+    return hashlib.sha256(c.view(np.uint8).reshape(-1).tobytes() if c.size else b"").digest()
 
 
 class _Encoder:
@@ -196,14 +196,15 @@ class _Encoder:
     Volumes and Keys met become the recipe's inputs, in order, each named by
     its position so that the pairing of arguments and inputs is explicit."""
 
-    def __init__(self, builder: Optional[_core.KeyBuilder], ignore: frozenset, home: str) -> None:
+    def __init__(self, builder: Optional[_core.KeyBuilder], ignore: FrozenSet[str],
+                 home: str) -> None:
         self.builder = builder  # None: a dry run, inputs named by their key
         self.inputs = 0
         self.ignore = ignore
         self.home = home  # the memoized function's module: its helpers are keyed by code
-        self.seen: set = set()  # functions being encoded, against cycles
+        self.seen: Set[Callable[..., Any]] = set()  # functions being encoded, against cycles
 
-    def _input(self, key: Any, tag: str) -> list:
+    def _input(self, key: Any, tag: str) -> List[Any]:
         if self.builder is None:
             k = key if isinstance(key, _core.Key) else key.build()
             return [tag, k.hex]
@@ -286,7 +287,7 @@ class _Encoder:
         b.arg("", dry.value(v, "a dict key or set item"))
         return b.canonical_encoding()
 
-    def function(self, f: Callable, what: str) -> list:
+    def function(self, f: Callable[..., Any], what: str) -> List[Any]:
         """A function a call depends on. One of the memoized function's own
         module (a helper it calls, a function it was given) by its code and
         what that reads; one of another module (a library's) by its name, as
@@ -305,7 +306,7 @@ class _Encoder:
         finally:
             self.seen.discard(f)
 
-    def free(self, f: Callable) -> List[Any]:
+    def free(self, f: Callable[..., Any]) -> List[Any]:
         """[name, value] of every closure variable and module global `f` reads,
         by name; modules, classes and builtins are not data and are left out."""
         out = []
@@ -352,7 +353,7 @@ class _Encoder:
                 "its results depend on, or memoize(ignore=['self']) if they depend on none"
             ) from None
 
-    def free_value(self, value: Any, f: Callable, name: str, kind: str) -> Any:
+    def free_value(self, value: Any, f: Callable[..., Any], name: str, kind: str) -> Any:
         try:
             return self.value(value, f"{kind} {name!r}")
         except TypeError as e:
@@ -363,9 +364,10 @@ class _Encoder:
             ) from None
 
 
-def _wrap(cache: Any, f: Callable, target: Callable, name: str, operation: str,
-          key_of: Callable[[tuple, dict], Tuple[_core.KeyBuilder, Any]],
-          after: Callable[[Any], None]) -> Callable:
+def _wrap(cache: Any, f: Callable[..., Any], target: Callable[..., Any], name: str,
+          operation: str,
+          key_of: Callable[[Tuple[Any, ...], Dict[str, Any]], Tuple[_core.KeyBuilder, Any]],
+          after: Callable[[Any], None]) -> Callable[..., Any]:
     """The memoized function: ``target`` called on a miss of ``key_of``'s
     recipe (whose second part goes to ``after`` when it computed), with
     ``cache_info()``, ``clear()``, ``key()`` and ``operation``."""
@@ -419,8 +421,9 @@ def _wrap(cache: Any, f: Callable, target: Callable, name: str, operation: str,
     return wrapper
 
 
-def _memoize_library(cache: Any, target: Callable, f: Callable, pre_args: tuple,
-                     pre_kwargs: dict, version: Optional[str], ignored: frozenset) -> Callable:
+def _memoize_library(cache: Any, target: Callable[..., Any], f: Callable[..., Any],
+                     pre_args: Tuple[Any, ...], pre_kwargs: Dict[str, Any],
+                     version: Optional[str], ignored: FrozenSet[str]) -> Callable[..., Any]:
     """memoize of what has no Python code to key: a builtin (``sorted``), a
     NumPy ufunc (``np.sqrt``), a C extension's function. Keyed by its name
     and its package's version: an upgrade of the library is a new key
@@ -440,7 +443,7 @@ def _memoize_library(cache: Any, target: Callable, f: Callable, pre_args: tuple,
     if ignored:
         raise ValueError(f"memoize(ignore=...) of {name}, which has no Python code, "
                          "would key what it does not compute by")
-    def key_of(args: tuple, kwargs: dict) -> _core.KeyBuilder:
+    def key_of(args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> _core.KeyBuilder:
         args, kwargs = pre_args + tuple(args), {**pre_kwargs, **kwargs}
         b = _core.KeyBuilder(operation)
         enc = _Encoder(b, ignored, module)
@@ -459,15 +462,17 @@ def _memoize_library(cache: Any, target: Callable, f: Callable, pre_args: tuple,
                  lambda _: None)
 
 
-def memoize(cache: Any, func: Optional[Callable] = None, *, version: Optional[str] = None,
-            ignore: Iterable[str] = ()):
+def memoize(cache: Any, func: Optional[Callable[..., Any]] = None, *,
+            version: Optional[str] = None, ignore: Iterable[str] = ()) -> Any:
     """See Cache.memoize."""
     ignored = frozenset(ignore)
 
-    def decorate(target: Callable) -> Callable:
+    def decorate(target: Callable[..., Any]) -> Callable[..., Any]:
         # A partial is its function with arguments given: keyed as that
         # function called with them, so it shares results with direct calls.
-        f, pre_args, pre_kwargs = target, (), {}
+        f: Any = target
+        pre_args: Tuple[Any, ...] = ()
+        pre_kwargs: Dict[str, Any] = {}
         while isinstance(f, functools.partial):
             pre_args = tuple(f.args) + pre_args
             pre_kwargs = {**f.keywords, **pre_kwargs}
@@ -485,7 +490,8 @@ def memoize(cache: Any, func: Optional[Callable] = None, *, version: Optional[st
             raise ValueError(f"memoize(ignore=...) names what {f.__qualname__} neither takes "
                              f"nor reads: {sorted(unknown)}")
 
-        def key_of(args: tuple, kwargs: dict) -> Tuple[_core.KeyBuilder, list]:
+        def key_of(args: Tuple[Any, ...],
+                   kwargs: Dict[str, Any]) -> Tuple[_core.KeyBuilder, List[Any]]:
             bound = signature.bind(*pre_args, *args, **{**pre_kwargs, **kwargs})
             bound.apply_defaults()
             b = _core.KeyBuilder(operation)
@@ -513,7 +519,7 @@ def memoize(cache: Any, func: Optional[Callable] = None, *, version: Optional[st
 
         warned = set()
 
-        def warn_if_it_wrote_what_it_reads(before: list) -> None:
+        def warn_if_it_wrote_what_it_reads(before: List[Any]) -> None:
             """A function that changes a variable it reads (appends to a log,
             counts its calls) changes its own key: each call would miss."""
             enc = _Encoder(_core.KeyBuilder(operation), ignored, f.__module__)
@@ -528,7 +534,7 @@ def memoize(cache: Any, func: Optional[Callable] = None, *, version: Optional[st
                     "memoize(ignore=[...]) if the result does not depend on it",
                     RuntimeWarning, stacklevel=3)
 
-        def after(free: list) -> None:
+        def after(free: List[Any]) -> None:
             if free:
                 warn_if_it_wrote_what_it_reads(free)
 

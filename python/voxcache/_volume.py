@@ -45,7 +45,7 @@ class Volume:
 
     def __init__(
         self,
-        array: np.ndarray,
+        array: "np.ndarray[Any, Any]",
         spacing: Sequence[float] = (1.0, 1.0, 1.0),
         origin: Sequence[float] = (0.0, 0.0, 0.0),
         direction: Sequence[float] = _IDENTITY,
@@ -134,7 +134,7 @@ class Volume:
         return self.array.shape[-1] if self.array.ndim == self.dimension + 1 else 1
 
     @property
-    def xyz(self) -> np.ndarray:
+    def xyz(self) -> "np.ndarray[Any, Any]":
         """The voxels indexed [x, y(, z)(, t)(, c)], as nibabel indexes them (a view)."""
         axes = tuple(reversed(range(self.dimension)))
         if self.array.ndim > self.dimension:
@@ -208,7 +208,7 @@ class Volume:
                         if "toffset" in header else 0.0)
         return cls(array, spacing, origin, direction, dimension=dimension, **time)
 
-    def affine(self) -> np.ndarray:
+    def affine(self) -> "np.ndarray[Any, Any]":
         """The 4x4 RAS affine of this geometry, as nibabel and NIfTI use."""
         d = np.asarray(self.direction, dtype=np.float64).reshape(3, 3)
         a = np.eye(4)
@@ -221,7 +221,7 @@ class Volume:
         components go on NIfTI's fifth (vector) axis, as ITK writes them; a
         series keeps its time spacing (pixdim[4]) and origin (toffset). A
         mask is written as uint8 0 and 1: NIfTI has no bool."""
-        import nibabel
+        import nibabel  # type: ignore[import]
 
         xyz = self.xyz
         if xyz.dtype == np.bool_:
@@ -244,7 +244,7 @@ class Volume:
     @classmethod
     def from_sitk(cls, image: Any) -> "Volume":
         """A Volume of a SimpleITK.Image (its array is copied by SimpleITK)."""
-        import SimpleITK as sitk
+        sitk = _sitk()
 
         array = sitk.GetArrayFromImage(image)  # (z, y, x[, c]), a copy
         return cls(
@@ -253,7 +253,7 @@ class Volume:
 
     def to_sitk(self) -> Any:
         """A SimpleITK.Image of this volume (SimpleITK copies the voxels)."""
-        import SimpleITK as sitk
+        sitk = _sitk()
 
         image = sitk.GetImageFromArray(self.array, isVector=self.array.ndim == 4)
         image.SetSpacing(self.spacing)
@@ -262,7 +262,7 @@ class Volume:
         return image
 
 
-def _geometry_of_affine(affine: np.ndarray):
+def _geometry_of_affine(affine: "np.ndarray[Any, Any]") -> Tuple[Tuple[float, ...], Tuple[float, ...], Tuple[float, ...]]:
     # The same arithmetic as the C++ reader of NIfTI files
     # (src/itk/nifti_geometry.cc), so that a file's content key is the same
     # from `voxcache import` and from here: RAS -> LPS by negating rows 0
@@ -280,7 +280,14 @@ def _geometry_of_affine(affine: np.ndarray):
     return tuple(spacing.tolist()), tuple(origin.tolist()), tuple(direction.reshape(9).tolist())
 
 
-def _floats(values: Any, n: int, what: str) -> tuple:
+def _sitk() -> Any:
+    """SimpleITK, imported when first used (Debian 12 does not package it)."""
+    import SimpleITK  # type: ignore[import]
+
+    return SimpleITK
+
+
+def _floats(values: Any, n: int, what: str) -> Tuple[float, ...]:
     try:
         out = tuple(float(v) for v in np.asarray(values, dtype=np.float64).reshape(-1))
     except (TypeError, ValueError) as e:
@@ -290,5 +297,5 @@ def _floats(values: Any, n: int, what: str) -> tuple:
     return out
 
 
-def _bits(values: tuple) -> bytes:
+def _bits(values: Tuple[float, ...]) -> bytes:
     return np.asarray(values, dtype=np.float64).tobytes()

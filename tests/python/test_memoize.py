@@ -305,3 +305,15 @@ def test_nibabel_images_are_keyed_by_voxels_geometry_and_header(cache):
     assert total.key(described) != total.key(img)
     assert cache.info(total.key(img))["inputs"] == [
         voxcache.content_key(voxcache.Volume.from_nibabel(img)).hex]
+
+
+def test_a_memoized_function_keeps_its_signature_and_name(cache):
+    import inspect
+
+    def segment(volume: voxcache.Volume, threshold: float = 0.5, *, label: int = 1) -> int:
+        """Labels what is over the threshold."""
+        return label
+
+    memoized = cache.memoize(segment)
+    assert inspect.signature(memoized) == inspect.signature(segment)
+    assert memoized.__name__ == "segment" and memoized.__doc__ == segment.__doc__
