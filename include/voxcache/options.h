@@ -12,8 +12,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "voxcache/export.h"
+#include "voxcache/key.h"
 #include "voxcache/status.h"
 
 namespace voxcache {
@@ -185,6 +187,11 @@ struct VOXCACHE_EXPORT PutOptions {
   // (EntryInfo::operation, recipe, inputs). Read during the call only.
   // InvalidArgument when recipe->build() is not the key.
   const KeyBuilder* recipe = nullptr;
+  // Lineage for a key that was not built from a recipe (a pipeline that
+  // names its own nodes): the keys of what the value was computed from,
+  // recorded as EntryInfo::inputs (and their dependents) without changing
+  // the key. InvalidArgument together with `recipe`, which names its own.
+  std::vector<OperationKey> inputs;
 };
 
 // What Admin::recompress makes of an entry.

@@ -116,11 +116,15 @@ class Cache:
     # --- values ------------------------------------------------------------------
 
     def put(self, key: KeyLike, value: Any, *, metadata: Any = None,
-            layout: Optional[str] = None) -> None:
+            layout: Optional[str] = None, inputs: Sequence[Any] = ()) -> None:
         """Stores ``value`` under ``key`` in one transaction (nothing when the
         key is stored already). ``metadata``: a JSON string or a JSON-able
-        object. ``layout``: the chunk layout of a Volume (docs/format.md)."""
-        self._c.put(key, value, _metadata(metadata), layout)
+        object. ``layout``: the chunk layout of a Volume (docs/format.md).
+        ``inputs``: for a key not built from a recipe, the keys (or Volumes)
+        the value was computed from, kept as its lineage (``info()["inputs"]``)
+        without changing the key; a KeyBuilder key names its own."""
+        self._c.put(key, value, _metadata(metadata), layout,
+                    [_core.content_key(i) if isinstance(i, Volume) else i for i in inputs])
 
     def _stored(self, key: KeyLike) -> KeyLike:
         """``key``, or the stored key that a str of 8 to 63 hex digits
@@ -131,11 +135,19 @@ class Cache:
             return self._c.resolve_prefix(key)
         return key
 
-    def get(self, key: KeyLike, default: Any = _MISSING) -> Any:
+    def get(self, key: KeyLike, default: Any = _MISSING, *, with_info: bool = False) -> Any:
         """The stored value; KeyError on a miss unless ``default`` is given.
-        ``key`` may be a prefix of 8 or more hex digits of a stored key."""
+        ``key`` may be a prefix of 8 or more hex digits of a stored key.
+        ``with_info=True``: ``(value, info)``, the value and its entry's
+        record (metadata, lineage, sizes) together. They cannot disagree: a
+        key names one content, so whichever tier answers, the record is of
+        that value; an entry evicted between the two reads is a miss."""
         try:
-            return self._c.get(self._stored(key))
+            k = self._stored(key)
+            if with_info:
+                info = self._c.info(k)
+                return self._c.get(k), info
+            return self._c.get(k)
         except KeyError:
             if default is _MISSING:
                 raise
@@ -177,7 +189,7 @@ class Cache:
         return iter(self.keys())
 
     def __setitem__(self, key: KeyLike, value: Any) -> None:
-        self._c.put(key, value, None, None)
+        self._c.put(key, value, None, None, [])
 
     def __delitem__(self, key: KeyLike) -> None:
         self._c.erase(self._stored(key))

@@ -122,7 +122,7 @@ class CacheImpl final : public Cache {
     // Options checked before computing: a bad one would make a good
     // computation fail to store.
     Status s = check_put_options(key, options);
-    if (!s.ok()) return s;
+    if (!s.ok()) return s.with_context("get_or_compute " + key.hex());
     return memoize(key, compute, options, store_status);
   }
 
@@ -174,7 +174,7 @@ class CacheImpl final : public Cache {
     const codec::Payload payload = codec::describe_volume(layout);
     Result<std::unique_ptr<EntryWriter>> w = pipeline_.writer(
         std::move(sink).value(), payload, layout.byte_size(),
-        {id, std::move(meta).value(), lineage_of(options.recipe), options_.compression_level,
+        {id, std::move(meta).value(), lineage_of(options), options_.compression_level,
          options.layout ? *options.layout : options_.layout});
     if (!w.ok()) return w.status().with_context("write_volume " + id);
     return std::unique_ptr<VolumeWriter>(
@@ -233,11 +233,16 @@ class CacheImpl final : public Cache {
     return cached.ok() || !cached.status().is_not_found() ? cached : compute_and_store();
   }
 
-  // What PutOptions can get wrong whatever the value: a recipe of another key.
+  // What PutOptions can get wrong whatever the value: a recipe of another
+  // key, inputs beside a recipe (which names its own).
   static Status check_put_options(const OperationKey& key, const PutOptions& options) {
+    if (options.recipe && !options.inputs.empty()) {
+      return Status::InvalidArgument(
+          "PutOptions::inputs is for a key without a recipe; the recipe names its own inputs");
+    }
     if (options.recipe && options.recipe->build() != key) {
-      return Status::InvalidArgument("put " + key.hex() + ": PutOptions::recipe builds " +
-                                     options.recipe->build().hex() + ", not this key");
+      return Status::InvalidArgument("PutOptions::recipe builds " + options.recipe->build().hex() +
+                                     ", not this key");
     }
     return Status::OK();
   }
@@ -262,10 +267,9 @@ class CacheImpl final : public Cache {
                                                         ? local_.create_unchecked(id)
                                                         : local_.create(id, false);
     if (!sink.ok()) return sink.status().with_context("put " + id);
-    Result<uint64_t> stored =
-        pipeline_.write(std::move(sink).value(), *payload,
-                        {id, std::move(meta).value(), lineage_of(options.recipe),
-                         options_.compression_level, options.layout});
+    Result<uint64_t> stored = pipeline_.write(std::move(sink).value(), *payload,
+                                              {id, std::move(meta).value(), lineage_of(options),
+                                               options_.compression_level, options.layout});
     if (!stored.ok()) return stored.status().with_context("put " + id);
     return *stored ? stored_one(id, payload->data_type, *stored) : Status::OK();  // 0: present
   }

@@ -25,8 +25,10 @@ std::vector<std::string_view> sample_chunks(std::string_view bytes, uint64_t chu
 
 }  // namespace
 
-tier::Entry lineage_of(const KeyBuilder* recipe) {
+tier::Entry lineage_of(const PutOptions& options) {
   tier::Entry carry;
+  for (const OperationKey& in : options.inputs) carry.inputs.push_back(in.hex());
+  const KeyBuilder* recipe = options.recipe;
   if (!recipe) return carry;
   carry.operation = recipe->operation();
   carry.recipe = recipe->canonical_encoding();

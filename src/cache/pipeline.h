@@ -78,7 +78,7 @@ class Pipeline {
 
 // The lineage columns an entry stored through `recipe` starts with (none
 // for nullptr).
-tier::Entry lineage_of(const KeyBuilder* recipe);
+tier::Entry lineage_of(const PutOptions& options);
 
 // Empty stays empty; anything else must be JSON and is stored re-serialized.
 Result<std::optional<std::string>> normalize_metadata(std::string_view text);

@@ -27,8 +27,10 @@ namespace {
 // A call's PutOptions from its Python arguments; `recipe` is owned by the
 // key object, which outlives the call.
 PutOptions put_options(const KeyBuilder* recipe, const std::optional<std::string>& metadata,
-                       const std::optional<std::string>& layout) {
+                       const std::optional<std::string>& layout,
+                       const py::list& inputs = py::list()) {
   PutOptions o;
+  for (const py::handle& k : inputs) o.inputs.push_back(key_of(k));
   o.metadata_json = metadata.value_or("");
   if (layout) o.layout = layout_of(*layout);
   o.recipe = recipe;
@@ -207,13 +209,13 @@ class PyCache {
   bool closed() const { return !cache_; }
 
   void put(const py::handle& k, const py::handle& value, const std::optional<std::string>& metadata,
-           const std::optional<std::string>& layout) {
+           const std::optional<std::string>& layout, const py::list& inputs) {
     std::shared_ptr<Cache> held = get();
     Cache* c = held.get();
     const OperationKey key = key_of(k);
     const KeyBuilder* recipe = recipe_of(k);
     Value v = to_value(value);
-    const PutOptions options = put_options(recipe, metadata, layout);
+    const PutOptions options = put_options(recipe, metadata, layout, inputs);
     Status s;
     {
       py::gil_scoped_release nogil;

@@ -84,7 +84,7 @@ class LocalSource final : public EntrySource {
     Result<store::EntryRow> row = store::read_entry(lease_.get(), id_);
     if (!row.ok()) return row.status();
     row_ = entry_of(std::move(row).value());
-    if (!lineage || !row_.operation) return Status::OK();
+    if (!lineage) return Status::OK();
     Result<std::vector<std::string>> inputs = store::inputs_of(lease_.get(), id_);
     if (!inputs.ok()) return inputs.status();
     row_.inputs = std::move(inputs).value();

@@ -59,6 +59,30 @@ TEST_F(PutOptionsTest, ARecipeOfAnotherKeyIsRefusedAndStoresNothing) {
   EXPECT_FALSE(*cache_->contains(recipe.build()));
 }
 
+TEST_F(PutOptionsTest, InputsGiveAKeyWithoutARecipeItsLineage) {
+  const OperationKey a = KeyBuilder("a").build(), b = content_key(volume_);
+  ASSERT_OK(cache_->put(a, Value(1)));
+  ASSERT_OK(cache_->put(b, volume_));
+  const OperationKey node = KeyBuilder("node").arg("id", 17).build();  // a pipeline's own name
+  PutOptions o;
+  o.inputs = {a, b};
+  ASSERT_OK(cache_->put(node, Value(2), o));
+  Result<EntryInfo> info = cache_->info(node);
+  ASSERT_OK(info.status());
+  EXPECT_EQ(info->inputs, (std::vector<OperationKey>{a, b}));
+  EXPECT_TRUE(info->operation.empty()) << "no recipe";
+  EXPECT_EQ(cache_->info(a)->dependents, std::vector<OperationKey>{node});
+  // A recompress (a rewrite through the tier) keeps them.
+  ASSERT_OK(cache_->admin().recompress(node, RecompressOptions{1, std::nullopt}).status());
+  EXPECT_EQ(cache_->info(node)->inputs, (std::vector<OperationKey>{a, b}));
+
+  const KeyBuilder recipe = KeyBuilder("r").input(a);
+  o.recipe = &recipe;
+  Status both = cache_->put(recipe.build(), Value(3), o);
+  EXPECT_TRUE(both.is_invalid_argument()) << both.to_string();
+  EXPECT_FALSE(*cache_->contains(recipe.build()));
+}
+
 TEST_F(PutOptionsTest, AChunkLayoutForAValueThatIsNotAVolumeIsRefused) {
   PutOptions o;
   o.layout = ChunkLayout::Bricks();

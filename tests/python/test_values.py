@@ -332,6 +332,34 @@ def test_a_cache_never_closed_writes_its_access_records_at_exit(tmp_path):
             c.stats()["counters"]["total"]["hits_memory"] == 7
 
 
+def test_inputs_record_lineage_of_a_key_without_a_recipe(cache):
+    source = voxcache.Volume(np.zeros((2, 3, 4), np.uint8))
+    cache.put(voxcache.content_key(source), source)
+    mask_key = voxcache.key("mask")
+    cache.put(mask_key, 1)
+    node = voxcache.key("node-17")  # a pipeline that names its own nodes
+    cache.put(node, 2.5, inputs=[source, mask_key])
+    info = cache.info(node)
+    assert info["inputs"] == [voxcache.content_key(source).hex, mask_key.hex]
+    assert info["operation"] is None or info["operation"] == ""
+    assert cache.info(mask_key)["dependents"] == [node.hex]
+    with pytest.raises(ValueError, match="recipe names its own"):
+        cache.put(voxcache.KeyBuilder("r").input(mask_key), 3, inputs=[mask_key])
+
+
+def test_get_with_info_returns_the_value_and_its_record(cache):
+    k = voxcache.key("scan")
+    cache.put(k, np.arange(6, dtype=np.int16), metadata={"subject": 7})
+    value, info = cache.get(k, with_info=True)
+    assert np.array_equal(value, np.arange(6, dtype=np.int16))
+    assert info["metadata"] == {"subject": 7} and info["key"] == k.hex
+    value, info = cache.get(k.hex[:12], with_info=True)  # a prefix, as elsewhere
+    assert info["key"] == k.hex
+    assert cache.get(voxcache.key("absent"), None, with_info=True) is None
+    with pytest.raises(KeyError):
+        cache.get(voxcache.key("absent"), with_info=True)
+
+
 def test_len_keys_clear_pins_and_key_prefixes(cache):
     keys = [voxcache.key("n", i=i) for i in range(3)]
     for i, k in enumerate(keys):
