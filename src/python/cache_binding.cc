@@ -25,12 +25,14 @@ namespace {
 // --- the cache -------------------------------------------------------------------
 
 // A call's PutOptions from its Python arguments; `recipe` is owned by the
-// key object, which outlives the call.
+// key object, which outlives the call. Needs the GIL (it reads `inputs`).
 PutOptions put_options(const KeyBuilder* recipe, const std::optional<std::string>& metadata,
                        const std::optional<std::string>& layout,
-                       const py::list& inputs = py::list()) {
+                       const py::handle& inputs = py::handle()) {
   PutOptions o;
-  for (const py::handle& k : inputs) o.inputs.push_back(key_of(k));
+  if (inputs) {
+    for (const py::handle& k : inputs) o.inputs.push_back(key_of(k));
+  }
   o.metadata_json = metadata.value_or("");
   if (layout) o.layout = layout_of(*layout);
   o.recipe = recipe;
@@ -257,11 +259,13 @@ class PyCache {
         return Status::InvalidArgument("the computed value cannot be stored");
       }
     };
+    // Built with the GIL: its Python objects (the inputs list) are made here.
+    const PutOptions options = put_options(recipe, metadata, std::nullopt);
     Status stored;
     Result<Value> v = Status::NotFound("");
     {
       py::gil_scoped_release nogil;
-      v = c->get_or_compute(key, compute, put_options(recipe, metadata, std::nullopt), &stored);
+      v = c->get_or_compute(key, compute, options, &stored);
     }
     if (raised) std::rethrow_exception(raised);
     if (unstorable) {
