@@ -28,6 +28,7 @@ import sys
 import textwrap
 import threading
 import types
+import typing
 import warnings
 from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
@@ -364,6 +365,30 @@ class _Encoder:
             ) from None
 
 
+# What a value can be (docs/python.md, Values), for the check of a return
+# annotation.
+_STORABLE = (type(None), bool, int, float, str, bytes, bytearray, memoryview, dict, list,
+             np.ndarray, np.generic, Volume)
+
+
+def _unstorable_return(f: Callable[..., Any]) -> Optional[str]:
+    """The name of the type ``f``'s return annotation promises when no value
+    of it can be stored (a set, a tuple, a class of its own), else None: so
+    that memoize says so when it decorates, not after every computation."""
+    try:
+        hint = typing.get_type_hints(f).get("return")
+    except Exception:  # an annotation that does not resolve: nothing to say
+        return None
+    if hint is None or hint is typing.Any or hint is object:
+        return None
+    origin = typing.get_origin(hint) or hint
+    if not isinstance(origin, type):
+        return None  # Any, a Union, a TypeVar: it may be storable
+    if issubclass(origin, _STORABLE) and not issubclass(origin, (set, frozenset, tuple)):
+        return None
+    return origin.__name__
+
+
 def _wrap(cache: Any, f: Callable[..., Any], target: Callable[..., Any], name: str,
           operation: str,
           key_of: Callable[[Tuple[Any, ...], Dict[str, Any]], Tuple[_core.KeyBuilder, Any]],
@@ -480,6 +505,12 @@ def memoize(cache: Any, func: Optional[Callable[..., Any]] = None, *,
         if not isinstance(f, types.FunctionType):
             return _memoize_library(cache, target, f, pre_args, pre_kwargs, version, ignored)
         operation = f"py:{_module_name(f)}.{f.__qualname__}"
+        promised = _unstorable_return(f)
+        if promised is not None:
+            warnings.warn(
+                f"voxcache: {f.__qualname__} is annotated to return {promised}, which voxcache "
+                "cannot store: each call will compute and return its result, stored nowhere",
+                RuntimeWarning, stacklevel=3)
         source = _function_digest(f)
         signature = inspect.signature(f)
         params = list(signature.parameters)

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import resource
+import typing
 
 import numpy as np
 import pytest
@@ -169,6 +170,34 @@ def test_a_result_that_cannot_be_stored_is_returned_with_a_warning(cache):
     with pytest.warns(RuntimeWarning, match="not stored"):
         assert cache.get_or_compute(voxcache.key("x"), lambda: {1, 2}) == {1, 2}
     assert voxcache.key("x") not in cache
+
+
+def test_memoize_says_when_it_decorates_that_the_annotation_cannot_be_stored(cache):
+    with pytest.warns(RuntimeWarning, match="annotated to return set"):
+        @cache.memoize
+        def labels(n: int) -> set:
+            return set(range(n))
+    with pytest.warns(RuntimeWarning, match="annotated to return tuple"):
+        @cache.memoize
+        def pair(n: int) -> "tuple[int, int]":
+            return n, n
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # storable or unknown: nothing said
+
+        @cache.memoize
+        def volume_ml(n: int) -> float:
+            return n * 0.001
+
+        @cache.memoize
+        def anything(n: int) -> typing.Any:
+            return n
+
+        @cache.memoize
+        def maybe(n: int) -> "typing.Optional[int]":
+            return n
+    assert volume_ml(2) == 0.002 and anything(1) == 1 and maybe(3) == 3
 
 
 def test_malformed_volumes_are_refused_clearly():
