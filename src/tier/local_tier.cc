@@ -83,15 +83,15 @@ class LocalSource final : public EntrySource {
     txn_ = std::move(txn).value();
     Result<store::EntryRow> row = store::read_entry(lease_.get(), id_);
     if (!row.ok()) return row.status();
-    row_ = entry_of(std::move(row).value());
+    entry_ = entry_of(std::move(row).value());
     if (!lineage) return Status::OK();
     Result<std::vector<std::string>> inputs = store::inputs_of(lease_.get(), id_);
     if (!inputs.ok()) return inputs.status();
-    row_.inputs = std::move(inputs).value();
+    entry_.inputs = std::move(inputs).value();
     return Status::OK();
   }
 
-  const Entry& entry() const override { return row_; }
+  const Entry& entry() const override { return entry_; }
 
   Status seek(uint64_t first, uint64_t end) override {
     cursor_.reset();
@@ -112,7 +112,7 @@ class LocalSource final : public EntrySource {
   ConnectionPool::Lease lease_;
   std::unique_ptr<Transaction> txn_;  // after lease_: ends before it
   std::string id_;
-  Entry row_;
+  Entry entry_;
   std::optional<store::ChunkCursor> cursor_;
 };
 
