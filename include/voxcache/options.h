@@ -192,6 +192,11 @@ struct VOXCACHE_EXPORT PutOptions {
   // recorded as EntryInfo::inputs (and their dependents) without changing
   // the key. InvalidArgument together with `recipe`, which names its own.
   std::vector<OperationKey> inputs;
+  // Where put() reports, when it returns OK, whether it wrote the entry:
+  // false when the key was stored already (by this or another process, which
+  // content addressing makes the same value). Not null: written by put()
+  // only, not by get_or_compute (see its store_status) or write_volume.
+  bool* stored = nullptr;
 };
 
 // What Admin::recompress makes of an entry.

@@ -116,15 +116,16 @@ class Cache:
     # --- values ------------------------------------------------------------------
 
     def put(self, key: KeyLike, value: Any, *, metadata: Any = None,
-            layout: Optional[str] = None, inputs: Sequence[Any] = ()) -> None:
-        """Stores ``value`` under ``key`` in one transaction (nothing when the
-        key is stored already). ``metadata``: a JSON string or a JSON-able
+            layout: Optional[str] = None, inputs: Sequence[Any] = ()) -> bool:
+        """Stores ``value`` under ``key`` in one transaction; True when this
+        call wrote it, False when the key was stored already (by this or
+        another process: a key names one content, so nothing is lost). ``metadata``: a JSON string or a JSON-able
         object. ``layout``: the chunk layout of a Volume (docs/format.md).
         ``inputs``: for a key not built from a recipe, the keys (or Volumes)
         the value was computed from, kept as its lineage (``info()["inputs"]``)
         without changing the key; a KeyBuilder key names its own."""
-        self._c.put(key, value, _metadata(metadata), layout,
-                    [_core.content_key(i) if isinstance(i, Volume) else i for i in inputs])
+        return self._c.put(key, value, _metadata(metadata), layout,
+                           [_core.content_key(i) if isinstance(i, Volume) else i for i in inputs])
 
     def _stored(self, key: KeyLike) -> KeyLike:
         """``key``, or the stored key that a str of 8 to 63 hex digits

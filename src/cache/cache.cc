@@ -71,10 +71,10 @@ class CacheImpl final : public Cache {
   }
 
   Status put(const OperationKey& key, const Value& value, const PutOptions& options) override {
-    return put_payload(key, codec::serialize(value, options_.types.get()), options);
+    return put_payload(key, codec::serialize(value, options_.types.get()), options, options.stored);
   }
   Status put(const OperationKey& key, const Volume& volume, const PutOptions& options) override {
-    return put_payload(key, codec::serialize_volume(volume), options);
+    return put_payload(key, codec::serialize_volume(volume), options, options.stored);
   }
 
   Result<Value> get(const OperationKey& key) override { return lookup(key, /*count_miss=*/true); }
@@ -247,8 +247,11 @@ class CacheImpl final : public Cache {
     return Status::OK();
   }
 
+  // `*wrote`, when given, becomes whether the entry was written (false: the
+  // key was there).
   Status put_payload(const OperationKey& key, const Result<codec::Payload>& payload,
-                     const PutOptions& options) {
+                     const PutOptions& options, bool* wrote = nullptr) {
+    if (wrote) *wrote = false;
     const std::string id = key.hex();
     Status s = catalog_->check_writable();
     if (s.ok()) s = check_put_options(key, options);
@@ -271,7 +274,9 @@ class CacheImpl final : public Cache {
                                               {id, std::move(meta).value(), lineage_of(options),
                                                options_.compression_level, options.layout});
     if (!stored.ok()) return stored.status().with_context("put " + id);
-    return *stored ? stored_one(id, payload->data_type, *stored) : Status::OK();  // 0: present
+    if (*stored == 0) return Status::OK();  // present: written by someone before
+    if (wrote) *wrote = true;
+    return stored_one(id, payload->data_type, *stored);
   }
 
   void count_miss_now() {

@@ -210,20 +210,24 @@ class PyCache {
   }
   bool closed() const { return !cache_; }
 
-  void put(const py::handle& k, const py::handle& value, const std::optional<std::string>& metadata,
+  // Whether it wrote the entry (false: the key was stored already).
+  bool put(const py::handle& k, const py::handle& value, const std::optional<std::string>& metadata,
            const std::optional<std::string>& layout, const py::list& inputs) {
     std::shared_ptr<Cache> held = get();
     Cache* c = held.get();
     const OperationKey key = key_of(k);
     const KeyBuilder* recipe = recipe_of(k);
     Value v = to_value(value);
-    const PutOptions options = put_options(recipe, metadata, layout, inputs);
+    PutOptions options = put_options(recipe, metadata, layout, inputs);
+    bool stored = false;
+    options.stored = &stored;
     Status s;
     {
       py::gil_scoped_release nogil;
       s = c->put(key, v, options);
     }
     check(s);
+    return stored;
   }
 
   py::object get_value(const py::handle& k) {

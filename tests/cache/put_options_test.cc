@@ -83,6 +83,27 @@ TEST_F(PutOptionsTest, InputsGiveAKeyWithoutARecipeItsLineage) {
   EXPECT_FALSE(*cache_->contains(recipe.build()));
 }
 
+TEST_F(PutOptionsTest, StoredSaysWhetherThisPutWroteTheEntry) {
+  const OperationKey k = KeyBuilder("once").build();
+  bool stored = false;
+  PutOptions o;
+  o.stored = &stored;
+  ASSERT_OK(cache_->put(k, volume_, o));
+  EXPECT_TRUE(stored);
+  ASSERT_OK(cache_->put(k, volume_, o));
+  EXPECT_FALSE(stored) << "present: nothing written";
+  std::unique_ptr<Cache> other = testing::open_cache(dir_.file("o.db"));  // another handle
+  stored = true;
+  ASSERT_OK(other->put(k, Value(volume_), o));
+  EXPECT_FALSE(stored);
+  const OperationKey small = KeyBuilder("small").build();  // below the look-first size
+  ASSERT_OK(other->put(small, Value(1), o));
+  EXPECT_TRUE(stored);
+  ASSERT_OK(cache_->put(small, Value(1), o));
+  EXPECT_FALSE(stored);
+  EXPECT_EQ(cache_->stats().puts, 1u);
+}
+
 TEST_F(PutOptionsTest, AChunkLayoutForAValueThatIsNotAVolumeIsRefused) {
   PutOptions o;
   o.layout = ChunkLayout::Bricks();

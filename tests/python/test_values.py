@@ -376,6 +376,14 @@ def test_inputs_record_lineage_of_a_key_without_a_recipe(cache):
         cache.put(voxcache.KeyBuilder("r").input(mask_key), 3, inputs=[mask_key])
 
 
+def test_put_says_whether_it_wrote(tmp_path):
+    k = voxcache.key("once")
+    with voxcache.Cache(tmp_path / "p.db") as a, voxcache.Cache(tmp_path / "p.db") as b:
+        assert a.put(k, np.arange(3)) is True
+        assert a.put(k, np.arange(3)) is False
+        assert b.put(k, np.arange(3)) is False, "another handle sees it stored"
+
+
 def test_get_with_info_returns_the_value_and_its_record(cache):
     k = voxcache.key("scan")
     cache.put(k, np.arange(6, dtype=np.int16), metadata={"subject": 7})
