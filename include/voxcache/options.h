@@ -177,7 +177,7 @@ struct VOXCACHE_EXPORT Options {
 // What a put, get_or_compute's store step or write_volume keeps besides the
 // value. The defaults store the value alone, in Options::layout.
 struct VOXCACHE_EXPORT PutOptions {
-  // JSON kept with the entry (EntryInfo::metadata_json); InvalidArgument if
+  // JSON kept with the entry (EntryInfo::metadata); InvalidArgument if
   // it does not parse. Empty: none.
   std::string metadata_json;
   // The chunk layout of a volume; unset: Options::layout. InvalidArgument
