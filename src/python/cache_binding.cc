@@ -64,91 +64,87 @@ py::dict info_dict(const EntryInfo& e) {
   return d;
 }
 
-void set_option(Options* o, const std::string& name, const py::handle& v);
-
-// What an option takes, for the error when it is given something else.
-std::string option_type(const std::string& name) {
-  for (const char* b : {"create_if_missing", "read_only", "verify_checksums", "remote_read_only"}) {
-    if (name == b) return "a bool";
-  }
-  for (const char* n : {"max_bytes", "max_entries", "max_database_bytes", "chunk_bytes", "threads",
-                        "memory_budget_bytes"}) {
-    if (name == n) return "a non-negative int";
-  }
-  if (name == "busy_timeout" || name == "remote_timeout") return "a number of seconds";
-  if (name == "max_age") return "an int of seconds";
-  if (name == "compression_level") return "an int";
-  return "a str";
+std::chrono::milliseconds milliseconds_of(const py::handle& seconds) {
+  return std::chrono::milliseconds(static_cast<int64_t>(seconds.cast<double>() * 1000));
 }
+
+// Every option: its name, what it takes (for the error when it is given
+// something else) and how it is set, in one row, so the two cannot drift.
+struct OptionSetter {
+  const char* name;
+  const char* takes;
+  void (*set)(Options* o, const py::handle& v);
+};
+
+const OptionSetter kOptionSetters[] = {
+    {"create_if_missing", "a bool",
+     [](Options* o, const py::handle& v) { o->create_if_missing = v.cast<bool>(); }},
+    {"read_only", "a bool", [](Options* o, const py::handle& v) { o->read_only = v.cast<bool>(); }},
+    {"verify_checksums", "a bool",
+     [](Options* o, const py::handle& v) { o->verify_checksums = v.cast<bool>(); }},
+    {"busy_timeout", "a number of seconds",
+     [](Options* o, const py::handle& v) { o->busy_timeout = milliseconds_of(v); }},
+    {"max_bytes", "a non-negative int",
+     [](Options* o, const py::handle& v) { o->max_bytes = v.cast<uint64_t>(); }},
+    {"max_entries", "a non-negative int",
+     [](Options* o, const py::handle& v) { o->max_entries = v.cast<uint64_t>(); }},
+    {"max_age", "an int of seconds",
+     [](Options* o, const py::handle& v) { o->max_age = std::chrono::seconds(v.cast<int64_t>()); }},
+    {"max_database_bytes", "a non-negative int",
+     [](Options* o, const py::handle& v) { o->max_database_bytes = v.cast<uint64_t>(); }},
+    {"compression_level", "an int",
+     [](Options* o, const py::handle& v) { o->compression_level = v.cast<int>(); }},
+    {"chunk_bytes", "a non-negative int",
+     [](Options* o, const py::handle& v) { o->chunk_bytes = v.cast<uint64_t>(); }},
+    {"threads", "a non-negative int",
+     [](Options* o, const py::handle& v) { o->threads = v.cast<unsigned>(); }},
+    {"memory_budget_bytes", "a non-negative int",
+     [](Options* o, const py::handle& v) { o->memory_budget_bytes = v.cast<uint64_t>(); }},
+    {"layout", "a str",
+     [](Options* o, const py::handle& v) { o->layout = layout_of(v.cast<std::string>()); }},
+    {"remote", "a str", [](Options* o, const py::handle& v) { o->remote = v.cast<std::string>(); }},
+    {"remote_secret", "a str",
+     [](Options* o, const py::handle& v) { o->remote_secret = v.cast<std::string>(); }},
+    {"remote_password", "a str",
+     [](Options* o, const py::handle& v) { o->remote_password = v.cast<std::string>(); }},
+    {"remote_read_only", "a bool",
+     [](Options* o, const py::handle& v) { o->remote_read_only = v.cast<bool>(); }},
+    {"remote_timeout", "a number of seconds",
+     [](Options* o, const py::handle& v) { o->remote_timeout = milliseconds_of(v); }},
+    {"shuffle", "a str",
+     [](Options* o, const py::handle& v) {
+       const std::string s = v.cast<std::string>();
+       if (s == "auto")
+         o->shuffle = ShuffleMode::kAuto;
+       else if (s == "always")
+         o->shuffle = ShuffleMode::kAlways;
+       else if (s == "never")
+         o->shuffle = ShuffleMode::kNever;
+       else
+         throw py::value_error("shuffle must be 'auto', 'always' or 'never'");
+     }},
+};
 
 Options options_of(const py::dict& kw) {
   Options o;
   o.types = python_types();
   for (const auto& [k, v] : kw) {
     const std::string name = k.cast<std::string>();
+    const OptionSetter* setter = nullptr;
+    for (const OptionSetter& s : kOptionSetters) {
+      if (name == s.name) setter = &s;
+    }
+    if (!setter) throw py::type_error("unknown Cache option '" + name + "'");
     try {
-      set_option(&o, name, v);
+      setter->set(&o, v);
     } catch (const py::cast_error&) {
       // pybind11's own message names neither the option nor the type.
-      throw py::type_error("Cache option '" + name + "' must be " + option_type(name) + ", not " +
+      throw py::type_error("Cache option '" + name + "' must be " + setter->takes + ", not " +
                            py::str(v.get_type().attr("__name__")).cast<std::string>() + " " +
                            py::repr(v).cast<std::string>());
     }
   }
   return o;
-}
-
-void set_option(Options* out, const std::string& name, const py::handle& v) {
-  Options& o = *out;
-  if (name == "create_if_missing")
-    o.create_if_missing = v.cast<bool>();
-  else if (name == "read_only")
-    o.read_only = v.cast<bool>();
-  else if (name == "verify_checksums")
-    o.verify_checksums = v.cast<bool>();
-  else if (name == "busy_timeout")
-    o.busy_timeout = std::chrono::milliseconds(static_cast<int64_t>(v.cast<double>() * 1000));
-  else if (name == "max_bytes")
-    o.max_bytes = v.cast<uint64_t>();
-  else if (name == "max_entries")
-    o.max_entries = v.cast<uint64_t>();
-  else if (name == "max_age")
-    o.max_age = std::chrono::seconds(v.cast<int64_t>());
-  else if (name == "max_database_bytes")
-    o.max_database_bytes = v.cast<uint64_t>();
-  else if (name == "compression_level")
-    o.compression_level = v.cast<int>();
-  else if (name == "chunk_bytes")
-    o.chunk_bytes = v.cast<uint64_t>();
-  else if (name == "threads")
-    o.threads = v.cast<unsigned>();
-  else if (name == "memory_budget_bytes")
-    o.memory_budget_bytes = v.cast<uint64_t>();
-  else if (name == "layout")
-    o.layout = layout_of(v.cast<std::string>());
-  else if (name == "remote")
-    o.remote = v.cast<std::string>();
-  else if (name == "remote_secret")
-    o.remote_secret = v.cast<std::string>();
-  else if (name == "remote_password")
-    o.remote_password = v.cast<std::string>();
-  else if (name == "remote_read_only")
-    o.remote_read_only = v.cast<bool>();
-  else if (name == "remote_timeout")
-    o.remote_timeout = std::chrono::milliseconds(static_cast<int64_t>(v.cast<double>() * 1000));
-  else if (name == "shuffle") {
-    const std::string s = v.cast<std::string>();
-    if (s == "auto")
-      o.shuffle = ShuffleMode::kAuto;
-    else if (s == "always")
-      o.shuffle = ShuffleMode::kAlways;
-    else if (s == "never")
-      o.shuffle = ShuffleMode::kNever;
-    else
-      throw py::value_error("shuffle must be 'auto', 'always' or 'never'");
-  } else {
-    throw py::type_error("unknown Cache option '" + name + "'");
-  }
 }
 
 class PyCache {
@@ -176,31 +172,30 @@ class PyCache {
     return cache_;
   }
 
-  // fn(cache, key) run without the GIL; what it returns (a Status or a
-  // Result) comes back to be raised, or converted, with the GIL.
-  template <typename Fn>
-  auto unlocked(const py::handle& k, Fn&& fn) {
-    std::shared_ptr<Cache> held = get();
-    Cache* c = held.get();
-    const OperationKey key = key_of(k);
-    std::optional<decltype(fn(c, key))> r;
-    {
-      py::gil_scoped_release nogil;
-      r.emplace(fn(c, key));
-    }
-    return std::move(*r);
-  }
-
-  // `fn(cache)` without the GIL, its result or its error raised.
+  // `fn(cache)` run without the GIL, on a Cache held for its duration.
   template <typename F>
-  auto call(F fn) {
+  auto without_gil(F fn) {
     std::shared_ptr<Cache> held = get();
     std::optional<decltype(fn(held.get()))> r;
     {
       py::gil_scoped_release nogil;
       r.emplace(fn(held.get()));
     }
-    return take(std::move(*r));
+    return std::move(*r);
+  }
+
+  // fn(cache, key) run without the GIL; what it returns (a Status or a
+  // Result) comes back to be raised, or converted, with the GIL.
+  template <typename Fn>
+  auto unlocked(const py::handle& k, Fn&& fn) {
+    const OperationKey key = key_of(k);
+    return without_gil([&](Cache* c) { return fn(c, key); });
+  }
+
+  // `fn(cache)` without the GIL, its result or its error raised.
+  template <typename F>
+  auto call(F fn) {
+    return take(without_gil(fn));
   }
 
   void close() {
@@ -327,13 +322,7 @@ class PyCache {
   py::dict stats() {
     // Never wait for the library's locks holding the GIL: a thread inside
     // may need the GIL to drop a NumPy array it held.
-    std::shared_ptr<Cache> held = get();
-    Cache* c = held.get();
-    CacheStats s;
-    {
-      py::gil_scoped_release nogil;
-      s = c->stats();
-    }
+    const CacheStats s = without_gil([](Cache* c) { return c->stats(); });
     py::dict handle;  // this object's own, since it was opened
     handle["memory_hits"] = s.memory_hits;
     handle["disk_hits"] = s.disk_hits;
@@ -348,13 +337,9 @@ class PyCache {
     handle["remote_rejected"] = s.remote_rejected;
     handle["remote"] = s.remote;
     handle["remote_status"] = s.remote_status;
-    Result<StoredStats> st = Status::NotFound("");
-    {
-      py::gil_scoped_release nogil;
-      st = c->admin().stored_stats();
-    }
     // The database's, as `voxcache stats --json` prints them.
-    py::dict d = py::module_::import("json").attr("loads")(take(std::move(st)).ToJson());
+    const StoredStats stored = call([](Cache* c) { return c->admin().stored_stats(); });
+    py::dict d = py::module_::import("json").attr("loads")(stored.ToJson());
     d["handle"] = handle;
     return d;
   }
@@ -364,14 +349,7 @@ class PyCache {
     l.max_bytes = max_bytes;
     l.max_entries = max_entries;
     l.max_age = std::chrono::seconds(max_age);
-    std::shared_ptr<Cache> held = get();
-    Cache* c = held.get();
-    Result<GcReport> r = Status::NotFound("");
-    {
-      py::gil_scoped_release nogil;
-      r = c->admin().gc(l);
-    }
-    const GcReport g = take(std::move(r));
+    const GcReport g = call([&](Cache* c) { return c->admin().gc(l); });
     py::list removed;
     for (const OperationKey& k : g.removed) removed.append(k.hex());
     py::dict d;
@@ -388,15 +366,10 @@ class PyCache {
   }
 
   py::list list() {
-    std::shared_ptr<Cache> held = get();
-    Cache* c = held.get();
-    Result<std::vector<EntryInfo>> r = Status::NotFound("");
-    {
-      py::gil_scoped_release nogil;
-      r = c->admin().list();
-    }
     py::list out;
-    for (const EntryInfo& e : take(std::move(r))) out.append(info_dict(e));
+    for (const EntryInfo& e : call([](Cache* c) { return c->admin().list(); })) {
+      out.append(info_dict(e));
+    }
     return out;
   }
 
