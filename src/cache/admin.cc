@@ -145,7 +145,7 @@ Status AdminImpl::set_pinned(const std::string& id, bool pinned) {
 }
 
 Result<StoredStats> AdminImpl::stored_stats() {
-  parts_.usage->flush();  // this process's recent use too
+  usage_->flush();  // this process's recent use too
   StoredStats out;
   Status s = catalog_->read([&](store::Database* db) {
     Result<store::Totals> t = store::totals(db);
@@ -174,7 +174,7 @@ Result<StoredStats> AdminImpl::stored_stats() {
 Status AdminImpl::zero_stats() {
   Status s = catalog_->check_writable();
   if (!s.ok()) return s;
-  parts_.usage->forget_counters();
+  usage_->forget_counters();
   return catalog_->write("zero counters",
                          [](store::Database* db) { return store::zero_counters(db); });
 }
@@ -246,20 +246,20 @@ Result<RecompressReport> AdminImpl::recompress(const OperationKey& key,
 }
 
 Status AdminImpl::vacuum() {
-  parts_.usage->flush();
+  usage_->flush();
   return catalog_->vacuum();
 }
 
 Result<GcReport> AdminImpl::gc(const Limits& limits) {
   Status s = catalog_->check_writable();
   if (!s.ok()) return s;
-  return parts_.limits->evict(limits);
+  return limits_->evict(limits);
 }
 
 Result<GcReport> AdminImpl::clear(bool keep_pinned) {
   Status s = catalog_->check_writable();
   if (!s.ok()) return s;
-  return parts_.limits->clear(keep_pinned);
+  return limits_->clear(keep_pinned);
 }
 
 Status AdminImpl::push(const OperationKey& key) {
@@ -277,8 +277,7 @@ Status AdminImpl::pull(const OperationKey& key) {
   if (!here.ok() || *here) return here.status();  // warm already
   // From the remote, the lowest tier, through the reader: the entry is
   // checked before it is kept, and an unreachable remote is an IOError.
-  TierStack* stack = parts_.stack;
-  Result<TierStack::Read> r = stack->read_tier(stack->tiers() - 1, key.hex(), /*copy_up=*/true);
+  Result<TierStack::Read> r = stack_->read_tier(stack_->tiers() - 1, key.hex(), /*copy_up=*/true);
   return r.ok() ? Status::OK() : r.status();
 }
 

@@ -42,10 +42,12 @@ class AdminImpl final : public Admin {
     TierStack* stack;  // pull reads the remote through it
   };
   explicit AdminImpl(const Parts& parts)
-      : parts_(parts),
-        local_(parts.local),
+      : local_(parts.local),
         catalog_(parts.local->catalog()),
-        pipeline_(parts.pipeline) {}
+        pipeline_(parts.pipeline),
+        limits_(parts.limits),
+        usage_(parts.usage),
+        stack_(parts.stack) {}
 
   // Set once the remote is connected (after construction); null: none.
   void attach_remote(Remote* remote) { remote_ = remote; }
@@ -74,10 +76,12 @@ class AdminImpl final : public Admin {
  private:
   Status set_pinned(const std::string& id, bool pinned);
 
-  const Parts parts_;
   tier::LocalTier* const local_;
   store::Catalog* const catalog_;
   const Pipeline* const pipeline_;
+  LimitKeeper* const limits_;
+  UsageRecorder* const usage_;
+  TierStack* const stack_;  // pull reads the remote through it
   Remote* remote_ = nullptr;
 };
 
