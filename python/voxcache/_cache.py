@@ -119,8 +119,9 @@ class Cache:
             layout: Optional[str] = None, inputs: Sequence[Any] = ()) -> bool:
         """Stores ``value`` under ``key`` in one transaction; True when this
         call wrote it, False when the key was stored already (by this or
-        another process: a key names one content, so nothing is lost). ``metadata``: a JSON string or a JSON-able
-        object. ``layout``: the chunk layout of a Volume (docs/format.md).
+        another process: a key names one content, so nothing is lost).
+        ``metadata``: a JSON string or a JSON-able object. ``layout``: the
+        chunk layout of a Volume (docs/format.md).
         ``inputs``: for a key not built from a recipe, the keys (or Volumes)
         the value was computed from, kept as its lineage (``info()["inputs"]``)
         without changing the key; a KeyBuilder key names its own."""

@@ -140,8 +140,7 @@ Options options_of(const py::dict& kw) {
     } catch (const py::cast_error&) {
       // pybind11's own message names neither the option nor the type.
       throw py::type_error("Cache option '" + name + "' must be " + setter->takes + ", not " +
-                           py::str(v.get_type().attr("__name__")).cast<std::string>() + " " +
-                           py::repr(v).cast<std::string>());
+                           type_name(v) + " " + py::repr(v).cast<std::string>());
     }
   }
   return o;
@@ -270,8 +269,7 @@ class PyCache {
     if (unstorable) {
       const std::string name = py::str(py::getattr(fn, "__qualname__", py::str("the computation")));
       PyErr_WarnEx(PyExc_RuntimeWarning,
-                   ("voxcache: the result of " + name + ", of type " +
-                    py::str(unstorable.get_type().attr("__name__")).cast<std::string>() +
+                   ("voxcache: the result of " + name + ", of type " + type_name(unstorable) +
                     ", is returned but not stored: " + why)
                        .c_str(),
                    1);

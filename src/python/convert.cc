@@ -244,10 +244,6 @@ bool is_numpy_number(const py::handle& obj) {
          std::strchr("biufc", py::cast<py::dtype>(obj.attr("dtype")).kind()) != nullptr;
 }
 
-std::string type_name(const py::handle& obj) {
-  return py::str(obj.get_type().attr("__name__")).cast<std::string>();
-}
-
 // What json.dumps would change without a word: a dict key that is not a
 // str (1 comes back as "1") and a tuple (comes back a list). `where` is the
 // path to it, for the error.
@@ -331,6 +327,10 @@ std::string json_text(const py::handle& obj, const std::string& what, bool lone_
   }
 }
 
+std::string type_name(const py::handle& obj) {
+  return py::str(obj.get_type().attr("__name__")).cast<std::string>();
+}
+
 Value to_value(const py::handle& obj) {
   if (obj.is_none()) return Value();
   // Before bool, int and float: np.float64 is a float, and a NumPy scalar
@@ -356,8 +356,7 @@ Value to_value(const py::handle& obj) {
       py::isinstance<py::tuple>(obj)) {
     return Value::Custom(kJsonTag, json_text(obj, "a dict or list value"));
   }
-  throw py::type_error("voxcache cannot store a " +
-                       py::str(obj.get_type().attr("__name__")).cast<std::string>() +
+  throw py::type_error("voxcache cannot store a " + type_name(obj) +
                        " (it stores None, bool, int, float, str, bytes, numpy arrays, JSON "
                        "dicts and lists, and voxcache.Volume; never pickles)");
 }

@@ -33,6 +33,9 @@ inline constexpr const char* kArrayTag = "py.ndarray";  // header + C-order byte
 // framing of its 0-d array, read back as the scalar of the same dtype.
 inline constexpr const char* kScalarTag = "py.numpy-scalar";
 
+// The name of obj's type ("int", "ndarray"), for errors.
+std::string type_name(const py::handle& obj);
+
 // A str's bytes: UTF-8, with a lone surrogate (U+D800 to U+DFFF, which
 // UTF-8 cannot hold and file names decoded with surrogateescape carry) as
 // its own three bytes ("surrogatepass"), so every str is stored exactly.

@@ -24,8 +24,7 @@ KeyArg key_arg(const py::handle& v) {
     return KeyArg(std::move(items));
   }
   throw py::type_error("a key argument is a bool, int, float, str, bytes or a list of them, not " +
-                       py::str(v.get_type().attr("__name__")).cast<std::string>() +
-                       " (inputs are keys: KeyBuilder.input)");
+                       type_name(v) + " (inputs are keys: KeyBuilder.input)");
 }
 
 OperationKey key_of(const py::handle& k) {
@@ -37,8 +36,7 @@ OperationKey key_of(const py::handle& k) {
 
 const py::handle& must_be_str(const py::handle& v, const char* what) {
   if (!py::isinstance<py::str>(v)) {
-    throw py::type_error(std::string(what) + " is a str, not " +
-                         py::str(v.get_type().attr("__name__")).cast<std::string>());
+    throw py::type_error(std::string(what) + " is a str, not " + type_name(v));
   }
   return v;
 }
