@@ -155,6 +155,14 @@ struct VOXCACHE_EXPORT StoredStats {
   };
   std::vector<Counter> counters;
   uint64_t counter(const std::string& name, const std::string& data_type = "") const;
+  // Hits from memory, disk and the remote, of one data type ("" = all).
+  uint64_t hits(const std::string& data_type = "") const;
+  // hits() over hits and misses; 0 before any lookup.
+  double hit_rate() const;
+  // Compression ratio raw/stored; 0 when nothing is stored.
+  double ratio() const {
+    return stored_bytes ? static_cast<double>(raw_bytes) / static_cast<double>(stored_bytes) : 0.0;
+  }
 
   // As one JSON object, the one `voxcache stats --json` prints and Python's
   // Cache.stats() returns (docs/cli.md): entries, raw_bytes, stored_bytes,

@@ -25,14 +25,22 @@ uint64_t StoredStats::counter(const std::string& name, const std::string& data_t
   return 0;
 }
 
+uint64_t StoredStats::hits(const std::string& data_type) const {
+  return counter("hits_memory", data_type) + counter("hits_disk", data_type) +
+         counter("hits_remote", data_type);
+}
+
+double StoredStats::hit_rate() const {
+  const uint64_t lookups = hits() + counter("misses");
+  return lookups ? static_cast<double>(hits()) / static_cast<double>(lookups) : 0.0;
+}
+
 std::string StoredStats::ToJson() const {
-  const uint64_t hits = counter("hits_memory") + counter("hits_disk") + counter("hits_remote");
-  const uint64_t lookups = hits + counter("misses");
   nlohmann::json j = {{"entries", entries},
                       {"raw_bytes", raw_bytes},
                       {"stored_bytes", stored_bytes},
-                      {"ratio", stored_bytes ? static_cast<double>(raw_bytes) / stored_bytes : 0.0},
-                      {"hit_rate", lookups ? static_cast<double>(hits) / lookups : 0.0},
+                      {"ratio", ratio()},
+                      {"hit_rate", hit_rate()},
                       {"by_type", nlohmann::json::array()},
                       {"counters", nlohmann::json::object()}};
   std::vector<std::string> groups{""};  // "" is "total"
@@ -55,9 +63,7 @@ std::string StoredStats::ToJson() const {
   // voxcache run: a hit is a hit of its run record (type "run"), a miss
   // that stored is a put of one; the identity records and output files it
   // reads are in the totals above but say nothing of the runs.
-  j["runs"] = {{"hits", counter("hits_memory", "run") + counter("hits_disk", "run") +
-                            counter("hits_remote", "run")},
-               {"stored", counter("puts", "run")}};
+  j["runs"] = {{"hits", hits("run")}, {"stored", counter("puts", "run")}};
   return j.dump();
 }
 

@@ -211,14 +211,11 @@ int cmd_stats(const Globals& g, bool json, bool zero) {
     print_json(nlohmann::json::parse(st->ToJson()));
     return 0;
   }
-  const uint64_t hits =
-      st->counter("hits_memory") + st->counter("hits_disk") + st->counter("hits_remote");
-  const uint64_t lookups = hits + st->counter("misses");
-  const double hit_rate = lookups ? static_cast<double>(hits) / lookups : 0.0;
-  const double ratio = st->stored_bytes ? static_cast<double>(st->raw_bytes) / st->stored_bytes : 0;
+  const uint64_t hits = st->hits();
+  const double hit_rate = st->hit_rate();
+  const double ratio = st->ratio();
   // voxcache run's records (StoredStats::ToJson says what they count).
-  const uint64_t run_hits = st->counter("hits_memory", "run") + st->counter("hits_disk", "run") +
-                            st->counter("hits_remote", "run");
+  const uint64_t run_hits = st->hits("run");
   const uint64_t run_stored = st->counter("puts", "run");
   std::printf("entries        %llu\n", static_cast<unsigned long long>(st->entries));
   std::printf("raw            %s\n", human_bytes(st->raw_bytes).c_str());

@@ -29,6 +29,10 @@ TEST(StoredStats, CounterByNameAndType) {
   EXPECT_EQ(s.counter("hits_disk"), 3u);
   EXPECT_EQ(s.counter("hits_disk", "run"), 2u);
   EXPECT_EQ(s.counter("hits_memory"), 0u) << "absent is 0";
+  EXPECT_EQ(s.hits(), 3u);
+  EXPECT_EQ(s.hits("run"), 2u);
+  EXPECT_DOUBLE_EQ(s.hit_rate(), 0.75);
+  EXPECT_DOUBLE_EQ(s.ratio(), 4.0);
 }
 
 TEST(StoredStats, ToJsonHasEveryCounterOfEveryType) {
