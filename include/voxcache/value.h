@@ -1,11 +1,13 @@
 // Value: what a cache entry holds, and TypeRegistry for user-defined types.
 //
-// A Value is null, a bool, an int64, a double, a string, a Volume, or a
-// user-registered type. Its type tag is stored in the `data_type` column
-// (docs/format.md); built-in tags never change. A Value is immutable and
-// cheap to copy: volumes are held through std::shared_ptr<const Volume>, so
-// copies share voxels, read-only (the memory tier may be one of the holders;
-// copy the Volume, or use to_itk(const Volume&), to get voxels to write).
+// A Value is null, a bool, an int64, a double, a string, a Volume, a
+// user-registered type, or a list or tuple of Values (a segmentation's mask
+// and its volume in millilitres, each kept in its own typed form). Its type
+// tag is stored in the `data_type` column (docs/format.md); built-in tags
+// never change. A Value is immutable and cheap to copy: volumes and item
+// sequences are held through std::shared_ptr<const ...>, so copies share
+// them, read-only (the memory tier may be one of the holders; copy the
+// Volume, or use to_itk(const Volume&), to get voxels to write).
 // Safe to read from many threads at once.
 
 #ifndef VOXCACHE_VALUE_H_
@@ -19,6 +21,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "voxcache/export.h"
 #include "voxcache/status.h"
@@ -43,7 +46,16 @@ class VOXCACHE_EXPORT Value {
     kString = 4,
     kVolume = 5,
     kCustom = 6,
+    // Sequences of Values, nested at most kMaxNesting deep. Two kinds, so a
+    // language that tells them apart (Python's list and tuple) gets back
+    // the one it put; C++ reads both through items().
+    kList = 7,
+    kTuple = 8,
   };
+  // How deep lists and tuples may nest (a list of lists is depth 2): deeper
+  // is InvalidArgument on put and Corruption on read, so a hostile entry
+  // cannot exhaust the stack.
+  static constexpr int kMaxNesting = 32;
 
   Value() = default;                                                     // null
   Value(bool v) : v_(v) {}                                               // NOLINT
@@ -63,8 +75,12 @@ class VOXCACHE_EXPORT Value {
     return v;
   }
 
+  static Value List(std::vector<Value> items);
+  static Value Tuple(std::vector<Value> items);
+
   Kind kind() const { return static_cast<Kind>(v_.index()); }
-  // "null", "bool", "int64", "float64", "string", "volume", or the custom tag.
+  // "null", "bool", "int64", "float64", "string", "volume", "list", "tuple",
+  // or the custom tag.
   std::string type_tag() const;
 
   bool is_null() const { return kind() == Kind::kNull; }
@@ -76,6 +92,8 @@ class VOXCACHE_EXPORT Value {
   const Volume* as_volume() const;
   std::shared_ptr<const Volume> shared_volume() const;
   const CustomValue* as_custom() const { return std::get_if<CustomValue>(&v_); }
+  // The items of a list or a tuple; nullptr for any other kind.
+  const std::vector<Value>* items() const;
   // The custom object as T; nullptr when this is not a custom value of type T.
   template <typename T>
   const T* custom() const {
@@ -84,14 +102,17 @@ class VOXCACHE_EXPORT Value {
   }
 
   // Same kind and equal contents (volumes compared voxel by voxel and
-  // bit-exact in geometry; custom values by tag and object identity).
+  // bit-exact in geometry; custom values by tag and object identity; lists
+  // and tuples item by item).
   bool operator==(const Value& other) const;
   bool operator!=(const Value& other) const { return !(*this == other); }
 
  private:
-  // Alternative order is Kind's order.
+  using Items = std::shared_ptr<const std::vector<Value>>;
+  // Alternative order is Kind's order (list and tuple share a type, so they
+  // are reached by index).
   std::variant<std::monostate, bool, int64_t, double, std::string, std::shared_ptr<const Volume>,
-               CustomValue>
+               CustomValue, Items, Items>
       v_;
 };
 
@@ -131,8 +152,17 @@ class VOXCACHE_EXPORT TypeRegistry {
   // nullptr when the tag is unknown.
   const Codec* find(std::string_view tag) const;
 
+  // Decodes every tag no codec is registered for; such values are read and
+  // never written (there is no encoder). An inspector that must read any
+  // cache (the CLI: a Python package's py.json, a list holding one) keeps
+  // them as their bytes, a std::string.
+  void set_fallback(Decoder decode) { fallback_ = std::move(decode); }
+  // The decoder of `tag`: its codec's, else the fallback; nullptr when neither.
+  const Decoder* find_decoder(std::string_view tag) const;
+
  private:
   std::map<std::string, Codec, std::less<>> codecs_;
+  Decoder fallback_;
 };
 
 }  // namespace voxcache

@@ -367,13 +367,16 @@ class _Encoder:
 
 # What a value can be (docs/python.md, Values), for the check of a return
 # annotation.
-_STORABLE = (type(None), bool, int, float, str, bytes, bytearray, memoryview, dict, list,
-             np.ndarray, np.generic, Volume)
+_STORABLE = (type(None), bool, int, float, str, bytes, bytearray, memoryview, np.ndarray,
+             np.generic, Volume)
+# Containers are stored as exactly these types: a subclass (a NamedTuple, an
+# OrderedDict) would come back as its base, so it is refused instead.
+_CONTAINERS = (dict, list, tuple)
 
 
 def _unstorable_return(f: Callable[..., Any]) -> Optional[str]:
     """The name of the type ``f``'s return annotation promises when no value
-    of it can be stored (a set, a tuple, a class of its own), else None: so
+    of it can be stored (a set, a NamedTuple, a class of its own), else None: so
     that memoize says so when it decorates, not after every computation."""
     try:
         hint = typing.get_type_hints(f).get("return")
@@ -384,7 +387,7 @@ def _unstorable_return(f: Callable[..., Any]) -> Optional[str]:
     origin = typing.get_origin(hint) or hint
     if not isinstance(origin, type):
         return None  # Any, a Union, a TypeVar: it may be storable
-    if issubclass(origin, _STORABLE) and not issubclass(origin, (set, frozenset, tuple)):
+    if origin in _CONTAINERS or (issubclass(origin, _STORABLE) and not issubclass(origin, _CONTAINERS)):
         return None
     return origin.__name__
 

@@ -34,7 +34,7 @@ struct EntrySpec {
   uint64_t payload_bytes = 0;
   uint64_t chunk_bytes = 0;          // planned by codec::plan_chunk_bytes, or a whole brick
   codec::BrickShape brick{0, 0, 0};  // volumes in bricks: the payload comes brick by brick
-  size_t shuffle_element = 0;        // pixel size for volumes, else 0
+  size_t shuffle_element = 0;        // pixel size for volumes (and lists of them), else 0
   std::optional<std::string> metadata;
   // Volumes: intensity statistics are gathered chunk by chunk.
   std::optional<VolumeLayout> volume;

@@ -89,7 +89,8 @@ Result<std::unique_ptr<EntryWriter>> Pipeline::writer(std::unique_ptr<tier::Entr
           codec::BrickGrid(payload.layout->size, *shape, payload.voxel_bytes).full_brick_bytes();
     }
   }
-  spec.shuffle_element = payload.kind == Value::Kind::kVolume ? payload.element_bytes : 0;
+  // Volumes, and lists holding one (codec::Payload::element_bytes).
+  spec.shuffle_element = payload.element_bytes > 1 ? payload.element_bytes : 0;
   spec.metadata = std::move(entry.metadata);
   spec.volume = payload.layout;
   spec.carry = std::move(entry.carry);

@@ -38,6 +38,48 @@ std::optional<nlohmann::json> value_json(const Value& v) {
   }
 }
 
+// A list's or tuple's items: each one's type, and its value where it prints
+// on a line (dims and pixel type for a volume, the items of a nested list).
+nlohmann::json items_json(const Value& v) {
+  nlohmann::json items = nlohmann::json::array();
+  for (const Value& item : *v.items()) {
+    nlohmann::json j;
+    j["type"] = item.type_tag();
+    if (std::optional<nlohmann::json> shown = value_json(item)) {
+      const std::string* s = item.as_string();
+      if (!s || s->size() <= kMaxShownValueBytes) j["value"] = *shown;
+    } else if (const Volume* vol = item.as_volume()) {
+      j["dims"] = dims_text(vol->layout());
+      j["pixel_type"] = std::string(pixel_type_name(vol->pixel_type()));
+      j["components"] = vol->layout().components;
+    } else if (item.items()) {
+      j["items"] = items_json(item);
+    } else if (const std::string* opaque = item.custom<std::string>()) {
+      j["bytes"] = opaque->size();  // a type the CLI keeps as its bytes
+    }
+    items.push_back(std::move(j));
+  }
+  return items;
+}
+
+// One line of an item: "volume 91x109x91 f32", "float64 3.5".
+std::string item_text(const nlohmann::json& item) {
+  std::string t = item["type"].get<std::string>();
+  if (item.contains("value")) t += " " + item["value"].dump();
+  if (item.contains("dims")) {
+    t += " " + item["dims"].get<std::string>() + " " + item["pixel_type"].get<std::string>();
+    if (item["components"].get<uint32_t>() > 1) t += "x" + item["components"].dump();
+  }
+  if (item.contains("bytes")) t += " (" + human_bytes(item["bytes"].get<uint64_t>()) + ")";
+  if (item.contains("items")) {
+    std::string inner;
+    for (const nlohmann::json& i : item["items"])
+      inner += (inner.empty() ? "" : ", ") + item_text(i);
+    t += " [" + inner + "]";
+  }
+  return t;
+}
+
 }  // namespace
 
 int cmd_ls(const Globals& g, const LsFilter& f, bool json) {
@@ -122,11 +164,14 @@ int cmd_show(const Globals& g, const std::string& key_text, bool json,
   if (!info.ok()) return key_error(info.status());
   // The value itself, for the small built-in kinds that print on a line.
   nlohmann::json value;
+  std::optional<nlohmann::json> items;  // a list's or tuple's, whatever its size
+  const bool sequence = info->data_type == "list" || info->data_type == "tuple";
   const bool scalar = !info->volume && info->raw_bytes <= kMaxShownValueBytes;
-  if (scalar) {
+  if (scalar || sequence) {
     Result<Value> v = (*cache)->get(*key);
     if (!v.ok()) return key_error(v.status());
     if (std::optional<nlohmann::json> shown = value_json(*v)) value = *shown;
+    if (v->items()) items = items_json(*v);
   }
   if (!thumbnail.empty()) {
     auto wh = write_thumbnail(cache->get(), *key, thumbnail, std::nullopt);
@@ -135,6 +180,7 @@ int cmd_show(const Globals& g, const std::string& key_text, bool json,
   if (json) {
     nlohmann::json j = entry_json(*info);
     if (!value.is_null() || info->data_type == "null") j["value"] = value;
+    if (items) j["items"] = *items;
     if (!thumbnail.empty()) j["thumbnail"] = thumbnail;
     print_json(j);
     return 0;
@@ -144,6 +190,12 @@ int cmd_show(const Globals& g, const std::string& key_text, bool json,
   std::printf("type         %s\n", e.data_type.c_str());
   if (!value.is_null() || e.data_type == "null") {
     std::printf("value        %s\n", dump(value).c_str());
+  }
+  if (items) {
+    std::printf("items        %zu\n", items->size());
+    for (size_t i = 0; i < items->size(); ++i) {
+      std::printf("  %-10zu %s\n", i, item_text((*items)[i]).c_str());
+    }
   }
   std::printf("created      %s\n", iso_time(e.created_at_ms).c_str());
   std::printf("accessed     %s, %llu gets%s\n", iso_time(e.last_access_ms).c_str(),

@@ -31,6 +31,23 @@ std::string db_path(const Globals& g) {
   return def.ok() ? *def : std::string();
 }
 
+namespace {
+
+// Every command reads run records; every other custom type (a Python
+// package's py.json, a user's own) is read as its bytes, so that show can
+// say what an entry or a list's item is without that type's decoder.
+std::shared_ptr<const TypeRegistry> types() {
+  static const std::shared_ptr<const TypeRegistry> registry = [] {
+    auto r = std::make_shared<TypeRegistry>(*run::types());
+    r->set_fallback(
+        [](std::string_view bytes) -> Result<std::any> { return std::any(std::string(bytes)); });
+    return std::shared_ptr<const TypeRegistry>(std::move(r));
+  }();
+  return registry;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Cache>> open_cache(const Globals& g, bool write) {
   const std::string path = db_path(g);
   if (path.empty()) return Status::InvalidArgument("no --db given and no default path");
@@ -47,7 +64,7 @@ Result<std::unique_ptr<Cache>> open_cache(const Globals& g, bool write) {
   Options o;
   o.read_only = g.read_only || !writable;
   o.remote = g.remote;
-  o.types = run::types();  // run records are readable by every command
+  o.types = types();
   if (!g.remote_password_file.empty()) {
     std::ifstream in(g.remote_password_file);
     if (!in || !std::getline(in, o.remote_password) || o.remote_password.empty()) {

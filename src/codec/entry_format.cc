@@ -68,9 +68,14 @@ Status EntryHeader::check_key(std::string_view id) const {
 std::string encode_header(const EntryHeader& h) {
   std::string out;
   out.append(kEntryMagic, sizeof(kEntryMagic));
-  // Version 4 only where it is needed, so that builds before it still read
-  // every entry they could represent.
-  const uint16_t version = h.key ? (extended_volume(h) ? 4 : 3) : h.bricked() ? 2 : 1;
+  // Versions 4 and 5 only where they are needed, so that builds before them
+  // still read every entry they could represent, and say "newer format" of
+  // the rest rather than "corrupt".
+  const bool sequence = h.kind == Value::Kind::kList || h.kind == Value::Kind::kTuple;
+  const uint16_t version = sequence             ? 5
+                           : !h.key             ? (h.bricked() ? 2 : 1)
+                           : extended_volume(h) ? 4
+                                                : 3;
   util::put_fixed<uint16_t>(&out, version);
   out.push_back(static_cast<char>(h.kind));
   const uint8_t flags =
@@ -82,7 +87,13 @@ std::string encode_header(const EntryHeader& h) {
   if (h.bricked()) {
     for (uint32_t side : h.brick) util::put_fixed<uint32_t>(&out, side);
   }
-  if (h.key) out.append(reinterpret_cast<const char*>(h.key->data()), h.key->size());
+  if (version >= 3) {
+    // A version-5 header always has the key field; an unbound one (no
+    // writer makes it) holds zeros, which no key check accepts.
+    const std::array<uint8_t, 32> none{};
+    const std::array<uint8_t, 32>& key = h.key ? *h.key : none;
+    out.append(reinterpret_cast<const char*>(key.data()), key.size());
+  }
   out.append(reinterpret_cast<const char*>(h.payload_xxh3_128.data()), 16);
   util::put_fixed<uint32_t>(&out, static_cast<uint32_t>(h.kind_header.size()));
   out += h.kind_header;
@@ -151,8 +162,16 @@ Result<EntryHeader> decode_header(std::string_view blob, size_t* header_len) {
   if (stored_check != util::xxh3_64(blob.data(), body)) {
     return Status::Corruption("entry header: checksum mismatch");
   }
-  if (kind > static_cast<uint8_t>(Value::Kind::kCustom)) {
-    return Status::Corruption("entry header: unknown value kind " + std::to_string(kind));
+  // Lists and tuples (kinds 7 and 8) are version 5's and only version 5's.
+  const uint8_t last_kind =
+      static_cast<uint8_t>(version >= 5 ? Value::Kind::kTuple : Value::Kind::kCustom);
+  if (kind > last_kind) {
+    return Status::Corruption("entry header: unknown value kind " + std::to_string(kind) +
+                              " in format version " + std::to_string(version));
+  }
+  if (version == 5 && kind != static_cast<uint8_t>(Value::Kind::kList) &&
+      kind != static_cast<uint8_t>(Value::Kind::kTuple)) {
+    return Status::Corruption("entry header: format version 5 for a value that is not a list");
   }
   const uint8_t known = version >= 3 ? kFlagInlineChunks | kFlagBricks : kFlagInlineChunks;
   if (h.flags & ~known) {
@@ -172,12 +191,12 @@ Result<EntryHeader> decode_header(std::string_view blob, size_t* header_len) {
   // The 184-byte volume header is version 4's and only version 4's (the
   // volume header itself is checked where it is decoded).
   if (h.kind == Value::Kind::kVolume &&
-      (kind_header.size() == kExtendedLayoutBytes) != (version >= 4)) {
+      (kind_header.size() == kExtendedLayoutBytes) != (version == 4)) {
     return Status::Corruption("entry header: a volume header of " +
                               std::to_string(kind_header.size()) + " bytes in format version " +
                               std::to_string(version));
   }
-  if (version >= 4 && h.kind != Value::Kind::kVolume) {
+  if (version == 4 && h.kind != Value::Kind::kVolume) {
     return Status::Corruption("entry header: format version 4 for a value that is not a volume");
   }
   uint64_t expected_chunks = h.payload_bytes == 0 ? 0 : (h.payload_bytes - 1) / h.chunk_bytes + 1;

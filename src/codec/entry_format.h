@@ -26,8 +26,9 @@ inline constexpr char kEntryMagic[4] = {'V', 'O', 'X', 'C'};
 // row moved in SQLite) is Corruption, not another key's voxels. Every entry
 // is written as version 3; versions 1 and 2 are still read. Version 4 is
 // version 3 with the 184-byte volume header of 2D images, 4D series and
-// masks; it is written for those only.
-inline constexpr uint16_t kEntryFormatVersion = 4;
+// masks; it is written for those only. Version 5 is version 3 for lists and
+// tuples (value kinds 7 and 8), and is written for those only.
+inline constexpr uint16_t kEntryFormatVersion = 5;
 inline constexpr size_t kChunkHeaderBytes = 16;
 // Largest raw chunk: raw_size is a u32 and SQLite values stay below 1 GB.
 inline constexpr uint64_t kMaxChunkBytes = uint64_t{1} << 29;

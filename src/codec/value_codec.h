@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "codec/entry_format.h"
 #include "voxcache/status.h"
@@ -29,7 +30,8 @@ struct Payload {
   // Chunks are whole multiples of the coarsest of these that fits (z-slice,
   // row, voxel bytes for volumes; 1 for everything else).
   uint64_t slice_bytes = 1, row_bytes = 1, voxel_bytes = 1;
-  // Bytes of one pixel component: the shuffle filter's element (volumes only).
+  // Bytes of one pixel component: the shuffle filter's element (volumes, and
+  // lists and tuples: their largest volume's).
   uint64_t element_bytes = 1;
   std::optional<VolumeLayout> layout;  // volumes only
 };
@@ -64,9 +66,22 @@ class ValueBuilder {
 
  private:
   ValueBuilder() = default;
+  // The list or tuple whose payload is the `n` bytes at `at`, inside the
+  // buffer `owner` holds: volume items view it in place (docs/format.md 2.1).
+  // `depth`: how deep in lists and tuples it is (1: the entry's own).
+  static Result<Value> decode_list(Value::Kind kind, const std::shared_ptr<uint8_t>& owner,
+                                   const uint8_t* at, size_t n, const TypeRegistry* types,
+                                   int depth);
+  static Result<Value> view_volume(const EntryHeader& item, const std::shared_ptr<uint8_t>& owner,
+                                   const uint8_t* voxels);
+
   Value::Kind kind_ = Value::Kind::kNull;
+  const TypeRegistry* types_ = nullptr;
+  // A list's or tuple's payload, shared with the volumes among its items.
+  std::shared_ptr<uint8_t> items_;
+  size_t items_bytes_ = 0;
   std::string tag_;
-  const TypeRegistry::Codec* custom_ = nullptr;
+  const TypeRegistry::Decoder* decode_ = nullptr;
   std::optional<Volume> volume_;
   std::string bytes_;
 };

@@ -331,7 +331,49 @@ std::string type_name(const py::handle& obj) {
   return py::str(obj.get_type().attr("__name__")).cast<std::string>();
 }
 
-Value to_value(const py::handle& obj) {
+namespace {
+
+Value to_value_at(const py::handle& obj, int depth);
+
+// A list's or tuple's items, each in its own typed form; an item's error
+// says where it is.
+std::vector<Value> items_of(const py::handle& seq, int depth) {
+  if (depth > Value::kMaxNesting) {
+    throw py::value_error("lists and tuples nest deeper than " +
+                          std::to_string(Value::kMaxNesting) +
+                          " (a list that holds itself does too)");
+  }
+  std::vector<Value> items;
+  items.reserve(py::len(seq));
+  size_t i = 0;
+  for (const py::handle& item : seq) {
+    try {
+      items.push_back(to_value_at(item, depth + 1));
+    } catch (py::error_already_set& e) {
+      // TypeError and ValueError keep their type, with the place in front.
+      const std::string where = "item " + std::to_string(i) + ": ";
+      if (e.matches(PyExc_TypeError))
+        throw py::type_error(where + py::str(e.value()).cast<std::string>());
+      if (e.matches(PyExc_ValueError))
+        throw py::value_error(where + py::str(e.value()).cast<std::string>());
+      throw;
+    } catch (const py::type_error& e) {
+      throw py::type_error("item " + std::to_string(i) + ": " + e.what());
+    } catch (const py::value_error& e) {
+      throw py::value_error("item " + std::to_string(i) + ": " + e.what());
+    }
+    ++i;
+  }
+  return items;
+}
+
+}  // namespace
+
+Value to_value(const py::handle& obj) { return to_value_at(obj, 1); }
+
+namespace {
+
+Value to_value_at(const py::handle& obj, int depth) {
   if (obj.is_none()) return Value();
   // Before bool, int and float: np.float64 is a float, and a NumPy scalar
   // comes back as the scalar it was, dtype and all.
@@ -352,14 +394,18 @@ Value to_value(const py::handle& obj) {
   if (py::isinstance<py::array>(obj)) {
     return Value::Custom(kArrayTag, encode_array(py::reinterpret_borrow<py::array>(obj)));
   }
-  if (py::isinstance<py::dict>(obj) || py::isinstance<py::list>(obj) ||
-      py::isinstance<py::tuple>(obj)) {
-    return Value::Custom(kJsonTag, json_text(obj, "a dict or list value"));
-  }
+  // Exactly list and tuple: a subclass (a namedtuple) would come back as
+  // its base, so it is refused below rather than changed.
+  if (PyList_CheckExact(obj.ptr())) return Value::List(items_of(obj, depth));
+  if (PyTuple_CheckExact(obj.ptr())) return Value::Tuple(items_of(obj, depth));
+  if (PyDict_CheckExact(obj.ptr())) return Value::Custom(kJsonTag, json_text(obj, "a dict value"));
   throw py::type_error("voxcache cannot store a " + type_name(obj) +
-                       " (it stores None, bool, int, float, str, bytes, numpy arrays, JSON "
-                       "dicts and lists, and voxcache.Volume; never pickles)");
+                       " (it stores None, bool, int, float, str, bytes, numpy arrays and "
+                       "scalars, voxcache.Volume, lists and tuples of these, and JSON dicts; "
+                       "never pickles)");
 }
+
+}  // namespace
 
 std::vector<py::ssize_t> array_shape(const VolumeLayout& l) {
   std::vector<py::ssize_t> shape;
@@ -440,6 +486,18 @@ py::object from_value(Value v) {
         return a[py::tuple()];
       }
       raise(Status::NotSupported("no Python decoder for values tagged '" + c->tag + "'"));
+    }
+    case Value::Kind::kList:
+    case Value::Kind::kTuple: {
+      const bool list = v.kind() == Value::Kind::kList;
+      // Each volume item comes out as from_value gives one: a copy while
+      // anyone else (the memory tier) holds it.
+      const std::vector<Value> items = *v.items();
+      v = Value();
+      py::list out;
+      for (const Value& item : items) out.append(from_value(item));
+      if (list) return std::move(out);
+      return py::tuple(out);
     }
   }
   raise(Status::Corruption("unknown value kind"));

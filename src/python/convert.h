@@ -7,6 +7,8 @@
 //   holder (a region, a slice, a decode the memory tier did not keep), else
 //   a private copy (the memory tier shares the decoded volume). Writing into
 //   it never changes what a later get returns.
+// - lists and tuples follow the same rules item by item: a volume item of a
+//   decoded list views the list's buffer, so its array is always a copy.
 // Nothing is ever pickled: a cache file must not be able to run code.
 
 #ifndef VOXCACHE_PYTHON_CONVERT_H_

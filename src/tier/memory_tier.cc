@@ -59,7 +59,10 @@ uint64_t MemoryTier::entries() const {
 std::optional<uint64_t> MemoryTier::cost_of(const Value& v) {
   if (const Volume* vol = v.as_volume()) return vol->byte_size();
   if (const std::string* s = v.as_string()) return s->size();
-  if (v.kind() == Value::Kind::kCustom) return std::nullopt;
+  // A computed list may hold volumes that view a caller's buffer, which
+  // put_computed copies only at the top: such values too are kept once read
+  // back (as owned, decoded items).
+  if (v.kind() == Value::Kind::kCustom || v.items()) return std::nullopt;
   return sizeof(Value);
 }
 

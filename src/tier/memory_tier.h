@@ -43,7 +43,8 @@ class MemoryTier {
   uint64_t entries() const;
 
   // What `value` costs the tier, when that is known without encoding it;
-  // nullopt for custom values, which are kept only once read back from disk.
+  // nullopt for custom values, lists and tuples, which are kept only once read
+  // back from disk.
   static std::optional<uint64_t> cost_of(const Value& value);
 
  private:

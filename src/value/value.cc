@@ -6,7 +6,7 @@ namespace voxcache {
 
 static bool is_builtin_tag(std::string_view tag) {
   return tag == "null" || tag == "bool" || tag == "int64" || tag == "float64" || tag == "string" ||
-         tag == "volume";
+         tag == "volume" || tag == "list" || tag == "tuple";
 }
 
 std::string Value::type_tag() const {
@@ -25,8 +25,32 @@ std::string Value::type_tag() const {
       return "volume";
     case Kind::kCustom:
       return std::get<CustomValue>(v_).tag;
+    case Kind::kList:
+      return "list";
+    case Kind::kTuple:
+      return "tuple";
   }
   return "null";
+}
+
+Value Value::List(std::vector<Value> items) {
+  Value v;
+  v.v_.emplace<static_cast<size_t>(Kind::kList)>(
+      std::make_shared<const std::vector<Value>>(std::move(items)));
+  return v;
+}
+
+Value Value::Tuple(std::vector<Value> items) {
+  Value v;
+  v.v_.emplace<static_cast<size_t>(Kind::kTuple)>(
+      std::make_shared<const std::vector<Value>>(std::move(items)));
+  return v;
+}
+
+const std::vector<Value>* Value::items() const {
+  const Items* p = std::get_if<static_cast<size_t>(Kind::kList)>(&v_);
+  if (!p) p = std::get_if<static_cast<size_t>(Kind::kTuple)>(&v_);
+  return p ? p->get() : nullptr;
 }
 
 const Volume* Value::as_volume() const {
@@ -60,6 +84,12 @@ bool Value::operator==(const Value& o) const {
     }
     case Kind::kCustom:
       return as_custom()->tag == o.as_custom()->tag && as_custom()->object == o.as_custom()->object;
+    case Kind::kList:
+    case Kind::kTuple: {
+      const std::vector<Value>* a = items();
+      const std::vector<Value>* b = o.items();
+      return a == b || (a && b && *a == *b);
+    }
   }
   return false;
 }
@@ -87,6 +117,11 @@ Status TypeRegistry::add(std::string tag, Encoder encode, Decoder decode) {
 const TypeRegistry::Codec* TypeRegistry::find(std::string_view tag) const {
   auto it = codecs_.find(tag);
   return it == codecs_.end() ? nullptr : &it->second;
+}
+
+const TypeRegistry::Decoder* TypeRegistry::find_decoder(std::string_view tag) const {
+  if (const Codec* c = find(tag)) return &c->decode;
+  return fallback_ ? &fallback_ : nullptr;
 }
 
 }  // namespace voxcache

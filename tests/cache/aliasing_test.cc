@@ -185,6 +185,28 @@ TEST(Aliasing, AComputedVolumeOverTheCallersBufferIsKeptAsAPrivateCopy) {
   EXPECT_TRUE(*c->get(k)->as_volume() == made);
 }
 
+TEST(Aliasing, AComputedListOfVolumesOverTheCallersBufferIsNeverKeptAsAView) {
+  testing::TempDir dir;
+  std::unique_ptr<Cache> c = testing::open_cache(dir.file("c.db"));
+  const Volume made = testing::make_ramp_volume(PixelType::kFloat32, 1, {8, 8, 8});
+  auto buffer = std::make_shared<std::vector<uint8_t>>(made.data(), made.data() + made.byte_size());
+  std::shared_ptr<uint8_t> view(buffer, buffer->data());
+  const OperationKey k = KeyBuilder("computed pair").build();
+  Result<Value> v = c->get_or_compute(k, [&]() -> Result<Value> {
+    return Value::Tuple(
+        {Value(Volume::Adopt(made.layout(), view, made.byte_size()).value()), Value(2.5)});
+  });
+  ASSERT_OK(v.status());
+  std::fill(buffer->begin(), buffer->end(), 0);  // the caller reuses its buffer
+  for (int i = 0; i < 3; ++i) {
+    Result<Value> hit = c->get(k);
+    ASSERT_OK(hit.status());
+    EXPECT_NE(hit->items()->at(0).as_volume()->data(), buffer->data());
+    EXPECT_TRUE(*hit->items()->at(0).as_volume() == made) << "get " << i;
+  }
+  EXPECT_EQ(c->stats().memory_hits, 2u) << "kept once read back, as owned items";
+}
+
 TEST(Aliasing, AComputedVolumeTheCacheAloneHoldsIsSharedNotCopied) {
   testing::TempDir dir;
   std::unique_ptr<Cache> c = testing::open_cache(dir.file("c.db"));

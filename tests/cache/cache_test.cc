@@ -57,6 +57,37 @@ TEST_F(CacheTest, ScalarsStringsAndNullRoundTrip) {
   round_trip(Value(big));
 }
 
+TEST_F(CacheTest, ListsAndTuplesRoundTripWithEveryItemExact) {
+  // `return mask, volume_ml`: a brain-sized mask (many chunks) and a number.
+  Volume mask = make_volume(PixelType::kBool, 1, {181, 217, 181}, 1);
+  for (uint64_t i = 0; i < mask.byte_size(); ++i) mask.mutable_data()[i] = (i / 1000) % 3 == 0;
+  const Value pair = Value::Tuple({Value(mask), Value(1234.5)});
+  round_trip(pair);
+  round_trip(Value::List({}));
+  round_trip(Value::List({Value::Tuple({Value("a"), Value()}), Value(int64_t{3}),
+                          Value(make_volume(PixelType::kFloat32, 3, {7, 3, 5}, 2))}));
+  EXPECT_EQ(query_int("SELECT count(*) FROM results WHERE data_type = 'tuple'"), 1);
+  EXPECT_EQ(query_int("SELECT count(*) FROM results WHERE data_type = 'list'"), 2);
+  EXPECT_EQ(query_int("SELECT count(*) FROM results WHERE data_type = 'list' AND layout IS NULL"),
+            2);
+  EXPECT_EQ(query_int("SELECT min(unicode(substr(data, 5, 1))) FROM results"), 5)
+      << "format version 5";
+  // The defaults: the memory tier answers the second get with the same items.
+  auto c = open();
+  const OperationKey k = KeyBuilder("pair").build();
+  ASSERT_OK(c->put(k, pair));
+  for (int i = 0; i < 2; ++i) {
+    Result<Value> back = c->get(k);
+    ASSERT_OK(back.status());
+    EXPECT_TRUE(*back == pair) << i;
+  }
+  EXPECT_EQ(c->stats().memory_hits, 1u);
+  // A chunk layout is for volumes: a list of them is not one.
+  PutOptions bricks;
+  bricks.layout = ChunkLayout::Bricks(8, 8, 8);
+  EXPECT_TRUE(c->put(KeyBuilder("bricked").build(), pair, bricks).is_invalid_argument());
+}
+
 TEST_F(CacheTest, MissIsNotFoundAndDistinctFromErrors) {
   auto c = open();
   const OperationKey k = KeyBuilder("absent").build();

@@ -322,5 +322,46 @@ TEST_F(CliTest, ShowPrintsScalarValues) {
   EXPECT_TRUE(json_in(n.out)["value"].is_null());
 }
 
+TEST_F(CliTest, ShowDescribesCustomValuesAndEveryItemOfAListWithoutTheirDecoders) {
+  // A type only its own program can decode, alone and inside a tuple: the
+  // CLI, which has no decoder for it, says what it is instead of failing.
+  auto types = std::make_shared<TypeRegistry>();
+  ASSERT_OK(types->add_type<std::string>(
+      "lab.contour", [](const std::string& s) -> Result<std::string> { return s; },
+      [](std::string_view b) -> Result<std::string> { return std::string(b); }));
+  Options o;
+  o.types = types;
+  const Volume mask = testing::make_volume(PixelType::kUInt8, 1, {6, 5, 4});
+  {
+    auto c = Cache::Open(dir_.file("cli.db"), o);
+    ASSERT_OK(c.status());
+    ASSERT_OK(
+        (*c)->put(KeyBuilder("contour").build(), Value::Custom("lab.contour", std::string("xyz"))));
+    ASSERT_OK((*c)->put(
+        KeyBuilder("seg").build(),
+        Value::Tuple(
+            {Value(mask), Value(12.5),
+             Value::List({Value("gm"), Value::Custom("lab.contour", std::string(40, 'c'))})})));
+  }
+  CliRun one = voxcache_cli(db_ + " show " + KeyBuilder("contour").build().hex());
+  EXPECT_EQ(one.code, 0) << one.out;
+  EXPECT_NE(one.out.find("type         lab.contour"), std::string::npos) << one.out;
+  CliRun seg = voxcache_cli(db_ + " show " + KeyBuilder("seg").build().hex());
+  ASSERT_EQ(seg.code, 0) << seg.out;
+  EXPECT_NE(seg.out.find("type         tuple"), std::string::npos) << seg.out;
+  EXPECT_NE(seg.out.find("items        3"), std::string::npos) << seg.out;
+  EXPECT_NE(seg.out.find("volume 6x5x4 u8"), std::string::npos) << seg.out;
+  EXPECT_NE(seg.out.find("float64 12.5"), std::string::npos) << seg.out;
+  EXPECT_NE(seg.out.find("list [string \"gm\", lab.contour (40 B)]"), std::string::npos) << seg.out;
+  const nlohmann::json items =
+      json_in(voxcache_cli(db_ + " show --json " + KeyBuilder("seg").build().hex()).out)["items"];
+  ASSERT_EQ(items.size(), 3u);
+  EXPECT_EQ(items[0]["dims"], "6x5x4");
+  EXPECT_EQ(items[0]["pixel_type"], "u8");
+  EXPECT_EQ(items[1]["value"], 12.5);
+  EXPECT_EQ(items[2]["items"][1]["type"], "lab.contour");
+  EXPECT_EQ(items[2]["items"][1]["bytes"], 40);
+}
+
 }  // namespace
 }  // namespace voxcache

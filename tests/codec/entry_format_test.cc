@@ -210,5 +210,50 @@ TEST(Header, Version3BindsTheKeyAndOlderVersionsStillRead) {
   EXPECT_OK(back->check_key(b.hex()));
 }
 
+// The header with its version byte replaced and its checksum made good
+// again: what a writer of that version would have had to write.
+std::string restamped(std::string bytes, uint8_t version) {
+  bytes[4] = static_cast<char>(version);
+  bytes.resize(bytes.size() - 8);
+  const uint64_t sum = util::xxh3_64(bytes.data(), bytes.size());
+  bytes.append(reinterpret_cast<const char*>(&sum), 8);
+  return bytes;
+}
+
+// A one-chunk header of `kind`, bound to a key.
+EntryHeader one_chunk(Value::Kind kind, uint64_t payload_bytes) {
+  EntryHeader h;
+  h.kind = kind;
+  h.payload_bytes = h.chunk_bytes = payload_bytes;
+  h.chunk_count = 1;
+  h.key = KeyBuilder("one chunk").build().bytes();
+  return h;
+}
+
+TEST(Header, Version5IsForListsAndTuplesAndOnlyThem) {
+  size_t len = 0;
+  for (Value::Kind kind : {Value::Kind::kList, Value::Kind::kTuple}) {
+    const EntryHeader list = one_chunk(kind, 4);
+    const std::string bytes = encode_header(list);
+    EXPECT_EQ(bytes[4], 5);
+    Result<EntryHeader> back = decode_header(bytes, &len);
+    ASSERT_OK(back.status());
+    EXPECT_EQ(back->kind, kind);
+    ASSERT_TRUE(back->key.has_value());
+    EXPECT_EQ(*back->key, *list.key);
+    // A list in an older version's header cannot have been written by it.
+    for (uint8_t older : {3, 4}) {
+      Status s = decode_header(restamped(bytes, older), &len).status();
+      EXPECT_TRUE(s.is_corruption()) << int(older) << ": " << s.to_string();
+    }
+  }
+  // Version 5 for anything else is Corruption too.
+  const std::string three = encode_header(one_chunk(Value::Kind::kInt64, 8));
+  EXPECT_EQ(three[4], 3);
+  ASSERT_OK(decode_header(three, &len).status());
+  Status s = decode_header(restamped(three, 5), &len).status();
+  EXPECT_TRUE(s.is_corruption()) << s.to_string();
+}
+
 }  // namespace
 }  // namespace voxcache::codec

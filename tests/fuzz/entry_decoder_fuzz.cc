@@ -3,10 +3,12 @@
 // chunk row. Any input must give a clean Status, never a crash or an
 // out-of-bounds read (AddressSanitizer), and never a value whose checksums
 // do not hold. Headers of format 2 (bricks) are decoded and placed too, and
-// of format 4 (2D images, 4D series, masks; seeds v4_*).
+// of format 4 (2D images, 4D series, masks; seeds v4_*) and 5 (lists and
+// tuples; seeds v5_*), and the input is decoded as a list's items too.
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,7 +26,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Result<codec::EntryHeader> h = codec::decode_header(in, &header_len);
   if (h.ok() && h->payload_bytes <= (16u << 20)) {
     Result<codec::ValueBuilder> b = codec::ValueBuilder::Create(*h, "volume", nullptr);
-    if (!b.ok()) b = codec::ValueBuilder::Create(*h, "string", nullptr);
+    for (const char* type : {"string", "list", "tuple"}) {
+      if (!b.ok()) b = codec::ValueBuilder::Create(*h, type, nullptr);
+    }
     if (b.ok() && h->inline_chunks()) {
       Result<std::vector<std::string_view>> chunks =
           codec::split_inline_chunks(in.substr(header_len), h->chunk_count);
@@ -55,6 +59,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         good = codec::check_bool_voxels(b->buffer(), h->payload_bytes, 0).ok();
       }
       if (good && whole.digest() == h->payload_xxh3_128) (void)std::move(b).value().finish();
+    }
+  }
+  // As a list's payload (docs/format.md 2.1), which the payload checksum
+  // guards in a real entry: the item grammar must hold on its own.
+  {
+    codec::EntryHeader list;
+    list.kind = Value::Kind::kList;
+    list.payload_bytes = in.size();
+    Result<codec::ValueBuilder> b = codec::ValueBuilder::Create(list, "list", nullptr);
+    if (b.ok()) {
+      if (!in.empty()) std::memcpy(b->buffer(), in.data(), in.size());
+      (void)std::move(b).value().finish();
     }
   }
   // As a chunk row on its own.

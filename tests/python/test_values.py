@@ -140,12 +140,16 @@ def test_numpy_scalars_come_back_as_the_scalar_they_were(tmp_path, value):
 def test_json_values_never_come_back_changed(cache):
     # What json.dumps would silently turn into another value is refused
     # before anything is stored, with the path to it.
-    for value, where in [({1: 10.5}, "int 1"), ((1, 2), "tuple"), ({"a": [(1,)]}, "['a'][0]"),
+    for value, where in [({1: 10.5}, "int 1"), ({"a": [(1,)]}, "['a'][0]"),
                          ({"a": {None: 1}}, "NoneType None")]:
         with pytest.raises(TypeError, match=re.escape(where)):
             cache.put(voxcache.key("changed"), value)
         with pytest.raises(TypeError, match=re.escape(where)):
             cache.put(voxcache.key("meta"), 1, metadata=value)
+    # A tuple is a value of its own (test_sequences.py), but not in metadata,
+    # which is JSON.
+    with pytest.raises(TypeError, match="tuple"):
+        cache.put(voxcache.key("meta"), 1, metadata=(1, 2))
     assert voxcache.key("changed") not in cache and voxcache.key("meta") not in cache
     # NumPy numbers inside JSON (values and metadata) are the numbers they equal.
     k = voxcache.key("numbers")
@@ -177,10 +181,14 @@ def test_memoize_says_when_it_decorates_that_the_annotation_cannot_be_stored(cac
         @cache.memoize
         def labels(n: int) -> set:
             return set(range(n))
-    with pytest.warns(RuntimeWarning, match="annotated to return tuple"):
+    class Pair(typing.NamedTuple):  # would come back as a plain tuple
+        a: int
+        b: int
+
+    with pytest.warns(RuntimeWarning, match="annotated to return Pair"):
         @cache.memoize
-        def pair(n: int) -> "tuple[int, int]":
-            return n, n
+        def named(n: int) -> Pair:
+            return Pair(n, n)
     import warnings
 
     with warnings.catch_warnings():
@@ -197,7 +205,11 @@ def test_memoize_says_when_it_decorates_that_the_annotation_cannot_be_stored(cac
         @cache.memoize
         def maybe(n: int) -> "typing.Optional[int]":
             return n
-    assert volume_ml(2) == 0.002 and anything(1) == 1 and maybe(3) == 3
+
+        @cache.memoize
+        def pair(n: int) -> "tuple[int, float]":
+            return n, n * 0.5
+    assert volume_ml(2) == 0.002 and anything(1) == 1 and maybe(3) == 3 and pair(2) == (2, 1.0)
 
 
 def test_malformed_volumes_are_refused_clearly():
