@@ -18,6 +18,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -149,20 +150,17 @@ class VOXCACHE_EXPORT TypeRegistry {
     Encoder encode;
     Decoder decode;
   };
-  // nullptr when the tag is unknown.
+  // Reads and writes every tag no codec is registered for. An inspector
+  // that must handle any cache (the CLI: a Python package's py.json, a list
+  // holding one) keeps such values as their bytes, a std::string, and
+  // writes them back unchanged (recompress).
+  void set_fallback(Codec codec) { fallback_ = std::move(codec); }
+  // The codec of `tag`: its own, else the fallback; nullptr when neither.
   const Codec* find(std::string_view tag) const;
-
-  // Decodes every tag no codec is registered for; such values are read and
-  // never written (there is no encoder). An inspector that must read any
-  // cache (the CLI: a Python package's py.json, a list holding one) keeps
-  // them as their bytes, a std::string.
-  void set_fallback(Decoder decode) { fallback_ = std::move(decode); }
-  // The decoder of `tag`: its codec's, else the fallback; nullptr when neither.
-  const Decoder* find_decoder(std::string_view tag) const;
 
  private:
   std::map<std::string, Codec, std::less<>> codecs_;
-  Decoder fallback_;
+  std::optional<Codec> fallback_;
 };
 
 }  // namespace voxcache

@@ -34,13 +34,19 @@ std::string db_path(const Globals& g) {
 namespace {
 
 // Every command reads run records; every other custom type (a Python
-// package's py.json, a user's own) is read as its bytes, so that show can
-// say what an entry or a list's item is without that type's decoder.
+// package's py.json, a user's own) is kept as its bytes, so that show can
+// say what an entry or a list's item is without that type's decoder, and
+// recompress writes it back unchanged.
 std::shared_ptr<const TypeRegistry> types() {
   static const std::shared_ptr<const TypeRegistry> registry = [] {
     auto r = std::make_shared<TypeRegistry>(*run::types());
     r->set_fallback(
-        [](std::string_view bytes) -> Result<std::any> { return std::any(std::string(bytes)); });
+        {[](const std::any& object) -> Result<std::string> {
+           const std::string* bytes = std::any_cast<std::string>(&object);
+           if (!bytes) return Status::InvalidArgument("a value of a type the CLI does not know");
+           return *bytes;
+         },
+         [](std::string_view bytes) -> Result<std::any> { return std::any(std::string(bytes)); }});
     return std::shared_ptr<const TypeRegistry>(std::move(r));
   }();
   return registry;

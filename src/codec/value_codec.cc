@@ -217,8 +217,8 @@ Result<ValueBuilder> ValueBuilder::Create(const EntryHeader& h, const std::strin
     }
     case Value::Kind::kCustom:
       b.tag_ = h.kind_header;
-      b.decode_ = types ? types->find_decoder(b.tag_) : nullptr;
-      if (!b.decode_) {
+      b.custom_ = types ? types->find(b.tag_) : nullptr;
+      if (!b.custom_) {
         return Status::NotSupported("no decoder registered for type '" + b.tag_ + "'");
       }
       break;
@@ -257,7 +257,7 @@ Result<Value> ValueBuilder::finish() && {
     case Value::Kind::kVolume:
       return Value(std::move(*volume_));
     case Value::Kind::kCustom: {
-      Result<std::any> obj = (*decode_)(bytes_);
+      Result<std::any> obj = custom_->decode(bytes_);
       if (!obj.ok()) return obj.status().with_context("decoding '" + tag_ + "'");
       // Value::Custom's std::any(T&&) with T = std::any moves; it does not nest.
       return Value::Custom(tag_, std::move(obj).value());

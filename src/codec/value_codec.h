@@ -81,7 +81,7 @@ class ValueBuilder {
   std::shared_ptr<uint8_t> items_;
   size_t items_bytes_ = 0;
   std::string tag_;
-  const TypeRegistry::Decoder* decode_ = nullptr;
+  const TypeRegistry::Codec* custom_ = nullptr;
   std::optional<Volume> volume_;
   std::string bytes_;
 };

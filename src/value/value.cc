@@ -116,12 +116,8 @@ Status TypeRegistry::add(std::string tag, Encoder encode, Decoder decode) {
 
 const TypeRegistry::Codec* TypeRegistry::find(std::string_view tag) const {
   auto it = codecs_.find(tag);
-  return it == codecs_.end() ? nullptr : &it->second;
-}
-
-const TypeRegistry::Decoder* TypeRegistry::find_decoder(std::string_view tag) const {
-  if (const Codec* c = find(tag)) return &c->decode;
-  return fallback_ ? &fallback_ : nullptr;
+  if (it != codecs_.end()) return &it->second;
+  return fallback_ ? &*fallback_ : nullptr;
 }
 
 }  // namespace voxcache

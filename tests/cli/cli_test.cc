@@ -322,7 +322,7 @@ TEST_F(CliTest, ShowPrintsScalarValues) {
   EXPECT_TRUE(json_in(n.out)["value"].is_null());
 }
 
-TEST_F(CliTest, ShowDescribesCustomValuesAndEveryItemOfAListWithoutTheirDecoders) {
+TEST_F(CliTest, ShowAndRecompressHandleCustomValuesAndListItemsWithoutTheirDecoders) {
   // A type only its own program can decode, alone and inside a tuple: the
   // CLI, which has no decoder for it, says what it is instead of failing.
   auto types = std::make_shared<TypeRegistry>();
@@ -361,6 +361,20 @@ TEST_F(CliTest, ShowDescribesCustomValuesAndEveryItemOfAListWithoutTheirDecoders
   EXPECT_EQ(items[1]["value"], 12.5);
   EXPECT_EQ(items[2]["items"][1]["type"], "lab.contour");
   EXPECT_EQ(items[2]["items"][1]["bytes"], 40);
+  // recompress rewrites them as they were, bytes unchanged, without the decoder.
+  CliRun re = voxcache_cli(db_ + " recompress --level 19");
+  ASSERT_EQ(re.code, 0) << re.out;
+  EXPECT_NE(re.out.find("2 of 2 entries recompressed"), std::string::npos) << re.out;
+  auto c = Cache::Open(dir_.file("cli.db"), o);
+  ASSERT_OK(c.status());
+  Result<Value> contour = (*c)->get(KeyBuilder("contour").build());
+  ASSERT_OK(contour.status());
+  EXPECT_EQ(*contour->custom<std::string>(), "xyz");
+  Result<Value> back = (*c)->get(KeyBuilder("seg").build());
+  ASSERT_OK(back.status());
+  EXPECT_EQ(*back->items()->at(0).as_volume(), mask);
+  EXPECT_EQ(*back->items()->at(2).items()->at(1).custom<std::string>(), std::string(40, 'c'));
+  EXPECT_EQ((*c)->info(KeyBuilder("seg").build())->level, 19);
 }
 
 }  // namespace
