@@ -27,6 +27,7 @@ import os
 import sys
 import textwrap
 import threading
+import time
 import types
 import typing
 import warnings
@@ -152,6 +153,11 @@ def _globals_read(code: types.CodeType) -> Tuple[str, ...]:
 # `voxcache run` remembers its inputs (docs/run.md).
 _FILE_DIGESTS: Dict[Tuple[int, int, int, int, int], bytes] = {}
 _FILE_DIGESTS_LOCK = threading.Lock()
+# A file changed less than this long ago may be written again within the
+# same timestamp tick, its size, mtime and ctime unchanged: its digest is
+# not remembered, so it is read on every call until it settles (ccache's
+# "too new" rule, as `voxcache run` applies it).
+_TOO_NEW_NS = 2_000_000_000
 
 
 def _file_digest(path: str, st: os.stat_result) -> bytes:
@@ -166,7 +172,8 @@ def _file_digest(path: str, st: os.stat_result) -> bytes:
             h.update(block)
     digest = h.digest()
     after = os.stat(path)
-    if (after.st_size, after.st_mtime_ns, after.st_ctime_ns) == identity[2:]:
+    settled = time.time_ns() - max(after.st_mtime_ns, after.st_ctime_ns) >= _TOO_NEW_NS
+    if settled and (after.st_size, after.st_mtime_ns, after.st_ctime_ns) == identity[2:]:
         with _FILE_DIGESTS_LOCK:  # changed while read: hashed again next time
             if len(_FILE_DIGESTS) > 65536:
                 _FILE_DIGESTS.clear()

@@ -286,6 +286,25 @@ def test_paths_are_keyed_by_what_is_there(cache, tmp_path):
     assert size.key(tmp_path / "absent") != size.key(tmp_path / "absent2")
 
 
+def test_a_file_rewritten_within_its_timestamp_tick_is_read_again(tmp_path):
+    from voxcache import _memoize
+
+    # The stat a second write within one tick leaves is the first one's: the
+    # digest of a file that new must not be remembered under it.
+    f = tmp_path / "mask.nii"
+    f.write_bytes(b"a" * 10)
+    st = os.stat(f)
+    first = _memoize._file_digest(str(f), st)
+    f.write_bytes(b"b" * 10)
+    assert _memoize._file_digest(str(f), st) != first, "a stale digest: a stale hit"
+    # Once settled, it is read once while its identity holds.
+    time.sleep(_memoize._TOO_NEW_NS / 1e9 + 0.1)
+    st = os.stat(f)
+    assert _memoize._file_digest(str(f), st) != first
+    identity = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    assert identity in _memoize._FILE_DIGESTS
+
+
 def test_nibabel_images_are_keyed_by_voxels_geometry_and_header(cache):
     nibabel = pytest.importorskip("nibabel")
     a = np.arange(24, dtype=np.int16).reshape(2, 3, 4)
