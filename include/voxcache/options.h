@@ -197,6 +197,14 @@ struct VOXCACHE_EXPORT PutOptions {
   // content addressing makes the same value). Not null: written by put()
   // only, not by get_or_compute (see its store_status) or write_volume.
   bool* stored = nullptr;
+  // Replaces an entry already under the key, value and metadata, in one
+  // transaction: readers find the old entry or the new, never a miss, and
+  // no handle of any process serves the old value from its memory tier
+  // afterwards (docs/format.md, totals.replaced). For a key that names a
+  // node rather than a computation (content-addressed keys never need it).
+  // InvalidArgument in get_or_compute, and with a remote tier, where other
+  // nodes keep the copies they pulled.
+  bool replace = false;
 };
 
 // What Admin::recompress makes of an entry.

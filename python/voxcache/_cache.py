@@ -116,7 +116,8 @@ class Cache:
     # --- values ------------------------------------------------------------------
 
     def put(self, key: KeyLike, value: Any, *, metadata: Any = None,
-            layout: Optional[str] = None, inputs: Sequence[Any] = ()) -> bool:
+            layout: Optional[str] = None, inputs: Sequence[Any] = (),
+            replace: bool = False) -> bool:
         """Stores ``value`` under ``key`` in one transaction; True when this
         call wrote it, False when the key was stored already (by this or
         another process: a key names one content, so nothing is lost).
@@ -124,9 +125,14 @@ class Cache:
         chunk layout of a Volume (docs/format.md).
         ``inputs``: for a key not built from a recipe, the keys (or Volumes)
         the value was computed from, kept as its lineage (``info()["inputs"]``)
-        without changing the key; a KeyBuilder key names its own."""
+        without changing the key; a KeyBuilder key names its own.
+        ``replace=True``: a stored entry under the key is replaced, value and
+        metadata, in the same transaction (readers see the old or the new,
+        never a miss, and no memory tier serves the old one afterwards); for
+        keys that name nodes, not computations. Refused with a remote."""
         return self._c.put(key, value, _metadata(metadata), layout,
-                           [_core.content_key(i) if isinstance(i, Volume) else i for i in inputs])
+                           [_core.content_key(i) if isinstance(i, Volume) else i for i in inputs],
+                           replace)
 
     def _stored(self, key: KeyLike) -> KeyLike:
         """``key``, or the stored key that a str of 8 to 63 hex digits
@@ -141,19 +147,30 @@ class Cache:
         """The stored value; KeyError on a miss unless ``default`` is given.
         ``key`` may be a prefix of 8 or more hex digits of a stored key.
         ``with_info=True``: ``(value, info)``, the value and its entry's
-        record (metadata, lineage, sizes) together. They cannot disagree: a
-        key names one content, so whichever tier answers, the record is of
-        that value; an entry evicted between the two reads is a miss."""
+        record (metadata, lineage, sizes) together. They cannot disagree:
+        the record is read before and after the value, and all three again
+        if a ``put(replace=True)`` came between; an entry evicted meanwhile
+        is a miss."""
         try:
             k = self._stored(key)
             if with_info:
-                info = self._c.info(k)
-                return self._c.get(k), info
+                return self._with_info(k)
             return self._c.get(k)
         except KeyError:
             if default is _MISSING:
                 raise
             return default
+
+    def _with_info(self, key: KeyLike) -> Tuple[Any, Dict[str, Any]]:
+        # The record before and after the value: unchanged, the value read
+        # between them is that record's (a replace in between reads again).
+        for _ in range(16):
+            before = self._c.info(key)
+            value = self._c.get(key)
+            after = self._c.info(key)
+            if all(before.get(f) == after.get(f) for f in ("checksum", "created_at_ms", "metadata")):
+                return value, after
+        raise RuntimeError(f"entry {key!r} was replaced 16 times while it was read")
 
     def get_or_compute(self, key: KeyLike, compute: Callable[[], Any], *,
                        metadata: Any = None) -> Any:
@@ -191,7 +208,7 @@ class Cache:
         return iter(self.keys())
 
     def __setitem__(self, key: KeyLike, value: Any) -> None:
-        self._c.put(key, value, None, None, [])
+        self._c.put(key, value, None, None, [], False)
 
     def __delitem__(self, key: KeyLike) -> None:
         self._c.erase(self._stored(key))

@@ -82,6 +82,7 @@ class CacheImpl final : public Cache {
   // A get; `count_miss` false for get_or_compute's lookups, which count one
   // miss for the call when it computes, however often it looked.
   Result<Value> lookup(const OperationKey& key, bool count_miss) {
+    const uint64_t generation = check_replacements();
     if (std::optional<Value> hot = memory_.get(key)) {
       ++memory_hits_;
       usage_.note_access(key, hot->type_tag(), "hits_memory", 0);
@@ -93,13 +94,27 @@ class CacheImpl final : public Cache {
       if (r.status().is_not_found() && count_miss) count_miss_now();
       return r.status();
     }
-    memory_.put(key, r->value, r->payload_bytes);
+    memory_.put(key, r->value, r->payload_bytes, generation);
     if (r->tier > 0 && remote_) remote_->count_hit(r->data_type, r->stored_bytes);
     if (r->tier == 0) ++disk_hits_;
     usage_.note_access(key, r->data_type, r->tier == 0 ? "hits_disk" : "hits_remote",
                        static_cast<int64_t>(r->stored_bytes), r->last_access_ms);
     usage_.maybe_flush();
     return std::move(r->value);
+  }
+
+  // Drops the memory tier when an entry was replaced or erased since it was
+  // filled, by any handle of any process (store/replacements.h), and
+  // returns the tier's generation: what a lookup reads after this is kept
+  // only if no other lookup dropped the tier meanwhile. Nothing is served
+  // from memory when the count cannot be read.
+  uint64_t check_replacements() {
+    Result<int64_t> n = catalog_->replacements();
+    if (!n.ok() || *n != seen_replacements_.load()) {
+      memory_.clear();  // before the count is taken as seen, so no get serves it
+      if (n.ok()) seen_replacements_ = *n;
+    }
+    return memory_.generation();
   }
 
   Result<bool> contains(const OperationKey& key) override { return stack_.contains(key.hex()); }
@@ -122,6 +137,11 @@ class CacheImpl final : public Cache {
     // Options checked before computing: a bad one would make a good
     // computation fail to store.
     Status s = check_put_options(key, options);
+    if (s.ok() && options.replace) {
+      s = Status::InvalidArgument(
+          "PutOptions::replace is for put and write_volume: a "
+          "get_or_compute that finds the key computes nothing to replace it");
+    }
     if (!s.ok()) return s.with_context("get_or_compute " + key.hex());
     return memoize(key, compute, options, store_status);
   }
@@ -169,7 +189,7 @@ class CacheImpl final : public Cache {
     Result<std::optional<std::string>> meta =
         s.ok() ? normalize_metadata(options.metadata_json) : s;
     if (!meta.ok()) return meta.status().with_context("write_volume " + id);
-    Result<std::unique_ptr<tier::EntrySink>> sink = local_.create(id, false);
+    Result<std::unique_ptr<tier::EntrySink>> sink = sink_for(key, options, /*look_first=*/true);
     if (!sink.ok()) return sink.status().with_context("write_volume " + id);
     const codec::Payload payload = codec::describe_volume(layout);
     Result<std::unique_ptr<EntryWriter>> w = pipeline_.writer(
@@ -220,11 +240,12 @@ class CacheImpl final : public Cache {
       count_miss_now();
       Result<Value> fresh = compute();
       if (!fresh.ok()) return fresh;  // nothing stored: the next caller computes again
+      const uint64_t generation = memory_.generation();
       Status s = put_payload(key, codec::serialize(*fresh, options_.types.get()), options);
       if (store_status) *store_status = s;
       if (s.ok()) {
         if (std::optional<uint64_t> cost = tier::MemoryTier::cost_of(*fresh))
-          memory_.put_computed(key, *fresh, *cost);
+          memory_.put_computed(key, *fresh, *cost, generation);
       }
       return fresh;
     };
@@ -247,6 +268,23 @@ class CacheImpl final : public Cache {
     return Status::OK();
   }
 
+  // The sink of a put or write_volume: a replacing one for
+  // PutOptions::replace, which the remote tier cannot honour (other nodes
+  // keep the copies they pulled), so it is refused when one is configured.
+  Result<std::unique_ptr<tier::EntrySink>> sink_for(const OperationKey& key,
+                                                    const PutOptions& options, bool look_first) {
+    const std::string id = key.hex();
+    if (!options.replace)
+      return look_first ? local_.create(id, false) : local_.create_unchecked(id);
+    if (remote_) {
+      return Status::InvalidArgument(
+          "PutOptions::replace is refused with a remote tier: other nodes keep the copies of the "
+          "old entry they pulled; store the new value under a new key");
+    }
+    memory_.erase(key);
+    return local_.create_replacement(id);
+  }
+
   // `*wrote`, when given, becomes whether the entry was written (false: the
   // key was there).
   Status put_payload(const OperationKey& key, const Result<codec::Payload>& payload,
@@ -266,9 +304,8 @@ class CacheImpl final : public Cache {
     // A present key's sink says so before any work, without the write lock;
     // a payload cheaper to encode than that lookup skips it.
     constexpr size_t kLookFirstBytes = 64 << 10;
-    Result<std::unique_ptr<tier::EntrySink>> sink = payload->bytes().size() < kLookFirstBytes
-                                                        ? local_.create_unchecked(id)
-                                                        : local_.create(id, false);
+    Result<std::unique_ptr<tier::EntrySink>> sink =
+        sink_for(key, options, payload->bytes().size() >= kLookFirstBytes);
     if (!sink.ok()) return sink.status().with_context("put " + id);
     Result<uint64_t> stored = pipeline_.write(std::move(sink).value(), *payload,
                                               {id, std::move(meta).value(), lineage_of(options),
@@ -314,6 +351,8 @@ class CacheImpl final : public Cache {
   std::unique_ptr<Remote> remote_;
   std::unique_ptr<SingleFlight> flight_;
   std::atomic<uint64_t> memory_hits_{0}, disk_hits_{0}, misses_{0}, puts_{0};
+  // totals.replaced when the memory tier was last found current; -1: never.
+  std::atomic<int64_t> seen_replacements_{-1};
 };
 
 }  // namespace

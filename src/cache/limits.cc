@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "store/entry_store.h"
+#include "store/replacements.h"
 #include "store/stats.h"
 
 namespace voxcache::cache {
@@ -88,6 +89,11 @@ Result<GcReport> LimitKeeper::clear(bool keep_pinned) {
   Status s = catalog_->write_freeing("clear", [&](store::Database* db) {
     Result<std::vector<store::LruEntry>> gone = store::delete_all_entries(db, keep_pinned);
     if (!gone.ok()) return gone.status();
+    if (!gone->empty()) {
+      // Puts of other values may follow: no memory tier may keep these.
+      Status st = store::note_replacement(db);
+      if (!st.ok()) return st;
+    }
     report = GcReport();
     for (const store::LruEntry& e : *gone) {
       Status st = record_eviction(db, e, &report);

@@ -206,7 +206,7 @@ class PyCache {
 
   // Whether it wrote the entry (false: the key was stored already).
   bool put(const py::handle& k, const py::handle& value, const std::optional<std::string>& metadata,
-           const std::optional<std::string>& layout, const py::list& inputs) {
+           const std::optional<std::string>& layout, const py::list& inputs, bool replace) {
     std::shared_ptr<Cache> held = get();
     Cache* c = held.get();
     const OperationKey key = key_of(k);
@@ -215,6 +215,7 @@ class PyCache {
     PutOptions options = put_options(recipe, metadata, layout, inputs);
     bool stored = false;
     options.stored = &stored;
+    options.replace = replace;
     Status s;
     {
       py::gil_scoped_release nogil;

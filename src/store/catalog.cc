@@ -63,9 +63,11 @@ Catalog::Catalog(std::string path, const Database::OpenOptions& o, util::Env* en
       options_(o),
       env_(env),
       checkpointer_(o.read_only ? nullptr : std::make_unique<Checkpointer>(path_, o)),
-      pool_(path_, o, [this](Database* db) {
-        if (checkpointer_) checkpointer_->attach(db);
-      }) {}
+      pool_(path_, o,
+            [this](Database* db) {
+              if (checkpointer_) checkpointer_->attach(db);
+            }),
+      replacements_(path_, o) {}
 
 Status Catalog::checkpoint(const char* mode) {
   Result<ConnectionPool::Lease> db = lease();

@@ -18,6 +18,7 @@
 
 #include "store/checkpointer.h"
 #include "store/connection_pool.h"
+#include "store/replacements.h"
 #include "store/sqlite.h"
 #include "util/env.h"
 #include "voxcache/status.h"
@@ -70,6 +71,8 @@ class Catalog {
   Status vacuum();
   // The background checkpointer of a writable catalog, else null.
   Checkpointer* checkpointer() const { return checkpointer_.get(); }
+  // totals.replaced now, cheaply (store/replacements.h).
+  Result<int64_t> replacements() { return replacements_.count(); }
 
  private:
   Catalog(std::string path, const Database::OpenOptions& o, util::Env* env);
@@ -83,6 +86,7 @@ class Catalog {
   util::Env* const env_;
   std::unique_ptr<Checkpointer> checkpointer_;  // before pool_: outlives its connections
   ConnectionPool pool_;
+  ReplacementWatch replacements_;
   uint64_t max_value_bytes_ = 0;
   std::optional<std::pair<uint64_t, uint64_t>> file_;  // st_dev, st_ino of path_ at open
 };

@@ -110,6 +110,12 @@ CREATE INDEX results_by_operation ON results (operation) WHERE operation IS NOT 
 ALTER TABLE results ADD COLUMN layout TEXT;
 UPDATE results SET layout = 'z-slabs' WHERE data_type = 'volume';
 )sql",
+    // 7 -> 8: how often a key's entry was replaced or erased, so that a
+    // memory tier of another handle drops what it read before
+    // (store/replacements.h).
+    R"sql(
+ALTER TABLE totals ADD COLUMN replaced INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion, "one migration per schema version");
 

@@ -18,7 +18,7 @@
 namespace voxcache::store {
 
 // PRAGMA user_version of the schema this build writes.
-inline constexpr int kSchemaVersion = 7;
+inline constexpr int kSchemaVersion = 8;
 // PRAGMA application_id: "VXCA".
 inline constexpr int32_t kApplicationId = 0x56584341;
 

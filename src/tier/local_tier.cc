@@ -6,6 +6,7 @@
 
 #include "codec/entry_format.h"
 #include "store/entry_store.h"
+#include "store/replacements.h"
 
 namespace voxcache::tier {
 
@@ -125,8 +126,13 @@ class LocalSink final : public EntrySink {
  public:
   static constexpr uint64_t kMaxBufferedBytes = uint64_t{32} << 20;
 
-  LocalSink(store::Catalog* catalog, ConnectionPool::Lease lease, std::string id, bool replace)
-      : catalog_(catalog), lease_(std::move(lease)), id_(std::move(id)), replace_(replace) {}
+  LocalSink(store::Catalog* catalog, ConnectionPool::Lease lease, std::string id, bool replace,
+            bool counted)
+      : catalog_(catalog),
+        lease_(std::move(lease)),
+        id_(std::move(id)),
+        replace_(replace),
+        counted_(counted) {}
 
   // Looks for the key before any work, without the lock.
   Status begin() {
@@ -181,6 +187,10 @@ class LocalSink final : public EntrySink {
       kept_ = {old->last_access_ms, old->access_count, old->pinned};
       Result<bool> gone = store::delete_entry(lease_.get(), id_);  // same transaction
       if (!gone.ok()) return gone.status();
+      if (counted_) {
+        Status s = store::note_replacement(lease_.get());
+        if (!s.ok()) return s;
+      }
     } else if (*exists) {
       raced_ = present_ = true;  // the transaction rolls back now: the lock is free again
       buffered_.clear();
@@ -201,7 +211,8 @@ class LocalSink final : public EntrySink {
   std::unique_ptr<Transaction> txn_;  // after lease_: ends before it
   std::string id_;
   const bool replace_;
-  LocalRecords kept_;  // a replaced entry's
+  const bool counted_;  // a replacement by another value (store/replacements.h)
+  LocalRecords kept_;   // a replaced entry's
   bool present_ = false;
   bool raced_ = false;
   bool done_ = false;
@@ -229,21 +240,25 @@ Result<std::unique_ptr<EntrySource>> LocalTier::open_entry(std::string_view id, 
 }
 
 Result<std::unique_ptr<EntrySink>> LocalTier::create(std::string_view id, bool replace) {
-  return create_sink(id, replace, /*check=*/!replace);
+  return create_sink(id, replace ? Mode::kSameValue : Mode::kNew, /*check=*/!replace);
 }
 
 Result<std::unique_ptr<EntrySink>> LocalTier::create_unchecked(std::string_view id) {
-  return create_sink(id, /*replace=*/false, /*check=*/false);
+  return create_sink(id, Mode::kNew, /*check=*/false);
 }
 
-Result<std::unique_ptr<EntrySink>> LocalTier::create_sink(std::string_view id, bool replace,
+Result<std::unique_ptr<EntrySink>> LocalTier::create_replacement(std::string_view id) {
+  return create_sink(id, Mode::kNewValue, /*check=*/false);
+}
+
+Result<std::unique_ptr<EntrySink>> LocalTier::create_sink(std::string_view id, Mode mode,
                                                           bool check) {
   Status s = catalog_->check_writable();
   if (!s.ok()) return s;
   Result<ConnectionPool::Lease> db = catalog_->lease();
   if (!db.ok()) return db.status();
-  auto sink =
-      std::make_unique<LocalSink>(catalog_, std::move(db).value(), std::string(id), replace);
+  auto sink = std::make_unique<LocalSink>(catalog_, std::move(db).value(), std::string(id),
+                                          mode != Mode::kNew, mode == Mode::kNewValue);
   if (check) {
     s = sink->begin();
     if (!s.ok()) return s;
@@ -261,8 +276,10 @@ Result<bool> LocalTier::erase(std::string_view id) {
   bool existed = false;
   Status s = catalog_->write_freeing("erase", [&](store::Database* db) {
     Result<bool> deleted = store::delete_entry(db, id);
-    if (deleted.ok()) existed = *deleted;
-    return deleted.status();
+    if (!deleted.ok()) return deleted.status();
+    existed = *deleted;
+    // A put may follow with another value: memory tiers must not keep this one.
+    return existed ? store::note_replacement(db) : Status::OK();
   });
   if (!s.ok()) return s;
   return existed;

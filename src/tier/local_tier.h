@@ -26,6 +26,11 @@ class LocalTier final : public Tier {
   // The same without looking for the key first: for a payload cheaper to
   // encode than a lookup costs, the check under the write lock suffices.
   Result<std::unique_ptr<EntrySink>> create_unchecked(std::string_view id);
+  // A sink that replaces the entry under `id`, if any, with another value
+  // (PutOptions::replace): the swap is one transaction, and counted in
+  // totals.replaced so that other handles' memory tiers drop the old value
+  // (store/replacements.h). create(id, true) is for the same value again.
+  Result<std::unique_ptr<EntrySink>> create_replacement(std::string_view id);
   Result<bool> contains(std::string_view id) override;
   Result<bool> erase(std::string_view id) override;
   Result<std::vector<Entry>> list(std::string_view prefix, int limit) override;
@@ -34,7 +39,8 @@ class LocalTier final : public Tier {
 
  private:
   Result<std::unique_ptr<EntrySource>> open_entry(std::string_view id, bool lineage);
-  Result<std::unique_ptr<EntrySink>> create_sink(std::string_view id, bool replace, bool check);
+  enum class Mode { kNew, kSameValue, kNewValue };  // kSameValue, kNewValue: replace
+  Result<std::unique_ptr<EntrySink>> create_sink(std::string_view id, Mode mode, bool check);
 
   store::Catalog* catalog_;
 };

@@ -10,9 +10,11 @@ std::optional<Value> MemoryTier::get(const OperationKey& key) {
   return it->second->value;
 }
 
-void MemoryTier::put(const OperationKey& key, const Value& value, uint64_t bytes) {
+void MemoryTier::put(const OperationKey& key, const Value& value, uint64_t bytes,
+                     std::optional<uint64_t> read_at) {
   if (bytes > budget_) return;
   std::lock_guard<std::mutex> lock(mu_);
+  if (read_at && *read_at != generation_) return;
   auto it = index_.find(key);
   if (it != index_.end()) {  // entries are immutable: just refresh its place
     lru_.splice(lru_.begin(), lru_, it->second);
@@ -28,13 +30,29 @@ void MemoryTier::put(const OperationKey& key, const Value& value, uint64_t bytes
   bytes_ += bytes;
 }
 
-void MemoryTier::put_computed(const OperationKey& key, const Value& value, uint64_t bytes) {
+void MemoryTier::put_computed(const OperationKey& key, const Value& value, uint64_t bytes,
+                              std::optional<uint64_t> read_at) {
   if (bytes > budget_) return;
   std::shared_ptr<const Volume> volume = value.shared_volume();
   // Two holders: `value` and `volume` here. A third could be anyone's.
-  if (!volume || (volume.use_count() == 2 && volume->owns_buffer())) return put(key, value, bytes);
+  if (!volume || (volume.use_count() == 2 && volume->owns_buffer())) {
+    return put(key, value, bytes, read_at);
+  }
   Result<Volume> own = Volume::Copy(volume->layout(), volume->data(), volume->byte_size());
-  if (own.ok()) put(key, Value(std::move(own).value()), bytes);
+  if (own.ok()) put(key, Value(std::move(own).value()), bytes, read_at);
+}
+
+void MemoryTier::clear() {
+  std::lock_guard<std::mutex> lock(mu_);
+  index_.clear();
+  lru_.clear();
+  bytes_ = 0;
+  ++generation_;
+}
+
+uint64_t MemoryTier::generation() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return generation_;
 }
 
 void MemoryTier::erase(const OperationKey& key) {

@@ -29,15 +29,23 @@ class MemoryTier {
   // values until it fits. A value larger than the whole budget is not kept.
   // For values the cache made itself (decoded from a tier below): no one
   // else holds their voxels.
-  void put(const OperationKey& key, const Value& value, uint64_t bytes);
+  // `read_at`, when given, is generation() before the value was read: it is
+  // not kept when the tier was cleared since (it may be what was replaced).
+  void put(const OperationKey& key, const Value& value, uint64_t bytes,
+           std::optional<uint64_t> read_at = std::nullopt);
   // The same for a value a caller made (a computed result), which the caller
   // may go on holding. Its volume is shared only when this Value is the sole
   // holder of a buffer the Volume allocated itself; otherwise a private copy
   // is kept (or nothing, when the copy cannot be allocated), so that a caller
   // writing into its own NumPy array or itk::Image afterwards changes nothing
   // a later get returns.
-  void put_computed(const OperationKey& key, const Value& value, uint64_t bytes);
+  void put_computed(const OperationKey& key, const Value& value, uint64_t bytes,
+                    std::optional<uint64_t> read_at = std::nullopt);
   void erase(const OperationKey& key);
+  // Drops every value: another handle replaced or erased an entry
+  // (store/replacements.h). Each clear starts a new generation.
+  void clear();
+  uint64_t generation() const;
 
   uint64_t bytes() const;
   uint64_t entries() const;
@@ -56,6 +64,7 @@ class MemoryTier {
   const uint64_t budget_;
   mutable std::mutex mu_;
   std::list<Item> lru_;  // front: most recently used
+  uint64_t generation_ = 0;
   std::unordered_map<OperationKey, std::list<Item>::iterator> index_;
   uint64_t bytes_ = 0;
 };

@@ -117,10 +117,10 @@ TEST_F(CorruptionTest, SwappedChunksAreCaughtByChecksums) {
 
 TEST_F(CacheTest, NewerSchemaVersionIsNotSupported) {
   open();
-  raw_sql(path_, "PRAGMA user_version = 8");
+  raw_sql(path_, "PRAGMA user_version = 9");
   Result<std::unique_ptr<Cache>> c = Cache::Open(path_);
   EXPECT_TRUE(c.status().is_not_supported()) << c.status().to_string();
-  EXPECT_NE(c.status().message().find("schema version 8"), std::string::npos);
+  EXPECT_NE(c.status().message().find("schema version 9"), std::string::npos);
 }
 
 TEST_F(CacheTest, AFileThatIsNotSQLiteIsCorruption) {

@@ -379,7 +379,7 @@ TEST_F(CacheTest, EraseRemovesEntryAndChunks) {
 
 TEST_F(CacheTest, DatabaseIsWalWithSchemaVersion) {
   open();
-  EXPECT_EQ(query_int("PRAGMA user_version"), 7);
+  EXPECT_EQ(query_int("PRAGMA user_version"), 8);
   EXPECT_EQ(query_int("PRAGMA application_id"), 0x56584341);
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);

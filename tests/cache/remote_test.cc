@@ -431,6 +431,19 @@ TEST_F(RemoteTest, PushAndPullMoveOneEntry) {
   EXPECT_TRUE(down.is_io_error()) << "an unreachable remote is not a miss: " << down.to_string();
 }
 
+TEST_F(RemoteTest, ReplaceIsRefusedSinceOtherNodesKeepTheirCopies) {
+  auto a = machine("a");
+  auto b = machine("b");
+  ASSERT_OK(a->put(key_, volume_));
+  ASSERT_OK(b->get(key_).status());  // b's local tier now has its own copy
+  PutOptions o;
+  o.replace = true;
+  Status s = a->put(key_, Value(int64_t{1}), o);
+  EXPECT_TRUE(s.is_invalid_argument()) << s.to_string();
+  EXPECT_NE(s.message().find("other nodes keep the copies"), std::string::npos) << s.message();
+  EXPECT_TRUE(*a->get(key_)->as_volume() == volume_) << "nothing replaced";
+}
+
 TEST(RemoteUrl, AMalformedUrlFailsOpen) {
   testing::TempDir dir;
   Options o;

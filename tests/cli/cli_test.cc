@@ -207,7 +207,7 @@ TEST_F(CliTest, VersionHelpAndUnknownCommandsSayWhatTheyAre) {
   CliRun v = voxcache_cli("--version");
   EXPECT_EQ(v.code, 0) << v.out;
   for (const char* part :
-       {"voxcache 0.", "schema 7", "SQLite 3.", "zstd 1.", "xxHash 0.", "ITK 5."}) {
+       {"voxcache 0.", "schema 8", "SQLite 3.", "zstd 1.", "xxHash 0.", "ITK 5."}) {
     EXPECT_NE(v.out.find(part), std::string::npos) << part << " in " << v.out;
   }
   CliRun help = voxcache_cli("help");
