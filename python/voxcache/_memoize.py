@@ -160,12 +160,35 @@ _FILE_DIGESTS_LOCK = threading.Lock()
 _TOO_NEW_NS = 2_000_000_000
 
 
-def _file_digest(path: str, st: os.stat_result) -> bytes:
+def _identity_record(path: str, st: os.stat_result) -> _core.KeyBuilder:
+    """The key of the entry that remembers a settled file's digest across
+    processes (operation ``py:file-identity``), as `voxcache run` keeps its
+    ``run:file-identity`` records: the absolute path and the identity."""
+    b = _core.KeyBuilder("py:file-identity")
+    b.arg("path", os.fsencode(os.path.abspath(path)))
+    for name in ("st_dev", "st_ino", "st_size", "st_mtime_ns", "st_ctime_ns"):
+        b.arg(name[3:], getattr(st, name))
+    return b  # a recipe: the entry's operation says what it is
+
+
+def _file_digest(path: str, st: os.stat_result, store: Any = None) -> bytes:
+    """The SHA-256 of the file at ``path`` whose stat is ``st``; ``store``
+    (a cache's core, or None) remembers it across processes."""
     identity = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
     with _FILE_DIGESTS_LOCK:
         known = _FILE_DIGESTS.get(identity)
     if known is not None:
         return known
+    record = _identity_record(path, st) if store is not None else None
+    if record is not None:
+        try:  # contains first: a file not seen yet is no miss in the statistics
+            got = store.get(record) if store.contains(record) else None
+        except Exception:  # a closed cache, a damaged record, anything: the file says
+            got = None
+        if isinstance(got, bytes) and len(got) == 32:
+            with _FILE_DIGESTS_LOCK:
+                _FILE_DIGESTS[identity] = got
+            return got
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -178,10 +201,15 @@ def _file_digest(path: str, st: os.stat_result) -> bytes:
             if len(_FILE_DIGESTS) > 65536:
                 _FILE_DIGESTS.clear()
             _FILE_DIGESTS[identity] = digest
+        if record is not None:
+            try:
+                store.put(record, digest, None, None, [], False)
+            except Exception:  # read-only, full: the next process reads the file
+                pass
     return digest
 
 
-def _path_content(path: str) -> List[Any]:
+def _path_content(path: str, store: Any = None) -> List[Any]:
     """What a path holds: a file's SHA-256, a folder's sorted entries each
     with its own, a path that is not there as such."""
     try:
@@ -189,9 +217,9 @@ def _path_content(path: str) -> List[Any]:
     except FileNotFoundError:
         return ["py.missing"]
     if os.path.isdir(path):
-        return ["py.folder"] + [[name, _path_content(os.path.join(path, name))]
+        return ["py.folder"] + [[name, _path_content(os.path.join(path, name), store)]
                                 for name in sorted(os.listdir(path))]
-    return ["py.file", _file_digest(path, st)]
+    return ["py.file", _file_digest(path, st, store)]
 
 
 def _array_digest(a: "np.ndarray[Any, Any]") -> bytes:
@@ -205,11 +233,12 @@ class _Encoder:
     its position so that the pairing of arguments and inputs is explicit."""
 
     def __init__(self, builder: Optional[_core.KeyBuilder], ignore: FrozenSet[str],
-                 home: str) -> None:
+                 home: str, store: Any = None) -> None:
         self.builder = builder  # None: a dry run, inputs named by their key
         self.inputs = 0
         self.ignore = ignore
         self.home = home  # the memoized function's module: its helpers are keyed by code
+        self.store = store  # the cache's core, which remembers file digests
         self.seen: Set[Callable[..., Any]] = set()  # functions being encoded, against cycles
 
     def _input(self, key: Any, tag: str) -> List[Any]:
@@ -266,7 +295,7 @@ class _Encoder:
             # two files of one content stay two calls (a result may name it).
             path = os.fspath(v)
             text = path if isinstance(path, str) else os.fsdecode(path)
-            return ["py.path", text, _path_content(path)]
+            return ["py.path", text, _path_content(path, self.store)]
         if type(v).__module__.startswith("nibabel") and hasattr(v, "dataobj") and hasattr(
                 v, "affine"):
             # A nibabel image by its voxels and geometry (its content key) and
@@ -289,7 +318,7 @@ class _Encoder:
 
     def _sort_key(self, v: Any) -> bytes:
         """The canonical bytes of a value's encoding, inputs named by key."""
-        dry = _Encoder(None, self.ignore, self.home)
+        dry = _Encoder(None, self.ignore, self.home, self.store)
         dry.seen = self.seen
         b = _core.KeyBuilder("")
         b.arg("", dry.value(v, "a dict key or set item"))
@@ -481,7 +510,7 @@ def _memoize_library(cache: Any, target: Callable[..., Any], f: Callable[..., An
     def key_of(args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> _core.KeyBuilder:
         args, kwargs = pre_args + tuple(args), {**pre_kwargs, **kwargs}
         b = _core.KeyBuilder(operation)
-        enc = _Encoder(b, ignored, module)
+        enc = _Encoder(b, ignored, module, cache._c)
         b.arg("library", release)
         b.arg("version", version if version is not None else "")
         if signature is not None:
@@ -536,7 +565,7 @@ def memoize(cache: Any, func: Optional[Callable[..., Any]] = None, *,
             bound = signature.bind(*pre_args, *args, **{**pre_kwargs, **kwargs})
             bound.apply_defaults()
             b = _core.KeyBuilder(operation)
-            enc = _Encoder(b, ignored, f.__module__)
+            enc = _Encoder(b, ignored, f.__module__, cache._c)
             enc.seen.add(f)
             free = enc.free(f)
             b.arg("source", source)
@@ -563,7 +592,7 @@ def memoize(cache: Any, func: Optional[Callable[..., Any]] = None, *,
         def warn_if_it_wrote_what_it_reads(before: List[Any]) -> None:
             """A function that changes a variable it reads (appends to a log,
             counts its calls) changes its own key: each call would miss."""
-            enc = _Encoder(_core.KeyBuilder(operation), ignored, f.__module__)
+            enc = _Encoder(_core.KeyBuilder(operation), ignored, f.__module__, cache._c)
             enc.seen.add(f)
             after = dict((n, v) for n, v in enc.free(f))
             changed = sorted(n for n, v in before if after.get(n) != v and n not in warned)

@@ -336,3 +336,41 @@ def test_a_memoized_function_keeps_its_signature_and_name(cache):
     memoized = cache.memoize(segment)
     assert inspect.signature(memoized) == inspect.signature(segment)
     assert memoized.__name__ == "segment" and memoized.__doc__ == segment.__doc__
+
+
+def test_a_settled_files_digest_is_remembered_for_the_next_process(tmp_path):
+    # As `voxcache run` remembers its inputs: the next process keys the
+    # call by the file's identity record, without reading the file.
+    data = tmp_path / "t1.nii"
+    data.write_bytes(b"v" * 4096)
+    time.sleep(2.1)  # settled: older than the "too new" window
+    db = tmp_path / "c.db"
+    script = textwrap.dedent("""
+        import builtins, sys, voxcache
+        path, db, forbid = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
+        if forbid:  # the file must not be opened: its identity record says
+            real = builtins.open
+            def guarded(file, *a, **k):
+                assert str(file) != path, "the file was read again"
+                return real(file, *a, **k)
+            builtins.open = guarded
+        import pathlib
+        with voxcache.Cache(db) as c:
+            @c.memoize
+            def size(p):
+                return 4096
+            print(size.key(pathlib.Path(path)).hex)
+    """)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+
+    def key_in_new_process(forbid):
+        return subprocess.run([sys.executable, "-c", script, str(data), str(db), forbid],
+                              check=True, capture_output=True, text=True, env=env).stdout
+
+    first = key_in_new_process("0")
+    assert key_in_new_process("1") == first
+    with voxcache.Cache(db) as c:
+        records = [e for e in c.list() if e["operation"] == "py:file-identity"]
+        assert len(records) == 1 and records[0]["data_type"] == "py.bytes"
+    data.write_bytes(b"w" * 4096)  # a new identity: read, and another key
+    assert key_in_new_process("0") != first
