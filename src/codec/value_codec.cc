@@ -64,8 +64,8 @@ const Volume* largest_volume(const std::vector<Value>& items) {
   return best;
 }
 
-// A list's or tuple's payload (docs/format.md, "List and tuple payloads"):
-// u32 count, then per item u8 kind, u32 + kind header, u64 + payload.
+// A list's or tuple's payload (docs/format.md 2.1): u32 count, then per
+// item u8 kind, u32 + kind header, u64 size, zero padding, payload.
 Status encode_items(const std::vector<Value>& items, const TypeRegistry* types, int depth,
                     std::string* out) {
   if (depth > Value::kMaxNesting) {
