@@ -41,7 +41,7 @@ class CMakeBuild(build_ext):
 
 setup(
     package_dir={"": "python"},
-    packages=["voxcache"],
+    packages=["voxcache", "voxcache.integrations"],
     package_data={"voxcache": ["py.typed", "*.pyi"]},
     ext_modules=[Extension("voxcache._core", sources=[])],
     cmdclass={"build_ext": CMakeBuild},

@@ -74,8 +74,8 @@ class Cache:
 
     Keys are ``voxcache.Key`` objects, ``KeyBuilder`` recipes (their lineage
     is stored too) or 64 hex digits. Values are None, bool, int, float, str,
-    bytes, numpy arrays, JSON dicts and lists, and ``voxcache.Volume``;
-    nothing is pickled. A miss is ``KeyError``; a stored entry that fails its
+    bytes, numpy arrays and scalars, ``voxcache.Volume``, lists and tuples
+    of these, and JSON dicts; nothing is pickled. A miss is ``KeyError``; a stored entry that fails its
     checks ``voxcache.CorruptionError``; a disk or permission failure
     ``voxcache.IOError`` (an ``OSError``). Thread-safe; every call releases
     the GIL while it compresses, decompresses or waits for SQLite. Use as a

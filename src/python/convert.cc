@@ -223,7 +223,10 @@ Volume to_volume(const py::handle& obj) {
     throw py::value_error("Volume.direction must have 9 numbers (row-major 3x3)");
   for (size_t i = 0; i < 9; ++i) l.geometry.direction[i] = dir[i].cast<double>();
   if (Status s = l.validate(); !s.ok()) throw py::value_error(s.message());
-  std::shared_ptr<uint8_t> data(static_cast<uint8_t*>(arr.mutable_data()),
+  // Read only (a put, a content key): a read-only array (a SimpleITK view,
+  // np.frombuffer, a memory map opened "r") is as good as any. The Volume
+  // is adopted, so nothing keeps or writes through it (convert.h).
+  std::shared_ptr<uint8_t> data(const_cast<uint8_t*>(static_cast<const uint8_t*>(arr.data())),
                                 PyRef{new py::object(arr)});
   return take(Volume::Adopt(l, std::move(data), static_cast<uint64_t>(arr.nbytes())));
 }

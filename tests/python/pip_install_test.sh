@@ -33,6 +33,9 @@ with voxcache.Cache(sys.argv[1] + "/pip.db") as c:
     k = voxcache.content_key(v)
     c.put(k, v)
     assert c.get(k) == v
+# The subpackage is installed too.
+from voxcache.integrations import voxlogica
+assert voxlogica.__file__.startswith(sys.argv[1] + "/venv/"), voxlogica.__file__
 print("installed", voxcache.__version__, "at", voxcache.__file__)
 PY
 shown=$("$work/venv/bin/pip" show voxcache)

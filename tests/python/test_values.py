@@ -108,6 +108,18 @@ def test_a_put_views_the_array_instead_of_copying_it(tmp_path):
         assert grown < 100 * 1024, f"peak RSS grew {grown} KiB during the put"
 
 
+def test_read_only_arrays_are_stored_as_any_other(cache):
+    # A SimpleITK view, np.frombuffer, a memory map opened "r": a put only reads.
+    a = np.frombuffer(bytes(range(60)), dtype=np.uint8).reshape(3, 4, 5)
+    assert not a.flags.writeable
+    v = voxcache.Volume(a, spacing=(0.5, 1.0, 2.0))
+    cache.put(voxcache.key("ro volume"), v)
+    cache.put(voxcache.key("ro array"), a)
+    assert voxcache.content_key(v) == voxcache.content_key(voxcache.Volume(a.copy(), spacing=(0.5, 1.0, 2.0)))
+    assert cache.get(voxcache.key("ro volume")) == v
+    assert np.array_equal(cache.get(voxcache.key("ro array")), a)
+
+
 def test_unstorable_values_are_refused_clearly(cache):
     for value, error in [
         (object(), TypeError),

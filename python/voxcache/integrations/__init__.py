@@ -1,0 +1,1 @@
+"""Backends that let other tools keep their results in voxcache."""
