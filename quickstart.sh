@@ -116,7 +116,7 @@ case "$mode" in
     cmake -S . -B "$build-tsan" "${common[@]}" -DVOXCACHE_SANITIZE=thread >/dev/null
     cmake --build "$build-tsan" -j2 --target voxcache_concurrency_tests
     ctest --test-dir "$build-tsan" --output-on-failure -j2 \
-      -R 'ThreadPool|Concurrent|SingleFlightTest\.(Threads|ALong|AFailed|AClockJump)|MemoryTier|StreamTest|RemoteTest|Checkpointer|LocalTier'
+      -R 'ThreadPool|Concurrent|SingleFlightTest\.(Threads|ALong|AFailed|AClockJump)|MemoryTier|StreamTest|RemoteTest|Checkpointer|LocalTier|ReplaceTest'
     echo "== fuzzers, ${VOXCACHE_FUZZ_SECONDS:-20} s each"
     CC=clang CXX=clang++ cmake -S . -B "$build-fuzz" "${common[@]}" -DVOXCACHE_BUILD_TESTS=OFF \
       -DVOXCACHE_FUZZ=ON -DVOXCACHE_FUZZ_SECONDS="${VOXCACHE_FUZZ_SECONDS:-20}" >/dev/null
@@ -126,7 +126,7 @@ case "$mode" in
     # processes and threads back to back (20 in a row before a change lands).
     echo "== process and thread tests, 10 times in a row"
     ctest --test-dir "$build" --output-on-failure -j2 --repeat until-fail:10 \
-      -R 'SingleFlight|Stress|Concurrent|CatalogOpen|TierStack|RemoteTest|Checkpointer|LocalTier'
+      -R 'SingleFlight|Stress|Concurrent|CatalogOpen|TierStack|RemoteTest|Checkpointer|LocalTier|ReplaceTest'
     echo "== the whole Release suite"
     # As root on a machine without voxcache's packages (CI), the packaging
     # test also installs the .deb files it builds with apt-get, uses them
