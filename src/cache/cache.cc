@@ -241,9 +241,12 @@ class CacheImpl final : public Cache {
       Result<Value> fresh = compute();
       if (!fresh.ok()) return fresh;  // nothing stored: the next caller computes again
       const uint64_t generation = memory_.generation();
-      Status s = put_payload(key, codec::serialize(*fresh, options_.types.get()), options);
+      bool wrote = false;
+      Status s = put_payload(key, codec::serialize(*fresh, options_.types.get()), options, &wrote);
       if (store_status) *store_status = s;
-      if (s.ok()) {
+      // Only what this call stored: an entry another process stored first
+      // is the one every later get must see, from memory too.
+      if (s.ok() && wrote) {
         if (std::optional<uint64_t> cost = tier::MemoryTier::cost_of(*fresh))
           memory_.put_computed(key, *fresh, *cost, generation);
       }
