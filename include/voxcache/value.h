@@ -83,6 +83,9 @@ class VOXCACHE_EXPORT Value {
   // "null", "bool", "int64", "float64", "string", "volume", "list", "tuple",
   // or the custom tag.
   std::string type_tag() const;
+  // The tag of a built-in kind, as type_tag() gives it; nullptr for kCustom,
+  // whose tag is the registered one.
+  static const char* builtin_tag(Kind kind);
 
   bool is_null() const { return kind() == Kind::kNull; }
   // Typed access; nullptr when the kind differs.

@@ -38,9 +38,7 @@ namespace {
 
 // The data_type column of a value of `kind` (custom: its tag, the header).
 std::string data_type_of(Value::Kind kind, const std::string& kind_header) {
-  static constexpr const char* kTags[] = {"null",   "bool",  "int64", "float64", "string",
-                                          "volume", nullptr, "list",  "tuple"};
-  const char* builtin = kTags[static_cast<size_t>(kind)];
+  const char* builtin = Value::builtin_tag(kind);
   return builtin ? builtin : kind_header;
 }
 

@@ -1,36 +1,29 @@
 #include "voxcache/value.h"
 
 #include <cstring>
+#include <iterator>
 
 namespace voxcache {
 
+const char* Value::builtin_tag(Kind kind) {
+  // Indexed by Kind, whose numbers are persistent (docs/format.md).
+  static constexpr const char* kTags[] = {"null",   "bool",  "int64", "float64", "string",
+                                          "volume", nullptr, "list",  "tuple"};
+  static_assert(std::size(kTags) == static_cast<size_t>(Kind::kTuple) + 1, "a tag per kind");
+  return kTags[static_cast<size_t>(kind)];
+}
+
 static bool is_builtin_tag(std::string_view tag) {
-  return tag == "null" || tag == "bool" || tag == "int64" || tag == "float64" || tag == "string" ||
-         tag == "volume" || tag == "list" || tag == "tuple";
+  for (size_t k = 0; k <= static_cast<size_t>(Value::Kind::kTuple); ++k) {
+    const char* builtin = Value::builtin_tag(static_cast<Value::Kind>(k));
+    if (builtin && tag == builtin) return true;
+  }
+  return false;
 }
 
 std::string Value::type_tag() const {
-  switch (kind()) {
-    case Kind::kNull:
-      return "null";
-    case Kind::kBool:
-      return "bool";
-    case Kind::kInt64:
-      return "int64";
-    case Kind::kFloat64:
-      return "float64";
-    case Kind::kString:
-      return "string";
-    case Kind::kVolume:
-      return "volume";
-    case Kind::kCustom:
-      return std::get<CustomValue>(v_).tag;
-    case Kind::kList:
-      return "list";
-    case Kind::kTuple:
-      return "tuple";
-  }
-  return "null";
+  const char* builtin = builtin_tag(kind());
+  return builtin ? builtin : std::get<CustomValue>(v_).tag;
 }
 
 Value Value::List(std::vector<Value> items) {
