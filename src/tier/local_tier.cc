@@ -126,13 +126,8 @@ class LocalSink final : public EntrySink {
  public:
   static constexpr uint64_t kMaxBufferedBytes = uint64_t{32} << 20;
 
-  LocalSink(store::Catalog* catalog, ConnectionPool::Lease lease, std::string id, bool replace,
-            bool counted)
-      : catalog_(catalog),
-        lease_(std::move(lease)),
-        id_(std::move(id)),
-        replace_(replace),
-        counted_(counted) {}
+  LocalSink(store::Catalog* catalog, ConnectionPool::Lease lease, std::string id, SinkMode mode)
+      : catalog_(catalog), lease_(std::move(lease)), id_(std::move(id)), mode_(mode) {}
 
   // Looks for the key before any work, without the lock.
   Status begin() {
@@ -180,14 +175,14 @@ class LocalSink final : public EntrySink {
     if (!txn.ok()) return txn.status();
     Result<bool> exists = store::entry_exists(lease_.get(), id_);
     if (!exists.ok()) return exists.status();
-    if (*exists && replace_) {
+    if (*exists && mode_ != SinkMode::kNew) {
       // A rewrite (recompress) keeps when it was used and whether it is pinned.
       Result<store::EntryRow> old = store::read_entry(lease_.get(), id_);
       if (!old.ok()) return old.status();
       kept_ = {old->last_access_ms, old->access_count, old->pinned};
       Result<bool> gone = store::delete_entry(lease_.get(), id_);  // same transaction
       if (!gone.ok()) return gone.status();
-      if (counted_) {
+      if (mode_ == SinkMode::kNewValue) {
         Status s = store::note_replacement(lease_.get());
         if (!s.ok()) return s;
       }
@@ -210,9 +205,8 @@ class LocalSink final : public EntrySink {
   ConnectionPool::Lease lease_;
   std::unique_ptr<Transaction> txn_;  // after lease_: ends before it
   std::string id_;
-  const bool replace_;
-  const bool counted_;  // a replacement by another value (store/replacements.h)
-  LocalRecords kept_;   // a replaced entry's
+  const SinkMode mode_;
+  LocalRecords kept_;  // a replaced entry's
   bool present_ = false;
   bool raced_ = false;
   bool done_ = false;
@@ -240,25 +234,24 @@ Result<std::unique_ptr<EntrySource>> LocalTier::open_entry(std::string_view id, 
 }
 
 Result<std::unique_ptr<EntrySink>> LocalTier::create(std::string_view id, bool replace) {
-  return create_sink(id, replace ? Mode::kSameValue : Mode::kNew, /*check=*/!replace);
+  return create_sink(id, replace ? SinkMode::kSameValue : SinkMode::kNew, /*check=*/!replace);
 }
 
 Result<std::unique_ptr<EntrySink>> LocalTier::create_unchecked(std::string_view id) {
-  return create_sink(id, Mode::kNew, /*check=*/false);
+  return create_sink(id, SinkMode::kNew, /*check=*/false);
 }
 
 Result<std::unique_ptr<EntrySink>> LocalTier::create_replacement(std::string_view id) {
-  return create_sink(id, Mode::kNewValue, /*check=*/false);
+  return create_sink(id, SinkMode::kNewValue, /*check=*/false);
 }
 
-Result<std::unique_ptr<EntrySink>> LocalTier::create_sink(std::string_view id, Mode mode,
+Result<std::unique_ptr<EntrySink>> LocalTier::create_sink(std::string_view id, SinkMode mode,
                                                           bool check) {
   Status s = catalog_->check_writable();
   if (!s.ok()) return s;
   Result<ConnectionPool::Lease> db = catalog_->lease();
   if (!db.ok()) return db.status();
-  auto sink = std::make_unique<LocalSink>(catalog_, std::move(db).value(), std::string(id),
-                                          mode != Mode::kNew, mode == Mode::kNewValue);
+  auto sink = std::make_unique<LocalSink>(catalog_, std::move(db).value(), std::string(id), mode);
   if (check) {
     s = sink->begin();
     if (!s.ok()) return s;

@@ -11,6 +11,12 @@
 
 namespace voxcache::tier {
 
+// What a local sink does with an entry already under its key: nothing is
+// written (kNew), or it is replaced by the same value re-encoded
+// (kSameValue: recompress) or by another value (kNewValue, counted in
+// totals.replaced: store/replacements.h).
+enum class SinkMode { kNew, kSameValue, kNewValue };
+
 class LocalTier final : public Tier {
  public:
   explicit LocalTier(store::Catalog* catalog) : catalog_(catalog) {}
@@ -39,8 +45,7 @@ class LocalTier final : public Tier {
 
  private:
   Result<std::unique_ptr<EntrySource>> open_entry(std::string_view id, bool lineage);
-  enum class Mode { kNew, kSameValue, kNewValue };  // kSameValue, kNewValue: replace
-  Result<std::unique_ptr<EntrySink>> create_sink(std::string_view id, Mode mode, bool check);
+  Result<std::unique_ptr<EntrySink>> create_sink(std::string_view id, SinkMode mode, bool check);
 
   store::Catalog* catalog_;
 };
