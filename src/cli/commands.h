@@ -66,6 +66,11 @@ int cmd_run(const Globals& g, const RunArgs& args);
 // Prints the content key of each file, storing nothing.
 int cmd_key(const std::vector<std::string>& files, bool json);
 
+// Another tool's results store copied in (cmd_import_store.cc): runs the
+// Python package's importer, whose exit code it becomes.
+int cmd_import_store(const Globals& g, const std::string& tool, const std::string& path,
+                     bool dry_run, bool json);
+
 // Lists the stored configuration, or sets (or unsets) one setting.
 int cmd_config(const Globals& g, const std::string& name, const std::string& value, bool unset,
                bool json);

@@ -78,6 +78,22 @@ int run(int argc, char** argv) {
                      "bricks XxYxZ (default: z-slabs)");
   import->add_flag("--json", json, kJsonHelp);
 
+  std::string store_tool, store_path;
+  bool dry_run = false;
+  CLI::App* import_store = app.add_subcommand(
+      "import-store",
+      "Copy another tool's results store in (VoxLogicA-2's; the source is only read)");
+  import_store->add_option("tool", store_tool, "The store's tool: voxlogica")
+      ->required()
+      ->check(CLI::IsMember({"voxlogica"}));
+  import_store
+      ->add_option("path", store_path,
+                   "The store: VoxLogicA-2's storage.db (legacy, pickles) or results.db "
+                   "(current, with its results.db.files folder)")
+      ->required();
+  import_store->add_flag("--dry-run", dry_run, "Decode and check every entry; write nothing");
+  import_store->add_flag("--json", json, "Print the summary as JSON");
+
   ExportArgs ex;
   bool no_compress = false;
   CLI::App* exp = app.add_subcommand(
@@ -285,6 +301,7 @@ int run(int argc, char** argv) {
   }
   ex.compress = !no_compress;
   if (*import) return cmd_import(g, files, layout, json);
+  if (*import_store) return cmd_import_store(g, store_tool, store_path, dry_run, json);
   if (*exp) return cmd_export(g, ex);
   if (*ls) return cmd_ls(g, filter, json);
   if (*show) return cmd_show(g, key_text, json, thumb);

@@ -149,6 +149,7 @@ def _node_payload(node: Any) -> Dict[str, Any]:
         return {"kind": getattr(node, "kind", None), "operator": getattr(node, "operator", None),
                 "args": list(getattr(node, "args", ())),
                 "kwargs": [[k, v] for k, v in sorted(getattr(node, "kwargs", ()))],
+                "attrs": dict(getattr(node, "attrs", None) or {}),
                 "output_kind": getattr(node, "output_kind", None)}
 
 
@@ -214,16 +215,10 @@ class VoxcacheResultsDatabase:
             created_at = float(_record_of(self._cache.info(key)).get("created_at", now))
         except KeyError:
             pass
-        record = {"status": MATERIALIZED_STATUS, "format_version": VOX_FORMAT_VERSION,
-                  "vox_type": _vox_type(value), "metadata": dict(metadata or {}),
-                  "expression": expression, "runtime_version": self.runtime_version,
-                  "created_at": created_at, "updated_at": now}
-        if image is not None:
-            record["image"] = image
-        inputs = [Key.from_hex(d) for d in dependencies if isinstance(d, str)
-                  and _NODE_ID.fullmatch(d)]
-        self._cache.put(key, stored, metadata={_RECORD: record}, inputs=inputs,
-                        replace=not self._remote)
+        write_result(self._cache, key, stored, vox_type=_vox_type(value), image=image,
+                     metadata=metadata, expression=expression, dependencies=dependencies,
+                     runtime_version=self.runtime_version, created_at=created_at,
+                     updated_at=now, replace=not self._remote)
 
     def get_record(self, node_id: str) -> Any:
         key = _key(node_id)
@@ -281,6 +276,40 @@ class VoxcacheResultsDatabase:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def write_result(cache: Cache, key: Key, stored: Any, *, vox_type: str,
+                 image: Optional[Dict[str, Any]], metadata: Optional[Dict[str, Any]],
+                 expression: Dict[str, Any], dependencies: List[Any], runtime_version: str,
+                 created_at: float, updated_at: float, replace: bool,
+                 provenance: Optional[Dict[str, Any]] = None) -> bool:
+    """Stores one VoxLogicA result the way get_record reads it back: the
+    value under the node id, the record in the entry's metadata, the
+    dependencies that are node ids as lineage. put_success and migrate
+    (the import of an existing store) both write through here."""
+    record: Dict[str, Any] = {
+        "status": MATERIALIZED_STATUS, "format_version": VOX_FORMAT_VERSION,
+        "vox_type": vox_type, "metadata": dict(metadata or {}), "expression": expression,
+        "runtime_version": runtime_version, "created_at": created_at, "updated_at": updated_at}
+    if image is not None:
+        record["image"] = image
+    if provenance is not None:
+        record["migrated_from"] = provenance
+    inputs = [Key.from_hex(d) for d in dependencies if isinstance(d, str)
+              and _NODE_ID.fullmatch(d)]
+    return cache.put(key, stored, metadata={_RECORD: record}, inputs=inputs, replace=replace)
+
+
+def migrate(src: Any, cache: Any, *, dry_run: bool = False) -> Dict[str, Any]:
+    """Copies every result of an existing VoxLogicA-2 store at ``src`` (its
+    legacy pickle store or its current one, found by its tables) into
+    ``cache`` (a voxcache.Cache or a VoxcacheResultsDatabase); returns the
+    summary. The source is only read; pickles are decoded without running
+    them; a run copies only what is not there yet. See docs/python.md."""
+    from voxcache.integrations._voxlogica_migrate import migrate as run
+
+    return run(src, cache.cache if isinstance(cache, VoxcacheResultsDatabase) else cache,
+               dry_run=dry_run)
 
 
 def _record_of(info: Dict[str, Any]) -> Dict[str, Any]:
