@@ -145,13 +145,8 @@ uint64_t VolumeLayout::byte_size() const {
 // that is hundreds of thousands of page faults contending on the kernel's
 // memory-map lock (a 2 GiB get spent more time faulting than decoding).
 // Huge pages, where the kernel grants them on request, cut that 512-fold.
-// From 4 MiB, not 32: a pipeline's 9 MB image, got again and again, is a
-// fresh buffer each time, and malloc hands such sizes back to the kernel
-// and faults them in anew; on huge pages a get from the memory tier and the
-// copy VoxLogicA-2 makes of it took 3.3 ms instead of 8.5 (docs/benchmarks.md
-// 17). The rounding up to whole huge pages costs at most 2 MiB a buffer.
 constexpr uint64_t kHugePage = 2u << 20;
-constexpr uint64_t kHugeThreshold = 4u << 20;
+constexpr uint64_t kHugeThreshold = 32u << 20;
 
 static Result<std::shared_ptr<uint8_t>> allocate(uint64_t bytes, bool zero) {
   if (bytes > std::numeric_limits<size_t>::max()) {
