@@ -106,7 +106,7 @@ TEST_F(ReplaceTest, ReadersDuringReplacesFindTheOldOrTheNewNeverAMissOrAStaleVal
   constexpr int kReplaces = 60;
   std::atomic<int> last_committed{0};
   std::atomic<bool> done{false};
-  std::atomic<int> misses{0}, stale{0}, reads{0};
+  std::atomic<int> misses{0}, stale{0}, reads{0}, gets{0};
   std::vector<std::thread> readers;
   for (int r = 0; r < 3; ++r) {
     readers.emplace_back([&] {
@@ -114,6 +114,7 @@ TEST_F(ReplaceTest, ReadersDuringReplacesFindTheOldOrTheNewNeverAMissOrAStaleVal
       while (!done) {
         const int floor = last_committed.load();  // committed before this get began
         Result<Value> v = c->get(key_);
+        ++gets;
         if (!v.ok()) {
           ++misses;
           continue;
@@ -123,11 +124,21 @@ TEST_F(ReplaceTest, ReadersDuringReplacesFindTheOldOrTheNewNeverAMissOrAStaleVal
       }
     });
   }
+  // The readers read before the first replace and between every two: the
+  // test is of reads during replaces, which a loaded scheduler could
+  // otherwise leave out (readers still opening their handles when the
+  // writer is done).
+  auto let_readers_read = [&](int more) {
+    const int until = gets.load() + more;
+    while (gets.load() < until) std::this_thread::yield();
+  };
+  let_readers_read(3);
   PutOptions o;
   o.replace = true;
   for (int i = 1; i <= kReplaces; ++i) {
     ASSERT_OK(writer->put(key_, version(static_cast<uint8_t>(i)), o));
     last_committed = i;
+    let_readers_read(2);
   }
   done = true;
   for (std::thread& t : readers) t.join();
