@@ -24,18 +24,18 @@ fi
 # the fuzzers, and redis-server, which the remote tier's tests start and stop.
 demo_packages=(
   cmake g++ make pkg-config
-  libsqlite3-dev libzstd-dev libxxhash-dev libssl-dev
+  libsqlite3-dev libzstd-dev liblz4-dev libxxhash-dev libssl-dev
   nlohmann-json3-dev libcli11-dev libhiredis-dev
   libinsighttoolkit5-dev libgdcm-tools mricron-data
 )
 # dpkg-dev and file: cpack's Debian packages (dpkg-shlibdeps) in the packaging test.
 # The Python package (docs/python.md): pybind11 and Python's headers to build
 # it; numpy, nibabel, pytest and hypothesis to test it; venv, pip and setuptools for its
-# pip install test; joblib and diskcache for its benchmarks; mypy for its types.
+# pip install test; joblib, diskcache and zarr for its benchmarks; mypy for its types.
 test_packages=(libgtest-dev libbenchmark-dev gnuplot-nox clang libclang-rt-14-dev redis-server
   dpkg-dev file pybind11-dev python3-dev python3-numpy python3-nibabel python3-pytest
   python3-hypothesis python3-venv python3-pip python3-setuptools python3-joblib
-  python3-diskcache python3-mypy)
+  python3-diskcache python3-zarr python3-mypy)
 packages=("${demo_packages[@]}")
 [[ "$mode" == test ]] && packages+=("${test_packages[@]}")
 

@@ -7,6 +7,7 @@
 //                pickle-in-SQLite practice), WAL, synchronous=NORMAL
 //   voxcache     the defaults: automatic level (3, or 2 for mostly-noise data)
 //   voxcache-L1, voxcache-L3, voxcache-L9   zstd levels asked for, shuffle auto
+//   voxcache-lz4                             the LZ4 codec, shuffle auto
 //   itk-nii.gz, itk-nii, itk-nrrd            files written and read with ITK's own IO
 //   python-pickle  pickle.dumps of a numpy array and its geometry, one BLOB per
 //                entry in a sqlite3 database (benchmarks/pickle_store.py)
@@ -77,6 +78,7 @@ int main(int argc, char** argv) {
     fs::create_directories(dir);
     c.push_back(std::make_unique<Baseline>(dir));
     for (int level : {-1, 1, 3, 9}) c.push_back(std::make_unique<VoxcacheContender>(dir, level));
+    c.push_back(std::make_unique<VoxcacheContender>(dir, -1, voxcache::Codec::kLz4));
     if (files) {
       for (const char* ext : {".nii.gz", ".nii", ".nrrd"})
         c.push_back(std::make_unique<ItkFiles>(dir, ext));

@@ -180,12 +180,14 @@ class Baseline final : public Contender {
 
 class VoxcacheContender final : public Contender {
  public:
-  VoxcacheContender(fs::path dir, int level) : level_(level) {
+  VoxcacheContender(fs::path dir, int level, voxcache::Codec codec = voxcache::Codec::kDefault)
+      : level_(level), codec_(codec) {
     path_ = dir / (name() + ".db");
     open();
   }
-  // Level -1: the defaults (the automatic level).
+  // Level -1: the defaults (the automatic level); the LZ4 codec has one.
   std::string name() const override {
+    if (codec_ == voxcache::Codec::kLz4) return "voxcache-lz4";
     return level_ < 0 ? "voxcache" : "voxcache-L" + std::to_string(level_);
   }
   fs::path store_path() const override { return path_; }
@@ -219,10 +221,12 @@ class VoxcacheContender final : public Contender {
   void open() {
     voxcache::Options o;
     o.compression_level = level_;
+    o.codec = codec_;
     o.memory_budget_bytes = 0;  // gets decode: what a new pipeline process sees
     cache_ = voxcache::Cache::Open(path_.string(), o).value();
   }
   int level_;
+  voxcache::Codec codec_;
   fs::path path_;
   std::unique_ptr<voxcache::Cache> cache_;
 };

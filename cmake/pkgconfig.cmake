@@ -9,7 +9,7 @@ file(RELATIVE_PATH VOXCACHE_PC_TO_PREFIX "${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig
      "${CMAKE_INSTALL_PREFIX}")
 string(REGEX REPLACE "/$" "" VOXCACHE_PC_TO_PREFIX "${VOXCACHE_PC_TO_PREFIX}")
 
-set(VOXCACHE_PC_PRIVATE "-lsqlite3 -lzstd -lxxhash -lcrypto -lhiredis -lpthread")
+set(VOXCACHE_PC_PRIVATE "-lsqlite3 -lzstd -llz4 -lxxhash -lcrypto -lhiredis -lpthread")
 if(BUILD_SHARED_LIBS)
   set(VOXCACHE_PC_LIBS "-L\${libdir} -lvoxcache")
   set(VOXCACHE_PC_LIBS_PRIVATE "${VOXCACHE_PC_PRIVATE}")

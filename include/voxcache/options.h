@@ -31,6 +31,16 @@ enum class ShuffleMode {
   kNever,
 };
 
+// The compressor of new entries' chunks (docs/format.md 2.4). Recorded per
+// chunk, so entries of both codecs are read alike, and recompress converts.
+enum class Codec {
+  kDefault,  // Options: the database's `voxcache config codec`, else zstd
+  kZstd,     // smaller; compression_level is its level
+  kLz4,      // LZ4's fast level: faster to write and read, larger
+             // (docs/benchmarks.md 18); compression_level 0 still stores
+             // raw chunks, any other level means LZ4's one
+};
+
 // How a volume's voxels are cut into chunks, each compressed on its own
 // (docs/format.md, "Chunk layouts"). Recorded per entry: entries of any
 // layout are read alike, only the cost of a region read differs.
@@ -143,6 +153,10 @@ struct VOXCACHE_EXPORT Options {
   // docs/format.md, "Compression level").
   int compression_level = -1;
 
+  // The chunks' compressor (Codec above). Entries written with kLz4 are
+  // entry format version 6: builds before it report them NotSupported.
+  Codec codec = Codec::kDefault;
+
   // Uncompressed bytes per chunk. Volumes in z-slabs are cut into slabs of
   // whole z-slices close to this size; automatic bricks are at most this
   // large (docs/format.md, "Chunking and chunk layouts"). Each chunk is
@@ -214,6 +228,9 @@ struct VOXCACHE_EXPORT RecompressOptions {
   // Converts a volume to this chunk layout; unset keeps the entry's.
   // InvalidArgument for an entry that is not a volume.
   std::optional<ChunkLayout> layout;
+  // Rewrites the chunks with this codec; unset (or kDefault) keeps the
+  // entry's.
+  std::optional<Codec> codec;
 };
 
 }  // namespace voxcache

@@ -133,6 +133,7 @@ struct VOXCACHE_EXPORT StoredConfig {
   std::optional<uint64_t> max_entries;          // for Options::max_entries
   std::optional<std::chrono::seconds> max_age;  // for Options::max_age
   std::optional<int> compression_level;         // for Options::compression_level
+  std::optional<Codec> codec;                   // for Options::codec: kZstd or kLz4
   // Stored settings that could not be read ("max_entries = '-1' is not a
   // count"): each is left unset, so its default applies, and writing the
   // configuration replaces it. Ignored by set_stored_config.

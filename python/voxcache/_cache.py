@@ -59,7 +59,9 @@ class Cache:
     else $XDG_CACHE_HOME/voxcache, else ~/.cache/voxcache, cache.db). Options
     are those of the C++ ``Options``: ``read_only``, ``verify_checksums``,
     ``busy_timeout`` (seconds), ``max_bytes``, ``max_entries``, ``max_age``
-    (seconds), ``max_database_bytes``, ``compression_level``, ``chunk_bytes``,
+    (seconds), ``max_database_bytes``, ``compression_level``, ``codec``
+    ('zstd', 'lz4'; unset: the database's ``voxcache config codec``, else
+    zstd), ``chunk_bytes``,
     ``threads``, ``shuffle`` ('auto', 'always', 'never'),
     ``memory_budget_bytes``, ``layout`` ('z-slabs', 'bricks', 'bricks 32x32x16'),
     ``remote`` (a redis:// URL), ``remote_read_only``, ``remote_timeout``,

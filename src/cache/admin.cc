@@ -216,6 +216,15 @@ Result<RecompressReport> AdminImpl::recompress(const OperationKey& key,
     entry.carry = (*r)->entry();  // lineage and times; the local tier keeps pin and count
     report.bytes_before = report.bytes_after = static_cast<uint64_t>(entry.carry.size_bytes);
     if (level == -1) entry.level = level = entry.carry.level;
+    const Codec had = (*r)->header().lz4 ? Codec::kLz4 : Codec::kZstd;
+    const Codec codec = options.codec && *options.codec != Codec::kDefault ? *options.codec : had;
+    entry.codec = codec;
+    // LZ4 has one level: every level above 0 is recorded as 1. That 1 is
+    // no zstd level anyone asked for: from LZ4 to zstd, the automatic one.
+    if (codec == Codec::kLz4 && level > 0) entry.level = level = 1;
+    if (codec == Codec::kZstd && had == Codec::kLz4 && options.level == -1 && level > 0) {
+      entry.level = level = kAutoLevel;
+    }
     bool same_layout = true;
     if (layout) {
       Result<VolumeLayout> volume = volume_layout(**r);
@@ -227,8 +236,9 @@ Result<RecompressReport> AdminImpl::recompress(const OperationKey& key,
     } else if ((*r)->header().kind == Value::Kind::kVolume) {
       entry.layout = (*r)->header().chunk_layout();  // kept as it is
     }
-    // Nothing to do at the level it was written with, in the layout it has.
-    if (entry.carry.level == level && same_layout) return report;
+    // Nothing to do at the level and codec it was written with, in the
+    // layout it has.
+    if (entry.carry.level == level && same_layout && (codec == had || level == 0)) return report;
     value = pipeline_->read_value(r->get());
     if (!value.ok()) return value.status().with_context("entry " + id);
   }
@@ -292,6 +302,7 @@ constexpr const char* kMaxBytes = "max_bytes";
 constexpr const char* kMaxEntries = "max_entries";
 constexpr const char* kMaxAgeSeconds = "max_age_seconds";
 constexpr const char* kCompressionLevel = "compression_level";
+constexpr const char* kCodec = "codec";  // 'zstd' or 'lz4'
 }  // namespace
 
 Result<StoredConfig> read_stored_config(store::Catalog* catalog) {
@@ -300,6 +311,14 @@ Result<StoredConfig> read_stored_config(store::Catalog* catalog) {
     Result<std::vector<std::pair<std::string, std::string>>> rows = store::read_config(db);
     if (!rows.ok()) return rows.status();
     for (const auto& [name, text] : *rows) {
+      if (name == kCodec) {
+        if (text == "zstd" || text == "lz4") {
+          config.codec = text == "lz4" ? Codec::kLz4 : Codec::kZstd;
+        } else {
+          config.problems.push_back("codec = '" + text + "' is neither zstd nor lz4");
+        }
+        continue;
+      }
       char* end = nullptr;
       errno = 0;
       const long long v = std::strtoll(text.c_str(), &end, 10);
@@ -337,7 +356,14 @@ Status AdminImpl::set_stored_config(const StoredConfig& c) {
   };
   std::optional<int64_t> age;
   if (c.max_age) age = c.max_age->count();
+  if (c.codec == Codec::kDefault) {
+    return Status::InvalidArgument("codec must be zstd or lz4 (unset: zstd)");
+  }
+  std::optional<std::string> codec;
+  if (c.codec) codec = *c.codec == Codec::kLz4 ? "lz4" : "zstd";
   return catalog_->write("config", [&](store::Database* db) {
+    Status written = store::write_config(db, kCodec, codec);
+    if (!written.ok()) return written;
     for (const auto& [name, value] :
          {std::pair{kMaxBytes, text(c.max_bytes)}, std::pair{kMaxEntries, text(c.max_entries)},
           std::pair{kMaxAgeSeconds, text(age)},

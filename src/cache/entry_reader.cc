@@ -148,7 +148,7 @@ Result<EntryReader::Batch> EntryReader::next() {
     // its cache when fn reads it; nothing else keeps its bytes.
     uint8_t* target = fn_ ? chunk_scratch(size) : out + offsets_[i];
     statuses_[i] = codec::decode_chunk(views_[i], size, verify_, target,
-                                       codec::chunk_seed(header_, batch_[i]));
+                                       codec::chunk_seed(header_, batch_[i]), header_.lz4);
     // A mask's voxels become C++ and NumPy bools: a byte other than 0 and 1
     // is Corruption whether or not checksums are verified.
     if (layout_ && layout_->pixel_type == PixelType::kBool && statuses_[i].ok()) {

@@ -23,7 +23,8 @@ double Trial::ratio(bool shuffle) const {
   return stored ? static_cast<double>(raw) / static_cast<double>(stored) : 1.0;
 }
 
-Trial trial(const std::vector<std::string_view>& samples, size_t element, util::ThreadPool* pool) {
+Trial trial(const std::vector<std::string_view>& samples, size_t element, util::ThreadPool* pool,
+            codec::ChunkCodec codec) {
   // Whole chunks: a part of one can mislead (a chunk of whole slices has the
   // image's edge, often air, in its middle, and zstd picks other parameters
   // for a smaller input). The compressions run side by side on the pool.
@@ -32,7 +33,9 @@ Trial trial(const std::vector<std::string_view>& samples, size_t element, util::
   std::vector<char> ok(sizes.size(), 1);
   pool->parallel_for(sizes.size(), [&](size_t i) {
     std::string blob;
-    ok[i] = codec::encode_chunk(samples[i / variants], 1, i % variants ? element : 0, &blob).ok();
+    ok[i] =
+        codec::encode_chunk(samples[i / variants], 1, i % variants ? element : 0, &blob, 0, codec)
+            .ok();
     sizes[i] = blob.size();
   });
   Trial t;
@@ -58,6 +61,10 @@ EntryWriter::EntryWriter(std::unique_ptr<tier::EntrySink> sink, EntrySpec spec,
     plan_.chunk_count = plan_.grid().count();
   }
   if (config_.level != kAutoLevel) level_ = config_.level;
+  if (config_.codec == codec::ChunkCodec::kLz4) {
+    level_ = level_ == 0 ? 0 : 1;  // LZ4 has one level; 0 still means raw chunks
+    plan_.lz4 = *level_ != 0;      // format version 6: older builds say "newer format"
+  }
   const bool can_shuffle = spec_.shuffle_element > 1 && config_.level != 0;
   if (!can_shuffle || config_.shuffle == ShuffleMode::kNever) shuffle_ = false;
   if (can_shuffle && config_.shuffle == ShuffleMode::kAlways) shuffle_ = true;
@@ -99,7 +106,8 @@ Status EntryWriter::fail(Status s) {
 void EntryWriter::choose_filter(const std::vector<std::string_view>& samples) {
   if (decided_) return;
   const bool may_shuffle = !shuffle_given_ || *shuffle_;
-  const Trial t = trial(samples, may_shuffle ? spec_.shuffle_element : 0, config_.pool);
+  const Trial t =
+      trial(samples, may_shuffle ? spec_.shuffle_element : 0, config_.pool, config_.codec);
   if (!shuffle_given_) shuffle_ = t.shuffle_helps();
   if (!level_given_) level_ = t.raw > 0 && t.ratio(*shuffle_) < kLowRatio ? 2 : 3;
   // Samples that are nearly all one value (air above a head, the empty
@@ -172,7 +180,9 @@ Status EntryWriter::process(const uint8_t* data, uint64_t bytes) {
   Status sink_status;
   auto hand_over = [&](size_t i) {  // called with mu held, for chunk `next`
     const uint64_t index = next_chunk_ + i;
-    any_compressed_ |= codec::chunk_codec(blobs_[i]) == codec::ChunkCodec::kZstd;
+    if (codec::chunk_codec(blobs_[i]) != codec::ChunkCodec::kNone) {
+      any_compressed_ = codec::chunk_codec(blobs_[i]);
+    }
     any_shuffled_ |= codec::chunk_filter(blobs_[i]) == codec::ChunkFilter::kShuffle;
     stored_ += blobs_[i].size();
     if (total_chunks == 1) {
@@ -184,7 +194,7 @@ Status EntryWriter::process(const uint8_t* data, uint64_t bytes) {
   config_.pool->parallel_for(n, [&](size_t i) {
     blobs_[i].clear();
     statuses_[i] = codec::encode_chunk(chunk(i), *level_, element, &blobs_[i],
-                                       codec::chunk_seed(plan_, next_chunk_ + i));
+                                       codec::chunk_seed(plan_, next_chunk_ + i), config_.codec);
     if (vol) {
       const std::string_view c = chunk(i);
       chunk_intensity_[i] = codec::Intensity::Of(
@@ -254,8 +264,7 @@ Status EntryWriter::commit() {
   entry.size_bytes = static_cast<int64_t>(stored_ + entry.data.size());
   entry.raw_bytes = static_cast<int64_t>(spec_.payload_bytes);
   entry.chunk_count = static_cast<int64_t>(h.chunk_count);
-  entry.codec =
-      codec::codec_name(any_compressed_ ? codec::ChunkCodec::kZstd : codec::ChunkCodec::kNone);
+  entry.codec = codec::codec_name(any_compressed_);
   entry.filter =
       codec::filter_name(any_shuffled_ ? codec::ChunkFilter::kShuffle : codec::ChunkFilter::kNone);
   // The level asked for, even when no chunk shrank: recompress to that level

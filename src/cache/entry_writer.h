@@ -56,6 +56,9 @@ inline constexpr uint64_t kUninformativeRatio = 64;
 
 struct WriterConfig {
   int level = kAutoLevel;
+  // kZstd or kLz4. With kLz4 every level above 0 is LZ4's one (recorded as
+  // 1), and the entry is written as format version 6.
+  codec::ChunkCodec codec = codec::ChunkCodec::kZstd;
   ShuffleMode shuffle = ShuffleMode::kAuto;
   uint64_t max_inline_bytes = codec::kMaxInlineChunkBytes;
   util::ThreadPool* pool = nullptr;
@@ -112,7 +115,7 @@ class EntryWriter {
   uint64_t next_chunk_ = 0;
   uint64_t stored_ = 0;
   uint64_t committed_bytes_ = 0;
-  bool any_compressed_ = false;
+  codec::ChunkCodec any_compressed_ = codec::ChunkCodec::kNone;  // the codec of a chunk it shrank
   bool any_shuffled_ = false;
   std::string pending_;             // bytes short of a full batch
   std::vector<std::string> blobs_;  // one batch of encoded chunks, reused
@@ -132,8 +135,8 @@ inline constexpr uint64_t kBatchBytes = 4 << 20;
 uint64_t chunks_per_batch(uint64_t chunk_bytes, unsigned threads);
 
 // The trial behind the automatic choices: each sample compressed at zstd
-// level 1 (a cheap stand-in for the real level), as is and, when `element`
-// > 1, byte-shuffled, in parallel on `pool`.
+// level 1 (a cheap stand-in for the real level), or with LZ4 for an LZ4
+// entry, as is and, when `element` > 1, byte-shuffled, in parallel on `pool`.
 struct Trial {
   uint64_t raw = 0, plain = 0, shuffled = 0;
   bool shuffle_helps() const { return shuffled > 0 && shuffled < plain; }
@@ -142,7 +145,8 @@ struct Trial {
   bool informative() const;
   double ratio(bool shuffle) const;  // raw / the encoding the entry uses
 };
-Trial trial(const std::vector<std::string_view>& samples, size_t element, util::ThreadPool* pool);
+Trial trial(const std::vector<std::string_view>& samples, size_t element, util::ThreadPool* pool,
+            codec::ChunkCodec codec = codec::ChunkCodec::kZstd);
 
 }  // namespace voxcache::cache
 

@@ -62,6 +62,7 @@ Options apply_stored_config(Options options, const StoredConfig& config) {
     options.max_age = config.max_age.value_or(std::chrono::seconds(0));
   if (options.compression_level < 0)
     options.compression_level = config.compression_level.value_or(kAutoLevel);
+  if (options.codec == Codec::kDefault) options.codec = config.codec.value_or(Codec::kZstd);
   return options;
 }
 

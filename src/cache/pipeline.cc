@@ -96,6 +96,8 @@ Result<std::unique_ptr<EntryWriter>> Pipeline::writer(std::unique_ptr<tier::Entr
   spec.carry = std::move(entry.carry);
   WriterConfig config;
   config.level = entry.level;
+  config.codec = entry.codec.value_or(options_.codec) == Codec::kLz4 ? codec::ChunkCodec::kLz4
+                                                                     : codec::ChunkCodec::kZstd;
   config.shuffle = options_.shuffle;
   config.max_inline_bytes = max_inline_;
   config.pool = threads_;

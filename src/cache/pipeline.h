@@ -37,6 +37,8 @@ class Pipeline {
     int level = kAutoLevel;
     // Volumes: the chunk layout; unset, Options::layout.
     std::optional<ChunkLayout> layout;
+    // The chunks' codec; unset, Options::codec (as the database resolved it).
+    std::optional<Codec> codec;
   };
   // A writer of `payload_bytes` bytes described by `payload` into `sink`.
   Result<std::unique_ptr<EntryWriter>> writer(std::unique_ptr<tier::EntrySink> sink,

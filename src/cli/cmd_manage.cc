@@ -162,15 +162,17 @@ int cmd_vacuum(const Globals& g) {
 }
 
 int cmd_recompress(const Globals& g, const std::vector<std::string>& key_texts, int level,
-                   const std::string& layout, bool json) {
+                   const std::string& layout, const std::string& codec_name, bool json) {
+  std::optional<Codec> codec;
+  if (!codec_name.empty()) codec = codec_name == "lz4" ? Codec::kLz4 : Codec::kZstd;
   std::optional<ChunkLayout> chunks;
   if (!layout.empty()) {
     Result<ChunkLayout> l = ChunkLayout::Parse(layout);
     if (!l.ok()) return usage_error(l.status());
     chunks = *l;
   }
-  if (level < 0 && !chunks) {
-    return usage_error(Status::InvalidArgument("give --level, --layout or both"));
+  if (level < 0 && !chunks && !codec) {
+    return usage_error(Status::InvalidArgument("give --level, --codec, --layout, or several"));
   }
   auto cache = open_cache(g, true);
   if (!cache.ok()) return fail(cache.status());
@@ -192,15 +194,15 @@ int cmd_recompress(const Globals& g, const std::vector<std::string>& key_texts, 
   nlohmann::json entries = nlohmann::json::array();
   Progress progress("recompress", targets.size());
   for (const EntryInfo& e : targets) {
-    // A layout is a volume's: other entries only change level, if asked to.
+    // A layout is a volume's: other entries only change level or codec, if asked to.
     const bool relayout = chunks && e.volume;
-    if (!relayout && level < 0) {
+    if (!relayout && level < 0 && !codec) {
       progress.done_one();
       continue;
     }
-    Result<RecompressReport> r = relayout
-                                     ? (*cache)->admin().recompress(e.key, {level, *chunks})
-                                     : (*cache)->admin().recompress(e.key, {level, std::nullopt});
+    RecompressOptions to_do{level, std::nullopt, codec};
+    if (relayout) to_do.layout = *chunks;
+    Result<RecompressReport> r = (*cache)->admin().recompress(e.key, to_do);
     progress.done_one();
     if (!r.ok()) {
       progress.wipe();
@@ -223,10 +225,15 @@ int cmd_recompress(const Globals& g, const std::vector<std::string>& key_texts, 
     }
   }
   progress.wipe();
-  const std::string to = (level >= 0 ? "level " + std::to_string(level) : std::string()) +
-                         (level >= 0 && chunks ? ", " : "") + (chunks ? chunks->ToString() : "");
+  std::vector<std::string> parts;
+  if (codec) parts.push_back(codec_name);
+  if (level >= 0) parts.push_back("level " + std::to_string(level));
+  if (chunks) parts.push_back(chunks->ToString());
+  std::string to;
+  for (const std::string& p : parts) to += (to.empty() ? "" : ", ") + p;
   if (json) {
     print_json({{"level", level >= 0 ? nlohmann::json(level) : nlohmann::json(nullptr)},
+                {"codec", codec ? nlohmann::json(codec_name) : nlohmann::json(nullptr)},
                 {"layout", chunks ? nlohmann::json(chunks->ToString()) : nlohmann::json(nullptr)},
                 {"recompressed", entries},
                 {"bytes_before", before},
@@ -263,6 +270,8 @@ void print_config(const StoredConfig& c, bool json) {
                 {"max_entries", or_null(c.max_entries)},
                 {"max_age_seconds", or_null(age)},
                 {"level", or_null(c.compression_level)},
+                {"codec", c.codec ? nlohmann::json(*c.codec == Codec::kLz4 ? "lz4" : "zstd")
+                                  : nlohmann::json()},
                 {"problems", c.problems}});
     return;
   }
@@ -271,6 +280,9 @@ void print_config(const StoredConfig& c, bool json) {
   std::printf("max-age      %s\n", c.max_age ? human_age(c.max_age->count()).c_str() : "-");
   std::printf("level        %s\n",
               c.compression_level ? std::to_string(*c.compression_level).c_str() : "- (auto)");
+  std::printf("codec        %s\n", !c.codec                  ? "- (zstd)"
+                                   : *c.codec == Codec::kLz4 ? "lz4"
+                                                             : "zstd");
   for (const std::string& p : c.problems) {
     std::printf("ignored      %s (its default applies; 'config NAME VALUE' replaces it)\n",
                 p.c_str());
@@ -298,9 +310,15 @@ Status set_setting(StoredConfig* c, const std::string& name,
     if (v.ok() && *v > 19) v = Status::InvalidArgument("level must be 0 to 19, got " + *text);
     if (!v.ok()) return v.status();
     c->compression_level = text ? std::optional<int>(static_cast<int>(*v)) : std::nullopt;
+  } else if (name == "codec") {
+    if (text && *text != "zstd" && *text != "lz4") {
+      return Status::InvalidArgument("codec must be zstd or lz4, got " + *text);
+    }
+    c->codec =
+        text ? std::optional<Codec>(*text == "lz4" ? Codec::kLz4 : Codec::kZstd) : std::nullopt;
   } else {
     return Status::InvalidArgument("no setting '" + name +
-                                   "'; settings: max-size, max-entries, max-age, level");
+                                   "'; settings: max-size, max-entries, max-age, level, codec");
   }
   return Status::OK();
 }

@@ -44,7 +44,7 @@ int cmd_gc(const Globals& g, const std::string& max_size, const std::string& max
 int cmd_vacuum(const Globals& g);
 // `level` -1 keeps each entry's level; `layout` empty keeps each volume's.
 int cmd_recompress(const Globals& g, const std::vector<std::string>& key_texts, int level,
-                   const std::string& layout, bool json);
+                   const std::string& layout, const std::string& codec, bool json);
 int cmd_pin(const Globals& g, const std::vector<std::string>& key_texts, bool pinned);
 int cmd_clear(const Globals& g, bool keep_pinned, bool json);
 // The remote tier (cmd_remote.cc).

@@ -162,9 +162,9 @@ int run(int argc, char** argv) {
   CLI::App* config = app.add_subcommand(
       "config",
       "Show the settings stored in the database, or set one: max-size, max-entries, max-age, "
-      "level. Every program that opens the database honours them");
-  config->add_option("name", setting, "max-size, max-entries, max-age or level");
-  config->add_option("value", setting_value, "e.g. 10G, 1000, 30d, 5");
+      "level, codec. Every program that opens the database honours them");
+  config->add_option("name", setting, "max-size, max-entries, max-age, level or codec");
+  config->add_option("value", setting_value, "e.g. 10G, 1000, 30d, 5, lz4");
   config->add_flag("--unset", unset, "Remove the setting NAME");
   config->add_flag("--json", json, kJsonHelp);
 
@@ -174,11 +174,16 @@ int run(int argc, char** argv) {
   int level = -1;
   CLI::App* recompress = app.add_subcommand(
       "recompress",
-      "Re-encode entries (default: all) at another zstd level or chunk layout, each in one "
-      "transaction");
+      "Re-encode entries (default: all) at another codec, zstd level or chunk layout, each in "
+      "one transaction");
   recompress->add_option("keys", keys, "Keys or prefixes");
   recompress->add_option("--level", level, "zstd level 0-19 (0: uncompressed); default: keep")
       ->check(CLI::Range(0, 19));
+  std::string codec_name;
+  recompress
+      ->add_option("--codec", codec_name,
+                   "zstd (smaller) or lz4 (faster to write and read); default: keep")
+      ->check(CLI::IsMember({"zstd", "lz4"}));
   recompress->add_option("--layout", layout,
                          "Chunk layout for volumes: z-slabs, bricks, bricks N or bricks XxYxZ; "
                          "default: keep");
@@ -312,7 +317,7 @@ int run(int argc, char** argv) {
   if (*clear) return cmd_clear(g, keep_pinned, json);
   if (*config) return cmd_config(g, setting, setting_value, unset, json);
   if (*vacuum) return cmd_vacuum(g);
-  if (*recompress) return cmd_recompress(g, keys, level, layout, json);
+  if (*recompress) return cmd_recompress(g, keys, level, layout, codec_name, json);
   if (*thumbnail) return cmd_thumbnail(g, key_text, out_file, slice_text, json);
   if (*remote_stats) return cmd_remote_stats(g, json);
   if (*push) return cmd_remote_copy(g, keys, true);

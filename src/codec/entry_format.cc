@@ -4,6 +4,7 @@
 
 #include "codec/shuffle.h"
 #include "util/coding.h"
+#include "util/lz4.h"
 #include "util/xxhash.h"
 #include "util/zstd.h"
 
@@ -72,7 +73,8 @@ std::string encode_header(const EntryHeader& h) {
   // still read every entry they could represent, and say "newer format" of
   // the rest rather than "corrupt".
   const bool sequence = h.kind == Value::Kind::kList || h.kind == Value::Kind::kTuple;
-  const uint16_t version = sequence             ? 5
+  const uint16_t version = h.lz4 && h.key       ? 6
+                           : sequence           ? 5
                            : !h.key             ? (h.bricked() ? 2 : 1)
                            : extended_volume(h) ? 4
                                                 : 3;
@@ -162,7 +164,7 @@ Result<EntryHeader> decode_header(std::string_view blob, size_t* header_len) {
   if (stored_check != util::xxh3_64(blob.data(), body)) {
     return Status::Corruption("entry header: checksum mismatch");
   }
-  // Lists and tuples (kinds 7 and 8) are version 5's and only version 5's.
+  // Lists and tuples (kinds 7 and 8) are version 5's (and 6's) only.
   const uint8_t last_kind =
       static_cast<uint8_t>(version >= 5 ? Value::Kind::kTuple : Value::Kind::kCustom);
   if (kind > last_kind) {
@@ -182,15 +184,16 @@ Result<EntryHeader> decode_header(std::string_view blob, size_t* header_len) {
     h.key.emplace();
     std::memcpy(h.key->data(), key.data(), 32);
   }
+  h.lz4 = version == 6;
   if (h.payload_bytes > 0 && (h.chunk_bytes == 0 || h.chunk_bytes > kMaxChunkBytes)) {
     return Status::Corruption("entry header: chunk size " + std::to_string(h.chunk_bytes) +
                               " out of range");
   }
   h.kind = static_cast<Value::Kind>(kind);
   h.kind_header.assign(kind_header.data(), kind_header.size());
-  // The 184-byte volume header is version 4's and only version 4's (the
-  // volume header itself is checked where it is decoded).
-  if (h.kind == Value::Kind::kVolume &&
+  // The 184-byte volume header is version 4's (and 6's) only (the volume
+  // header itself is checked where it is decoded).
+  if (h.kind == Value::Kind::kVolume && version != 6 &&
       (kind_header.size() == kExtendedLayoutBytes) != (version == 4)) {
     return Status::Corruption("entry header: a volume header of " +
                               std::to_string(kind_header.size()) + " bytes in format version " +
@@ -257,7 +260,7 @@ bool valid_shuffle_element(size_t e) { return e == 2 || e == 4 || e == 8; }
 }  // namespace
 
 Status encode_chunk(std::string_view raw, int level, size_t shuffle_element, std::string* out,
-                    uint64_t seed) {
+                    uint64_t seed, ChunkCodec compressor) {
   const size_t start = out->size();
   out->resize(start + kChunkHeaderBytes);
   ChunkCodec codec = ChunkCodec::kNone;
@@ -271,12 +274,13 @@ Status encode_chunk(std::string_view raw, int level, size_t shuffle_element, std
       input = std::string_view(buf.data(), raw.size());
       filter = ChunkFilter::kShuffle;
     }
-    Status s = util::zstd_compress(input, level, out);
+    Status s = compressor == ChunkCodec::kLz4 ? util::lz4_compress(input, out)
+                                              : util::zstd_compress(input, level, out);
     if (!s.ok()) return s;
     if (out->size() - start - kChunkHeaderBytes < raw.size()) {
-      codec = ChunkCodec::kZstd;
+      codec = compressor;
     } else {
-      out->resize(start + kChunkHeaderBytes);  // zstd did not help: keep it raw
+      out->resize(start + kChunkHeaderBytes);  // compressing did not help: keep it raw
     }
   }
   if (codec == ChunkCodec::kNone) {
@@ -304,7 +308,7 @@ ChunkFilter chunk_filter(std::string_view blob) {
 }
 
 Status decode_chunk(std::string_view blob, uint64_t raw_size, bool verify, uint8_t* out,
-                    uint64_t seed) {
+                    uint64_t seed, bool lz4) {
   if (blob.size() < kChunkHeaderBytes) return Status::Corruption("chunk shorter than its header");
   const auto codec = static_cast<uint8_t>(blob[0]);
   const auto filter = static_cast<uint8_t>(blob[1]);
@@ -331,11 +335,16 @@ Status decode_chunk(std::string_view blob, uint64_t raw_size, bool verify, uint8
                                 " bytes, expected " + std::to_string(raw_size));
     }
     if (raw_size) std::memcpy(out, payload.data(), raw_size);
-  } else if (codec == static_cast<uint8_t>(ChunkCodec::kZstd)) {
+  } else if (codec == static_cast<uint8_t>(ChunkCodec::kZstd) ||
+             (codec == static_cast<uint8_t>(ChunkCodec::kLz4) && lz4)) {
     uint8_t* dst = shuffled ? reinterpret_cast<uint8_t*>(scratch(raw_size).data()) : out;
-    Status s = util::zstd_decompress(payload, dst, raw_size);
+    Status s = codec == static_cast<uint8_t>(ChunkCodec::kLz4)
+                   ? util::lz4_decompress(payload, dst, raw_size)
+                   : util::zstd_decompress(payload, dst, raw_size);
     if (!s.ok()) return s;
     if (shuffled) unshuffle(dst, raw_size, filter_arg, out);
+  } else if (codec == static_cast<uint8_t>(ChunkCodec::kLz4)) {
+    return Status::Corruption("an LZ4 chunk in an entry of a format before version 6");
   } else {
     return Status::Corruption("unknown chunk codec " + std::to_string(codec));
   }
@@ -346,7 +355,7 @@ Status decode_chunk(std::string_view blob, uint64_t raw_size, bool verify, uint8
 }
 
 std::string_view codec_name(ChunkCodec codec) {
-  return codec == ChunkCodec::kZstd ? "zstd" : "none";
+  return codec == ChunkCodec::kZstd ? "zstd" : codec == ChunkCodec::kLz4 ? "lz4" : "none";
 }
 
 std::string_view filter_name(ChunkFilter filter) {

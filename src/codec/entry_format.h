@@ -27,8 +27,11 @@ inline constexpr char kEntryMagic[4] = {'V', 'O', 'X', 'C'};
 // is written as version 3; versions 1 and 2 are still read. Version 4 is
 // version 3 with the 184-byte volume header of 2D images, 4D series and
 // masks; it is written for those only. Version 5 is version 3 for lists and
-// tuples (value kinds 7 and 8), and is written for those only.
-inline constexpr uint16_t kEntryFormatVersion = 5;
+// tuples (value kinds 7 and 8), and is written for those only. Version 6 is
+// any of versions 3 to 5 whose chunks may be LZ4 blocks (chunk codec 2), so
+// that builds before LZ4 say "newer format" of such entries, never "corrupt";
+// it is written for entries written with the LZ4 codec only.
+inline constexpr uint16_t kEntryFormatVersion = 6;
 inline constexpr size_t kChunkHeaderBytes = 16;
 // Largest raw chunk: raw_size is a u32 and SQLite values stay below 1 GB.
 inline constexpr uint64_t kMaxChunkBytes = uint64_t{1} << 29;
@@ -37,7 +40,7 @@ inline constexpr uint64_t kMaxChunkBytes = uint64_t{1} << 29;
 inline constexpr size_t kMaxInlineChunkBytes = 16 * 1024;
 
 // Part of the persistent format: never renumber.
-enum class ChunkCodec : uint8_t { kNone = 0, kZstd = 1 };
+enum class ChunkCodec : uint8_t { kNone = 0, kZstd = 1, kLz4 = 2 };
 enum class ChunkFilter : uint8_t { kNone = 0, kShuffle = 1 };
 // kFlagBricks: version 3 only, the brick shape follows chunk_count (in
 // version 2 it always does, in version 1 never).
@@ -58,6 +61,11 @@ struct EntryHeader {
   // for an entry of versions 1 and 2, which is bound to nothing. A header
   // with a key is encoded as version 3, or 4 for the 184-byte volume header.
   std::optional<std::array<uint8_t, 32>> key;
+  // Version 6: chunks may be LZ4 blocks. Set by the writer of an entry
+  // written with the LZ4 codec (and then encoded as version 6), and by
+  // decode_header for a version-6 header; a chunk of codec 2 in any other
+  // entry is Corruption.
+  bool lz4 = false;
 
   bool inline_chunks() const { return flags & kFlagInlineChunks; }
   // Corruption unless the header is bound to `id` (64 hex digits); OK for an
@@ -99,17 +107,20 @@ Result<std::vector<std::string_view>> split_inline_chunks(std::string_view rest,
 
 // A chunk blob: 16-byte header (codec, filter, filter argument, raw size,
 // XXH3-64 of the raw bytes) and the payload. With `shuffle_element` of 2, 4
-// or 8 the bytes are shuffled by that element size before zstd (filter 1).
-// Stored raw and unfiltered when zstd does not make it smaller, or at level 0.
-// `seed` seeds the checksum: a brick's index, so that a brick stored in
-// another's place fails its check; 0 for byte-range chunks.
+// or 8 the bytes are shuffled by that element size before compression
+// (filter 1). `codec` kZstd compresses at `level`; kLz4 takes one LZ4 block
+// at its fast level whatever `level` (above 0) says. Stored raw and
+// unfiltered when that does not make it smaller, or at level 0. `seed`
+// seeds the checksum: a brick's index, so that a brick stored in another's
+// place fails its check; 0 for byte-range chunks.
 Status encode_chunk(std::string_view raw, int level, size_t shuffle_element, std::string* out,
-                    uint64_t seed = 0);
+                    uint64_t seed = 0, ChunkCodec codec = ChunkCodec::kZstd);
 // Decodes a chunk blob into exactly `raw_size` bytes at `out`. Corruption on
-// a wrong size, an unknown codec or filter, a bad frame or (when `verify`) a
-// checksum mismatch under `seed`.
+// a wrong size, an unknown codec or filter, an LZ4 chunk where `lz4` (the
+// entry header's) does not allow one, a bad frame or block, or (when
+// `verify`) a checksum mismatch under `seed`.
 Status decode_chunk(std::string_view blob, uint64_t raw_size, bool verify, uint8_t* out,
-                    uint64_t seed = 0);
+                    uint64_t seed = 0, bool lz4 = false);
 // The checksum seed of chunk i: its index for bricks, else 0.
 inline uint64_t chunk_seed(const EntryHeader& h, uint64_t i) { return h.bricked() ? i : 0; }
 // The codec and filter bytes of a chunk blob; kNone on a short blob.
@@ -117,7 +128,7 @@ ChunkCodec chunk_codec(std::string_view blob);
 ChunkFilter chunk_filter(std::string_view blob);
 
 // What the results row and listings call the codec's choices (docs/format.md
-// section 1): "none" or "zstd", "none" or "shuffle", and the payload checksum
+// section 1): "none", "zstd" or "lz4", "none" or "shuffle", and the payload checksum
 // as "xxh3-128:" + 32 hex digits.
 std::string_view codec_name(ChunkCodec codec);
 std::string_view filter_name(ChunkFilter filter);

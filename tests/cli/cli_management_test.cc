@@ -234,6 +234,48 @@ TEST_F(CliManagementTest, RecompressChangesOnlyOtherLevelsAndEverythingRoundTrip
   EXPECT_EQ(cli(db() + " recompress").code, 2) << "neither --level nor --layout";
 }
 
+// recompress --codec and config codec: the stored codec changes, every
+// voxel and checksum stays, and what is configured is the next puts' codec.
+TEST_F(CliManagementTest, RecompressAndConfigChooseTheCodec) {
+  std::map<std::string, std::string> checksum;
+  for (const auto& e : json_of(cli(db() + " ls --json"))) checksum[e["key"]] = e["checksum"];
+  nlohmann::json j = json_of(cli(db() + " recompress --codec lz4 --json"));
+  EXPECT_EQ(j["codec"], "lz4");
+  EXPECT_GE(j["recompressed"].size(), 1u);
+  for (const auto& e : json_of(cli(db() + " ls --json"))) {
+    if (e["data_type"] == "volume") EXPECT_EQ(e["codec"], "lz4") << e.dump();
+    EXPECT_EQ(e["checksum"], checksum[e["key"]]);
+  }
+  EXPECT_EQ(json_of(cli(db() + " recompress --codec lz4 --json"))["recompressed"].size(), 0u)
+      << "all LZ4 already";
+  EXPECT_EQ(cli(db() + " verify").code, 0);
+  {
+    Result<std::unique_ptr<Cache>> c = Cache::Open(db_);
+    ASSERT_OK(c.status());
+    Result<Volume> ch2 = read_image(std::string(VOXCACHE_TEMPLATES_DIR) + "/ch2.nii.gz");
+    EXPECT_EQ(*(*c)->get(source_)->as_volume(), *ch2);
+  }
+  CliRun text = cli(db() + " recompress " + source_.hex().substr(0, 12) + " --codec zstd");
+  ASSERT_EQ(text.code, 0) << text.out;
+  EXPECT_NE(text.out.find("recompressed to zstd"), std::string::npos) << text.out;
+  EXPECT_EQ(json_of(cli(db() + " show " + source_.hex() + " --json"))["codec"], "zstd");
+  EXPECT_EQ(cli(db() + " recompress --codec brotli").code, 2);
+
+  ASSERT_EQ(cli(db() + " config codec lz4").code, 0);
+  EXPECT_EQ(json_of(cli(db() + " config --json"))["codec"], "lz4");
+  EXPECT_NE(cli(db() + " config").out.find("codec        lz4"), std::string::npos);
+  const nlohmann::json imported =
+      json_of(cli(db() + " import " + std::string(VOXCACHE_TEMPLATES_DIR) + "/aal.nii.gz --json"));
+  ASSERT_EQ(imported.size(), 1u);
+  EXPECT_EQ(
+      json_of(cli(db() + " show " + imported[0]["key"].get<std::string>() + " --json"))["codec"],
+      "lz4")
+      << "the configured codec";
+  EXPECT_EQ(cli(db() + " config codec brotli").code, 2);
+  ASSERT_EQ(cli(db() + " config --unset codec").code, 0);
+  EXPECT_TRUE(json_of(cli(db() + " config --json"))["codec"].is_null());
+}
+
 TEST_F(CliManagementTest, RecompressAndImportChooseTheChunkLayout) {
   const std::string src = source_.hex().substr(0, 12);
   const int level = json_of(cli(db() + " show " + src + " --json"))["level"];

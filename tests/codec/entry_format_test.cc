@@ -91,6 +91,59 @@ TEST(Chunk, TruncationAndWrongSizesAreCorruption) {
   EXPECT_NE(s.message().find("unknown chunk codec 9"), std::string::npos);
 }
 
+TEST(Chunk, Lz4ChunksRoundTripShuffledOrNotAndNeedAnLz4Entry) {
+  const std::string raw = compressible(100000);
+  for (size_t element : {size_t{0}, size_t{2}}) {
+    std::string blob;
+    ASSERT_OK(encode_chunk(raw, 3, element, &blob, 5, ChunkCodec::kLz4));
+    EXPECT_EQ(chunk_codec(blob), ChunkCodec::kLz4);
+    EXPECT_EQ(chunk_filter(blob), element ? ChunkFilter::kShuffle : ChunkFilter::kNone);
+    EXPECT_LT(blob.size(), raw.size() / 10);
+    std::string out(raw.size(), '\0');
+    auto* o = reinterpret_cast<uint8_t*>(out.data());
+    ASSERT_OK(decode_chunk(blob, raw.size(), true, o, 5, /*lz4=*/true));
+    EXPECT_EQ(out, raw);
+    // Under another brick's seed the checksum fails.
+    EXPECT_TRUE(decode_chunk(blob, raw.size(), true, o, 6, true).is_corruption());
+    // In an entry written before LZ4 (format version below 6) no writer made
+    // such a chunk: it is Corruption, not decoded.
+    Status s = decode_chunk(blob, raw.size(), true, o, 5, /*lz4=*/false);
+    EXPECT_TRUE(s.is_corruption());
+    EXPECT_NE(s.message().find("before version 6"), std::string::npos) << s.to_string();
+  }
+  // What LZ4 cannot shrink, and level 0, stay raw (codec 0) with it too.
+  for (const auto& [bytes, level] :
+       {std::pair{random_bytes(50000, 9), 3}, std::pair{compressible(5000), 0}}) {
+    std::string blob;
+    ASSERT_OK(encode_chunk(bytes, level, 0, &blob, 0, ChunkCodec::kLz4));
+    EXPECT_EQ(chunk_codec(blob), ChunkCodec::kNone) << level;
+  }
+}
+
+// As for zstd: a flipped bit in an LZ4 chunk is caught by the block decoder
+// or the checksum, never wrong bytes (LZ4 has no reserved bits to ignore).
+TEST(Chunk, EveryBitFlipInAnLz4ChunkIsCorruption) {
+  for (const std::string& raw : {compressible(3000), compressible(700) + random_bytes(300, 4)}) {
+    std::string blob;
+    ASSERT_OK(encode_chunk(raw, 1, 0, &blob, 0, ChunkCodec::kLz4));
+    ASSERT_EQ(chunk_codec(blob), ChunkCodec::kLz4);
+    for (size_t byte = 0; byte < blob.size(); ++byte) {
+      for (int bit = 0; bit < 8; ++bit) {
+        std::string bad = blob;
+        bad[byte] = static_cast<char>(bad[byte] ^ (1 << bit));
+        std::string out(raw.size(), '\0');
+        Status s =
+            decode_chunk(bad, raw.size(), true, reinterpret_cast<uint8_t*>(out.data()), 0, true);
+        if (s.ok()) {
+          ASSERT_EQ(out, raw) << "byte " << byte << " bit " << bit << " gave wrong bytes";
+        } else {
+          ASSERT_TRUE(s.is_corruption()) << byte << "/" << bit << ": " << s.to_string();
+        }
+      }
+    }
+  }
+}
+
 EntryHeader sample_header() {
   EntryHeader h;
   h.kind = Value::Kind::kVolume;
@@ -159,6 +212,34 @@ TEST(Header, LyingSizesAndNewerVersionsAreRejected) {
   newer.append(reinterpret_cast<const char*>(&sum), 8);
   Status v = decode_header(newer, &len).status();
   EXPECT_TRUE(v.is_not_supported()) << v.to_string();
+}
+
+// An entry written with LZ4 is format version 6, so that a build before
+// it (which knows 5) says NotSupported, "newer format", of it, never
+// Corruption; this build reads it and knows its chunks may be LZ4.
+TEST(Header, Lz4EntriesAreVersion6AndDecodeAsSuch) {
+  EntryHeader h = sample_header();
+  h.key.emplace();
+  (*h.key)[0] = 1;
+  const std::string plain = encode_header(h);
+  EXPECT_EQ(plain[4], 3);
+  h.lz4 = true;
+  const std::string lz4 = encode_header(h);
+  EXPECT_EQ(lz4[4], 6);
+  EXPECT_EQ(kEntryFormatVersion, 6);
+  size_t len = 0;
+  Result<EntryHeader> back = decode_header(lz4, &len);
+  ASSERT_OK(back.status());
+  EXPECT_TRUE(back->lz4);
+  EXPECT_FALSE(decode_header(plain, &len)->lz4);
+  // A list or tuple, and an extended volume header, are version 6 too when
+  // written with LZ4.
+  h.kind = Value::Kind::kTuple;
+  h.kind_header.clear();
+  back = decode_header(encode_header(h), &len);
+  ASSERT_OK(back.status());
+  EXPECT_TRUE(back->lz4);
+  EXPECT_EQ(back->kind, Value::Kind::kTuple);
 }
 
 TEST(Layout, RoundTripsAndRejectsNonsense) {

@@ -3,8 +3,9 @@
 // chunk row. Any input must give a clean Status, never a crash or an
 // out-of-bounds read (AddressSanitizer), and never a value whose checksums
 // do not hold. Headers of format 2 (bricks) are decoded and placed too, and
-// of format 4 (2D images, 4D series, masks; seeds v4_*) and 5 (lists and
-// tuples; seeds v5_*), and the input is decoded as a list's items too.
+// of format 4 (2D images, 4D series, masks; seeds v4_*), 5 (lists and
+// tuples; seeds v5_*) and 6 (LZ4 chunks; seeds v6_*, chunk_lz4), and the
+// input is decoded as a list's items too.
 
 #include <cstddef>
 #include <cstdint>
@@ -41,7 +42,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         const uint64_t raw = h->chunk_raw_size(i);
         if (h->bricked()) brick.resize(raw);
         uint8_t* out = h->bricked() ? brick.data() : b->buffer() + i * h->chunk_bytes;
-        good = codec::decode_chunk((*chunks)[i], raw, true, out, codec::chunk_seed(*h, i)).ok();
+        good = codec::decode_chunk((*chunks)[i], raw, true, out, codec::chunk_seed(*h, i), h->lz4)
+                   .ok();
         if (good) whole.update(out, raw);
         if (good && h->bricked()) {
           const codec::BrickGrid& g = h->grid();
@@ -73,10 +75,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       (void)std::move(b).value().finish();
     }
   }
-  // As a chunk row on its own.
+  // As a chunk row on its own, of an entry with and without LZ4 chunks.
   std::vector<uint8_t> out(4096);
   for (uint64_t raw : {uint64_t{0}, uint64_t{1}, uint64_t{100}, uint64_t{4096}}) {
-    (void)codec::decode_chunk(in, raw, true, out.data());
+    for (bool lz4 : {false, true}) (void)codec::decode_chunk(in, raw, true, out.data(), 0, lz4);
   }
   (void)codec::decode_layout(in);
   return 0;
