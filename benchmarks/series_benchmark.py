@@ -1,5 +1,7 @@
 """Region reads over time on a BOLD-sized series (docs/benchmarks.md 12)."""
-import sys, tempfile, time, os
+import os
+import tempfile
+import time
 import numpy as np
 import voxcache
 

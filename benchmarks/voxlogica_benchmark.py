@@ -15,12 +15,15 @@ field:
 - **its legacy pickle store** (``pickle.dumps`` into SQLite, as before its
   storage rewrite; tests/python/voxlogica_stores.py): bytes on disk;
 - **voxcache** through ``VoxcacheResultsDatabase``, at the defaults: the
-  same calls, gets from a fresh handle (no memory tier), bytes on disk;
+  same calls, bytes on disk;
+
+gets from a new handle, again on the same one, and from disk (the files
+dropped from the page cache), each checked after the clock stops;
 - **the migration** of each VoxLogicA store (``voxcache import-store``'s
   ``migrate``): its time, and bytes before and after.
 
-SimpleITK is not in Debian 12: images are a stand-in whose array calls copy
-where SimpleITK's do (GetArrayFromImage, GetImageFromArray, unpickling) and
+SimpleITK is not in Debian 12: images are a stand-in
+(tests/python/voxlogica_stores.py) whose array calls copy where SimpleITK's do (GetArrayFromImage, GetImageFromArray, unpickling) and
 view where it views (GetArrayViewFromImage). VoxLogicA's hashing needs the
 canonicaljson package, which nothing here calls; a stub stands in when it
 is missing.
@@ -45,70 +48,6 @@ import numpy as np
 SHAPE = (190, 256, 188)  # (z, y, x): size 188x256x190
 SPACING, ORIGIN = (1.0, 1.0, 1.0), (-94.0, -128.0, -95.0)
 DIRECTION = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0)
-
-
-class Image:
-    """SimpleITK.Image as the stores use it."""
-
-    def __init__(self, *args):
-        self._array = None
-        self._spacing, self._origin, self._direction = SPACING, ORIGIN, DIRECTION
-        if len(args) == 3:  # Image(size, pixel_id, components): what unpickling calls
-            self._size = args[0]
-
-    def GetDimension(self):
-        return 3
-
-    def GetNumberOfComponentsPerPixel(self):
-        return 1
-
-    def GetSpacing(self):
-        return self._spacing
-
-    def GetOrigin(self):
-        return self._origin
-
-    def GetDirection(self):
-        return self._direction
-
-    def SetSpacing(self, v):
-        self._spacing = tuple(v)
-
-    def SetOrigin(self, v):
-        self._origin = tuple(v)
-
-    def SetDirection(self, v):
-        self._direction = tuple(v)
-
-    def __reduce_ex__(self, protocol):  # sitkImage.i, protocol < 5
-        state = (0, self._array.tobytes(), self._origin, self._spacing, self._direction, {})
-        return Image, (tuple(reversed(self._array.shape)), 1, 1), state
-
-    def __setstate__(self, state):  # _SetImageFromArray copies
-        self._array = np.frombuffer(state[1], np.uint8).reshape(tuple(reversed(self._size))).copy()
-        self._origin, self._spacing, self._direction = state[2], state[3], state[4]
-
-
-def simpleitk_module():
-    m = types.ModuleType("SimpleITK")
-    inner = types.ModuleType("SimpleITK.SimpleITK")
-    Image.__module__ = "SimpleITK.SimpleITK"
-    m.Image = inner.Image = Image
-
-    def from_array(array, isVector=False):
-        image = Image()
-        image._array = np.array(array, copy=True)
-        return image
-
-    def view(image):
-        v = image._array.view()
-        v.flags.writeable = False
-        return v
-
-    m.GetImageFromArray = from_array
-    m.GetArrayFromImage = lambda image: image._array.copy()
-    m.GetArrayViewFromImage = view
-    return m, inner
 
 
 def images(n):
@@ -158,7 +97,7 @@ def evict(*paths):
 
 
 def same(image, array):
-    assert image._array.dtype == np.uint8 and np.array_equal(image._array, array)
+    assert image.array.dtype == np.uint8 and np.array_equal(image.array, array)
     assert tuple(image.GetSpacing()) == SPACING and tuple(image.GetOrigin()) == ORIGIN
     assert tuple(image.GetDirection()) == DIRECTION
 
@@ -175,6 +114,7 @@ def main():
     sys.path.insert(1, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
                                     "python"))
     sys.modules.setdefault("canonicaljson", types.ModuleType("canonicaljson"))
+    from voxlogica_stores import CurrentStore, LegacyStore, simpleitk_module, sitk_image
     sys.modules["SimpleITK"], sys.modules["SimpleITK.SimpleITK"] = simpleitk_module()
     if args.voxlogica:
         sys.path.insert(0, args.voxlogica)
@@ -182,9 +122,7 @@ def main():
 
     import voxcache
     from voxcache.integrations import voxlogica
-    from voxlogica_stores import CurrentStore, LegacyStore, sitk_image
 
-    sitk = sys.modules["SimpleITK"]
     arrays = images(args.images)
     ids = [hashlib.sha256(f"node {i}".encode()).hexdigest() for i in range(len(arrays))]
     raw = sum(a.nbytes for a in arrays)
@@ -200,7 +138,7 @@ def main():
                 store = open_store(where(rep))
                 elapsed = 0.0
                 for i, a in zip(ids, arrays):
-                    image = sitk.GetImageFromArray(a)
+                    image = sitk_image(a, spacing=SPACING, origin=ORIGIN, direction=DIRECTION)
                     t = time.perf_counter()
                     store.put_success(i, image, {"elapsed": 1.0})
                     elapsed += time.perf_counter() - t
@@ -263,7 +201,8 @@ def main():
         legacy = LegacyStore(os.path.join(d, "legacy", "storage.db"))
         t = time.perf_counter()
         for i, a in zip(ids, arrays):
-            legacy.store_blob(i, pickle.dumps(sitk.GetImageFromArray(a), protocol=4), "Image")
+            image = sitk_image(a, spacing=SPACING, origin=ORIGIN, direction=DIRECTION)
+            legacy.store_blob(i, pickle.dumps(image, protocol=4), "Image")
         legacy_put = (time.perf_counter() - t) / len(arrays)
         legacy.close()
         legacy_bytes = disk_bytes(str(legacy.path))

@@ -78,3 +78,16 @@ def redis(tmp_path):
     yield server
     server.stop()
     shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def simpleitk(monkeypatch):
+    """The SimpleITK stand-in of voxlogica_stores.py as the importable
+    SimpleITK (Debian 12 has no SimpleITK)."""
+    import sys
+
+    import voxlogica_stores
+    package, inner = voxlogica_stores.simpleitk_module()
+    monkeypatch.setitem(sys.modules, "SimpleITK", package)
+    monkeypatch.setitem(sys.modules, "SimpleITK.SimpleITK", inner)
+    return package

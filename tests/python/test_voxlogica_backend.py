@@ -3,9 +3,10 @@ state it, run against voxcache.integrations.voxlogica.VoxcacheResultsDatabase
 on the default options (memory tier on).
 
 SimpleITK is not packaged for Debian 12, so the image conversion runs
-against a stand-in module named SimpleITK: a numpy-backed Image with the
-calls the backend makes (GetArrayViewFromImage, GetImageFromArray, the
-geometry getters and setters), each behaving as SimpleITK documents.
+against a stand-in module named SimpleITK (voxlogica_stores.py): a
+numpy-backed Image with the calls the backend makes (GetArrayViewFromImage,
+GetImageFromArray, the geometry getters and setters), each behaving as
+SimpleITK documents.
 """
 
 import dataclasses
@@ -19,6 +20,7 @@ import numpy as np
 import pytest
 
 import voxcache
+import voxlogica_stores
 from voxcache.integrations import voxlogica
 
 
@@ -156,61 +158,6 @@ def test_definitions_give_a_result_its_expression_and_lineage(store):
     assert store.cache.info(x)["dependents"] == [nid]
 
 
-class _Image:
-    """SimpleITK.Image as the backend uses it: an array in (z, y, x[, c])
-    order and the geometry of an image of its dimension."""
-
-    def __init__(self, array, is_vector):
-        self._array = np.array(array)
-        self._dim = self._array.ndim - (1 if is_vector else 0)
-        self._components = self._array.shape[-1] if is_vector else 1
-        self._spacing = (1.0,) * self._dim
-        self._origin = (0.0,) * self._dim
-        self._direction = tuple(np.eye(self._dim).reshape(-1))
-
-    def GetDimension(self):
-        return self._dim
-
-    def GetNumberOfComponentsPerPixel(self):
-        return self._components
-
-    def GetSpacing(self):
-        return self._spacing
-
-    def GetOrigin(self):
-        return self._origin
-
-    def GetDirection(self):
-        return self._direction
-
-    def SetSpacing(self, v):
-        self._spacing = tuple(v)
-
-    def SetOrigin(self, v):
-        self._origin = tuple(v)
-
-    def SetDirection(self, v):
-        self._direction = tuple(v)
-
-
-@pytest.fixture
-def simpleitk(monkeypatch):
-    module = types.ModuleType("SimpleITK")
-    _Image.__module__ = "SimpleITK"
-    _Image.__name__ = "Image"
-    module.Image = _Image
-
-    def view(image):
-        view = image._array.view()
-        view.flags.writeable = False
-        return view
-
-    module.GetArrayViewFromImage = view
-    module.GetImageFromArray = lambda array, isVector=False: _Image(array, isVector)
-    monkeypatch.setitem(sys.modules, "SimpleITK", module)
-    return module
-
-
 @pytest.mark.parametrize("shape, vector", [((4, 5, 6), False), ((5, 6), False),
                                            ((4, 5, 6, 3), True)])
 def test_simpleitk_images_are_volumes_with_their_geometry(store, simpleitk, shape, vector):
@@ -228,8 +175,8 @@ def test_simpleitk_images_are_volumes_with_their_geometry(store, simpleitk, shap
     assert info["data_type"] == "volume" and info["volume"]["dimension"] == dim
     assert info["volume"]["components"] == (3 if vector else 1)
     back = store.get_record(nid).value
-    assert isinstance(back, _Image)
-    assert np.array_equal(back._array, array) and back._array.dtype == np.uint8
+    assert isinstance(back, voxlogica_stores.Image)
+    assert np.array_equal(back.array, array) and back.array.dtype == np.uint8
     assert back.GetSpacing() == image.GetSpacing()
     assert back.GetOrigin() == image.GetOrigin()
     assert back.GetDirection() == tuple(float(v) for v in image.GetDirection())

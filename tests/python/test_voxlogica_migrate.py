@@ -16,7 +16,6 @@ import pytest
 
 import voxcache
 from voxcache.integrations import _voxlogica_migrate, voxlogica
-from test_voxlogica_backend import simpleitk  # noqa: F401 (the SimpleITK stand-in fixture)
 from voxlogica_stores import CurrentStore, LegacyStore, pickled, sitk_image
 
 CLI = os.environ.get("VOXCACHE_CLI")
@@ -63,12 +62,12 @@ def legacy_values():
     }
 
 
-def check_image(value, src, simpleitk):
+def check_image(value, src, as_simpleitk):
     """value (what get_record gave) holds src's voxels and geometry exactly."""
     vector = src.vector
-    if simpleitk:
+    if as_simpleitk:
         assert type(value).__name__ == "Image"
-        arr, spacing, origin, direction = (value._array, value.GetSpacing(), value.GetOrigin(),
+        arr, spacing, origin, direction = (value.array, value.GetSpacing(), value.GetOrigin(),
                                            value.GetDirection())
         assert value.GetNumberOfComponentsPerPixel() == (src.array.shape[-1] if vector else 1)
     else:
@@ -86,7 +85,7 @@ def check_image(value, src, simpleitk):
 
 def check_value(value, src):
     if hasattr(src, "vector"):
-        return check_image(value, src, simpleitk=False)
+        return check_image(value, src, as_simpleitk=False)
     assert type(value) is type(src)
     if isinstance(src, (np.ndarray, np.generic)):
         assert value.dtype == src.dtype and value.tobytes() == src.tobytes()
@@ -138,7 +137,7 @@ def test_migrated_images_come_back_as_simpleitk_images_when_it_is_there(
         voxlogica.migrate(path, cache)
     with voxlogica.VoxcacheResultsDatabase(tmp_path / "cache.db") as db:
         for name in ("t1", "slice", "rgb", "ct", "nan"):
-            check_image(db.get_record(nid(name)).value, values[name], simpleitk=True)
+            check_image(db.get_record(nid(name)).value, values[name], as_simpleitk=True)
 
 
 def test_a_second_run_copies_nothing(tmp_path, legacy):

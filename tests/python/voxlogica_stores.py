@@ -7,10 +7,10 @@ the migration tests and benchmark.
 - ``CurrentStore``: SQLiteResultsDatabase.put_success (storage.py) with
   pod_codec's encodings: a ``results`` row per node, binary payloads in
   ``<db>.files/<node_id>.bin``.
-- ``sitk_image``: a SimpleITK image stand-in registered as
-  ``SimpleITK.SimpleITK.Image``, whose ``__reduce_ex__`` is SimpleITK's
-  (Wrapping/Python/sitkImage.i), so that ``pickle`` emits the same stream
-  as for a real image.
+- ``Image`` and ``simpleitk_module``: a SimpleITK stand-in (Debian 12 has
+  no SimpleITK) registered as ``SimpleITK.SimpleITK.Image``, whose
+  ``__reduce_ex__`` is SimpleITK's (Wrapping/Python/sitkImage.i), so that
+  ``pickle`` emits the same stream as for a real image.
 """
 
 import json
@@ -30,50 +30,110 @@ PIXEL_IDS = {np.dtype(n): i for i, n in enumerate(
 PIXEL_IDS.update({np.dtype("complex64"): 10, np.dtype("complex128"): 11})
 
 
-class _SitkImage:
-    """Pixels in SimpleITK's buffer order (x fastest) and geometry."""
+class Image:
+    """SimpleITK.Image, as voxcache's backend and VoxLogicA-2 use it: pixels
+    in (z, y, x[, c]) order (``array``), the geometry of an image of its
+    dimension, and SimpleITK's pickling (sitkImage.i, protocol < 5):
+    ``__reduce_ex__`` gives ``(Image, (size, pixel_id, components), (0,
+    buffer, origin, spacing, direction, metadata))`` and unpickling calls
+    ``Image(size, pixel_id, components)`` and ``__setstate__``."""
 
-    def __init__(self, array, vector, spacing, origin, direction, metadata):
-        self.array = np.ascontiguousarray(array)
-        self.vector = vector
-        self.dim = self.array.ndim - (1 if vector else 0)
-        self.spacing, self.origin, self.direction = spacing, origin, direction
-        self.metadata = metadata
-        self.size = None  # a test's lie about the size; None: the array's
+    def __init__(self, *args):
+        self.array, self.vector, self.metadata = None, False, {}
+        self.size = None  # a test's lie about the size in the pickle; None: the array's
+        if len(args) == 3:  # unpickling: what __setstate__ fills in
+            self._pickled = args
 
-    # SimpleITK's Image.__reduce_ex__, as sitkImage.i has it (protocol < 5).
+    @classmethod
+    def of(cls, array, vector=False, spacing=None, origin=None, direction=None, metadata=None):
+        image = cls()
+        image.array = np.ascontiguousarray(array)
+        image.vector = vector
+        dim = image.dim
+        image.spacing = tuple(spacing or (1.0,) * dim)
+        image.origin = tuple(origin or (0.0,) * dim)
+        image.direction = tuple(direction or tuple(np.eye(dim).reshape(-1)))
+        image.metadata = dict(metadata or {})
+        return image
+
+    @property
+    def dim(self):
+        return self.array.ndim - (1 if self.vector else 0)
+
+    def GetDimension(self):
+        return self.dim
+
+    def GetNumberOfComponentsPerPixel(self):
+        return self.array.shape[-1] if self.vector else 1
+
+    def GetSpacing(self):
+        return self.spacing
+
+    def GetOrigin(self):
+        return self.origin
+
+    def GetDirection(self):
+        return self.direction
+
+    def SetSpacing(self, v):
+        self.spacing = tuple(v)
+
+    def SetOrigin(self, v):
+        self.origin = tuple(v)
+
+    def SetDirection(self, v):
+        self.direction = tuple(v)
+
     def __reduce_ex__(self, protocol):
         size = self.size or tuple(reversed(self.array.shape[:self.dim]))
         pixel_id = PIXEL_IDS[self.array.dtype] + (12 if self.vector else 0)
-        ncomponents = self.array.shape[-1] if self.vector else 1
         state = (0, self.array.tobytes(), tuple(self.origin), tuple(self.spacing),
                  tuple(self.direction), dict(self.metadata))
-        return self.__class__, (size, pixel_id, ncomponents), state
+        return self.__class__, (size, pixel_id, self.GetNumberOfComponentsPerPixel()), state
+
+    def __setstate__(self, state):  # SimpleITK's _SetImageFromArray copies
+        size, pixel_id, components = self._pickled
+        dtype = {i: d for d, i in PIXEL_IDS.items()}[pixel_id % 12 if pixel_id >= 12 else pixel_id]
+        self.vector = pixel_id >= 12
+        shape = tuple(reversed(size)) + ((components,) if self.vector else ())
+        self.array = np.frombuffer(state[1], dtype).reshape(shape).copy()
+        self.origin, self.spacing, self.direction = state[2], state[3], state[4]
+        self.metadata = dict(state[5])
 
 
-def _register():
-    package = sys.modules.get("SimpleITK") or types.ModuleType("SimpleITK")
+Image.__module__ = "SimpleITK.SimpleITK"  # where pickle looks it up, as SimpleITK's
+
+
+def simpleitk_module():
+    """A stand-in SimpleITK package (and its SimpleITK.SimpleITK module):
+    Image and the array calls, copying where SimpleITK copies
+    (GetImageFromArray, GetArrayFromImage) and viewing, read-only, where
+    it views (GetArrayViewFromImage)."""
+    package = types.ModuleType("SimpleITK")
     inner = types.ModuleType("SimpleITK.SimpleITK")
-    _SitkImage.__module__ = "SimpleITK.SimpleITK"
-    _SitkImage.__qualname__ = _SitkImage.__name__ = "Image"
-    inner.Image = _SitkImage
+    package.Image = inner.Image = Image
+
+    def view(image):
+        v = image.array.view()
+        v.flags.writeable = False
+        return v
+
+    package.GetImageFromArray = lambda array, isVector=False: Image.of(np.array(array), isVector)
+    package.GetArrayFromImage = lambda image: image.array.copy()
+    package.GetArrayViewFromImage = view
     return package, inner
 
 
 def sitk_image(array, *, vector=False, spacing=None, origin=None, direction=None,
                metadata=None):
-    """An image that pickles as SimpleITK's does. pickle looks the class up
-    as SimpleITK.SimpleITK.Image, so the modules are registered while it is
-    pickled (``pickled``)."""
-    dim = np.asarray(array).ndim - (1 if vector else 0)
-    return _SitkImage(array, vector, spacing or (1.0,) * dim, origin or (0.0,) * dim,
-                      direction or tuple(np.eye(dim).reshape(-1)), metadata or {})
+    """An image that pickles as SimpleITK's does."""
+    return Image.of(array, vector, spacing, origin, direction, metadata)
 
 
 def pickled(value):
     """pickle.dumps(value) as VoxLogicA did, protocol 4, with the stand-in
     importable under SimpleITK's name while it runs."""
-    package, inner = _register()
+    package, inner = simpleitk_module()
     saved = {n: sys.modules.get(n) for n in ("SimpleITK", "SimpleITK.SimpleITK")}
     sys.modules["SimpleITK"], sys.modules["SimpleITK.SimpleITK"] = package, inner
     try:
@@ -103,8 +163,7 @@ class LegacyStore:
                           "ON results(created_at)")
 
     def store(self, operation_id, value, metadata=None):
-        self.store_blob(operation_id, pickled(value), type(value).__name__
-                        if not isinstance(value, _SitkImage) else "Image", metadata)
+        self.store_blob(operation_id, pickled(value), type(value).__name__, metadata)
 
     def store_blob(self, operation_id, blob, data_type, metadata=None):
         self.conn.execute(

@@ -25,7 +25,6 @@ import datetime
 import json
 import math
 import os
-import re
 import sqlite3
 import struct
 import urllib.parse
