@@ -221,6 +221,8 @@ def test_damaged_and_lying_images_are_skipped_before_anything_is_allocated(tmp_p
     complex_image = sitk_image(np.zeros((1, 2, 2), np.complex64))
     store.store(nid("complex"), complex_image)
     store.store(nid("4d"), sitk_image(np.zeros((2, 2, 2, 2), np.uint8)))
+    # Pixel id 7: uint64 in SimpleITK's default build, float64 without 64-bit ids.
+    store.store(nid("u64"), sitk_image(np.arange(8, dtype=np.uint64).reshape(2, 2, 2)))
     store.store("not-a-node-id", 1.0)
     store.close()
     with voxcache.Cache(tmp_path / "cache.db") as cache:
@@ -233,8 +235,9 @@ def test_damaged_and_lying_images_are_skipped_before_anything_is_allocated(tmp_p
     assert "buffer is not the 1000000000000000 bytes" in reasons[nid("huge")]
     assert "2 or 3" in reasons[nid("4d")]
     assert "complex float32 pixels" in reasons[nid("complex")]
+    assert "uint64 or float64" in reasons[nid("u64")]
     assert reasons["not-a-node-id"] == "not a SHA-256 node id"
-    assert summary["skipped"] == 7 and summary["copied"] == 0
+    assert summary["skipped"] == 8 and summary["copied"] == 0
 
 
 def write_current(path):

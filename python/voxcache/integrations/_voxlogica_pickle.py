@@ -38,6 +38,11 @@ _SCALAR_IDS = ["int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "
                "float32", "float64"]
 _COMPLEX_IDS = {10: "complex float32", 11: "complex float64"}
 _LABEL_IDS = range(22, 26)
+# Where a SimpleITK built without 64-bit pixel ids numbers another type of
+# the same size, the buffer's length cannot tell which build wrote it: 7 is
+# uint64 here and float64 there, 16 vector int32 here and vector float32
+# there. Such an image is refused rather than decoded perhaps wrongly.
+_AMBIGUOUS_IDS = {7: "uint64 or float64", 16: "vector int32 or vector float32"}
 
 
 class Refused(pickle.UnpicklingError):
@@ -130,6 +135,9 @@ def image_volume(image: PickledImage) -> Tuple[Volume, Dict[str, Any]]:
         raise ValueError(f"{_COMPLEX_IDS[pid]} pixels are not a voxcache volume type")
     if pid in _LABEL_IDS:
         raise ValueError("a label map image is not a voxcache volume type")
+    if pid in _AMBIGUOUS_IDS:
+        raise ValueError(f"SimpleITK pixel id {pid} is {_AMBIGUOUS_IDS[pid]}, depending on "
+                         "how SimpleITK was built: not migrated, rather than perhaps wrong")
     if 0 <= pid < 10:
         dtype, vector = np.dtype(_SCALAR_IDS[pid]), False
     elif 12 <= pid < 22:
