@@ -329,6 +329,24 @@ def test_a_copy_that_does_not_read_back_equal_is_erased_and_reported(tmp_path, m
         assert nid("a") not in cache
 
 
+def test_a_node_voxlogica_stores_meanwhile_keeps_its_entry(tmp_path, monkeypatch):
+    store = LegacyStore(tmp_path / "storage.db")
+    store.store(nid("a"), 1.0)
+    store.close()
+    real = _voxlogica_migrate.write_result
+
+    def racing(cache, key, *args, **kwargs):  # VoxLogicA's put lands between check and copy
+        with voxlogica.VoxcacheResultsDatabase(cache.path) as other:
+            other.put_success(nid("a"), 2.0)
+        return real(cache, key, *args, **kwargs)
+
+    monkeypatch.setattr(_voxlogica_migrate, "write_result", racing)
+    with voxcache.Cache(tmp_path / "cache.db") as cache:
+        summary = voxlogica.migrate(store.path, cache)
+        assert summary["present"] == 1 and summary["copied"] == summary["failed"] == 0
+        assert cache.get(nid("a")) == 2.0  # its entry, not erased for differing
+
+
 def test_what_is_not_a_store_is_told_apart(tmp_path):
     with voxcache.Cache(tmp_path / "cache.db") as cache:
         with pytest.raises(FileNotFoundError):

@@ -386,22 +386,28 @@ def _one(conn: sqlite3.Connection, schema: str, files: Path, row: _Row,
     if reader is None or cache is None:  # a dry run: it would be copied
         return _count(summary, entry.vox_type, "copied")
     try:
-        write_result(cache, key, entry.value, vox_type=entry.vox_type, image=entry.image,
-                     metadata=entry.metadata, expression=entry.expression,
-                     dependencies=entry.dependencies, runtime_version=entry.runtime_version,
-                     created_at=entry.created_at, updated_at=entry.updated_at, replace=False,
-                     provenance={"store": summary["source"], "schema": schema})
+        wrote = write_result(
+            cache, key, entry.value, vox_type=entry.vox_type, image=entry.image,
+            metadata=entry.metadata, expression=entry.expression,
+            dependencies=entry.dependencies, runtime_version=entry.runtime_version,
+            created_at=entry.created_at, updated_at=entry.updated_at, replace=False,
+            provenance={"store": summary["source"], "schema": schema})
     except (TypeError, ValueError) as e:  # a value voxcache does not store
         summary["skips"].append({"node_id": node_id, "reason": str(e)})
         return _count(summary, entry.vox_type, "skipped")
+    if not wrote:  # another process (VoxLogicA itself) stored the node meanwhile: its entry stays
+        return _count(summary, entry.vox_type, "present")
     try:
         back = reader.get(key)
         good = _same(entry.value, back)
         problem = "" if good else "the stored copy differs from the source"
     except Exception as e:  # corruption or I/O reading it back: not a good copy
         good, problem = False, f"reading the copy back failed: {e}"
-    if not good:
-        cache.erase(key)
+    if not good:  # the copy is this run's own: it goes, and the next run tries again
+        try:
+            cache.erase(key)
+        except Exception as e:  # noqa: BLE001 (reported with the failure)
+            problem += f"; erasing the copy failed too: {e}"
         summary["failures"].append({"node_id": node_id, "reason": problem})
         return _count(summary, entry.vox_type, "failed")
     summary["bytes_after"] += int(cache.info(key)["stored_bytes"])
