@@ -229,8 +229,9 @@ struct VOXCACHE_EXPORT RecompressOptions {
   // InvalidArgument for an entry that is not a volume.
   std::optional<ChunkLayout> layout;
   // Rewrites the chunks with this codec; unset (or kDefault) keeps the
-  // entry's.
-  std::optional<Codec> codec;
+  // entry's. (Initialized here so that RecompressOptions{level, layout}
+  // stays warning-free under -Wextra.)
+  std::optional<Codec> codec = std::nullopt;
 };
 
 }  // namespace voxcache

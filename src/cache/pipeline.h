@@ -38,7 +38,7 @@ class Pipeline {
     // Volumes: the chunk layout; unset, Options::layout.
     std::optional<ChunkLayout> layout;
     // The chunks' codec; unset, Options::codec (as the database resolved it).
-    std::optional<Codec> codec;
+    std::optional<Codec> codec = std::nullopt;
   };
   // A writer of `payload_bytes` bytes described by `payload` into `sink`.
   Result<std::unique_ptr<EntryWriter>> writer(std::unique_ptr<tier::EntrySink> sink,
