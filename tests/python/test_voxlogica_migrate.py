@@ -327,6 +327,10 @@ def test_a_copy_that_does_not_read_back_equal_is_erased_and_reported(tmp_path, m
         assert summary["failed"] == 1 and summary["copied"] == 0
         assert "differs" in summary["failures"][0]["reason"]
         assert nid("a") not in cache
+    # The command's importer says so in its exit code (1) and its summary.
+    from voxcache.integrations import import_store
+    assert import_store.main(["voxlogica", str(store.path), "--db",
+                              str(tmp_path / "cli.db"), "--json"]) == 1
 
 
 def test_a_node_voxlogica_stores_meanwhile_keeps_its_entry(tmp_path, monkeypatch):
