@@ -41,6 +41,18 @@ enum class Codec {
              // raw chunks, any other level means LZ4's one
 };
 
+// The names the config table, the CLI and Python use: "zstd" and "lz4"
+// ("default" for kDefault, which is no stored choice).
+inline std::string_view codec_name(Codec c) {
+  return c == Codec::kLz4 ? "lz4" : c == Codec::kZstd ? "zstd" : "default";
+}
+// kZstd or kLz4 for their names; nullopt for any other text.
+inline std::optional<Codec> parse_codec(std::string_view name) {
+  if (name == "zstd") return Codec::kZstd;
+  if (name == "lz4") return Codec::kLz4;
+  return std::nullopt;
+}
+
 // How a volume's voxels are cut into chunks, each compressed on its own
 // (docs/format.md, "Chunk layouts"). Recorded per entry: entries of any
 // layout are read alike, only the cost of a region read differs.

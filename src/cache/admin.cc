@@ -312,11 +312,9 @@ Result<StoredConfig> read_stored_config(store::Catalog* catalog) {
     if (!rows.ok()) return rows.status();
     for (const auto& [name, text] : *rows) {
       if (name == kCodec) {
-        if (text == "zstd" || text == "lz4") {
-          config.codec = text == "lz4" ? Codec::kLz4 : Codec::kZstd;
-        } else {
+        config.codec = parse_codec(text);
+        if (!config.codec)
           config.problems.push_back("codec = '" + text + "' is neither zstd nor lz4");
-        }
         continue;
       }
       char* end = nullptr;
@@ -360,7 +358,7 @@ Status AdminImpl::set_stored_config(const StoredConfig& c) {
     return Status::InvalidArgument("codec must be zstd or lz4 (unset: zstd)");
   }
   std::optional<std::string> codec;
-  if (c.codec) codec = *c.codec == Codec::kLz4 ? "lz4" : "zstd";
+  if (c.codec) codec = std::string(codec_name(*c.codec));
   return catalog_->write("config", [&](store::Database* db) {
     Status written = store::write_config(db, kCodec, codec);
     if (!written.ok()) return written;

@@ -162,9 +162,9 @@ int cmd_vacuum(const Globals& g) {
 }
 
 int cmd_recompress(const Globals& g, const std::vector<std::string>& key_texts, int level,
-                   const std::string& layout, const std::string& codec_name, bool json) {
+                   const std::string& layout, const std::string& codec_text, bool json) {
   std::optional<Codec> codec;
-  if (!codec_name.empty()) codec = codec_name == "lz4" ? Codec::kLz4 : Codec::kZstd;
+  if (!codec_text.empty()) codec = parse_codec(codec_text);  // CLI11 checked the name
   std::optional<ChunkLayout> chunks;
   if (!layout.empty()) {
     Result<ChunkLayout> l = ChunkLayout::Parse(layout);
@@ -226,14 +226,14 @@ int cmd_recompress(const Globals& g, const std::vector<std::string>& key_texts, 
   }
   progress.wipe();
   std::vector<std::string> parts;
-  if (codec) parts.push_back(codec_name);
+  if (codec) parts.emplace_back(codec_name(*codec));
   if (level >= 0) parts.push_back("level " + std::to_string(level));
   if (chunks) parts.push_back(chunks->ToString());
   std::string to;
   for (const std::string& p : parts) to += (to.empty() ? "" : ", ") + p;
   if (json) {
     print_json({{"level", level >= 0 ? nlohmann::json(level) : nlohmann::json(nullptr)},
-                {"codec", codec ? nlohmann::json(codec_name) : nlohmann::json(nullptr)},
+                {"codec", codec ? nlohmann::json(codec_name(*codec)) : nlohmann::json(nullptr)},
                 {"layout", chunks ? nlohmann::json(chunks->ToString()) : nlohmann::json(nullptr)},
                 {"recompressed", entries},
                 {"bytes_before", before},
@@ -270,8 +270,7 @@ void print_config(const StoredConfig& c, bool json) {
                 {"max_entries", or_null(c.max_entries)},
                 {"max_age_seconds", or_null(age)},
                 {"level", or_null(c.compression_level)},
-                {"codec", c.codec ? nlohmann::json(*c.codec == Codec::kLz4 ? "lz4" : "zstd")
-                                  : nlohmann::json()},
+                {"codec", c.codec ? nlohmann::json(codec_name(*c.codec)) : nlohmann::json()},
                 {"problems", c.problems}});
     return;
   }
@@ -280,9 +279,8 @@ void print_config(const StoredConfig& c, bool json) {
   std::printf("max-age      %s\n", c.max_age ? human_age(c.max_age->count()).c_str() : "-");
   std::printf("level        %s\n",
               c.compression_level ? std::to_string(*c.compression_level).c_str() : "- (auto)");
-  std::printf("codec        %s\n", !c.codec                  ? "- (zstd)"
-                                   : *c.codec == Codec::kLz4 ? "lz4"
-                                                             : "zstd");
+  std::printf("codec        %s\n",
+              c.codec ? std::string(codec_name(*c.codec)).c_str() : "- (zstd)");
   for (const std::string& p : c.problems) {
     std::printf("ignored      %s (its default applies; 'config NAME VALUE' replaces it)\n",
                 p.c_str());
@@ -311,11 +309,9 @@ Status set_setting(StoredConfig* c, const std::string& name,
     if (!v.ok()) return v.status();
     c->compression_level = text ? std::optional<int>(static_cast<int>(*v)) : std::nullopt;
   } else if (name == "codec") {
-    if (text && *text != "zstd" && *text != "lz4") {
-      return Status::InvalidArgument("codec must be zstd or lz4, got " + *text);
-    }
-    c->codec =
-        text ? std::optional<Codec>(*text == "lz4" ? Codec::kLz4 : Codec::kZstd) : std::nullopt;
+    const std::optional<Codec> codec = text ? parse_codec(*text) : std::nullopt;
+    if (text && !codec) return Status::InvalidArgument("codec must be zstd or lz4, got " + *text);
+    c->codec = codec;
   } else {
     return Status::InvalidArgument("no setting '" + name +
                                    "'; settings: max-size, max-entries, max-age, level, codec");

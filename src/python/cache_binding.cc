@@ -96,9 +96,9 @@ const OptionSetter kOptionSetters[] = {
      [](Options* o, const py::handle& v) { o->compression_level = v.cast<int>(); }},
     {"codec", "a str",
      [](Options* o, const py::handle& v) {
-       const std::string s = v.cast<std::string>();
-       if (s != "zstd" && s != "lz4") throw py::value_error("codec must be 'zstd' or 'lz4'");
-       o->codec = s == "lz4" ? Codec::kLz4 : Codec::kZstd;
+       const std::optional<Codec> codec = parse_codec(v.cast<std::string>());
+       if (!codec) throw py::value_error("codec must be 'zstd' or 'lz4'");
+       o->codec = *codec;
      }},
     {"chunk_bytes", "a non-negative int",
      [](Options* o, const py::handle& v) { o->chunk_bytes = v.cast<uint64_t>(); }},
