@@ -25,17 +25,23 @@ fi
 demo_packages=(
   cmake g++ make pkg-config
   libsqlite3-dev libzstd-dev liblz4-dev libxxhash-dev libssl-dev
-  nlohmann-json3-dev libcli11-dev libhiredis-dev
+  nlohmann-json3-dev libcli11-dev libhiredis-dev libcpp-httplib-dev
   libinsighttoolkit5-dev libgdcm-tools mricron-data
 )
+# voxcache serve's viewer, NiiVue, comes from the npm registry
+# (web/fetch_niivue.sh): Debian's npm where the machine has none.
+command -v npm >/dev/null 2>&1 || demo_packages+=(npm)
 # dpkg-dev and file: cpack's Debian packages (dpkg-shlibdeps) in the packaging test.
 # The Python package (docs/python.md): pybind11 and Python's headers to build
 # it; numpy, nibabel, pytest and hypothesis to test it; venv, pip and setuptools for its
 # pip install test; joblib, diskcache and zarr for its benchmarks; mypy for its types.
+# serve's browser test drives Debian's Chromium through Selenium and reads its
+# screenshots with PIL.
 test_packages=(libgtest-dev libbenchmark-dev gnuplot-nox clang libclang-rt-14-dev redis-server
   dpkg-dev file pybind11-dev python3-dev python3-numpy python3-nibabel python3-pytest
   python3-hypothesis python3-venv python3-pip python3-setuptools python3-joblib
-  python3-diskcache python3-zarr python3-mypy)
+  python3-diskcache python3-zarr python3-mypy chromium chromium-driver python3-selenium
+  python3-pil)
 packages=("${demo_packages[@]}")
 [[ "$mode" == test ]] && packages+=("${test_packages[@]}")
 
@@ -81,6 +87,7 @@ if [[ "$mode" == demo ]]; then
   cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON \
     -DVOXCACHE_BUILD_TESTS=OFF -DVOXCACHE_BUILD_BENCHMARKS=OFF -DVOXCACHE_BUILD_PYTHON=OFF >/dev/null
   cmake --build "$build" -j2 --target voxcache_demo voxcache_cli
+  web/fetch_niivue.sh "$build/web" || echo "(voxcache serve will show PNG slices)"
 else
   # Shared libraries, as the Debian packages ship them (the tests link a
   # static copy of the same objects to reach the internals). Every option
@@ -90,6 +97,7 @@ else
     -DVOXCACHE_BUILD_TESTS=ON -DVOXCACHE_BUILD_BENCHMARKS=ON -DVOXCACHE_BUILD_ITK=ON \
     -DVOXCACHE_BUILD_PYTHON=ON -DVOXCACHE_FUZZ=OFF -DVOXCACHE_SANITIZE= >/dev/null
   cmake --build "$build" -j2
+  web/fetch_niivue.sh "$build/web"  # the browser test needs the viewer
 fi
 
 case "$mode" in
@@ -99,6 +107,9 @@ case "$mode" in
     echo
     echo "\$ voxcache --db $build/demo/cache.db ls"
     "$build/voxcache" --db "$build/demo/cache.db" ls
+    echo
+    echo "Look at it in a browser (docs/serve.md):"
+    echo "  $build/voxcache --db $build/demo/cache.db serve    # then open http://127.0.0.1:8765/"
     ;;
   test)
     # Reliability stages first, the Release suite last: its summary closes the run.

@@ -169,15 +169,9 @@ int cmd_export(const Globals& g, const ExportArgs& a) {
   if (!vol.ok()) return key_error(vol.status());
   // The header of the NIfTI file it was imported from, when it has one: a
   // whole volume written to .nii comes out as that file was.
-  std::string header;
-  if (a.region.empty() && a.slice.empty() && a.frames.empty()) {
-    Result<EntryInfo> info = (*cache)->info(*key);
-    const nlohmann::json meta =
-        info.ok() ? nlohmann::json::parse(info->metadata, nullptr, false) : nlohmann::json();
-    if (meta.is_object() && meta.contains("nifti_header") && meta["nifti_header"].is_string()) {
-      header = from_hex(meta["nifti_header"].get<std::string>());
-    }
-  }
+  const std::string header = a.region.empty() && a.slice.empty() && a.frames.empty()
+                                 ? stored_nifti_header(cache->get(), *key)
+                                 : std::string();
   Status s = write_image(*vol, a.file, a.compress, header);
   if (!s.ok()) return fail(s);
   if (a.json) {
@@ -228,6 +222,16 @@ int cmd_thumbnail(const Globals& g, const std::string& key_text, const std::stri
   }
   std::cerr << "wrote " << file << " (" << wh->first << "x" << wh->second << ", " << what << ")\n";
   return 0;
+}
+
+std::string stored_nifti_header(Cache* cache, const OperationKey& key) {
+  Result<EntryInfo> info = cache->info(key);
+  const nlohmann::json meta =
+      info.ok() ? nlohmann::json::parse(info->metadata, nullptr, false) : nlohmann::json();
+  if (meta.is_object() && meta.contains("nifti_header") && meta["nifti_header"].is_string()) {
+    return from_hex(meta["nifti_header"].get<std::string>());
+  }
+  return std::string();
 }
 
 }  // namespace voxcache::cli

@@ -82,23 +82,25 @@ std::string item_text(const nlohmann::json& item) {
 
 }  // namespace
 
-int cmd_ls(const Globals& g, const LsFilter& f, bool json) {
+Result<std::vector<EntryInfo>> select_entries(Cache* cache, const LsFilter& f) {
   std::optional<uint64_t> min_size;
   std::optional<std::chrono::seconds> min_age;
   if (!f.larger_than.empty()) {
     Result<uint64_t> v = parse_size(f.larger_than);
-    if (!v.ok()) return usage_error(v.status());
+    if (!v.ok()) return v.status();
     min_size = *v;
   }
   if (!f.older_than.empty()) {
     Result<std::chrono::seconds> v = parse_age(f.older_than);
-    if (!v.ok()) return usage_error(v.status());
+    if (!v.ok()) return v.status();
     min_age = *v;
   }
-  auto cache = open_cache(g, false);
-  if (!cache.ok()) return fail(cache.status());
-  Result<std::vector<EntryInfo>> all = (*cache)->admin().list();
-  if (!all.ok()) return fail(all.status());
+  if (f.sort != "size" && f.sort != "created" && f.sort != "accessed" && f.sort != "ratio") {
+    return Status::InvalidArgument("sort by size, created, accessed or ratio, not '" + f.sort +
+                                   "'");
+  }
+  Result<std::vector<EntryInfo>> all = cache->admin().list();
+  if (!all.ok()) return all.status();
   const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
@@ -119,6 +121,18 @@ int cmd_ls(const Globals& g, const LsFilter& f, bool json) {
   if (f.sort == "size") by([](const EntryInfo& e) { return e.stored_bytes; });
   if (f.sort == "accessed") by([](const EntryInfo& e) { return e.last_access_ms; });
   if (f.sort == "ratio") by([](const EntryInfo& e) { return e.ratio(); });
+  return entries;
+}
+
+int cmd_ls(const Globals& g, const LsFilter& f, bool json) {
+  auto cache = open_cache(g, false);
+  if (!cache.ok()) return fail(cache.status());
+  Result<std::vector<EntryInfo>> selected = select_entries(cache->get(), f);
+  if (!selected.ok()) {
+    return selected.status().is_invalid_argument() ? usage_error(selected.status())
+                                                   : fail(selected.status());
+  }
+  const std::vector<EntryInfo>& entries = *selected;
   if (json) {
     nlohmann::json out = nlohmann::json::array();
     for (const EntryInfo& e : entries) out.push_back(entry_json(e));
@@ -154,41 +168,53 @@ int cmd_ls(const Globals& g, const LsFilter& f, bool json) {
   return 0;
 }
 
+Result<nlohmann::json> entry_record(Cache* cache, const OperationKey& key, EntryInfo* info) {
+  Result<EntryInfo> got = cache->info(key);
+  if (!got.ok()) return got.status();
+  *info = std::move(got).value();
+  nlohmann::json j = entry_json(*info);
+  // The value itself, for the small built-in kinds that print on a line.
+  const bool sequence = info->data_type == "list" || info->data_type == "tuple";
+  const bool scalar = !info->volume && info->raw_bytes <= kMaxShownValueBytes;
+  if (scalar || sequence) {
+    Result<Value> v = cache->get(key);
+    if (!v.ok()) return v.status();
+    if (std::optional<nlohmann::json> shown = value_json(*v)) {
+      if (!shown->is_null() || info->data_type == "null") j["value"] = *shown;
+    }
+    if (v->items()) j["items"] = items_json(*v);  // a list's or tuple's, whatever its size
+  }
+  return j;
+}
+
 int cmd_show(const Globals& g, const std::string& key_text, bool json,
              const std::string& thumbnail) {
   auto cache = open_cache(g, false);
   if (!cache.ok()) return fail(cache.status());
   Result<OperationKey> key = resolve(cache->get(), key_text);
   if (!key.ok()) return usage_error(key.status());
-  Result<EntryInfo> info = (*cache)->info(*key);
-  if (!info.ok()) return key_error(info.status());
-  // The value itself, for the small built-in kinds that print on a line.
-  nlohmann::json value;
-  std::optional<nlohmann::json> items;  // a list's or tuple's, whatever its size
-  const bool sequence = info->data_type == "list" || info->data_type == "tuple";
-  const bool scalar = !info->volume && info->raw_bytes <= kMaxShownValueBytes;
-  if (scalar || sequence) {
-    Result<Value> v = (*cache)->get(*key);
-    if (!v.ok()) return key_error(v.status());
-    if (std::optional<nlohmann::json> shown = value_json(*v)) value = *shown;
-    if (v->items()) items = items_json(*v);
-  }
+  EntryInfo info_record;
+  Result<nlohmann::json> record = entry_record(cache->get(), *key, &info_record);
+  if (!record.ok()) return key_error(record.status());
   if (!thumbnail.empty()) {
     auto wh = write_thumbnail(cache->get(), *key, thumbnail, std::nullopt);
     if (!wh.ok()) return key_error(wh.status());
   }
   if (json) {
-    nlohmann::json j = entry_json(*info);
-    if (!value.is_null() || info->data_type == "null") j["value"] = value;
-    if (items) j["items"] = *items;
+    nlohmann::json j = *record;
     if (!thumbnail.empty()) j["thumbnail"] = thumbnail;
     print_json(j);
     return 0;
   }
+  const EntryInfo* info = &info_record;
+  const bool has_value = record->contains("value");
+  const nlohmann::json value = has_value ? (*record)["value"] : nlohmann::json();
+  std::optional<nlohmann::json> items;
+  if (record->contains("items")) items = (*record)["items"];
   const EntryInfo& e = *info;
   std::printf("key          %s\n", e.key.hex().c_str());
   std::printf("type         %s\n", e.data_type.c_str());
-  if (!value.is_null() || e.data_type == "null") {
+  if (has_value) {
     std::printf("value        %s\n", dump(value).c_str());
   }
   if (items) {

@@ -22,6 +22,10 @@ struct ExportArgs {
   bool compress = true, json = false;
 };
 int cmd_export(const Globals& g, const ExportArgs& args);
+// The header of the NIfTI file an entry was imported from, when it has one
+// (metadata "nifti_header"); empty otherwise. A whole volume written to .nii
+// with it comes out as that file was.
+std::string stored_nifti_header(Cache* cache, const OperationKey& key);
 int cmd_thumbnail(const Globals& g, const std::string& key_text, const std::string& file,
                   const std::string& slice_text, bool json);
 
@@ -31,7 +35,13 @@ struct LsFilter {
   bool pinned = false;
   bool all = false;  // also run:file-identity records
 };
+// The entries `f` selects, in its order (newest first for "created"):
+// InvalidArgument for a filter that does not parse. ls and serve list these.
+Result<std::vector<EntryInfo>> select_entries(Cache* cache, const LsFilter& f);
 int cmd_ls(const Globals& g, const LsFilter& f, bool json);
+// What show prints of an entry, as JSON: the record, and the value of a
+// small built-in scalar or a list's items. `info` receives the record.
+Result<nlohmann::json> entry_record(Cache* cache, const OperationKey& key, EntryInfo* info);
 int cmd_show(const Globals& g, const std::string& key_text, bool json,
              const std::string& thumbnail);
 int cmd_stats(const Globals& g, bool json, bool zero);
@@ -70,6 +80,15 @@ int cmd_key(const std::vector<std::string>& files, bool json);
 // Python package's importer, whose exit code it becomes.
 int cmd_import_store(const Globals& g, const std::string& tool, const std::string& path,
                      bool dry_run, bool json);
+
+// A read-only web inspector over the database (serve/server.cc, docs/serve.md).
+struct ServeArgs {
+  std::string bind = "127.0.0.1";
+  int port = 8765;      // 0: any free port, printed on the first line
+  std::string token;    // required in every request; needed for a bind off loopback
+  std::string web_dir;  // where niivue.umd.js is; empty: next to the binary, then installed
+};
+int cmd_serve(const Globals& g, const ServeArgs& args);
 
 // Lists the stored configuration, or sets (or unsets) one setting.
 int cmd_config(const Globals& g, const std::string& name, const std::string& value, bool unset,

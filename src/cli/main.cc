@@ -258,6 +258,24 @@ int run(int argc, char** argv) {
       ->required();
   key_cmd->add_flag("--json", json, kJsonHelp);
 
+  ServeArgs serve_args;
+  CLI::App* serve = app.add_subcommand(
+      "serve",
+      "Look at the cache in a browser: a read-only web inspector with a 3-plane viewer "
+      "(NiiVue) and an HTTP JSON API (docs/serve.md)");
+  serve->add_option("--port", serve_args.port, "Port to listen on; 0: any free one (default 8765)")
+      ->check(CLI::Range(0, 65535));
+  serve->add_option("--bind", serve_args.bind,
+                    "Address to listen on (default 127.0.0.1); any other needs --token");
+  serve
+      ->add_option("--token", serve_args.token,
+                   "A secret every request must carry (?token= or Authorization: Bearer); "
+                   "default: $VOXCACHE_SERVE_TOKEN, which no process list shows")
+      ->envname("VOXCACHE_SERVE_TOKEN");
+  serve->add_option("--web-dir", serve_args.web_dir,
+                    "Folder holding NiiVue's niivue.umd.js (default: web/ beside the binary, "
+                    "then ../share/voxcache/web)");
+
   CLI::App* help = app.add_subcommand("help", "Show the commands, or one command's options");
   help->add_option("command", help_for, "A command");
 
@@ -324,6 +342,7 @@ int run(int argc, char** argv) {
   if (*pull) return cmd_remote_copy(g, keys, false);
   if (*run) return cmd_run(g, run_args);
   if (*key_cmd) return cmd_key(key_files, json);
+  if (*serve) return cmd_serve(g, serve_args);
   if (*pin) return cmd_pin(g, keys, true);
   if (*unpin) return cmd_pin(g, keys, false);
   return kExitUsage;
