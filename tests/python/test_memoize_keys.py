@@ -77,6 +77,27 @@ def test_equal_dicts_and_sets_are_one_key_whatever_their_order(keys):
     assert keys({1: "x", "1": "y"}) == keys({"1": "y", 1: "x"})
 
 
+def test_an_array_is_keyed_by_its_c_order_bytes_whatever_its_memory(keys):
+    # docs/format.md 3.4: SHA-256 of the C-order bytes, hashed where they
+    # are (a view, not a copy). A strided view, a Fortran-ordered copy and
+    # a bool array key by their values; the dtype and shape stay apart.
+    import hashlib
+
+    from voxcache import _memoize
+
+    a = np.arange(24, dtype=np.int16).reshape(2, 3, 4)
+    assert _memoize._array_digest(a) == hashlib.sha256(a.tobytes()).digest()
+    assert keys(np.asfortranarray(a)) == keys(a)
+    strided = np.arange(48, dtype=np.int16).reshape(2, 3, 8)[:, :, ::2]
+    assert keys(strided) == keys(np.ascontiguousarray(strided))
+    assert keys(strided) != keys(a)
+    assert keys(a.astype(np.int32)) != keys(a)
+    assert keys(a.reshape(4, 6)) != keys(a)
+    m = np.array([[True, False], [False, True]])
+    assert _memoize._array_digest(m) == hashlib.sha256(b"\x01\x00\x00\x01").digest()
+    assert _memoize._array_digest(np.zeros((0, 3))) == hashlib.sha256(b"").digest()
+
+
 def test_volumes_in_a_dict_keep_their_places(keys):
     v1 = voxcache.Volume(np.zeros((1, 1, 2), np.uint8))
     v2 = voxcache.Volume(np.ones((1, 1, 2), np.uint8))
