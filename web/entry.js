@@ -53,6 +53,18 @@
     return [r, g, b].map((x) => Math.round(255 * x));
   }
 
+  // NiiVue counts voxels in its grid reoriented to RAS; the file's own
+  // voxel undoes that: permRAS[r] names the file axis (1-based) along RAS
+  // axis r, negative when the file runs the other way.
+  function fileVoxel(vol, rasVox) {
+    const out = [0, 0, 0];
+    for (let r = 0; r < 3; r++) {
+      const axis = Math.abs(vol.permRAS[r]) - 1;
+      out[axis] = vol.permRAS[r] > 0 ? rasVox[r] : vol.hdr.dims[axis + 1] - 1 - rasVox[r];
+    }
+    return out;
+  }
+
   function stepFor(e) {
     let step = 1;
     const n = (s) => e.volume.size.reduce((a, d) => a * Math.ceil(d / s), 1);
@@ -76,15 +88,17 @@
     nv.onLocationChange = (data) => {
       const v = data.values && data.values[0];
       if (!v) return;
-      const vox = Array.from(v.vox).map((i) => i * step);
+      const vox = fileVoxel(nv.volumes[0], Array.from(v.vox)).map((i) => i * step);
       const mm = Array.from(data.mm).slice(0, 3).map((x) => x.toFixed(2));
       window.voxcacheViewer.location = { vox, value: v.value, mm: mm.map(Number) };
       document.getElementById("location").textContent =
         `voxel [${vox.join(", ")}]\nvalue ${v.value}\nworld (${mm.join(", ")}) mm, RAS`;
+      if (step > 1) showFullResolution(vox);
     };
     await nv.attachTo("gl");
     nv.setSliceType(nv.sliceTypeMultiplanar);
     const labels = looksLikeLabels(e);
+    if (step > 1) showFullResolution(e.volume.size.map((n) => Math.floor(n / 2)));
     await nv.loadVolumes([{ url: withToken(`/api/entries/${key}/volume.nii`), name: key + ".nii",
                             colormap: "gray" }]);
     const vol = nv.volumes[0];
@@ -136,6 +150,18 @@
     };
     window.voxcacheViewer.ready = true;
     window.voxcacheViewer.readyMs = performance.now();  // since navigation started
+  }
+
+  // A downsampled volume: the entry's own planes through the crosshair, as
+  // PNG slices the server reads from the chunks they meet (bricks: only
+  // the bricks of that plane).
+  function showFullResolution(vox) {
+    document.getElementById("full-res").hidden = false;
+    "xyz".split("").forEach((axis, a) => {
+      const img = document.getElementById("full-" + axis);
+      const src = withToken(`/api/entries/${key}/slice.png?axis=${axis}&index=${vox[a]}`);
+      if (img.getAttribute("src") !== src) img.src = src;
+    });
   }
 
   function showSlices(e) {

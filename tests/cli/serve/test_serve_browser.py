@@ -138,3 +138,39 @@ def test_token_pages_and_the_fallback_without_niivue(browser, demo, serve, tmp_p
     browser.get(f"{s.url}/?token=t0ken")
     wait_for(browser, "return document.body.dataset.loaded")
     assert len(browser.find_elements(By.CSS_SELECTOR, "#entries tbody tr")) == 4
+
+
+def test_a_volume_over_the_viewers_bound_is_shown_every_nth_voxel(browser, serve, tmp_path):
+    # 260^3 voxels: over 256^3, so the viewer gets every 2nd voxel and the
+    # full-resolution planes through the crosshair come from the entry.
+    db = tmp_path / "cache.db"
+    rng = np.random.default_rng(3)
+    a = rng.integers(0, 250, size=(260, 260, 260), dtype=np.uint8)  # (z, y, x)
+    with voxcache.Cache(db) as c:
+        key = voxcache.key("big")
+        c.put(key, voxcache.Volume(a))
+        xyz = c.get(key).xyz
+    s = serve(db)
+    browser.get(f"{s.url}/entries/{key.hex}")
+    wait_for(browser, "return window.voxcacheViewer && window.voxcacheViewer.ready")
+    assert "every 2th voxel" in browser.find_element(By.ID, "step-note").text
+    wait_for(browser, "return ['full-x', 'full-y', 'full-z'].every(id => {"
+                      "const i = document.getElementById(id); return i.complete && i.naturalWidth > 0})")
+    assert browser.execute_script("return document.getElementById('full-z').naturalWidth") == 260
+    canvas = browser.find_element(By.ID, "gl")
+    w, h = canvas.size["width"], canvas.size["height"]
+    for fx, fy in ((0.2, 0.25), (0.25, 0.75), (0.7, 0.3)):
+        browser.execute_script("window.voxcacheViewer.location = null")
+        ActionChains(browser).move_to_element_with_offset(
+            canvas, int((fx - 0.5) * w), int((fy - 0.5) * h)).click().perform()
+        try:
+            loc = wait_for(browser, "return window.voxcacheViewer.location", timeout=10)
+        except AssertionError:
+            continue
+        vox = tuple(int(i) for i in loc["vox"])  # the entry's voxel: even indices
+        assert all(v % 2 == 0 for v in vox), vox
+        assert loc["value"] == int(xyz[vox])
+        src = browser.find_element(By.ID, "full-z").get_attribute("src")
+        assert src.endswith(f"axis=z&index={vox[2]}"), src
+        return
+    raise AssertionError("no click moved the crosshair")
