@@ -92,6 +92,12 @@ struct VOXCACHE_EXPORT Options {
   // InvalidArgument; nothing in the file is modified, not even access times.
   bool read_only = false;
 
+  // Count gets and misses in the statistics and record each entry's last
+  // access (the LRU order of eviction). An inspector turns it off, so that
+  // looking at a cache is not using it: the CLI's show, thumbnail, ls,
+  // verify and serve do. Puts are counted either way.
+  bool record_reads = true;
+
   // Check every chunk's XXH3 checksum (and the entry's whole-payload checksum)
   // on read. A mismatch is Corruption; wrong voxels are never returned.
   bool verify_checksums = true;

@@ -43,7 +43,7 @@ class CacheImpl final : public Cache {
                                  : std::max(1u, std::thread::hardware_concurrency())),
         pipeline_(options_, &threads_, env, catalog_->max_value_bytes()),
         memory_(options.memory_budget_bytes),
-        usage_(catalog_.get()),
+        usage_(catalog_.get(), options.record_reads),
         limits_(catalog_.get(), options_, &usage_,
                 [this](const OperationKey& k) { memory_.erase(k); }),
         claims_(catalog_.get()),
@@ -321,7 +321,7 @@ class CacheImpl final : public Cache {
 
   void count_miss_now() {
     ++misses_;
-    usage_.count("misses", "", 1);
+    usage_.note_miss();
   }
 
   // After an entry was written to the local tier: counted, pushed to the

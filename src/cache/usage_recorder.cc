@@ -7,9 +7,10 @@
 
 namespace voxcache::cache {
 
-UsageRecorder::UsageRecorder(store::Catalog* catalog)
+UsageRecorder::UsageRecorder(store::Catalog* catalog, bool record_reads)
     : catalog_(catalog),
       enabled_(!catalog->read_only()),
+      record_reads_(record_reads),
       last_flush_(catalog->env()->steady_now()) {}
 
 void UsageRecorder::count(const std::string& name, const std::string& data_type, int64_t delta) {
@@ -21,7 +22,7 @@ void UsageRecorder::count(const std::string& name, const std::string& data_type,
 
 void UsageRecorder::note_access(const OperationKey& key, const std::string& data_type,
                                 const char* hit, int64_t bytes_read, int64_t recorded_ms) {
-  if (!enabled_) return;
+  if (!enabled_ || !record_reads_) return;
   count(hit, data_type, 1);
   if (bytes_read) count("bytes_read", data_type, bytes_read);
   const int64_t now = catalog_->env()->now_ms();

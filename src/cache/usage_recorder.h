@@ -27,12 +27,18 @@ namespace voxcache::cache {
 
 class UsageRecorder {
  public:
-  // Records nothing for a read-only catalog: reading must not write.
-  explicit UsageRecorder(store::Catalog* catalog);
+  // Records nothing for a read-only catalog: reading must not write. With
+  // `record_reads` false (Options::record_reads), gets and misses are not
+  // recorded either; puts and evictions still are.
+  UsageRecorder(store::Catalog* catalog, bool record_reads);
   ~UsageRecorder() { flush(); }
 
   // Adds `delta` to counter `name`, in total and for `data_type` (when not empty).
   void count(const std::string& name, const std::string& data_type, int64_t delta);
+  // A lookup that found nothing (the "misses" counter).
+  void note_miss() {
+    if (record_reads_) count("misses", "", 1);
+  }
   // A get served by `hit` ("hits_memory", "hits_disk") that read `bytes_read`.
   // `recorded_ms` is the entry's last access as the database holds it (0:
   // unknown).
@@ -71,6 +77,7 @@ class UsageRecorder {
 
   store::Catalog* const catalog_;
   const bool enabled_;
+  const bool record_reads_;
   std::mutex mu_;
   Accesses pending_access_;
   Counters pending_counters_;

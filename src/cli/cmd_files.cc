@@ -201,7 +201,7 @@ int cmd_thumbnail(const Globals& g, const std::string& key_text, const std::stri
     if (Status s = parse_slice(slice_text, &axis, &index); !s.ok()) return usage_error(s);
     slice = std::make_pair(axis, index);
   }
-  auto cache = open_cache(g, false);
+  auto cache = open_cache(g, false, /*record_reads=*/false);
   if (!cache.ok()) return fail(cache.status());
   Result<OperationKey> key = resolve(cache->get(), key_text);
   if (!key.ok()) return usage_error(key.status());

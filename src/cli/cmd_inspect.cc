@@ -20,8 +20,43 @@ namespace {
 // show prints values up to this size; larger strings and bytes are only described.
 constexpr uint64_t kMaxShownValueBytes = 4096;
 
-// A built-in scalar, string or null as JSON; nullopt for bytes and custom types.
+// The dtype and shape of a Python package's py.ndarray payload (version 1,
+// dtype length and text, ndim, each size as u64 little-endian: written by
+// src/python/convert.cc); nullopt when it does not parse.
+std::optional<nlohmann::json> array_json(const std::string& b) {
+  if (b.size() < 2 || static_cast<uint8_t>(b[0]) != 1) return std::nullopt;
+  const size_t dt_len = static_cast<uint8_t>(b[1]);
+  if (b.size() < 3 + dt_len) return std::nullopt;
+  const size_t ndim = static_cast<uint8_t>(b[2 + dt_len]);
+  size_t at = 3 + dt_len;
+  if (b.size() < at + 8 * ndim) return std::nullopt;
+  nlohmann::json shape = nlohmann::json::array();
+  for (size_t i = 0; i < ndim; ++i, at += 8) {
+    uint64_t n = 0;
+    for (int k = 7; k >= 0; --k) n = n << 8 | static_cast<uint8_t>(b[at + k]);
+    shape.push_back(n);
+  }
+  return nlohmann::json{{"dtype", b.substr(2, dt_len)}, {"shape", shape}};
+}
+
+// A Python package's array value (py.ndarray, py.numpy-scalar) described:
+// its dtype and shape; nullopt for anything else.
+std::optional<nlohmann::json> array_of(const Value& v) {
+  const std::string* b = v.custom<std::string>();  // the CLI keeps custom values as bytes
+  const std::string& tag = b ? v.as_custom()->tag : std::string();
+  if (tag != "py.ndarray" && tag != "py.numpy-scalar") return std::nullopt;
+  return array_json(*b);
+}
+
+// A built-in scalar, string or null as JSON, and the Python package's JSON
+// values (py.json); nullopt for bytes and other custom types.
 std::optional<nlohmann::json> value_json(const Value& v) {
+  if (const std::string* b = v.custom<std::string>()) {  // the CLI keeps custom values as bytes
+    if (v.as_custom()->tag != "py.json") return std::nullopt;
+    nlohmann::json j = nlohmann::json::parse(*b, nullptr, false);
+    if (j.is_discarded()) return std::nullopt;
+    return j;
+  }
   switch (v.kind()) {
     case Value::Kind::kNull:
       return nlohmann::json();
@@ -54,12 +89,22 @@ nlohmann::json items_json(const Value& v) {
       j["components"] = vol->layout().components;
     } else if (item.items()) {
       j["items"] = items_json(item);
+    } else if (std::optional<nlohmann::json> a = array_of(item)) {
+      j["array"] = *a;
     } else if (const std::string* opaque = item.custom<std::string>()) {
       j["bytes"] = opaque->size();  // a type the CLI keeps as its bytes
     }
     items.push_back(std::move(j));
   }
   return items;
+}
+
+// "<f8 shape (2, 3)": an array's description on a line.
+std::string array_text(const nlohmann::json& a) {
+  std::string shape;
+  for (const nlohmann::json& n : a["shape"]) shape += (shape.empty() ? "" : ", ") + n.dump();
+  if (a["shape"].size() == 1) shape += ",";
+  return a["dtype"].get<std::string>() + " shape (" + shape + ")";
 }
 
 // One line of an item: "volume 91x109x91 f32", "float64 3.5".
@@ -70,6 +115,7 @@ std::string item_text(const nlohmann::json& item) {
     t += " " + item["dims"].get<std::string>() + " " + item["pixel_type"].get<std::string>();
     if (item["components"].get<uint32_t>() > 1) t += "x" + item["components"].dump();
   }
+  if (item.contains("array")) t += " " + array_text(item["array"]);
   if (item.contains("bytes")) t += " (" + human_bytes(item["bytes"].get<uint64_t>()) + ")";
   if (item.contains("items")) {
     std::string inner;
@@ -125,7 +171,7 @@ Result<std::vector<EntryInfo>> select_entries(Cache* cache, const LsFilter& f) {
 }
 
 int cmd_ls(const Globals& g, const LsFilter& f, bool json) {
-  auto cache = open_cache(g, false);
+  auto cache = open_cache(g, false, /*record_reads=*/false);
   if (!cache.ok()) return fail(cache.status());
   Result<std::vector<EntryInfo>> selected = select_entries(cache->get(), f);
   if (!selected.ok()) {
@@ -159,8 +205,8 @@ int cmd_ls(const Globals& g, const LsFilter& f, bool json) {
     raw += e.raw_bytes;
     stored += e.stored_bytes;
   }
-  std::printf("%zu entries, %s raw, %s stored\n", entries.size(), human_bytes(raw).c_str(),
-              human_bytes(stored).c_str());
+  std::printf("%s, %s raw, %s stored\n", count_text(entries.size(), "entry", "entries").c_str(),
+              human_bytes(raw).c_str(), human_bytes(stored).c_str());
   if (bad) {
     std::printf("%zu damaged: 'voxcache verify --repair' removes %s\n", bad,
                 bad == 1 ? "it" : "them");
@@ -183,13 +229,14 @@ Result<nlohmann::json> entry_record(Cache* cache, const OperationKey& key, Entry
       if (!shown->is_null() || info->data_type == "null") j["value"] = *shown;
     }
     if (v->items()) j["items"] = items_json(*v);  // a list's or tuple's, whatever its size
+    if (std::optional<nlohmann::json> a = array_of(*v)) j["array"] = *a;
   }
   return j;
 }
 
 int cmd_show(const Globals& g, const std::string& key_text, bool json,
              const std::string& thumbnail) {
-  auto cache = open_cache(g, false);
+  auto cache = open_cache(g, false, /*record_reads=*/false);
   if (!cache.ok()) return fail(cache.status());
   Result<OperationKey> key = resolve(cache->get(), key_text);
   if (!key.ok()) return usage_error(key.status());
@@ -214,6 +261,9 @@ int cmd_show(const Globals& g, const std::string& key_text, bool json,
   const EntryInfo& e = *info;
   std::printf("key          %s\n", e.key.hex().c_str());
   std::printf("type         %s\n", e.data_type.c_str());
+  if (record->contains("array")) {
+    std::printf("array        %s\n", array_text((*record)["array"]).c_str());
+  }
   if (has_value) {
     std::printf("value        %s\n", dump(value).c_str());
   }
@@ -251,8 +301,12 @@ int cmd_show(const Globals& g, const std::string& key_text, bool json,
   std::printf("chunks       %llu of %s%s\n", static_cast<unsigned long long>(e.chunk_count),
               human_bytes(e.chunk_bytes).c_str(),
               e.volume ? (", " + e.layout.ToString()).c_str() : "");
-  std::printf("codec        %s (level %d), filter %s\n", e.codec.c_str(), e.level,
-              e.filter.c_str());
+  if (e.codec == "none") {  // level 0: raw chunks; no level to speak of
+    std::printf("codec        none (raw chunks), filter %s\n", e.filter.c_str());
+  } else {
+    std::printf("codec        %s (level %d), filter %s\n", e.codec.c_str(), e.level,
+                e.filter.c_str());
+  }
   std::printf("checksum     %s\n", e.checksum.c_str());
   std::printf("metadata     %s\n", e.metadata.empty() ? "-" : e.metadata.c_str());
   if (!e.intensity_json.empty()) {
@@ -290,7 +344,10 @@ int cmd_stats(const Globals& g, bool json, bool zero) {
     return 0;
   }
   const uint64_t hits = st->hits();
-  const double hit_rate = st->hit_rate();
+  // No lookups yet: no rate, rather than 0% (the JSON's hit_rate stays 0).
+  char rate_text[32];
+  std::snprintf(rate_text, sizeof rate_text, "%.1f%%", 100 * st->hit_rate());
+  const std::string rate = hits + st->counter("misses") ? rate_text : "-";
   const double ratio = st->ratio();
   // voxcache run's records (StoredStats::ToJson says what they count).
   const uint64_t run_hits = st->hits("run");
@@ -300,12 +357,12 @@ int cmd_stats(const Globals& g, bool json, bool zero) {
   std::printf("stored         %s (ratio %.2fx)\n", human_bytes(st->stored_bytes).c_str(), ratio);
   std::printf(
       "hits           %llu (memory %llu, disk %llu, remote %llu), misses %llu, "
-      "hit rate %.1f%%\n",
+      "hit rate %s\n",
       static_cast<unsigned long long>(hits),
       static_cast<unsigned long long>(st->counter("hits_memory")),
       static_cast<unsigned long long>(st->counter("hits_disk")),
       static_cast<unsigned long long>(st->counter("hits_remote")),
-      static_cast<unsigned long long>(st->counter("misses")), 100 * hit_rate);
+      static_cast<unsigned long long>(st->counter("misses")), rate.c_str());
   std::printf("puts           %llu, evictions %llu\n",
               static_cast<unsigned long long>(st->counter("puts")),
               static_cast<unsigned long long>(st->counter("evictions")));
@@ -327,8 +384,8 @@ int cmd_stats(const Globals& g, bool json, bool zero) {
                 here.remote.empty() ? "" : ("; " + here.remote + " " + here.remote_status).c_str());
   }
   for (const auto& t : st->by_type) {
-    std::printf("  %-12s %6llu entries %10s raw %10s stored\n", t.data_type.c_str(),
-                static_cast<unsigned long long>(t.entries), human_bytes(t.raw_bytes).c_str(),
+    std::printf("  %-12s %14s %10s raw %10s stored\n", t.data_type.c_str(),
+                count_text(t.entries, "entry", "entries").c_str(), human_bytes(t.raw_bytes).c_str(),
                 human_bytes(t.stored_bytes).c_str());
   }
   return 0;

@@ -15,7 +15,7 @@ namespace voxcache::cli {
 
 int cmd_verify(const Globals& g, const std::vector<std::string>& key_texts, bool repair,
                bool json) {
-  auto cache = open_cache(g, repair);
+  auto cache = open_cache(g, repair, /*record_reads=*/false);
   if (!cache.ok()) return fail(cache.status());
   std::vector<OperationKey> keys;
   if (key_texts.empty()) {
@@ -44,13 +44,14 @@ int cmd_verify(const Globals& g, const std::vector<std::string>& key_texts, bool
   if (json) {
     print_json({{"checked", keys.size()}, {"bad", bad}});
   } else {
-    std::printf("%zu entries checked, %zu bad%s\n", keys.size(), bad.size(),
-                repair && !bad.empty() ? ", removed: they will be recomputed" : "");
+    std::printf("%s checked, %zu bad%s\n", count_text(keys.size(), "entry", "entries").c_str(),
+                bad.size(), repair && !bad.empty() ? ", removed: they will be recomputed" : "");
   }
   return bad.empty() ? 0 : kExitFailure;
 }
 
-int cmd_rm(const Globals& g, const std::vector<std::string>& key_texts, const std::string& op) {
+int cmd_rm(const Globals& g, const std::vector<std::string>& key_texts, const std::string& op,
+           bool json) {
   if (key_texts.empty() == op.empty()) {
     return usage_error(Status::InvalidArgument("rm takes keys or --op NAME"));
   }
@@ -68,12 +69,22 @@ int cmd_rm(const Globals& g, const std::vector<std::string>& key_texts, const st
     if (!k.ok()) return usage_error(k.status());
     keys = std::move(k).value();
   }
+  nlohmann::json removed = nlohmann::json::array();
   for (const OperationKey& k : keys) {
     Status s = (*cache)->erase(k);
     if (!s.ok()) return key_error(s);
-    std::printf("removed %s\n", k.hex().c_str());
+    if (json) {
+      removed.push_back(k.hex());
+    } else {
+      std::printf("removed %s\n", k.hex().c_str());
+    }
   }
-  if (!op.empty()) std::printf("%zu entries of operation '%s' removed\n", keys.size(), op.c_str());
+  if (json) {
+    print_json({{"removed", removed}});
+  } else if (!op.empty()) {
+    std::printf("%s of operation '%s' removed\n",
+                count_text(keys.size(), "entry", "entries").c_str(), op.c_str());
+  }
   return 0;
 }
 
@@ -92,8 +103,10 @@ int report_removal(const GcReport& r, bool json) {
                 {"limits_met", r.limits_met}});
   } else {
     for (const OperationKey& k : r.removed) std::printf("removed %s\n", k.hex().c_str());
-    std::printf("%zu entries removed, %s freed; %llu entries, %s left\n", r.removed.size(),
-                human_bytes(r.freed_bytes).c_str(), static_cast<unsigned long long>(r.entries_left),
+    std::printf("%s removed, %s freed; %s, %s left\n",
+                count_text(r.removed.size(), "entry", "entries").c_str(),
+                human_bytes(r.freed_bytes).c_str(),
+                count_text(r.entries_left, "entry", "entries").c_str(),
                 human_bytes(r.bytes_left).c_str());
   }
   if (r.limits_met) return 0;
@@ -121,11 +134,22 @@ int cmd_gc(const Globals& g, const std::string& max_size, const std::string& max
     if (!v.ok()) return usage_error(v.status());
     limits.max_age = *v;
   }
-  if (!limits.max_bytes && !limits.max_entries && limits.max_age.count() == 0) {
-    return usage_error(Status::InvalidArgument("gc needs --max-size, --max-age or --max-entries"));
-  }
   auto cache = open_cache(g, true);
   if (!cache.ok()) return fail(cache.status());
+  // No limit given: the ones stored with `voxcache config`, which every
+  // process that opens the database keeps anyway.
+  if (!limits.max_bytes && !limits.max_entries && limits.max_age.count() == 0) {
+    Result<StoredConfig> c = (*cache)->admin().stored_config();
+    if (!c.ok()) return fail(c.status());
+    limits.max_bytes = c->max_bytes.value_or(0);
+    limits.max_entries = c->max_entries.value_or(0);
+    limits.max_age = c->max_age.value_or(std::chrono::seconds(0));
+    if (!limits.max_bytes && !limits.max_entries && limits.max_age.count() == 0) {
+      return usage_error(Status::InvalidArgument(
+          "gc needs --max-size, --max-age or --max-entries, or limits stored with "
+          "'voxcache config max-size SIZE' (max-entries, max-age)"));
+    }
+  }
   Result<GcReport> r = (*cache)->admin().gc(limits);
   if (!r.ok()) return fail(r.status());
   return report_removal(*r, json);
@@ -139,7 +163,7 @@ int cmd_clear(const Globals& g, bool keep_pinned, bool json) {
   return report_removal(*r, json);
 }
 
-int cmd_vacuum(const Globals& g) {
+int cmd_vacuum(const Globals& g, bool json) {
   auto cache = open_cache(g, true);
   if (!cache.ok()) return fail(cache.status());
   const std::string path = (*cache)->path();
@@ -156,8 +180,12 @@ int cmd_vacuum(const Globals& g) {
   Status s = (*cache)->admin().vacuum();
   if (!s.ok()) return fail(s);
   const uint64_t after = size();
-  std::printf("%s -> %s on disk (database and WAL)\n", human_bytes(before).c_str(),
-              human_bytes(after).c_str());
+  if (json) {
+    print_json({{"bytes_before", before}, {"bytes_after", after}});
+  } else {
+    std::printf("%s -> %s on disk (database and WAL)\n", human_bytes(before).c_str(),
+                human_bytes(after).c_str());
+  }
   return 0;
 }
 
@@ -239,23 +267,30 @@ int cmd_recompress(const Globals& g, const std::vector<std::string>& key_texts, 
                 {"bytes_before", before},
                 {"bytes_after", after}});
   } else {
-    std::printf("%llu of %zu entries recompressed to %s; %s -> %s stored\n",
-                static_cast<unsigned long long>(changed), targets.size(), to.c_str(),
+    std::printf("%llu of %s recompressed to %s; %s -> %s stored\n",
+                static_cast<unsigned long long>(changed),
+                count_text(targets.size(), "entry", "entries").c_str(), to.c_str(),
                 human_bytes(before).c_str(), human_bytes(after).c_str());
   }
   return 0;
 }
 
-int cmd_pin(const Globals& g, const std::vector<std::string>& key_texts, bool pinned) {
+int cmd_pin(const Globals& g, const std::vector<std::string>& key_texts, bool pinned, bool json) {
   auto cache = open_cache(g, true);
   if (!cache.ok()) return fail(cache.status());
   Result<std::vector<OperationKey>> keys = resolve_all(cache->get(), key_texts);
   if (!keys.ok()) return usage_error(keys.status());
+  nlohmann::json done = nlohmann::json::array();
   for (const OperationKey& k : *keys) {
     Status s = pinned ? (*cache)->admin().pin(k) : (*cache)->admin().unpin(k);
     if (!s.ok()) return key_error(s);
-    std::printf("%s %s\n", pinned ? "pinned" : "unpinned", k.hex().c_str());
+    if (json) {
+      done.push_back(k.hex());
+    } else {
+      std::printf("%s %s\n", pinned ? "pinned" : "unpinned", k.hex().c_str());
+    }
   }
+  if (json) print_json({{pinned ? "pinned" : "unpinned", done}});
   return 0;
 }
 

@@ -48,14 +48,16 @@ int cmd_stats(const Globals& g, bool json, bool zero);
 
 // Looking after it (cmd_manage.cc).
 int cmd_verify(const Globals& g, const std::vector<std::string>& key_texts, bool repair, bool json);
-int cmd_rm(const Globals& g, const std::vector<std::string>& key_texts, const std::string& op);
+int cmd_rm(const Globals& g, const std::vector<std::string>& key_texts, const std::string& op,
+           bool json);
+// Without limits, the ones stored with `voxcache config`.
 int cmd_gc(const Globals& g, const std::string& max_size, const std::string& max_age,
            uint64_t max_entries, bool json);
-int cmd_vacuum(const Globals& g);
+int cmd_vacuum(const Globals& g, bool json);
 // `level` -1 keeps each entry's level; `layout` empty keeps each volume's.
 int cmd_recompress(const Globals& g, const std::vector<std::string>& key_texts, int level,
                    const std::string& layout, const std::string& codec, bool json);
-int cmd_pin(const Globals& g, const std::vector<std::string>& key_texts, bool pinned);
+int cmd_pin(const Globals& g, const std::vector<std::string>& key_texts, bool pinned, bool json);
 int cmd_clear(const Globals& g, bool keep_pinned, bool json);
 // The remote tier (cmd_remote.cc).
 int cmd_remote_stats(const Globals& g, bool json);

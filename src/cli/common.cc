@@ -54,7 +54,7 @@ std::shared_ptr<const TypeRegistry> types() {
 
 }  // namespace
 
-Result<std::unique_ptr<Cache>> open_cache(const Globals& g, bool write) {
+Result<std::unique_ptr<Cache>> open_cache(const Globals& g, bool write, bool record_reads) {
   const std::string path = db_path(g);
   if (path.empty()) return Status::InvalidArgument("no --db given and no default path");
   const std::string dir = std::filesystem::path(path).parent_path().string();
@@ -69,6 +69,7 @@ Result<std::unique_ptr<Cache>> open_cache(const Globals& g, bool write) {
   }
   Options o;
   o.read_only = g.read_only || !writable;
+  o.record_reads = record_reads;
   o.remote = g.remote;
   o.types = types();
   if (!g.remote_password_file.empty()) {

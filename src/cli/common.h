@@ -41,7 +41,10 @@ std::string db_path(const Globals& g);
 
 // Read commands open read-only when asked to, or when the file (or, for its
 // WAL, the directory) is not writable, so they work on a shared archive.
-Result<std::unique_ptr<Cache>> open_cache(const Globals& g, bool write);
+// `record_reads` false for commands that look at entries (show, thumbnail,
+// ls, verify): looking is not using, so neither hits nor access times move.
+// export is a use: its voxels leave the cache for another tool.
+Result<std::unique_ptr<Cache>> open_cache(const Globals& g, bool write, bool record_reads = true);
 // After a command that wrote: one line on stderr when write-through pushes
 // to the remote failed (a full Redis says nothing otherwise).
 void warn_failed_pushes(Cache* cache);

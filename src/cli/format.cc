@@ -57,6 +57,10 @@ std::string pixel_text(const EntryInfo& info) {
   return t;
 }
 
+std::string count_text(uint64_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
 nlohmann::json entry_json(const EntryInfo& info) {
   // EntryInfo::ToJson is the record; the CLI adds the times as ISO 8601.
   nlohmann::json j = nlohmann::json::parse(info.ToJson());

@@ -143,11 +143,14 @@ int run(int argc, char** argv) {
   CLI::App* rm = app.add_subcommand("rm", "Remove entries");
   rm->add_option("keys", keys, "Keys or prefixes");
   rm->add_option("--op", op, "Remove every result of this operation");
+  rm->add_flag("--json", json, "Print the removed keys as JSON");
 
   std::string max_size, max_age;
   uint64_t max_entries = 0;
-  CLI::App* gc =
-      app.add_subcommand("gc", "Evict least recently used, unpinned entries until the limits hold");
+  CLI::App* gc = app.add_subcommand(
+      "gc",
+      "Evict least recently used, unpinned entries until the limits hold (default: the limits "
+      "stored with config)");
   gc->add_option("--max-size", max_size, "Stored bytes to keep at most, e.g. 10G");
   gc->add_option("--max-age", max_age, "Evict entries unused for longer, e.g. 7d");
   gc->add_option("--max-entries", max_entries, "Entries to keep at most");
@@ -170,6 +173,7 @@ int run(int argc, char** argv) {
 
   CLI::App* vacuum = app.add_subcommand(
       "vacuum", "Give freed space back to the file system; checkpoint and truncate the WAL");
+  vacuum->add_flag("--json", json, "Print the sizes before and after as JSON");
 
   int level = -1;
   CLI::App* recompress = app.add_subcommand(
@@ -198,8 +202,10 @@ int run(int argc, char** argv) {
 
   CLI::App* pin = app.add_subcommand("pin", "Keep entries through eviction");
   pin->add_option("keys", keys, "Keys or prefixes")->required();
+  pin->add_flag("--json", json, "Print the pinned keys as JSON");
   CLI::App* unpin = app.add_subcommand("unpin", "Let pinned entries be evicted again");
   unpin->add_option("keys", keys, "Keys or prefixes")->required();
+  unpin->add_flag("--json", json, "Print the unpinned keys as JSON");
 
   CLI::App* remote = app.add_subcommand(
       "remote", "The shared remote tier (--remote URL): stats, push KEY..., pull KEY...");
@@ -330,11 +336,11 @@ int run(int argc, char** argv) {
   if (*show) return cmd_show(g, key_text, json, thumb);
   if (*stats) return cmd_stats(g, json, zero);
   if (*verify) return cmd_verify(g, keys, repair, json);
-  if (*rm) return cmd_rm(g, keys, op);
+  if (*rm) return cmd_rm(g, keys, op, json);
   if (*gc) return cmd_gc(g, max_size, max_age, max_entries, json);
   if (*clear) return cmd_clear(g, keep_pinned, json);
   if (*config) return cmd_config(g, setting, setting_value, unset, json);
-  if (*vacuum) return cmd_vacuum(g);
+  if (*vacuum) return cmd_vacuum(g, json);
   if (*recompress) return cmd_recompress(g, keys, level, layout, codec_name, json);
   if (*thumbnail) return cmd_thumbnail(g, key_text, out_file, slice_text, json);
   if (*remote_stats) return cmd_remote_stats(g, json);
@@ -343,8 +349,8 @@ int run(int argc, char** argv) {
   if (*run) return cmd_run(g, run_args);
   if (*key_cmd) return cmd_key(key_files, json);
   if (*serve) return cmd_serve(g, serve_args);
-  if (*pin) return cmd_pin(g, keys, true);
-  if (*unpin) return cmd_pin(g, keys, false);
+  if (*pin) return cmd_pin(g, keys, true, json);
+  if (*unpin) return cmd_pin(g, keys, false, json);
   return kExitUsage;
 }
 

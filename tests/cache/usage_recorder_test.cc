@@ -166,6 +166,36 @@ TEST(UsageRecorderBatching, AReadOnlyCacheRecordsNothing) {
   EXPECT_EQ(testing::query_int(path, "SELECT count(*) FROM counters WHERE name LIKE 'hits%'"), 0);
 }
 
+// Options::record_reads off (an inspector): gets, misses and access times
+// are not recorded, puts still are; the same gets on the defaults are.
+TEST(UsageRecorderBatching, AnInspectorsReadsAreNotRecorded) {
+  TempDir dir;
+  const std::string path = dir.file("u.db");
+  const OperationKey k = KeyBuilder("v").build();
+  Options o;
+  o.record_reads = false;
+  {
+    auto c = testing::open_cache(path, o);
+    ASSERT_OK(c->put(k, Value(1.5)));
+    for (int i = 0; i < 300; ++i) ASSERT_OK(c->get(k).status());
+    EXPECT_TRUE(c->get(KeyBuilder("absent").build()).status().is_not_found());
+  }
+  EXPECT_EQ(testing::query_int(path, "SELECT access_count FROM results"), 0);
+  EXPECT_EQ(testing::query_int(path,
+                               "SELECT count(*) FROM counters WHERE name LIKE 'hits%' "
+                               "OR name = 'misses'"),
+            0);
+  EXPECT_EQ(testing::query_int(path,
+                               "SELECT value FROM counters WHERE name = 'puts' AND "
+                               "data_type = ''"),
+            1);
+  {
+    auto c = testing::open_cache(path);  // the defaults: recorded
+    for (int i = 0; i < 3; ++i) ASSERT_OK(c->get(k).status());
+  }
+  EXPECT_EQ(testing::query_int(path, "SELECT access_count FROM results"), 3);
+}
+
 // One get_or_compute that computes is one miss, though it looks twice (before
 // and after taking its claim); one that finds the value is one hit.
 TEST(UsageRecorder, AGetOrComputeIsOneLookupOneMissOrOneHit) {

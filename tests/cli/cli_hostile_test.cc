@@ -110,7 +110,7 @@ TEST_F(CliHostileTest, OneDamagedHeaderNeverHidesTheOthersOrBlocksTheRepair) {
   EXPECT_NE(repair.out.find("(removed)"), std::string::npos) << repair.out;
   CliRun after = cli("verify");
   EXPECT_EQ(after.code, 0) << after.out;
-  EXPECT_NE(after.out.find("1 entries checked, 0 bad"), std::string::npos) << after.out;
+  EXPECT_NE(after.out.find("1 entry checked, 0 bad"), std::string::npos) << after.out;
   // The library lists it the same way.
   testing::flip_blob_byte(db_, "results", "operation_id = '" + good_.hex() + "'", 12);
   auto c = testing::open_cache(db_);

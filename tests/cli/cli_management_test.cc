@@ -192,7 +192,7 @@ TEST_F(CliManagementTest, GcKeepsPinnedAndRecentEntriesAndHonoursTheLimit) {
   // The pinned 3.4 MiB entry alone is over 1K: gc does what it can and says so.
   CliRun text = cli(db() + " gc --max-size 1K");
   EXPECT_EQ(text.code, 3) << text.out;
-  EXPECT_NE(text.out.find("1 entries removed"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("1 entry removed"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("freed"), std::string::npos);
   EXPECT_NE(text.out.find("limits are not met"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("pinned"), std::string::npos) << text.out;
@@ -456,7 +456,7 @@ TEST_F(CliManagementTest, ClearRemovesEverythingOrKeepsPinned) {
   EXPECT_EQ(json_of(cli(db() + " ls --json")).size(), 1u);
   CliRun all = cli(db() + " clear");
   ASSERT_EQ(all.code, 0) << all.out;
-  EXPECT_NE(all.out.find("1 entries removed"), std::string::npos) << all.out;
+  EXPECT_NE(all.out.find("1 entry removed"), std::string::npos) << all.out;
   EXPECT_EQ(json_of(cli(db() + " ls --json")).size(), 0u);
   EXPECT_EQ(cli("--read-only " + db() + " clear").code, 1);
 }

@@ -51,7 +51,7 @@ TEST_F(CliTest, LsListsEntriesInTextAndJson) {
   EXPECT_NE(ls.out.find(key.substr(0, 16)), std::string::npos) << ls.out;
   EXPECT_NE(ls.out.find("181x217x181"), std::string::npos) << ls.out;
   EXPECT_NE(ls.out.find(" u8 "), std::string::npos) << ls.out;
-  EXPECT_NE(ls.out.find("1 entries"), std::string::npos) << ls.out;
+  EXPECT_NE(ls.out.find("1 entry,"), std::string::npos) << ls.out;
 
   CliRun js = voxcache_cli(db_ + " ls --json");
   ASSERT_EQ(js.code, 0) << js.out;

@@ -122,7 +122,7 @@ int cmd_serve(const Globals& g, const ServeArgs& args) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   Globals ro = g;
   ro.read_only = true;  // no request can change the database
-  auto cache = open_cache(ro, false);
+  auto cache = open_cache(ro, false, /*record_reads=*/false);
   if (!cache.ok()) return fail(cache.status());
 
   ScratchDir scratch;

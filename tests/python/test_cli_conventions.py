@@ -1,0 +1,134 @@
+"""The voxcache command on what the Python package stores, and its daily
+conventions (issue 30): show describes every Python value kind, looking at
+entries is not counted as using them, counts read as English, gc keeps the
+stored limits, and the managing commands speak JSON. The real binary."""
+
+import json
+import subprocess
+
+import numpy as np
+import pytest
+
+import voxcache
+
+
+def run(cli, db, *args, code=0):
+    r = subprocess.run([cli, "--db", str(db), *args], capture_output=True, text=True)
+    assert r.returncode == code, (args, r.stdout, r.stderr)
+    return r.stdout
+
+
+def test_show_describes_every_python_value(tmp_path, cli):
+    db = tmp_path / "c.db"
+    with voxcache.Cache(db) as c:
+        c.put(voxcache.key("json"), {"a": 1, "b": [1, 2.5, None]})
+        c.put(voxcache.key("array"), np.arange(6.0).reshape(2, 3))
+        c.put(voxcache.key("scalar"), np.float32(2.5))
+        c.put(voxcache.key("tuple"), (np.arange(3, dtype=np.int16), 1.5, {"x": "y"}))
+        c.put(voxcache.key("bytes"), b"\x00\x01")
+    shown = {k: json.loads(run(cli, db, "show", "--json", voxcache.key(k).hex))
+             for k in ("json", "array", "scalar", "tuple", "bytes")}
+    assert shown["json"]["value"] == {"a": 1, "b": [1, 2.5, None]}
+    assert shown["array"]["array"] == {"dtype": "<f8", "shape": [2, 3]}
+    assert shown["scalar"]["array"] == {"dtype": "<f4", "shape": []}
+    items = shown["tuple"]["items"]
+    assert items[0]["array"] == {"dtype": "<i2", "shape": [3]}
+    assert items[1]["value"] == 1.5 and items[2]["value"] == {"x": "y"}
+    assert "value" not in shown["bytes"] and "array" not in shown["bytes"]
+    text = run(cli, db, "show", voxcache.key("array").hex)
+    assert "array        <f8 shape (2, 3)" in text
+    text = run(cli, db, "show", voxcache.key("tuple").hex)
+    assert "py.ndarray <i2 shape (3,)" in text and 'py.json {"x":"y"}' in text
+
+
+def test_looking_is_not_using(tmp_path, cli):
+    db = tmp_path / "c.db"
+    v = voxcache.Volume(np.arange(4 * 5 * 6, dtype=np.float32).reshape(4, 5, 6))
+    with voxcache.Cache(db) as c:
+        c.put(voxcache.key("v"), v)
+    key = voxcache.key("v").hex
+    before = json.loads(run(cli, db, "stats", "--json"))
+    run(cli, db, "show", key)
+    run(cli, db, "show", "--json", key)
+    run(cli, db, "thumbnail", key, str(tmp_path / "v.png"))
+    run(cli, db, "verify")
+    run(cli, db, "ls")
+    after = json.loads(run(cli, db, "stats", "--json"))
+    assert after["counters"] == before["counters"]
+    assert json.loads(run(cli, db, "ls", "--json"))[0]["access_count"] == 0
+    # No lookup at all: no rate, not 0%.
+    assert "hit rate -" in run(cli, db, "stats")
+    # export is a use: the voxels leave the cache for another tool, and the
+    # entry stays recent for eviction.
+    run(cli, db, "export", key, str(tmp_path / "v.nii.gz"))
+    assert json.loads(run(cli, db, "stats", "--json"))["counters"]["total"]["hits_disk"] == 1
+    assert json.loads(run(cli, db, "ls", "--json"))[0]["access_count"] == 1
+    # The library's own gets are counted, and then there is a rate.
+    with voxcache.Cache(db) as c:
+        c.get(key)
+        c.get(voxcache.key("absent"), None)
+    assert "misses 1, hit rate 66.7%" in run(cli, db, "stats")
+
+
+def test_counts_read_as_english(tmp_path, cli):
+    db = tmp_path / "c.db"
+    with voxcache.Cache(db) as c:
+        c.put(voxcache.key("one"), 1.5)
+    assert "\n1 entry, " in "\n" + run(cli, db, "ls")
+    assert "1 entry checked, 0 bad" in run(cli, db, "verify")
+    assert "1 entry " in run(cli, db, "stats")
+    out = run(cli, db, "clear")
+    assert "1 entry removed" in out and "; 0 entries, " in out
+
+
+def test_gc_without_limits_keeps_the_stored_ones(tmp_path, cli):
+    db = tmp_path / "c.db"
+    with voxcache.Cache(db) as c:
+        for i in range(4):
+            c.put(voxcache.key("v", i=i), float(i))
+    err = subprocess.run([cli, "--db", str(db), "gc"], capture_output=True, text=True)
+    assert err.returncode == 2 and "voxcache config max-size" in err.stderr
+    run(cli, db, "config", "max-entries", "3")
+    report = json.loads(run(cli, db, "gc", "--json"))
+    assert len(report["removed"]) == 1 and report["entries_left"] == 3 and report["limits_met"]
+    # Limits given on the command line win over the stored ones.
+    report = json.loads(run(cli, db, "gc", "--max-entries", "1", "--json"))
+    assert len(report["removed"]) == 2 and report["entries_left"] == 1
+
+
+def test_managing_commands_speak_json(tmp_path, cli):
+    db = tmp_path / "c.db"
+    with voxcache.Cache(db) as c:
+        for i in range(3):
+            c.put(voxcache.key("v", i=i), float(i))
+    keys = [voxcache.key("v", i=i).hex for i in range(3)]
+    assert json.loads(run(cli, db, "pin", "--json", keys[0][:10])) == {"pinned": [keys[0]]}
+    assert json.loads(run(cli, db, "unpin", "--json", keys[0])) == {"unpinned": [keys[0]]}
+    assert json.loads(run(cli, db, "rm", "--json", keys[1], keys[2])) == {"removed": keys[1:]}
+    sizes = json.loads(run(cli, db, "vacuum", "--json"))
+    assert sizes["bytes_after"] <= sizes["bytes_before"]
+    with voxcache.Cache(db) as c:
+        assert list(c) == [keys[0]]
+
+
+@pytest.mark.parametrize("level", ["0"])
+def test_raw_chunks_show_no_level(tmp_path, cli, level):
+    db = tmp_path / "c.db"
+    with voxcache.Cache(db) as c:
+        c.put(voxcache.key("n"), np.random.default_rng(0).integers(0, 255, 100000, dtype=np.uint8))
+    run(cli, db, "recompress", "--level", level)
+    assert "codec        none (raw chunks)" in run(cli, db, "show", voxcache.key("n").hex)
+
+
+def test_record_reads_false_from_python_counts_nothing(tmp_path):
+    db = tmp_path / "c.db"
+    with voxcache.Cache(db) as c:
+        c.put(voxcache.key("x"), 1.5)
+    with voxcache.Cache(db, record_reads=False) as c:
+        assert c.get(voxcache.key("x")) == 1.5
+        assert c.get(voxcache.key("absent"), None) is None
+        counters = c.stats()["counters"]["total"]
+    assert counters["hits_disk"] == 0 and counters["misses"] == 0
+    with voxcache.Cache(db) as c:  # the defaults count
+        c.get(voxcache.key("x"))
+        assert c.stats()["counters"]["total"]["hits_disk"] == 1
