@@ -92,6 +92,16 @@ struct VOXCACHE_EXPORT Options {
   // InvalidArgument; nothing in the file is modified, not even access times.
   bool read_only = false;
 
+  // Open a database on a network file system (NFS, CIFS/SMB, Lustre, GPFS,
+  // CephFS, BeeGFS, AFS, 9p). Off, that is NotSupported naming the fix:
+  // SQLite's WAL mode needs memory shared between the processes of one host
+  // and POSIX locks that such file systems do not give, so two nodes
+  // writing one database there can corrupt it (docs/reliability.md). On a
+  // cluster, put the database on local disk and share through the remote
+  // tier. $VOXCACHE_ALLOW_NETWORK_FS=1 turns it on too, for programs that
+  // cannot set options (the CLI): for one node alone on such a mount.
+  bool allow_network_filesystem = false;
+
   // Count gets and misses in the statistics and record each entry's last
   // access (the LRU order of eviction). An inspector turns it off, so that
   // looking at a cache is not using it: the CLI's show, thumbnail, ls,

@@ -58,7 +58,8 @@ class Cache:
     ``path``, by default the C++ library's ``DefaultPath`` ($VOXCACHE_DIR,
     else $XDG_CACHE_HOME/voxcache, else ~/.cache/voxcache, cache.db). Options
     are those of the C++ ``Options``: ``read_only``, ``verify_checksums``,
-    ``record_reads`` (False: gets count no hit and move no access time, for
+    ``allow_network_filesystem`` (a database on NFS and the like is
+    refused unless True), ``record_reads`` (False: gets count no hit and move no access time, for
     a tool that only looks at a cache),
     ``busy_timeout`` (seconds), ``max_bytes``, ``max_entries``, ``max_age``
     (seconds), ``max_database_bytes``, ``compression_level``, ``codec``

@@ -365,6 +365,7 @@ Result<std::unique_ptr<Cache>> OpenCache(const std::string& path, const Options&
                                          std::vector<std::unique_ptr<tier::Tier>> below) {
   Result<store::Database::OpenOptions> open = database_options(path, options);
   if (!open.ok()) return open.status();
+  if (Status s = check_filesystem(path, options, env); !s.ok()) return s;
   Result<std::unique_ptr<store::Catalog>> catalog = store::Catalog::Open(path, *open, env);
   if (!catalog.ok()) return catalog.status();
   Result<StoredConfig> config = read_stored_config(catalog->get());

@@ -55,6 +55,31 @@ Result<store::Database::OpenOptions> database_options(const std::string& path,
   return open;
 }
 
+Status check_filesystem(const std::string& path, const Options& options, util::Env* env) {
+  namespace fs = std::filesystem;
+  const char* allow = std::getenv("VOXCACHE_ALLOW_NETWORK_FS");
+  if (options.allow_network_filesystem || (allow && std::string(allow) == "1")) {
+    return Status::OK();
+  }
+  // The file's directory: the file itself may not exist yet (database_options
+  // created the directory, or found the file).
+  std::error_code ec;
+  const fs::path parent = fs::path(path).parent_path();
+  const std::string where = fs::exists(path, ec) ? path : parent.empty() ? "." : parent.string();
+  Result<uint64_t> type = env->filesystem_type(where);
+  if (!type.ok()) return Status::OK();  // unknown: SQLite's own open says what is wrong
+  const std::optional<std::string> name = util::network_filesystem_name(*type);
+  if (!name) return Status::OK();
+  return Status::NotSupported(
+      path + " is on " + *name +
+      ", a network file system, where SQLite's WAL mode can corrupt the database (it needs "
+      "memory shared between processes on one host and locks such file systems do not give). "
+      "Put the database on a local disk (--db /tmp/..., or $VOXCACHE_DIR) and share results "
+      "between nodes through the Redis tier (--remote); for one node alone on this mount, "
+      "VOXCACHE_ALLOW_NETWORK_FS=1 (Options::allow_network_filesystem) opens it anyway "
+      "(docs/reliability.md)");
+}
+
 Options apply_stored_config(Options options, const StoredConfig& config) {
   if (options.max_bytes == 0) options.max_bytes = config.max_bytes.value_or(0);
   if (options.max_entries == 0) options.max_entries = config.max_entries.value_or(0);

@@ -23,6 +23,11 @@ Result<std::unique_ptr<Cache>> OpenCache(const std::string& path, const Options&
 
 // Checks `options` and prepares `path` (its directory, or that it exists when
 // it may not be created) and returns how to open the database.
+// NotSupported when `path` is on a network file system (env's statfs) and
+// neither Options::allow_network_filesystem nor $VOXCACHE_ALLOW_NETWORK_FS=1
+// allows it; the message names the file system and the fixes.
+Status check_filesystem(const std::string& path, const Options& options, util::Env* env);
+
 Result<store::Database::OpenOptions> database_options(const std::string& path,
                                                       const Options& options);
 

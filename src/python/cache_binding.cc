@@ -82,6 +82,8 @@ const OptionSetter kOptionSetters[] = {
     {"read_only", "a bool", [](Options* o, const py::handle& v) { o->read_only = v.cast<bool>(); }},
     {"verify_checksums", "a bool",
      [](Options* o, const py::handle& v) { o->verify_checksums = v.cast<bool>(); }},
+    {"allow_network_filesystem", "a bool",
+     [](Options* o, const py::handle& v) { o->allow_network_filesystem = v.cast<bool>(); }},
     {"record_reads", "a bool",
      [](Options* o, const py::handle& v) { o->record_reads = v.cast<bool>(); }},
     {"busy_timeout", "a number of seconds",

@@ -1,7 +1,10 @@
 #include "util/env.h"
 
+#include <sys/vfs.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <random>
 #include <thread>
 
@@ -36,6 +39,43 @@ std::string Env::unique_owner_name() {
 
 Status Env::before_commit(std::string_view) { return Status::OK(); }
 
+Result<uint64_t> Env::filesystem_type(const std::string& path) {
+  struct statfs st;
+  if (::statfs(path.c_str(), &st) != 0) {
+    return Status::IOError("statfs " + path + ": " + std::strerror(errno));
+  }
+  return static_cast<uint64_t>(st.f_type);
+}
+
+std::optional<std::string> network_filesystem_name(uint64_t f_type) {
+  // Magic numbers of linux/magic.h and of the file systems' own headers.
+  switch (f_type) {
+    case 0x6969:  // NFS_SUPER_MAGIC
+      return "NFS";
+    case 0x517B:      // SMB_SUPER_MAGIC
+    case 0xFF534D42:  // CIFS_SUPER_MAGIC
+    case 0xFE534D42:  // SMB2_SUPER_MAGIC
+      return "CIFS/SMB";
+    case 0x0BD00BD0:  // LL_SUPER_MAGIC
+      return "Lustre";
+    case 0x47504653:  // GPFS_SUPER_MAGIC
+      return "GPFS";
+    case 0x00C36400:  // CEPH_SUPER_MAGIC
+      return "CephFS";
+    case 0x19830326:  // BEEGFS_MAGIC
+      return "BeeGFS";
+    case 0x5346414F:  // AFS_FS_MAGIC
+    case 0x6B414653:  // AFS_SUPER_MAGIC
+      return "AFS";
+    case 0x01021997:  // V9FS_MAGIC
+      return "9p";
+    case 0x20030528:  // PVFS2_SUPER_MAGIC
+      return "OrangeFS";
+    default:
+      return std::nullopt;
+  }
+}
+
 Env::SteadyTime ManualEnv::steady_now() {
   return steady_base_ + std::chrono::milliseconds(steady_offset_ms_.load());
 }
@@ -59,6 +99,11 @@ void ManualEnv::fail_commits(std::string prefix) {
 void ManualEnv::stop_failing() {
   std::lock_guard<std::mutex> lock(mu_);
   failing_ = false;
+}
+
+Result<uint64_t> ManualEnv::filesystem_type(const std::string& path) {
+  if (filesystem_type_) return *filesystem_type_;
+  return Env::filesystem_type(path);
 }
 
 Status ManualEnv::before_commit(std::string_view what) {

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -42,7 +43,17 @@ class Env {
   // ("put", "claim", "evict", ...). A failure rolls that write back and is
   // returned to its caller, exactly as a full disk or an I/O error would be.
   virtual Status before_commit(std::string_view what);
+
+  // statfs(2)'s f_type of the file system holding `path` (a directory or a
+  // file): NFS_SUPER_MAGIC for NFS, and so on. IOError when it cannot be read.
+  virtual Result<uint64_t> filesystem_type(const std::string& path);
 };
+
+// The name of a network file system type ("NFS", "CIFS/SMB", "Lustre",
+// "GPFS", "CephFS", "BeeGFS", "AFS", "9p", "OrangeFS"), on which SQLite's WAL
+// mode is unsafe; nullopt for a local file system (or one not known to be
+// networked).
+std::optional<std::string> network_filesystem_name(uint64_t f_type);
 
 // A manual clock and a fault switch for tests. Time moves only by advance()
 // and sleep_for(), which advances it at once (and yields), so a test waits out
@@ -55,6 +66,9 @@ class ManualEnv final : public Env {
   SteadyTime steady_now() override;
   void sleep_for(std::chrono::milliseconds d) override;
   Status before_commit(std::string_view what) override;
+  // The system's answer, unless set_filesystem_type() gave one.
+  Result<uint64_t> filesystem_type(const std::string& path) override;
+  void set_filesystem_type(uint64_t f_type) { filesystem_type_ = f_type; }
 
   // Moves both clocks forward (or, for the wall clock only, backward: a
   // clock jump) by `ms`.
@@ -68,6 +82,7 @@ class ManualEnv final : public Env {
 
  private:
   std::atomic<int64_t> now_ms_;
+  std::optional<uint64_t> filesystem_type_;  // set before the cache opens
   std::atomic<int64_t> steady_offset_ms_{0};
   const SteadyTime steady_base_ = std::chrono::steady_clock::now();
   std::mutex mu_;

@@ -1,10 +1,11 @@
-// Opening (cache/open.cc): the default path, option checks, and what a
-// missing file means.
+// Opening (cache/open.cc): the default path, option checks, what a missing
+// file means, and databases on network file systems.
 
 #include "cache/open.h"
 #include "cache/entry_writer.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -129,6 +130,83 @@ TEST(StoredConfig, IsStoredInTheDatabaseAndHonouredByLaterOpens) {
   EXPECT_EQ(c->info(v)->level, 7) << "written at the stored level";
   ASSERT_OK(c->admin().set_stored_config(StoredConfig()));
   EXPECT_FALSE(testing::open_cache(path)->admin().stored_config()->max_entries) << "unset";
+}
+
+}  // namespace
+}  // namespace voxcache
+
+namespace voxcache {
+namespace {
+
+// A database on a network file system: refused with the fixes named, unless
+// allowed; statfs's answer injected through the Env (no NFS server here).
+TEST(NetworkFilesystem, IsRefusedWithTheFixUnlessAllowed) {
+  testing::TempDir dir;
+  const std::string path = dir.file("sub/cache.db");
+  unsetenv("VOXCACHE_ALLOW_NETWORK_FS");
+  struct Case {
+    uint64_t magic;
+    const char* name;
+  };
+  for (const Case& c :
+       {Case{0x6969, "NFS"}, Case{0xFF534D42, "CIFS/SMB"}, Case{0x0BD00BD0, "Lustre"},
+        Case{0x47504653, "GPFS"}, Case{0x00C36400, "CephFS"}}) {
+    util::ManualEnv env;
+    env.set_filesystem_type(c.magic);
+    Result<std::unique_ptr<Cache>> refused = cache::OpenCache(path, Options(), &env);
+    ASSERT_TRUE(refused.status().is_not_supported()) << refused.status().to_string();
+    const std::string m = refused.status().message();
+    EXPECT_NE(m.find(std::string("is on ") + c.name), std::string::npos) << m;
+    EXPECT_NE(m.find("VOXCACHE_DIR"), std::string::npos) << m;
+    EXPECT_NE(m.find("--remote"), std::string::npos) << m;
+    EXPECT_NE(m.find("VOXCACHE_ALLOW_NETWORK_FS=1"), std::string::npos) << m;
+    EXPECT_FALSE(std::filesystem::exists(path)) << "nothing created";
+    // Read-only too: a WAL reader needs the same shared memory.
+    Options ro;
+    ro.read_only = true;
+    EXPECT_FALSE(cache::OpenCache(path, ro, &env).ok());
+  }
+  util::ManualEnv nfs;
+  nfs.set_filesystem_type(0x6969);
+  Options allowed;
+  allowed.allow_network_filesystem = true;
+  {
+    auto c = cache::OpenCache(path, allowed, &nfs);
+    ASSERT_TRUE(c.ok()) << c.status().to_string();
+    ASSERT_TRUE((*c)->put(KeyBuilder("x").build(), Value(1.5)).ok());
+  }
+  // Once the file exists, its own file system is asked.
+  EXPECT_TRUE(cache::OpenCache(path, Options(), &nfs).status().is_not_supported());
+  setenv("VOXCACHE_ALLOW_NETWORK_FS", "1", 1);
+  {
+    auto c = cache::OpenCache(path, Options(), &nfs);
+    ASSERT_TRUE(c.ok()) << c.status().to_string();
+    EXPECT_EQ(*(*c)->get(KeyBuilder("x").build())->as_double(), 1.5);
+  }
+  setenv("VOXCACHE_ALLOW_NETWORK_FS", "0", 1);  // only "1" allows
+  EXPECT_TRUE(cache::OpenCache(path, Options(), &nfs).status().is_not_supported());
+  unsetenv("VOXCACHE_ALLOW_NETWORK_FS");
+}
+
+// The file systems this machine mounts are local: /tmp's and tmpfs (/dev/shm)
+// open as they always did, through the real statfs.
+TEST(NetworkFilesystem, LocalFileSystemsOpen) {
+  testing::TempDir dir;
+  EXPECT_TRUE(Cache::Open(dir.file("cache.db")).ok());
+  EXPECT_FALSE(
+      util::network_filesystem_name(*util::Env::Default()->filesystem_type(dir.path().string())));
+  if (std::filesystem::is_directory("/dev/shm")) {
+    const std::string shm = "/dev/shm/voxcache-open-test-" + std::to_string(::getpid());
+    {
+      auto c = Cache::Open(shm + "/cache.db");
+      EXPECT_TRUE(c.ok()) << c.status().to_string();
+    }
+    EXPECT_EQ(*util::Env::Default()->filesystem_type("/dev/shm"), 0x01021994u);  // TMPFS_MAGIC
+    std::filesystem::remove_all(shm);
+  }
+  EXPECT_EQ(util::network_filesystem_name(0xEF53), std::nullopt);      // ext4
+  EXPECT_EQ(util::network_filesystem_name(0x58465342), std::nullopt);  // XFS
+  EXPECT_EQ(*util::network_filesystem_name(0x6969), "NFS");
 }
 
 }  // namespace

@@ -496,3 +496,14 @@ def test_the_default_path_is_the_libraries(tmp_path, monkeypatch):
         c.put(voxcache.key("here"), 1)
         assert c.path == str(tmp_path / "dir" / "cache.db")
     assert (tmp_path / "dir" / "cache.db").exists()
+
+
+def test_the_open_options_of_this_issue_are_accepted_and_typed(tmp_path):
+    # allow_network_filesystem (refusing NFS is tested in C++ with an
+    # injected statfs: no NFS server here) and record_reads.
+    with voxcache.Cache(tmp_path / "o.db", allow_network_filesystem=True, record_reads=False) as c:
+        c.put(voxcache.key("x"), 1)
+        assert c.get(voxcache.key("x")) == 1
+    for name in ("allow_network_filesystem", "record_reads"):
+        with pytest.raises(TypeError, match=name):
+            voxcache.Cache(tmp_path / "p.db", **{name: "yes"})
