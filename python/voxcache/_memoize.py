@@ -226,7 +226,7 @@ def _array_digest(a: "np.ndarray[Any, Any]") -> bytes:
     # The bytes are hashed where they are: tobytes() copied them first, which
     # took 110 ms of a 28 MB float32 hit in a new process (fresh pages).
     c = np.ascontiguousarray(a)
-    return hashlib.sha256(c.view(np.uint8).reshape(-1) if c.size else b"").digest()
+    return hashlib.sha256(c.view(np.uint8).reshape(-1).data if c.size else b"").digest()
 
 
 class _Encoder:

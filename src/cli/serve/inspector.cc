@@ -143,19 +143,19 @@ Result<OperationKey> Inspector::resolve(const std::string& key_text) {
   return key;
 }
 
-std::string Inspector::scratch_file(const char* extension) {
-  return scratch_dir_ + "/" + std::to_string(next_file_++) + extension;
-}
-
-Reply Inspector::file_reply(const std::string& path, const std::string& type) {
-  std::ifstream in(path, std::ios::binary);
+Reply Inspector::written(const char* extension, const std::string& type,
+                         const std::function<Status(const std::string&)>& write) {
+  const std::string path = scratch_dir_ + "/" + std::to_string(next_file_++) + extension;
+  Status s = write(path);
   Reply r;
-  r.type = type;
-  r.body.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  const bool read = in.good() || in.eof();
+  if (s.ok()) {
+    std::ifstream in(path, std::ios::binary);
+    r.type = type;
+    r.body.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    if (!in.good() && !in.eof()) s = Status::IOError("reading back " + path);
+  }
   ::unlink(path.c_str());
-  if (!read) return Error(Status::IOError("reading back " + path));
-  return r;
+  return s.ok() ? r : Error(s);
 }
 
 Reply Inspector::entries(const Params& q) {
@@ -259,26 +259,18 @@ Reply Inspector::slice_png(const std::string& key_text, const Params& q) {
   if (axis < 0) return Error(Status::InvalidArgument("axis is x, y or z"));
   Result<uint64_t> index = number(q, "index", l->size[axis] / 2, 0, l->size[axis] - 1);
   if (!index.ok()) return Error(index.status());
-  const std::string file = scratch_file(".png");
-  auto wh = write_thumbnail(cache_, *key, file, std::make_pair(axis, *index));
-  if (!wh.ok()) {
-    ::unlink(file.c_str());
-    return Error(wh.status());
-  }
-  return file_reply(file, "image/png");
+  return written(".png", "image/png", [&](const std::string& file) {
+    return write_thumbnail(cache_, *key, file, std::make_pair(axis, *index)).status();
+  });
 }
 
 Reply Inspector::thumbnail_png(const std::string& key_text) {
   Result<OperationKey> key = resolve(key_text);
   if (!key.ok()) return Error(key.status());
   if (Result<VolumeLayout> l = volume_layout(cache_, *key); !l.ok()) return Error(l.status());
-  const std::string file = scratch_file(".png");
-  auto wh = write_thumbnail(cache_, *key, file, std::nullopt);
-  if (!wh.ok()) {
-    ::unlink(file.c_str());
-    return Error(wh.status());
-  }
-  Reply r = file_reply(file, "image/png");
+  Reply r = written(".png", "image/png", [&](const std::string& file) {
+    return write_thumbnail(cache_, *key, file, std::nullopt).status();
+  });
   r.headers["Cache-Control"] = "private, max-age=3600";  // an entry never changes under its key
   return r;
 }
@@ -311,14 +303,10 @@ Reply Inspector::volume_nifti(const std::string& key_text, const Params& q) {
     vol = every_nth_voxel(cache_, *key, step);
   }
   if (!vol.ok()) return Error(vol.status());
-  const std::string file = scratch_file(".nii");
-  Status s = write_image(*vol, file, /*compress=*/false, header);
-  if (!s.ok()) {
-    ::unlink(file.c_str());
-    return Error(s);
-  }
-  Reply r = file_reply(file, "application/octet-stream");
-  r.headers["X-Voxcache-Step"] = std::to_string(step);
+  Reply r = written(".nii", "application/octet-stream", [&](const std::string& file) {
+    return write_image(*vol, file, /*compress=*/false, header);
+  });
+  if (r.status == 200) r.headers["X-Voxcache-Step"] = std::to_string(step);
   return r;
 }
 
@@ -344,13 +332,9 @@ Reply Inspector::region(const std::string& key_text, const Params& q) {
   if (!v.ok()) return Error(v.status());
   const std::string format = param(q, "format").empty() ? "raw" : param(q, "format");
   if (format == "nii") {
-    const std::string file = scratch_file(".nii");
-    Status s = write_image(*v, file, /*compress=*/false, "");
-    if (!s.ok()) {
-      ::unlink(file.c_str());
-      return Error(s);
-    }
-    return file_reply(file, "application/octet-stream");
+    return written(".nii", "application/octet-stream", [&](const std::string& file) {
+      return write_image(*v, file, /*compress=*/false, "");
+    });
   }
   if (format != "raw") return Error(Status::InvalidArgument("format is raw or nii"));
   Reply r;

@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 
@@ -61,10 +62,11 @@ class Inspector {
 
  private:
   Result<OperationKey> resolve(const std::string& key_text);
-  // A scratch file name of this process's own, with `extension`.
-  std::string scratch_file(const char* extension);
-  // The file's bytes as the reply body, the file removed.
-  Reply file_reply(const std::string& path, const std::string& type);
+  // What `write` writes to a scratch file of the server's own naming (with
+  // `extension`), as the reply body of `type`; the file removed either way.
+  // An error reply when writing or reading it back fails.
+  Reply written(const char* extension, const std::string& type,
+                const std::function<Status(const std::string&)>& write);
 
   Cache* const cache_;
   const std::string scratch_dir_;

@@ -44,6 +44,22 @@ def demo(demo_db, tmp_path_factory):
     return db, by_op, volumes
 
 
+def crosshair_reports(browser, points):
+    """Clicks the viewer at each (x, y) fraction of its canvas in turn and
+    yields the page's report of every click that moved the crosshair (a
+    click between the planes moves nothing)."""
+    canvas = browser.find_element(By.ID, "gl")
+    w, h = canvas.size["width"], canvas.size["height"]
+    for fx, fy in points:
+        browser.execute_script("window.voxcacheViewer.location = null")
+        ActionChains(browser).move_to_element_with_offset(
+            canvas, int((fx - 0.5) * w), int((fy - 0.5) * h)).click().perform()
+        try:
+            yield wait_for(browser, "return window.voxcacheViewer.location", timeout=10)
+        except AssertionError:
+            continue
+
+
 def canvas_image(driver):
     png = driver.find_element(By.ID, "gl").screenshot_as_png
     return np.asarray(Image.open(io.BytesIO(png)).convert("L"))
@@ -79,18 +95,10 @@ def test_viewer_draws_and_reports_the_library_voxel(browser, demo, serve):
     assert browser.execute_script("return window.voxcacheViewer.nv !== null")
     pixels = canvas_image(browser)
     assert pixels.std() > 10 and len(np.unique(pixels)) > 50, "the canvas is blank"
-    canvas = browser.find_element(By.ID, "gl")
-    w, h = canvas.size["width"], canvas.size["height"]
     xyz = volumes[None].xyz
     seen = set()
-    for fx, fy in ((0.2, 0.25), (0.3, 0.3), (0.25, 0.75), (0.7, 0.3), (0.2, 0.7)):
-        browser.execute_script("window.voxcacheViewer.location = null")
-        ActionChains(browser).move_to_element_with_offset(
-            canvas, int((fx - 0.5) * w), int((fy - 0.5) * h)).click().perform()
-        try:
-            loc = wait_for(browser, "return window.voxcacheViewer.location", timeout=10)
-        except AssertionError:
-            continue  # a click between the planes moves nothing
+    points = ((0.2, 0.25), (0.3, 0.3), (0.25, 0.75), (0.7, 0.3), (0.2, 0.7))
+    for loc in crosshair_reports(browser, points):
         vox = tuple(int(i) for i in loc["vox"])
         assert all(0 <= v < n for v, n in zip(vox, xyz.shape)), vox
         assert loc["value"] == float(xyz[vox]), (vox, loc["value"], xyz[vox])
@@ -157,16 +165,7 @@ def test_a_volume_over_the_viewers_bound_is_shown_every_nth_voxel(browser, serve
     wait_for(browser, "return ['full-x', 'full-y', 'full-z'].every(id => {"
                       "const i = document.getElementById(id); return i.complete && i.naturalWidth > 0})")
     assert browser.execute_script("return document.getElementById('full-z').naturalWidth") == 260
-    canvas = browser.find_element(By.ID, "gl")
-    w, h = canvas.size["width"], canvas.size["height"]
-    for fx, fy in ((0.2, 0.25), (0.25, 0.75), (0.7, 0.3)):
-        browser.execute_script("window.voxcacheViewer.location = null")
-        ActionChains(browser).move_to_element_with_offset(
-            canvas, int((fx - 0.5) * w), int((fy - 0.5) * h)).click().perform()
-        try:
-            loc = wait_for(browser, "return window.voxcacheViewer.location", timeout=10)
-        except AssertionError:
-            continue
+    for loc in crosshair_reports(browser, ((0.2, 0.25), (0.25, 0.75), (0.7, 0.3))):
         vox = tuple(int(i) for i in loc["vox"])  # the entry's voxel: even indices
         assert all(v % 2 == 0 for v in vox), vox
         assert loc["value"] == int(xyz[vox])
