@@ -121,10 +121,21 @@ inline std::unique_ptr<Cache> open_cache(const std::string& path, const Options&
   return c.ok() ? std::move(c).value() : nullptr;
 }
 
-// The first column of the first row of `sql`, read behind the cache's back.
-inline int64_t query_int(const std::string& db_path, const std::string& sql) {
+// A raw connection to a database file, behind the cache's back. It waits
+// for locks as the library's connections do (10 s): without that, a read
+// that met another process's write (a worker taking its claim) failed with
+// SQLITE_BUSY, one run in about twenty of SingleFlightTest's killed worker
+// under ctest -j2.
+inline sqlite3* open_raw(const std::string& db_path) {
   sqlite3* db = nullptr;
   EXPECT_EQ(sqlite3_open(db_path.c_str(), &db), SQLITE_OK);
+  sqlite3_busy_timeout(db, 10000);
+  return db;
+}
+
+// The first column of the first row of `sql`, read behind the cache's back.
+inline int64_t query_int(const std::string& db_path, const std::string& sql) {
+  sqlite3* db = open_raw(db_path);
   sqlite3_stmt* st = nullptr;
   EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sql;
   EXPECT_EQ(sqlite3_step(st), SQLITE_ROW) << sql;
@@ -205,8 +216,7 @@ inline int count_lines(const std::string& path) {
 
 // Runs one SQL statement against a database file behind the cache's back.
 inline void raw_sql(const std::string& db_path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(db_path.c_str(), &db), SQLITE_OK);
+  sqlite3* db = open_raw(db_path);
   char* err = nullptr;
   const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
   const std::string msg = err ? err : "";
@@ -218,8 +228,7 @@ inline void raw_sql(const std::string& db_path, const std::string& sql) {
 // XORs byte `offset` of column `data` in the rows of `table` matching `where`.
 inline void flip_blob_byte(const std::string& db_path, const std::string& table,
                            const std::string& where, size_t offset, uint8_t mask = 0x01) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(db_path.c_str(), &db), SQLITE_OK);
+  sqlite3* db = open_raw(db_path);
   sqlite3_stmt* sel = nullptr;
   const std::string q = "SELECT rowid, data FROM " + table + " WHERE " + where;
   ASSERT_EQ(sqlite3_prepare_v2(db, q.c_str(), -1, &sel, nullptr), SQLITE_OK) << q;
