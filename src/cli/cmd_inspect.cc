@@ -152,7 +152,10 @@ Result<std::vector<EntryInfo>> select_entries(Cache* cache, const LsFilter& f) {
                           .count();
   std::vector<EntryInfo> entries;
   for (EntryInfo& e : *all) {
-    if (!f.type.empty() && e.data_type != f.type) continue;
+    // A data type ("volume", "float64") or a volume's pixel type ("f32", "u8x3").
+    if (!f.type.empty() && e.data_type != f.type && (!e.volume || pixel_text(e) != f.type)) {
+      continue;
+    }
     if (min_size && e.stored_bytes <= *min_size) continue;
     if (min_age && now - e.created_at_ms < min_age->count() * 1000) continue;
     if (!f.op.empty() && e.operation != f.op) continue;

@@ -114,7 +114,9 @@ int run(int argc, char** argv) {
   LsFilter filter;
   CLI::App* ls = app.add_subcommand("ls", "List entries (newest first unless --sort)");
   ls->add_flag("--json", json, kJsonHelp);
-  ls->add_option("--type", filter.type, "Only this data type (volume, float64, ...)");
+  ls->add_option("--type", filter.type,
+                 "Only this data type (volume, float64, ...) or volumes of this pixel type (u8, "
+                 "f32, i16x3, ...)");
   ls->add_option("--larger-than", filter.larger_than, "Only entries storing more, e.g. 10M");
   ls->add_option("--older-than", filter.older_than, "Only entries created longer ago, e.g. 7d");
   ls->add_option("--op", filter.op, "Only results of this operation");

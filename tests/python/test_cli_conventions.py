@@ -132,3 +132,20 @@ def test_record_reads_false_from_python_counts_nothing(tmp_path):
     with voxcache.Cache(db) as c:  # the defaults count
         c.get(voxcache.key("x"))
         assert c.stats()["counters"]["total"]["hits_disk"] == 1
+
+
+def test_ls_filters_by_pixel_type_too(tmp_path, cli):
+    db = tmp_path / "c.db"
+    with voxcache.Cache(db) as c:
+        c.put(voxcache.key("f"), voxcache.Volume(np.zeros((2, 3, 4), np.float32)))
+        c.put(voxcache.key("u"), voxcache.Volume(np.zeros((2, 3, 4), np.uint8)))
+        c.put(voxcache.key("x"), 1.5)
+
+    def keys(t):
+        return {e["key"] for e in json.loads(run(cli, db, "ls", "--json", "--type", t))}
+
+    assert keys("f32") == {voxcache.key("f").hex}
+    assert keys("u8") == {voxcache.key("u").hex}
+    assert keys("volume") == {voxcache.key("f").hex, voxcache.key("u").hex}
+    assert keys("float64") == {voxcache.key("x").hex}
+    assert keys("i16") == set()
