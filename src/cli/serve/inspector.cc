@@ -297,6 +297,9 @@ Reply Inspector::volume_nifti(const std::string& key_text, const Params& q) {
   if (step == 1 && l->dimension != 4) {
     Result<Value> v = cache_->get(*key);
     if (!v.ok()) return Error(v.status());
+    // Replaced meanwhile by another process with another kind of value.
+    if (!v->as_volume())
+      return Error(Status::InvalidArgument("entry " + key->hex() + " no longer holds a volume"));
     vol = *v->as_volume();
     header = stored_nifti_header(cache_, *key);
   } else {
