@@ -89,10 +89,9 @@ nlohmann::json items_json(const Value& v) {
       j["components"] = vol->layout().components;
     } else if (item.items()) {
       j["items"] = items_json(item);
-    } else if (std::optional<nlohmann::json> a = array_of(item)) {
-      j["array"] = *a;
     } else if (const std::string* opaque = item.custom<std::string>()) {
       j["bytes"] = opaque->size();  // a type the CLI keeps as its bytes
+      if (std::optional<nlohmann::json> a = array_of(item)) j["array"] = *a;
     }
     items.push_back(std::move(j));
   }
@@ -115,8 +114,8 @@ std::string item_text(const nlohmann::json& item) {
     t += " " + item["dims"].get<std::string>() + " " + item["pixel_type"].get<std::string>();
     if (item["components"].get<uint32_t>() > 1) t += "x" + item["components"].dump();
   }
-  if (item.contains("array")) t += " " + array_text(item["array"]);
   if (item.contains("bytes")) t += " (" + human_bytes(item["bytes"].get<uint64_t>()) + ")";
+  if (item.contains("array")) t += " " + array_text(item["array"]);
   if (item.contains("items")) {
     std::string inner;
     for (const nlohmann::json& i : item["items"])

@@ -32,13 +32,13 @@ def test_show_describes_every_python_value(tmp_path, cli):
     assert shown["array"]["array"] == {"dtype": "<f8", "shape": [2, 3]}
     assert shown["scalar"]["array"] == {"dtype": "<f4", "shape": []}
     items = shown["tuple"]["items"]
-    assert items[0]["array"] == {"dtype": "<i2", "shape": [3]}
+    assert items[0]["array"] == {"dtype": "<i2", "shape": [3]} and items[0]["bytes"] > 6
     assert items[1]["value"] == 1.5 and items[2]["value"] == {"x": "y"}
     assert "value" not in shown["bytes"] and "array" not in shown["bytes"]
     text = run(cli, db, "show", voxcache.key("array").hex)
     assert "array        <f8 shape (2, 3)" in text
     text = run(cli, db, "show", voxcache.key("tuple").hex)
-    assert "py.ndarray <i2 shape (3,)" in text and 'py.json {"x":"y"}' in text
+    assert "py.ndarray (" in text and "<i2 shape (3,)" in text and 'py.json {"x":"y"}' in text
 
 
 def test_looking_is_not_using(tmp_path, cli):
