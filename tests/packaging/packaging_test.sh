@@ -28,6 +28,14 @@ shared=0
 [[ -e "$prefix/$libdir/libvoxcache.so" ]] && shared=1
 "$prefix/bin/voxcache" --version | grep -q "^voxcache " || fail "the installed CLI does not run"
 grep -q '^\.SS recompress' "$prefix/share/man/man1/voxcache.1" || fail "the man page lacks the commands"
+# serve's NiiVue bundle, where quickstart.sh fetched it: installed where the
+# installed binary looks for it (docs/serve.md).
+niivue=0
+if [[ -f "$build/web/niivue.umd.js" ]]; then
+  niivue=1
+  cmp -s "$build/web/niivue.umd.js" "$prefix/share/voxcache/web/niivue.umd.js" ||
+    fail "the install lacks share/voxcache/web/niivue.umd.js"
+fi
 
 # 1. CMake, a C++-only project.
 cmake -S "$src/tests/packaging/consumer" -B "$work/cmake-consumer" \
@@ -74,6 +82,7 @@ has dev "voxcacheConfig.cmake" "libvoxcache-dev lacks the CMake files"
 has dev "pkgconfig/voxcache-itk.pc" "libvoxcache-dev lacks the pkg-config files"
 has cli "bin/voxcache$" "voxcache lacks the CLI"
 has cli "man1/voxcache.1" "voxcache lacks the man page"
+((niivue == 0)) || has cli "share/voxcache/web/niivue.umd.js" "voxcache lacks serve's NiiVue bundle"
 for need in libsqlite3 libzstd libxxhash libssl libhiredis libinsighttoolkit; do
   grep -q "$need" "$work/lib.deps" || fail "libvoxcache does not depend on $need: $(cat "$work/lib.deps")"
 done
