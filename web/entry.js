@@ -99,7 +99,10 @@
     nv.setSliceType(nv.sliceTypeMultiplanar);
     const labels = looksLikeLabels(e);
     if (step > 1) showFullResolution(e.volume.size.map((n) => Math.floor(n / 2)));
-    await nv.loadVolumes([{ url: withToken(`/api/entries/${key}/volume.nii`), name: key + ".nii",
+    // The step asked for explicitly: the voxel indices the page reports are
+    // NiiVue's times this step, so the server may not choose another (a
+    // step under its bound is a 400, never a wrong voxel).
+    await nv.loadVolumes([{ url: withToken(`/api/entries/${key}/volume.nii?step=${step}`), name: key + ".nii",
                             colormap: "gray" }]);
     const vol = nv.volumes[0];
     if (labels) {

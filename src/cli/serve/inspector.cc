@@ -3,12 +3,10 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <iterator>
 #include <set>
-#include <sstream>
 #include <vector>
 
 #include "cli/commands.h"
