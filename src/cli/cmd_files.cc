@@ -62,7 +62,9 @@ int cmd_import(const Globals& g, const std::vector<std::string>& files, const st
   // nothing importable leaves no new database behind.
   std::unique_ptr<Cache> cache;
   int rc = 0;
-  nlohmann::json imported = nlohmann::json::array();
+  // One item per file, in the order given: its key, or why it failed.
+  nlohmann::json items = nlohmann::json::array();
+  std::vector<std::pair<OperationKey, size_t>> stored;  // key, item
   Progress progress("import", files.size());
   for (const std::string& file : files) {
     Result<Volume> vol = read_image(file);
@@ -88,23 +90,39 @@ int cmd_import(const Globals& g, const std::vector<std::string>& files, const st
     progress.done_one();
     if (!s.ok()) {
       rc = std::max(rc, s.is_not_found() ? kExitUsage : kExitFailure);
+      items.push_back({{"file", file}, {"error", s.to_string()}});
       progress.note("voxcache: " + s.to_string());
       continue;
     }
-    if (json) {
-      imported.push_back({{"key", key.hex()},
-                          {"file", file},
-                          {"size", size_json(vol->size())},
-                          {"dimension", vol->dimension()},
-                          {"frames", vol->frames()}});
-    } else {
-      progress.line(key.hex() + "  " + file);
+    stored.emplace_back(key, items.size());
+    items.push_back({{"key", key.hex()},
+                     {"file", file},
+                     {"size", size_json(vol->size())},
+                     {"dimension", vol->dimension()},
+                     {"frames", vol->frames()}});
+    if (!json) progress.line(key.hex() + "  " + file);
+  }
+  progress.wipe();
+  // The cache's size limits are kept after every put, so a later file may
+  // have pushed out an earlier one (or a file larger than the limit itself):
+  // a key printed for an entry that is gone would be a promise broken.
+  std::vector<std::string> evicted;
+  for (const auto& [key, item] : stored) {
+    Result<bool> there = cache->contains(key);
+    if (there.ok() && !*there) {
+      items[item]["evicted"] = true;
+      evicted.push_back(items[item]["file"].get<std::string>());
     }
   }
-  if (json) {
-    progress.wipe();
-    print_json(imported);
+  if (!evicted.empty()) {
+    rc = std::max(rc, kExitFailure);
+    std::cerr << "voxcache: the cache's size limits evicted "
+              << count_text(evicted.size(), "file", "files") << " of the " << stored.size()
+              << " just imported:";
+    for (const std::string& f : evicted) std::cerr << " " << f;
+    std::cerr << "\nRaise them ('voxcache config max-size 20G'), or import fewer at a time.\n";
   }
+  if (json) print_json(items);
   if (cache) warn_failed_pushes(cache.get());
   return rc;
 }
@@ -121,6 +139,19 @@ int cmd_export(const Globals& g, const ExportArgs& a) {
   }
   if (!a.slice.empty()) {
     if (Status s = parse_slice(a.slice, &axis, &index); !s.ok()) return usage_error(s);
+  }
+  const std::string ext = std::filesystem::path(a.file).extension().string();
+  const bool picture = ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp";
+  bool auto_window = false;
+  Window window{0, 1};
+  if (!a.window.empty()) {
+    if (!picture) {
+      return usage_error(Status::InvalidArgument("--window is for pictures (.png, .jpg, .bmp); " +
+                                                 a.file + " keeps the voxels exact"));
+    }
+    if (Status s = parse_window(a.window, &auto_window, &window.lo, &window.hi); !s.ok()) {
+      return usage_error(s);
+    }
   }
   uint64_t first_frame = 0, frame_count = 0;
   if (!a.frames.empty()) {
@@ -172,6 +203,21 @@ int cmd_export(const Globals& g, const ExportArgs& a) {
   const std::string header = a.region.empty() && a.slice.empty() && a.frames.empty()
                                  ? stored_nifti_header(cache->get(), *key)
                                  : std::string();
+  // A picture format holds u8 (PNG also u16) exactly; other voxels go
+  // through a window, the one asked for or an automatic one, and say so.
+  const PixelType pt = vol->pixel_type();
+  const bool exact = pt == PixelType::kUInt8 || (ext == ".png" && pt == PixelType::kUInt16);
+  std::optional<Window> used;
+  const auto& d = vol->size();
+  const bool flat = vol->frames() == 1 && (d[0] == 1 || d[1] == 1 || d[2] == 1);
+  if (picture && flat && (!a.window.empty() || !exact)) {
+    Window w;
+    Result<Volume> pic = windowed(
+        *vol, auto_window || a.window.empty() ? std::nullopt : std::optional<Window>(window), &w);
+    if (!pic.ok()) return fail(pic.status());
+    vol = std::move(pic);
+    used = w;
+  }
   Status s = write_image(*vol, a.file, a.compress, header);
   if (!s.ok()) return fail(s);
   if (a.json) {
@@ -184,11 +230,17 @@ int cmd_export(const Globals& g, const ExportArgs& a) {
     if (!a.slice.empty()) j["slice"] = {{"axis", std::string(1, "xyz"[axis])}, {"index", index}};
     if (!a.frames.empty()) j["frames"] = {{"first", first_frame}, {"count", frame_count}};
     if (vol->dimension() == 4) j["frames_written"] = vol->frames();
+    if (used) j["window"] = {used->lo, used->hi};
     print_json(j);
     return 0;
   }
   std::cerr << "wrote " << a.file << " (" << dims_text(vol->layout()) << ", "
-            << human_bytes(vol->byte_size()) << " of voxels)\n";
+            << human_bytes(vol->byte_size()) << " of voxels";
+  if (used) {
+    std::cerr << ", " << pixel_type_name(pt) << " values " << used->lo << ".." << used->hi
+              << " drawn as 0..255";
+  }
+  std::cerr << ")\n";
   return 0;
 }
 

@@ -125,6 +125,16 @@ std::string item_text(const nlohmann::json& item) {
   return t;
 }
 
+// ls's last column: the operation, or for a file import put in, the file.
+std::string operation_text(const EntryInfo& e) {
+  if (!e.operation.empty()) return e.operation;
+  const nlohmann::json meta = nlohmann::json::parse(e.metadata, nullptr, false);
+  if (meta.is_object() && meta.contains("source") && meta["source"].is_string()) {
+    return "imported from " + meta["source"].get<std::string>();
+  }
+  return "-";
+}
+
 }  // namespace
 
 Result<std::vector<EntryInfo>> select_entries(Cache* cache, const LsFilter& f) {
@@ -183,7 +193,14 @@ int cmd_ls(const Globals& g, const LsFilter& f, bool json) {
   const std::vector<EntryInfo>& entries = *selected;
   if (json) {
     nlohmann::json out = nlohmann::json::array();
-    for (const EntryInfo& e : entries) out.push_back(entry_json(e));
+    for (const EntryInfo& e : entries) {
+      nlohmann::json j = entry_json(e);
+      // A listing reads no lineage (one query per entry would make it slow):
+      // empty lists here would say "no inputs". show has them.
+      j.erase("inputs");
+      j.erase("dependents");
+      out.push_back(std::move(j));
+    }
     print_json(out);
     return 0;
   }
@@ -203,7 +220,7 @@ int cmd_ls(const Globals& g, const LsFilter& f, bool json) {
                 e.key.hex().substr(0, 16).c_str(), e.data_type.c_str(), dims_text(e).c_str(),
                 pixel_text(e).c_str(), human_bytes(e.raw_bytes).c_str(),
                 human_bytes(e.stored_bytes).c_str(), e.ratio(), iso_time(e.created_at_ms).c_str(),
-                e.operation.empty() ? "-" : e.operation.c_str(), e.pinned ? " (pinned)" : "");
+                operation_text(e).c_str(), e.pinned ? " (pinned)" : "");
     raw += e.raw_bytes;
     stored += e.stored_bytes;
   }

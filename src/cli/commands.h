@@ -19,6 +19,9 @@ int cmd_import(const Globals& g, const std::vector<std::string>& files, const st
                bool json);
 struct ExportArgs {
   std::string key, file, region, slice, frames;
+  // For 8-bit picture formats (.png, .jpg, .bmp): "auto" or "MIN,MAX"; empty:
+  // exact voxels when the format holds the pixel type, else "auto".
+  std::string window;
   bool compress = true, json = false;
 };
 int cmd_export(const Globals& g, const ExportArgs& args);

@@ -109,6 +109,9 @@ int run(int argc, char** argv) {
   exp->add_option("--frames", ex.frames,
                   "Of a 4D series, export frames FIRST[,COUNT] only (one volume: --frames 5); "
                   "with --region or --slice, that box in those frames");
+  exp->add_option("--window", ex.window,
+                  "For .png, .jpg, .bmp: draw values MIN,MAX (or auto: the 0.5th to 99.5th "
+                  "percentile) as 0..255 (default: exact for u8, and u16 to .png; auto otherwise)");
   exp->add_flag("--json", ex.json, "Print what was written as JSON");
 
   LsFilter filter;

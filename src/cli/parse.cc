@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <vector>
 
 namespace voxcache::cli {
@@ -121,6 +122,24 @@ Status parse_frames(const std::string& text, uint64_t* first, uint64_t* count) {
   }
   *first = std::stoull(a);
   *count = std::stoull(b);
+  return Status::OK();
+}
+
+Status parse_window(const std::string& text, bool* automatic, double* lo, double* hi) {
+  *automatic = text == "auto";
+  if (*automatic) return Status::OK();
+  const size_t comma = text.find(',');
+  auto number = [](const std::string& t, double* out) {
+    if (t.empty()) return false;
+    char* end = nullptr;
+    *out = std::strtod(t.c_str(), &end);
+    return end == t.c_str() + t.size() && std::isfinite(*out);
+  };
+  if (comma == std::string::npos || !number(text.substr(0, comma), lo) ||
+      !number(text.substr(comma + 1), hi) || !(*lo < *hi)) {
+    return Status::InvalidArgument("--window wants auto or MIN,MAX with MIN < MAX, got '" + text +
+                                   "'");
+  }
   return Status::OK();
 }
 

@@ -1,4 +1,4 @@
-// Parsing of the CLI's value syntaxes: sizes, ages, regions, slices.
+// Parsing of the CLI's value syntaxes: sizes, ages, regions, slices, windows.
 
 #ifndef VOXCACHE_CLI_PARSE_H_
 #define VOXCACHE_CLI_PARSE_H_
@@ -25,6 +25,8 @@ Status parse_region(const std::string& text, std::array<uint64_t, 3>* start,
 Status parse_slice(const std::string& text, int* axis, uint64_t* index);
 // "5" (one frame) or "5,10" (ten frames from 5) -> first frame and count.
 Status parse_frames(const std::string& text, uint64_t* first, uint64_t* count);
+// "MIN,MAX" (finite, MIN < MAX) -> the two; "auto" -> *automatic = true.
+Status parse_window(const std::string& text, bool* automatic, double* lo, double* hi);
 
 }  // namespace voxcache::cli
 

@@ -25,36 +25,56 @@ void for_each_value(PixelType type, const uint8_t* p, uint64_t count, uint64_t s
   });
 }
 
+// lo..hi to 0..255, clamped; NaN to 0.
+uint8_t to_byte(double v, const Window& w) {
+  const double t = std::isfinite(v) ? (v - w.lo) / (w.hi - w.lo) : v > 0 ? 1 : 0;
+  return static_cast<uint8_t>(std::clamp(t, 0.0, 1.0) * 255.0 + 0.5);
+}
+
 Status write_windowed(const std::vector<double>& values, uint64_t w, uint64_t h,
                       const std::string& file) {
-  std::vector<double> finite;
-  finite.reserve(values.size());
-  for (double v : values) {
-    if (std::isfinite(v)) finite.push_back(v);
-  }
-  double lo = 0, hi = 1;
-  if (!finite.empty()) {
-    auto at = [&](double q) {
-      const size_t k = static_cast<size_t>(q * (finite.size() - 1));
-      std::nth_element(finite.begin(), finite.begin() + k, finite.end());
-      return finite[k];
-    };
-    lo = at(0.005);
-    hi = at(0.995);
-    if (!(hi > lo)) hi = lo + 1;
-  }
+  const Window win = auto_window(values);
   VolumeLayout l;
   l.size = {w, h, 1};
   Result<Volume> img = Volume::Create(l);
   if (!img.ok()) return img.status();
-  for (uint64_t i = 0; i < values.size(); ++i) {
-    const double v = std::isfinite(values[i]) ? (values[i] - lo) / (hi - lo) : 0;
-    img->mutable_data()[i] = static_cast<uint8_t>(std::clamp(v, 0.0, 1.0) * 255.0 + 0.5);
-  }
+  for (uint64_t i = 0; i < values.size(); ++i) img->mutable_data()[i] = to_byte(values[i], win);
   return write_image(*img, file);
 }
 
 }  // namespace
+
+Window auto_window(std::vector<double> values) {
+  values.erase(
+      std::remove_if(values.begin(), values.end(), [](double v) { return !std::isfinite(v); }),
+      values.end());
+  Window w{0, 1};
+  if (values.empty()) return w;
+  auto at = [&](double q) {
+    const size_t k = static_cast<size_t>(q * (values.size() - 1));
+    std::nth_element(values.begin(), values.begin() + k, values.end());
+    return values[k];
+  };
+  w.lo = at(0.005);
+  w.hi = at(0.995);
+  if (!(w.hi > w.lo)) w.hi = w.lo + 1;
+  return w;
+}
+
+Result<Volume> windowed(const Volume& v, const std::optional<Window>& window, Window* used) {
+  const uint64_t n = v.voxel_count() * v.components();
+  std::vector<double> values(n);
+  for_each_value(v.pixel_type(), v.data(), n, pixel_type_size(v.pixel_type()),
+                 [&](uint64_t i, double x) { values[i] = x; });
+  const Window w = window ? *window : auto_window(values);
+  VolumeLayout l = v.layout();
+  l.pixel_type = PixelType::kUInt8;
+  Result<Volume> out = Volume::Create(l);
+  if (!out.ok()) return out.status();
+  for (uint64_t i = 0; i < n; ++i) out->mutable_data()[i] = to_byte(values[i], w);
+  if (used) *used = w;
+  return out;
+}
 
 Result<std::pair<uint64_t, uint64_t>> write_thumbnail(
     Cache* cache, const OperationKey& key, const std::string& file,

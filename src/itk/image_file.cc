@@ -277,6 +277,32 @@ std::string temporary_folder_name() {
   return ".voxcache-tmp-" + std::to_string(getpid()) + "-" + std::to_string(rd());
 }
 
+// `s` with every mention of the temporary file replaced by the target the
+// user named: the temporary folder is voxcache's business, not theirs.
+Status naming_target(const Status& s, const std::string& tmp, const std::string& target) {
+  std::string msg = s.message();
+  for (size_t at = msg.find(tmp); at != std::string::npos; at = msg.find(tmp, at + target.size())) {
+    msg.replace(at, tmp.size(), target);
+  }
+  switch (s.code()) {
+    case Status::Code::kOk:
+      return s;
+    case Status::Code::kNotFound:
+      return Status::NotFound(msg);
+    case Status::Code::kInvalidArgument:
+      return Status::InvalidArgument(msg);
+    case Status::Code::kCorruption:
+      return Status::Corruption(msg);
+    case Status::Code::kNotSupported:
+      return Status::NotSupported(msg);
+    case Status::Code::kBusy:
+      return Status::Busy(msg);
+    case Status::Code::kIOError:
+      break;
+  }
+  return Status::IOError(msg);
+}
+
 }  // namespace
 
 Result<Volume> read_image(const std::string& path) {
@@ -351,6 +377,7 @@ Status write_image(const Volume& v, const std::string& path, bool compress,
   }
   Status s = exact.status();
   if (s.ok() && !*exact) s = write_with_itk(v, tmp.string(), compress);
+  s = naming_target(s, tmp.string(), path);
   if (s.ok() && (!fs::exists(tmp, ec) || fs::file_size(tmp, ec) == 0)) {
     s = Status::IOError("cannot write " + path + ": the ITK writer produced no file");
   }

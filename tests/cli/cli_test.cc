@@ -255,9 +255,13 @@ TEST_F(CliTest, AnExportThatCannotBeWrittenFailsAndSaysNothingWasWritten) {
                 .value()
                 ->put(KeyBuilder("wide").build(),
                       testing::make_ramp_volume(PixelType::kInt32, 1, {8, 8, 8})));
+  // A whole volume does not fit a 2D format (an i32 slice would: windowed).
   CliRun wide = voxcache_cli(db_ + " export " + KeyBuilder("wide").build().hex() + " " +
-                             dir_.file("keep.png") + " --slice z=2");
+                             dir_.file("keep.png"));
   EXPECT_EQ(wide.code, 1) << wide.out;
+  EXPECT_NE(wide.out.find(dir_.file("keep.png") + ": this format holds 2D images"),
+            std::string::npos)
+      << wide.out;
   EXPECT_EQ(std::filesystem::file_size(dir_.file("keep.png")), before) << "not emptied";
 }
 
@@ -301,7 +305,12 @@ TEST_F(CliTest, AFailedImportLeavesNoDatabaseBehind) {
   EXPECT_FALSE(std::filesystem::exists(dir_.file("cli.db")));
   CliRun js = voxcache_cli(db_ + " import " + ch2_ + " /etc/passwd --json");
   EXPECT_EQ(js.code, 1) << "one of two failed";
-  EXPECT_EQ(json_in(js.out).size(), 1u) << js.out;
+  const nlohmann::json items = json_in(js.out);
+  ASSERT_EQ(items.size(), 2u) << js.out;  // one per file, the failed one with its error
+  EXPECT_EQ(items[0]["key"].get<std::string>().size(), 64u);
+  EXPECT_EQ(items[1]["file"], "/etc/passwd");
+  EXPECT_FALSE(items[1].contains("key"));
+  EXPECT_EQ(items[1]["error"].get<std::string>().rfind("NotSupported: ", 0), 0u) << js.out;
   EXPECT_TRUE(std::filesystem::exists(dir_.file("cli.db")));
 }
 

@@ -149,3 +149,106 @@ def test_ls_filters_by_pixel_type_too(tmp_path, cli):
     assert keys("volume") == {voxcache.key("f").hex, voxcache.key("u").hex}
     assert keys("float64") == {voxcache.key("x").hex}
     assert keys("i16") == set()
+
+
+def write_nifti(path, data):
+    import nibabel
+
+    nibabel.save(nibabel.Nifti1Image(data, np.eye(4)), str(path))
+    return str(path)
+
+
+def test_import_json_lists_every_file_and_ls_names_the_source(tmp_path, cli):
+    db = tmp_path / "c.db"
+    good = write_nifti(tmp_path / "good.nii.gz", np.arange(24, dtype=np.int16).reshape(2, 3, 4))
+    junk = tmp_path / "junk.nii"
+    junk.write_bytes(b"not an image")
+    r = subprocess.run([cli, "--db", str(db), "import", "--json", good, str(tmp_path / "absent.nii"),
+                        str(junk)], capture_output=True, text=True)
+    assert r.returncode == 2, r.stderr  # an absent file is a usage error
+    items = json.loads(r.stdout)
+    assert [i["file"] for i in items] == [good, str(tmp_path / "absent.nii"), str(junk)]
+    assert len(items[0]["key"]) == 64 and "error" not in items[0] and "evicted" not in items[0]
+    assert items[1]["error"].startswith("NotFound: ") and "key" not in items[1]
+    assert "key" not in items[2] and "junk.nii" in items[2]["error"]
+    # The errors are on stderr too, for a person watching.
+    assert "absent.nii" in r.stderr and "junk.nii" in r.stderr
+    # ls says where an imported entry came from; its JSON leaves out the
+    # lineage a listing does not read, rather than claiming there is none.
+    assert f"imported from {good}" in run(cli, db, "ls")
+    listed = json.loads(run(cli, db, "ls", "--json"))
+    assert json.loads(json.dumps(listed[0]["metadata"]))["source"] == good
+    assert "inputs" not in listed[0] and "dependents" not in listed[0]
+    assert "inputs" in json.loads(run(cli, db, "show", "--json", items[0]["key"]))
+
+
+def test_import_says_when_the_size_limit_evicted_what_it_imported(tmp_path, cli):
+    db = tmp_path / "c.db"
+    rng = np.random.default_rng(1)
+    # Noise does not compress: each file stores about 128 KiB.
+    files = [write_nifti(tmp_path / f"n{i}.nii", rng.integers(0, 2**31, (32, 32, 32), np.int32))
+             for i in range(4)]
+    run(cli, db, "config", "max-size", "300K")
+    r = subprocess.run([cli, "--db", str(db), "import", *files], capture_output=True, text=True)
+    assert r.returncode == 1, r.stderr
+    assert "evicted 2 files of the 4 just imported: " + files[0] + " " + files[1] in r.stderr
+    assert "voxcache config max-size" in r.stderr
+    assert len(r.stdout.splitlines()) == 4  # every key was stored, and said
+    items = json.loads(run(cli, db, "import", "--json", *files, code=1))
+    assert [i.get("evicted", False) for i in items] == [True, True, False, False]
+    with voxcache.Cache(db) as c:
+        assert sorted(c) == sorted(i["key"] for i in items[2:])
+    # Under the limit, nothing is said and the exit is 0.
+    run(cli, db, "config", "max-size", "10M")
+    r = subprocess.run([cli, "--db", str(db), "import", *files], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stderr == ""
+
+
+def test_export_windows_pictures_and_names_the_target_in_errors(tmp_path, cli):
+    from PIL import Image
+
+    db = tmp_path / "c.db"
+    f = np.linspace(-2, 2, 4 * 5 * 6, dtype=np.float32).reshape(4, 5, 6)
+    u = (np.arange(4 * 5 * 6) % 251).astype(np.uint8).reshape(4, 5, 6)
+    with voxcache.Cache(db) as c:
+        c.put(voxcache.key("f"), voxcache.Volume(f))
+        c.put(voxcache.key("u"), voxcache.Volume(u))
+    fk, uk = voxcache.key("f").hex, voxcache.key("u").hex
+    png = tmp_path / "out.png"
+
+    def pixels():
+        return np.asarray(Image.open(png))
+
+    # A window asked for: MIN..MAX drawn as 0..255, clamped.
+    j = json.loads(run(cli, db, "export", "--json", fk, str(png), "--slice", "z=2",
+                       "--window", "-1,1"))
+    assert j["window"] == [-1.0, 1.0]
+    want = (np.clip((f[2].astype(np.float64) + 1) / 2, 0, 1) * 255 + 0.5).astype(np.uint8)
+    np.testing.assert_array_equal(pixels(), want)
+    # Floats to PNG without one: the automatic window, said on stderr.
+    r = subprocess.run([cli, "--db", str(db), "export", fk, str(png), "--slice", "z=2"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and "f32 values " in r.stderr and "drawn as 0..255" in r.stderr
+    shown = pixels()
+    assert shown.dtype == np.uint8 and shown.min() == 0 and shown.max() == 255
+    assert (np.diff(shown.astype(int).ravel()) >= 0).all()  # the ramp keeps its order
+    # u8 to PNG stays exact; a window is applied only when asked for.
+    j = json.loads(run(cli, db, "export", "--json", uk, str(png), "--slice", "z=1"))
+    assert "window" not in j
+    np.testing.assert_array_equal(pixels(), u[1])
+    j = json.loads(run(cli, db, "export", "--json", uk, str(png), "--slice", "z=1",
+                       "--window", "0,100"))
+    np.testing.assert_array_equal(
+        pixels(), (np.clip(u[1] / 100, 0, 1) * 255 + 0.5).astype(np.uint8))
+    # --window belongs to pictures; bad windows are usage errors.
+    for bad in (["--window", "auto", fk, str(tmp_path / "o.nii")],
+                ["--window", "1,1", fk, str(png), "--slice", "z=0"],
+                ["--window", "a,b", fk, str(png), "--slice", "z=0"],
+                ["--window", "nan,1", fk, str(png), "--slice", "z=0"]):
+        r = subprocess.run([cli, "--db", str(db), "export", *bad], capture_output=True, text=True)
+        assert r.returncode == 2 and "--window" in r.stderr, (bad, r.stderr)
+    # An error names the file asked for, never voxcache's temporary one.
+    r = subprocess.run([cli, "--db", str(db), "export", fk, str(png)], capture_output=True,
+                       text=True)
+    assert r.returncode == 1 and f"{png}: this format holds 2D images" in r.stderr
+    assert ".voxcache-tmp" not in r.stderr
