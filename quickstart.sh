@@ -31,14 +31,15 @@ demo_packages=(
 # voxcache serve's viewer, NiiVue, comes from the npm registry
 # (web/fetch_niivue.sh): Debian's npm where the machine has none.
 command -v npm >/dev/null 2>&1 || demo_packages+=(npm)
-# dpkg-dev and file: cpack's Debian packages (dpkg-shlibdeps) in the packaging test.
+# dpkg-dev and file: cpack's Debian packages (dpkg-shlibdeps) in the packaging
+# test, which runs lintian on them (and man, which lintian brings, on the manual).
 # The Python package (docs/python.md): pybind11 and Python's headers to build
 # it; numpy, nibabel, pytest and hypothesis to test it; venv, pip and setuptools for its
 # pip install test; joblib, diskcache and zarr for its benchmarks; mypy for its types.
 # serve's browser test drives Debian's Chromium through Selenium and reads its
 # screenshots with PIL.
 test_packages=(libgtest-dev libbenchmark-dev gnuplot-nox clang libclang-rt-14-dev redis-server
-  dpkg-dev file pybind11-dev python3-dev python3-numpy python3-nibabel python3-pytest
+  dpkg-dev file lintian pybind11-dev python3-dev python3-numpy python3-nibabel python3-pytest
   python3-hypothesis python3-venv python3-pip python3-setuptools python3-joblib
   python3-diskcache python3-zarr python3-mypy chromium chromium-driver python3-selenium
   python3-pil)
@@ -142,7 +143,7 @@ case "$mode" in
     # As root on a machine without voxcache's packages (CI), the packaging
     # test also installs the .deb files it builds with apt-get, uses them
     # and removes them (docs/install.md).
-    if [[ $(id -u) == 0 ]] && ! dpkg -s libvoxcache >/dev/null 2>&1; then
+    if [[ $(id -u) == 0 ]] && ! dpkg -s libvoxcache0.1 >/dev/null 2>&1; then
       export VOXCACHE_TEST_DEB_INSTALL=1
     fi
     rm -rf "$build/python-results"

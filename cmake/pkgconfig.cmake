@@ -3,11 +3,11 @@
 # names ITK's include directory and the library files of the ITK targets
 # voxcache_itk links (with their own dependencies), as this build found them.
 
-# Relocatable: the prefix is found from the .pc file's own place, so an
-# install with --prefix elsewhere works as well as a package under /usr.
-file(RELATIVE_PATH VOXCACHE_PC_TO_PREFIX "${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig"
-     "${CMAKE_INSTALL_PREFIX}")
-string(REGEX REPLACE "/$" "" VOXCACHE_PC_TO_PREFIX "${VOXCACHE_PC_TO_PREFIX}")
+# The prefix is written at install time, as an absolute path: the one
+# `cmake --install --prefix` or the Debian package (/usr) installs to. (A
+# ${pcfiledir}-relative prefix would move with the files, but lintian and
+# pkg-config's users expect plain paths: no /usr/lib/pkgconfig/../.. in -I.)
+set(VOXCACHE_PC_PREFIX "@VOXCACHE_INSTALL_PREFIX@")
 
 set(VOXCACHE_PC_PRIVATE "-lsqlite3 -lzstd -llz4 -lxxhash -lcrypto -lhiredis -lpthread")
 if(BUILD_SHARED_LIBS)
@@ -17,9 +17,8 @@ else()
   set(VOXCACHE_PC_LIBS "-L\${libdir} -lvoxcache ${VOXCACHE_PC_PRIVATE}")
   set(VOXCACHE_PC_LIBS_PRIVATE "")
 endif()
-configure_file(${CMAKE_CURRENT_LIST_DIR}/voxcache.pc.in ${CMAKE_CURRENT_BINARY_DIR}/voxcache.pc @ONLY)
-install(FILES ${CMAKE_CURRENT_BINARY_DIR}/voxcache.pc
-  DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig COMPONENT dev)
+configure_file(${CMAKE_CURRENT_LIST_DIR}/voxcache.pc.in ${CMAKE_CURRENT_BINARY_DIR}/voxcache.pc.in @ONLY)
+set(_pc_files voxcache)
 
 if(VOXCACHE_BUILD_ITK)
   # The ITK libraries, transitively, as linker files (generator expressions:
@@ -48,14 +47,28 @@ if(VOXCACHE_BUILD_ITK)
       endif()
     endif()
   endwhile()
+  # ITK's include folders, once each; the compiler's own (/usr/include)
+  # never: -I of a system folder reorders the compiler's search.
   set(VOXCACHE_PC_ITK_CFLAGS "")
+  list(REMOVE_DUPLICATES ITK_INCLUDE_DIRS)
   foreach(_dir IN LISTS ITK_INCLUDE_DIRS)
-    string(APPEND VOXCACHE_PC_ITK_CFLAGS " -I${_dir}")
+    if(NOT _dir IN_LIST CMAKE_CXX_IMPLICIT_INCLUDE_DIRECTORIES AND NOT _dir STREQUAL "/usr/include")
+      string(APPEND VOXCACHE_PC_ITK_CFLAGS " -I${_dir}")
+    endif()
   endforeach()
   configure_file(${CMAKE_CURRENT_LIST_DIR}/voxcache-itk.pc.in
     ${CMAKE_CURRENT_BINARY_DIR}/voxcache-itk.pc.gen @ONLY)
-  file(GENERATE OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/voxcache-itk.pc
+  file(GENERATE OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/voxcache-itk.pc.in
     INPUT ${CMAKE_CURRENT_BINARY_DIR}/voxcache-itk.pc.gen)
-  install(FILES ${CMAKE_CURRENT_BINARY_DIR}/voxcache-itk.pc
-    DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig COMPONENT dev)
+  list(APPEND _pc_files voxcache-itk)
 endif()
+
+# At install time: the prefix filled in, then installed as any file.
+foreach(_pc IN LISTS _pc_files)
+  install(CODE "
+    set(VOXCACHE_INSTALL_PREFIX \"\${CMAKE_INSTALL_PREFIX}\")
+    configure_file(\"${CMAKE_CURRENT_BINARY_DIR}/${_pc}.pc.in\"
+                   \"${CMAKE_CURRENT_BINARY_DIR}/pc-install/${_pc}.pc\" @ONLY)" COMPONENT dev)
+  install(FILES ${CMAKE_CURRENT_BINARY_DIR}/pc-install/${_pc}.pc
+    DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig COMPONENT dev)
+endforeach()

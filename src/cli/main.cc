@@ -15,9 +15,11 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/manual.h"
 #include "voxcache/version.h"
 
 namespace voxcache::cli {
@@ -260,7 +262,6 @@ int run(int argc, char** argv) {
   for (const char* name : {"--in", "--out"}) run->get_option(name)->type_name("PATH");
   run->get_option("--env")->type_name("NAME");
   run->get_option("--arg")->type_name("NAME=VALUE");
-  run->get_option("--op")->type_name("NAME");
   run->get_option("--version-cmd")->type_name("CMD");
   std::vector<std::string> key_files;
   CLI::App* key_cmd = app.add_subcommand(
@@ -287,8 +288,42 @@ int run(int argc, char** argv) {
                     "Folder holding NiiVue's niivue.umd.js (default: web/ beside the binary, "
                     "then ../share/voxcache/web)");
 
+  // The value's meaning in --help and the manual, where CLI11 would say TEXT.
+  const std::vector<std::pair<const char*, const char*>> kValueNames = {
+      {"--db", "FILE"},
+      {"--remote", "URL"},
+      {"--remote-password-file", "FILE"},
+      {"--layout", "LAYOUT"},
+      {"--region", "X,Y,Z,DX,DY,DZ"},
+      {"--slice", "AXIS=INDEX"},
+      {"--frames", "FIRST[,COUNT]"},
+      {"--window", "auto|MIN,MAX"},
+      {"--type", "TYPE"},
+      {"--larger-than", "SIZE"},
+      {"--older-than", "AGE"},
+      {"--op", "NAME"},
+      {"--thumbnail", "FILE.png"},
+      {"--max-size", "SIZE"},
+      {"--max-age", "AGE"},
+      {"--max-entries", "N"},
+      {"--port", "N"},
+      {"--bind", "ADDRESS"},
+      {"--token", "SECRET"},
+      {"--web-dir", "DIR"},
+  };
+  std::vector<CLI::App*> all = app.get_subcommands([](CLI::App*) { return true; });
+  all.push_back(&app);
+  for (CLI::App* c : all) {
+    for (const auto& [name, value] : kValueNames) {
+      if (CLI::Option* o = c->get_option_no_throw(name)) o->type_name(value);
+    }
+  }
+
   CLI::App* help = app.add_subcommand("help", "Show the commands, or one command's options");
   help->add_option("command", help_for, "A command");
+  bool roff_commands = false;  // for cmake/make_manpage.cmake
+  help->add_flag("--roff", roff_commands, "The manual's OPTIONS and COMMANDS sections, in roff")
+      ->group("");
 
   auto usage = [](const std::string& what) {
     std::cerr << "voxcache: " << what << "\n"
@@ -324,6 +359,10 @@ int run(int argc, char** argv) {
     return usage(e.what());
   } catch (const CLI::ParseError& e) {
     return usage(e.what());
+  }
+  if (*help && roff_commands) {
+    std::cout << manual_commands(&app);
+    return 0;
   }
   if (*help) {
     // App::help() would describe the selected subcommand, `help` itself.
