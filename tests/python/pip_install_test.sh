@@ -1,7 +1,8 @@
 #!/bin/bash
 # pip install --no-build-isolation of the repository into a fresh virtual
 # environment (Debian's site packages visible: numpy, nibabel), without a
-# package index, then an import and a round trip from outside the tree.
+# package index, then an import and a round trip from outside the tree, and
+# the voxcache command the install puts on the environment's PATH.
 # Usage: pip_install_test.sh SOURCE_DIR BUILD_DIR PYTHON
 set -euo pipefail
 src=$1 build=$2 py=$3
@@ -11,8 +12,8 @@ trap 'rm -rf "$work"' EXIT
 # A copy of what the package is built from, so that setuptools' build/ and
 # egg-info land there and not in the tree under test.
 mkdir "$work/src"
-for f in CMakeLists.txt LICENSE README.md cmake docs examples include python src setup.py \
-         pyproject.toml; do
+for f in CMakeLists.txt LICENSE README.md cmake docs examples include packaging python src \
+         setup.py pyproject.toml web; do
   cp -r "$src/$f" "$work/src/"
 done
 
@@ -40,3 +41,29 @@ print("installed", voxcache.__version__, "at", voxcache.__file__)
 PY
 shown=$("$work/venv/bin/pip" show voxcache)
 grep -x "Version: 0.1.0" <<<"$shown"
+
+# The command: installed beside the interpreter, the C++ binary inside the
+# package, reading what the package wrote.
+[[ -x "$work/venv/bin/voxcache" ]] || { echo "pip installed no voxcache command" >&2; exit 1; }
+"$work/venv/bin/voxcache" --version | grep -q "^voxcache 0.1.0 " ||
+  { echo "the installed voxcache command does not run" >&2; exit 1; }
+listed=$(PATH="$work/venv/bin:$PATH" voxcache --db "$work/pip.db" ls --json)
+"$work/venv/bin/python" - "$listed" <<'PY'
+import json, sys
+entries = json.loads(sys.argv[1])
+assert len(entries) == 1 and entries[0]["volume"]["size"] == [5, 4, 3], entries
+print("the installed voxcache command lists", entries[0]["key"][:16])
+PY
+# It hands import-store this interpreter, which has the package.
+"$work/venv/bin/python" - "$work" <<'PY'
+import os, subprocess, sys
+out = subprocess.run([sys.argv[1] + "/venv/bin/voxcache", "--db", sys.argv[1] + "/pip.db",
+                      "import-store", "voxlogica", sys.argv[1] + "/absent.db"],
+                     capture_output=True, text=True, env={k: v for k, v in os.environ.items()
+                                                          if k not in ("VOXCACHE_PYTHON", "PYTHONPATH")})
+# The importer ran (in the venv's interpreter; Debian's python3 has no
+# voxcache package) and refused a missing store.
+assert "no VoxLogicA-2 store at" in out.stderr, (out.returncode, out.stderr)
+assert "needs the voxcache Python package" not in out.stderr, out.stderr
+PY
+echo "pip install: the package and the voxcache command work"
