@@ -52,11 +52,14 @@ int cmd_remote_stats(const Globals& g, bool json) {
   return r->status == "ok" ? 0 : kExitFailure;
 }
 
-int cmd_remote_copy(const Globals& g, const std::vector<std::string>& key_texts, bool push) {
+int cmd_remote_copy(const Globals& g, const std::vector<std::string>& key_texts, bool push,
+                    bool json) {
   if (Status s = need_remote(g); !s.ok()) return usage_error(s);
   auto cache = open_cache(g, !push);
   if (!cache.ok()) return fail(cache.status());
   int rc = 0;
+  // As import --json: one item per key given, copied or why not.
+  nlohmann::json items = nlohmann::json::array();
   for (const std::string& text : key_texts) {
     // A key to pull need not be known locally: take full keys as they are.
     Result<OperationKey> key = push || text.size() != OperationKey::kHexChars
@@ -67,10 +70,13 @@ int cmd_remote_copy(const Globals& g, const std::vector<std::string>& key_texts,
     if (!s.ok()) {
       std::fprintf(stderr, "voxcache: %s\n", s.to_string().c_str());
       rc = std::max(rc, s.is_not_found() ? kExitUsage : kExitFailure);
+      items.push_back({{"key", key->hex()}, {"error", s.to_string()}});
       continue;
     }
-    std::printf("%s %s\n", push ? "pushed" : "pulled", key->hex().c_str());
+    items.push_back({{"key", key->hex()}, {push ? "pushed" : "pulled", true}});
+    if (!json) std::printf("%s %s\n", push ? "pushed" : "pulled", key->hex().c_str());
   }
+  if (json) print_json(items);
   return rc;
 }
 

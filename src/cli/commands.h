@@ -64,7 +64,8 @@ int cmd_pin(const Globals& g, const std::vector<std::string>& key_texts, bool pi
 int cmd_clear(const Globals& g, bool keep_pinned, bool json);
 // The remote tier (cmd_remote.cc).
 int cmd_remote_stats(const Globals& g, bool json);
-int cmd_remote_copy(const Globals& g, const std::vector<std::string>& key_texts, bool push);
+int cmd_remote_copy(const Globals& g, const std::vector<std::string>& key_texts, bool push,
+                    bool json);
 
 // Memoized commands (cmd_run.cc, docs/run.md).
 struct RunArgs {

@@ -222,8 +222,10 @@ int run(int argc, char** argv) {
   remote_stats->add_flag("--json", json, kJsonHelp);
   CLI::App* push = remote->add_subcommand("push", "Copy local entries to the remote (seed it)");
   push->add_option("keys", keys, "Keys or prefixes")->required();
+  push->add_flag("--json", json, "Print each key and whether it was copied as JSON");
   CLI::App* pull = remote->add_subcommand("pull", "Copy remote entries here (warm this node)");
   pull->add_option("keys", keys, "Full keys, or prefixes of keys known here")->required();
+  pull->add_flag("--json", json, "Print each key and whether it was copied as JSON");
 
   std::string help_for;
   RunArgs run_args;
@@ -388,8 +390,8 @@ int run(int argc, char** argv) {
   if (*recompress) return cmd_recompress(g, keys, level, layout, codec_name, json);
   if (*thumbnail) return cmd_thumbnail(g, key_text, out_file, slice_text, json);
   if (*remote_stats) return cmd_remote_stats(g, json);
-  if (*push) return cmd_remote_copy(g, keys, true);
-  if (*pull) return cmd_remote_copy(g, keys, false);
+  if (*push) return cmd_remote_copy(g, keys, true, json);
+  if (*pull) return cmd_remote_copy(g, keys, false, json);
   if (*run) return cmd_run(g, run_args);
   if (*key_cmd) return cmd_key(key_files, json);
   if (*serve) return cmd_serve(g, serve_args);

@@ -54,6 +54,19 @@ TEST_F(CliRemoteTest, AnImportOnOneMachineIsPulledOnAnother) {
   EXPECT_EQ(stats.out.find(":pw@"), std::string::npos) << stats.out;
   CliRun push = testing::run_cli(on("b") + " remote push " + key.substr(0, 12));
   EXPECT_EQ(push.code, 0) << push.out;
+  // --json: one item per key, copied or why not (an unknown full key).
+  const std::string absent(64, 'a');
+  CliRun pj = testing::run_cli(on("b") + " remote pull --json " + key + " " + absent);
+  EXPECT_EQ(pj.code, 2) << pj.out;
+  const nlohmann::json items =
+      nlohmann::json::parse(pj.out.substr(pj.out.find('[')), nullptr, false);
+  ASSERT_TRUE(items.is_array() && items.size() == 2) << pj.out;
+  EXPECT_EQ(items[0], (nlohmann::json{{"key", key}, {"pulled", true}}));
+  EXPECT_EQ(items[1]["key"], absent);
+  EXPECT_EQ(items[1]["error"].get<std::string>().rfind("NotFound: ", 0), 0u) << pj.out;
+  CliRun pushj = testing::run_cli(on("b") + " remote push --json " + key);
+  EXPECT_EQ(pushj.code, 0) << pushj.out;
+  EXPECT_NE(pushj.out.find("\"pushed\": true"), std::string::npos) << pushj.out;
 }
 
 TEST_F(CliRemoteTest, AFreshWorkerWithNoDatabaseYetReadsThroughTheRemote) {
