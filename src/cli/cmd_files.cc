@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <array>
 #include <filesystem>
 #include <iostream>
@@ -11,6 +12,7 @@
 #include "cli/format.h"
 #include "cli/parse.h"
 #include "cli/progress.h"
+#include "cli/stdio.h"
 #include "cli/thumbnail.h"
 #include "voxcache/itk.h"
 
@@ -65,9 +67,24 @@ int cmd_import(const Globals& g, const std::vector<std::string>& files, const st
   // One item per file, in the order given: its key, or why it failed.
   nlohmann::json items = nlohmann::json::array();
   std::vector<std::pair<OperationKey, size_t>> stored;  // key, item
+  // "-": standard input, through a file (ITK reads files).
+  ScratchDir scratch;
+  std::string stdin_file;
+  if (std::count(files.begin(), files.end(), "-") > 1) {
+    return usage_error(Status::InvalidArgument("- (standard input) can be imported once"));
+  }
+  if (std::count(files.begin(), files.end(), "-") == 1) {
+    Status s = scratch.Create("voxcache-stdin");
+    Result<std::string> got = s.ok() ? stdin_to_file(scratch.path()) : Result<std::string>(s);
+    if (!got.ok()) {
+      return got.status().is_io_error() ? fail(got.status()) : usage_error(got.status());
+    }
+    stdin_file = *got;
+  }
   Progress progress("import", files.size());
   for (const std::string& file : files) {
-    Result<Volume> vol = read_image(file);
+    const std::string path = file == "-" ? stdin_file : file;
+    Result<Volume> vol = read_image(path);
     if (vol.ok() && !cache) {
       Result<std::unique_ptr<Cache>> opened = open_cache(g, true);
       if (!opened.ok()) {
@@ -79,15 +96,17 @@ int cmd_import(const Globals& g, const std::vector<std::string>& files, const st
     Status s = vol.status();
     OperationKey key;
     // A NIfTI file's header, for export to write back (docs/format.md 2.10).
-    Result<std::string> header = s.ok() ? read_nifti_header(file) : Result<std::string>("");
+    Result<std::string> header = s.ok() ? read_nifti_header(path) : Result<std::string>("");
     if (s.ok()) s = header.status();
     if (s.ok()) {
       key = content_key(*vol);
-      nlohmann::json meta = {{"source", std::filesystem::absolute(file).string()}};
+      nlohmann::json meta = {
+          {"source", file == "-" ? "<stdin>" : std::filesystem::absolute(file).string()}};
       if (!header->empty()) meta["nifti_header"] = to_hex(*header);
       s = cache->put(key, *vol, PutOptions{dump(meta), chunks});
     }
     progress.done_one();
+    if (!s.ok() && file == "-") s = s.with_context("standard input");
     if (!s.ok()) {
       rc = std::max(rc, s.is_not_found() ? kExitUsage : kExitFailure);
       items.push_back({{"file", file}, {"error", s.to_string()}});
@@ -140,7 +159,29 @@ int cmd_export(const Globals& g, const ExportArgs& a) {
   if (!a.slice.empty()) {
     if (Status s = parse_slice(a.slice, &axis, &index); !s.ok()) return usage_error(s);
   }
-  const std::string ext = std::filesystem::path(a.file).extension().string();
+  // "-": standard output, in --format, through a file ITK writes.
+  const bool to_stdout = a.file == "-";
+  ScratchDir scratch;
+  std::string target = a.file;
+  if (!a.format.empty() && !to_stdout) {
+    return usage_error(Status::InvalidArgument(
+        "--format is for standard output (-); a file's extension chooses its format"));
+  }
+  if (to_stdout) {
+    const std::string format = a.format.empty() ? "nii" : a.format;
+    if (!is_stream_format(format)) {
+      return usage_error(Status::InvalidArgument("--format " + format + ": standard output takes " +
+                                                 kStreamFormats));
+    }
+    if (a.json) {
+      return usage_error(Status::InvalidArgument(
+          "--json prints to standard output, where the image goes; name a file"));
+    }
+    if (Status s = check_stdout_free(); !s.ok()) return usage_error(s);
+    if (Status s = scratch.Create("voxcache-stdout"); !s.ok()) return fail(s);
+    target = scratch.path() + "/image." + format;
+  }
+  const std::string ext = std::filesystem::path(target).extension().string();
   const bool picture = ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp";
   bool auto_window = false;
   Window window{0, 1};
@@ -218,7 +259,17 @@ int cmd_export(const Globals& g, const ExportArgs& a) {
     vol = std::move(pic);
     used = w;
   }
-  Status s = write_image(*vol, a.file, a.compress, header);
+  Status s = write_image(*vol, target, a.compress, header);
+  if (s.ok() && to_stdout) s = file_to_stdout(target);
+  if (!s.ok() && to_stdout) {
+    // The scratch file is voxcache's business: the user asked for stdout.
+    std::string msg = s.message();
+    for (size_t at; (at = msg.find(target)) != std::string::npos;) {
+      msg.replace(at, target.size(), "standard output");
+    }
+    std::cerr << "voxcache: " << code_name(s.code()) << ": " << msg << "\n";
+    return kExitFailure;
+  }
   if (!s.ok()) return fail(s);
   if (a.json) {
     nlohmann::json j = {{"key", key->hex()},
@@ -234,8 +285,8 @@ int cmd_export(const Globals& g, const ExportArgs& a) {
     print_json(j);
     return 0;
   }
-  std::cerr << "wrote " << a.file << " (" << dims_text(vol->layout()) << ", "
-            << human_bytes(vol->byte_size()) << " of voxels";
+  std::cerr << "wrote " << (to_stdout ? "standard output" : a.file) << " ("
+            << dims_text(vol->layout()) << ", " << human_bytes(vol->byte_size()) << " of voxels";
   if (used) {
     std::cerr << ", " << pixel_type_name(pt) << " values " << used->lo << ".." << used->hi
               << " drawn as 0..255";

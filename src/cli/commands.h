@@ -22,6 +22,8 @@ struct ExportArgs {
   // For 8-bit picture formats (.png, .jpg, .bmp): "auto" or "MIN,MAX"; empty:
   // exact voxels when the format holds the pixel type, else "auto".
   std::string window;
+  // For FILE "-" (standard output): nii (default), nii.gz, nrrd, mha or png.
+  std::string format;
   bool compress = true, json = false;
 };
 int cmd_export(const Globals& g, const ExportArgs& args);

@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -23,6 +25,21 @@ int usage_error(const Status& s) {
 
 int key_error(const Status& s) {
   return s.is_not_found() || s.is_invalid_argument() ? usage_error(s) : fail(s);
+}
+
+ScratchDir::~ScratchDir() {
+  std::error_code ec;
+  if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+}
+
+Status ScratchDir::Create(const std::string& prefix) {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string templ = std::string(tmp && *tmp ? tmp : "/tmp") + "/" + prefix + "-XXXXXX";
+  if (!mkdtemp(templ.data())) {
+    return Status::IOError("cannot create " + templ + ": " + std::strerror(errno));
+  }
+  path_ = templ;
+  return Status::OK();
 }
 
 std::string db_path(const Globals& g) {

@@ -53,6 +53,22 @@ void warn_failed_pushes(Cache* cache);
 Result<OperationKey> resolve(Cache* cache, const std::string& text);
 Result<std::vector<OperationKey>> resolve_all(Cache* cache, const std::vector<std::string>& keys);
 
+// A private folder (mkdtemp: a random name, mode 0700) under $TMPDIR or
+// /tmp, removed with everything in it however the command ends.
+class ScratchDir {
+ public:
+  ScratchDir() = default;
+  ~ScratchDir();
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  // `prefix`: the folder's name before its random part ("voxcache-serve").
+  Status Create(const std::string& prefix);
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
 // Keys' operation names and file names need not be UTF-8; JSON output
 // replaces what it cannot carry rather than failing.
 std::string dump(const nlohmann::json& j, int indent = -1);

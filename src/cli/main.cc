@@ -73,7 +73,11 @@ int run(int argc, char** argv) {
 
   CLI::App* import = app.add_subcommand(
       "import", "Store volume files (.nii.gz, .nrrd, .mha, ...) under their content keys");
-  import->add_option("files", files, "Files to import")->required();
+  import
+      ->add_option("files", files,
+                   "Files to import; - reads one image from standard input (NIfTI-1, "
+                   "NRRD, MetaImage or PNG, told by its first bytes)")
+      ->required();
   std::string layout;
   import->add_option("--layout", layout,
                      "Chunk layout of new entries: z-slabs, bricks (automatic shape), bricks N or "
@@ -101,7 +105,8 @@ int run(int argc, char** argv) {
   CLI::App* exp = app.add_subcommand(
       "export", "Write a cached volume, a box or a slice of it, to a file (format by extension)");
   exp->add_option("key", ex.key, "Key or unique prefix (8+ hex digits)")->required();
-  exp->add_option("file", ex.file, "Output file")->required();
+  exp->add_option("file", ex.file, "Output file; - for standard output (see --format)")->required();
+  exp->add_option("--format", ex.format, "With FILE -: nii (default), nii.gz, nrrd, mha or png");
   exp->add_flag("--no-compress", no_compress, "Ask the writer not to compress");
   exp->add_option("--region", ex.region,
                   "Export only the box x,y,z,dx,dy,dz (voxel start and size); reads only the "

@@ -252,3 +252,75 @@ def test_export_windows_pictures_and_names_the_target_in_errors(tmp_path, cli):
                        text=True)
     assert r.returncode == 1 and f"{png}: this format holds 2D images" in r.stderr
     assert ".voxcache-tmp" not in r.stderr
+
+
+CH2 = "/usr/share/mricron/templates/ch2.nii.gz"
+
+
+def test_import_reads_standard_input_and_export_writes_standard_output(tmp_path, cli):
+    import gzip
+    import os
+    import pty
+
+    import nibabel
+
+    db = tmp_path / "c.db"
+    raw = gzip.decompress(open(CH2, "rb").read())
+
+    def cmd(*args, stdin=b"", stdout=subprocess.PIPE, code=0):
+        r = subprocess.run([cli, "--db", str(db), *args], input=stdin, stdout=stdout,
+                           stderr=subprocess.PIPE)
+        assert r.returncode == code, (args, r.stderr.decode())
+        return r
+
+    want = cmd("key", CH2).stdout.split()[0].decode()
+    # Gzipped and plain NIfTI, told apart by their first bytes; the same key
+    # as the file's; ls says where it came from.
+    for data in (open(CH2, "rb").read(), raw):
+        items = json.loads(cmd("import", "--json", "-", stdin=data).stdout)
+        assert items == [{"key": want, "file": "-", "size": [181, 217, 181], "dimension": 3,
+                          "frames": 1}]
+    assert "imported from <stdin>" in cmd("ls").stdout.decode()
+    # export KEY - writes NIfTI by default: the file's own bytes, header and all.
+    out = cmd("export", want[:12], "-")
+    assert out.stdout == raw and b"wrote standard output" in out.stderr
+    # Other stream formats by --format; nibabel reads what came out.
+    gz = cmd("export", want, "-", "--format", "nii.gz").stdout
+    assert gzip.decompress(gz) == raw
+    (tmp_path / "back.nii.gz").write_bytes(gz)
+    np.testing.assert_array_equal(np.asanyarray(nibabel.load(str(tmp_path / "back.nii.gz")).dataobj),
+                                  np.asanyarray(nibabel.load(CH2).dataobj))
+    png = cmd("export", want, "-", "--slice", "z=90", "--format", "png").stdout
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    # Through a pipe, into another database: the same key.
+    other = tmp_path / "o.db"
+    items = json.loads(subprocess.run([cli, "--db", str(other), "import", "--json", "-"],
+                                      input=gz, capture_output=True, check=True).stdout)
+    assert items[0]["key"] == want
+    # What cannot work is a usage error before anything is written.
+    for args, stdin, says in (
+            (["import", "-"], b"plain text, no image", b"standard input holds none of"),
+            (["import", "-"], b"", b"standard input is empty"),
+            (["import", "-", "-"], raw, b"can be imported once"),
+            (["export", want, str(tmp_path / "x.nii"), "--format", "nii"], b"",
+             b"--format is for standard output"),
+            (["export", want, "-", "--format", "hdr"], b"", b"standard output takes nii"),
+            (["export", want, "-", "--json"], b"", b"--json prints to standard output")):
+        r = cmd(*args, stdin=stdin, code=2)
+        assert says in r.stderr and r.stdout == b"", (args, r.stderr)
+    # A terminal on either side is refused, not filled with bytes.
+    main, tty = pty.openpty()
+    try:
+        r = subprocess.run([cli, "--db", str(db), "export", want, "-"], stdout=tty,
+                           stderr=subprocess.PIPE)
+        assert r.returncode == 2 and b"standard output is a terminal" in r.stderr
+        r = subprocess.run([cli, "--db", str(db), "import", "-"], stdin=tty,
+                           capture_output=True)
+        assert r.returncode == 2 and b"standard input is a terminal" in r.stderr
+    finally:
+        os.close(main)
+        os.close(tty)
+    # A failed write names standard output, never the scratch file.
+    with open("/dev/full", "wb") as full:
+        r = cmd("export", want, "-", stdout=full, code=1)
+    assert b"cannot write standard output" in r.stderr and b"voxcache-stdout" not in r.stderr

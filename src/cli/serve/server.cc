@@ -90,15 +90,6 @@ serve::Params params(const httplib::Request& req) {
   return q;
 }
 
-// Removes the scratch directory however serve ends.
-struct ScratchDir {
-  std::string path;
-  ~ScratchDir() {
-    std::error_code ec;
-    if (!path.empty()) fs::remove_all(path, ec);
-  }
-};
-
 }  // namespace
 
 int cmd_serve(const Globals& g, const ServeArgs& args) {
@@ -125,14 +116,9 @@ int cmd_serve(const Globals& g, const ServeArgs& args) {
   auto cache = open_cache(ro, false, /*record_reads=*/false);
   if (!cache.ok()) return fail(cache.status());
 
-  ScratchDir scratch;
-  {
-    const char* tmp = getenv("TMPDIR");
-    std::string templ = std::string(tmp && *tmp ? tmp : "/tmp") + "/voxcache-serve-XXXXXX";
-    if (!mkdtemp(templ.data())) return fail(Status::IOError("cannot create " + templ));
-    scratch.path = templ;
-  }
-  Inspector inspector(cache->get(), scratch.path);
+  ScratchDir scratch;  // the files ITK writes for volume replies
+  if (Status s = scratch.Create("voxcache-serve"); !s.ok()) return fail(s);
+  Inspector inspector(cache->get(), scratch.path());
   const std::optional<std::string> niivue = find_niivue(args.web_dir);
 
   httplib::Server server;
