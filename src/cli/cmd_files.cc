@@ -244,10 +244,12 @@ int cmd_export(const Globals& g, const ExportArgs& a) {
   const std::string header = a.region.empty() && a.slice.empty() && a.frames.empty()
                                  ? stored_nifti_header(cache->get(), *key)
                                  : std::string();
-  // A picture format holds u8 (PNG also u16) exactly; other voxels go
-  // through a window, the one asked for or an automatic one, and say so.
+  // A picture format holds u8 (PNG also u16) exactly, and a mask as u8 0
+  // and 1; other voxels go through a window, the one asked for or an
+  // automatic one, and say so.
   const PixelType pt = vol->pixel_type();
-  const bool exact = pt == PixelType::kUInt8 || (ext == ".png" && pt == PixelType::kUInt16);
+  const bool exact = pt == PixelType::kUInt8 || pt == PixelType::kBool ||
+                     (ext == ".png" && pt == PixelType::kUInt16);
   std::optional<Window> used;
   const auto& d = vol->size();
   const bool flat = vol->frames() == 1 && (d[0] == 1 || d[1] == 1 || d[2] == 1);

@@ -240,6 +240,14 @@ def test_export_windows_pictures_and_names_the_target_in_errors(tmp_path, cli):
                        "--window", "0,100"))
     np.testing.assert_array_equal(
         pixels(), (np.clip(u[1] / 100, 0, 1) * 255 + 0.5).astype(np.uint8))
+    # A mask stays 0 and 1, as in every format without bool.
+    m = (np.arange(4 * 5 * 6) % 3 == 0).reshape(4, 5, 6)
+    with voxcache.Cache(db) as c:
+        c.put(voxcache.key("m"), voxcache.Volume(m))
+    j = json.loads(run(cli, db, "export", "--json", voxcache.key("m").hex, str(png), "--slice",
+                       "z=1"))
+    assert "window" not in j
+    np.testing.assert_array_equal(pixels(), m[1].astype(np.uint8))
     # --window belongs to pictures; bad windows are usage errors.
     for bad in (["--window", "auto", fk, str(tmp_path / "o.nii")],
                 ["--window", "1,1", fk, str(png), "--slice", "z=0"],
