@@ -272,8 +272,14 @@ class Cache:
         return self._c.info(self._stored(key))
 
     def list(self) -> List[Dict[str, Any]]:
-        """Every entry's info, newest first."""
-        return self._c.list()
+        """Every entry's info, newest first, without ``inputs`` and
+        ``dependents``: a listing reads no lineage (a query per entry), and
+        empty lists would say there is none. ``info()`` has them."""
+        entries = self._c.list()
+        for e in entries:
+            e.pop("inputs", None)
+            e.pop("dependents", None)
+        return entries
 
     def stats(self) -> Dict[str, Any]:
         """The database's totals and persistent counters, the record

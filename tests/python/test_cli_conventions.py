@@ -180,6 +180,9 @@ def test_import_json_lists_every_file_and_ls_names_the_source(tmp_path, cli):
     assert json.loads(json.dumps(listed[0]["metadata"]))["source"] == good
     assert "inputs" not in listed[0] and "dependents" not in listed[0]
     assert "inputs" in json.loads(run(cli, db, "show", "--json", items[0]["key"]))
+    with voxcache.Cache(db) as c:  # the Python package's listing is the same record
+        assert "inputs" not in c.list()[0] and "dependents" not in c.list()[0]
+        assert c.info(items[0]["key"])["inputs"] == []
 
 
 def test_import_says_when_the_size_limit_evicted_what_it_imported(tmp_path, cli):
