@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -77,6 +78,10 @@ Status check_stdout_free() {
 }
 
 Status file_to_stdout(const std::string& path) {
+  // A reader that stops early (| head) closes the pipe: EPIPE from fwrite,
+  // an error this command reports and cleans up after, not SIGPIPE killing
+  // it with the scratch file left behind.
+  std::signal(SIGPIPE, SIG_IGN);
   std::unique_ptr<FILE, FileCloser> in(std::fopen(path.c_str(), "rb"));
   if (!in) return errno_status("cannot read " + path);
   std::vector<char> buf(1 << 16);

@@ -335,3 +335,17 @@ def test_import_reads_standard_input_and_export_writes_standard_output(tmp_path,
     with open("/dev/full", "wb") as full:
         r = cmd("export", want, "-", stdout=full, code=1)
     assert b"cannot write standard output" in r.stderr and b"voxcache-stdout" not in r.stderr
+    # A reader that stops early: a broken pipe is an error, and the scratch
+    # folder goes (SIGPIPE would have killed the command and left it).
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    env = dict(os.environ, TMPDIR=str(scratch))
+    p = subprocess.Popen([cli, "--db", str(db), "export", want, "-"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, env=env)
+    p.stdout.read(100)
+    p.stdout.close()
+    err = p.stderr.read()
+    assert p.wait() == 1 and b"cannot write standard output: Broken pipe" in err, err
+    assert list(scratch.iterdir()) == []
+    ok = subprocess.run([cli, "--db", str(db), "export", want, "-"], capture_output=True, env=env)
+    assert ok.stdout == raw and list(scratch.iterdir()) == []  # nor after a whole export
