@@ -133,7 +133,7 @@ case "$mode" in
     CC=clang CXX=clang++ cmake -S . -B "$build-fuzz" "${common[@]}" -DVOXCACHE_BUILD_TESTS=OFF \
       -DVOXCACHE_FUZZ=ON -DVOXCACHE_FUZZ_SECONDS="${VOXCACHE_FUZZ_SECONDS:-20}" >/dev/null
     cmake --build "$build-fuzz" -j2
-    ctest --test-dir "$build-fuzz" --output-on-failure
+    ctest --test-dir "$build-fuzz" --output-on-failure -j2  # each fuzzer is one process
     # Races show as a test that fails one run in N: run the tests of many
     # processes and threads back to back (20 in a row before a change lands).
     echo "== process and thread tests, 10 times in a row"
