@@ -45,9 +45,17 @@ TEST(Crash, SigkillDuringPutsLosesNothingCommittedAndLeavesNoPartialEntry) {
   for (int round = 0; round < rounds; ++round) {
     const int first = seed;
     seed += 1000;
+    // The writer says on a pipe when each put has returned. The kill comes
+    // a random while after its first one: into a later put at any point,
+    // however fast this build makes the writer (a sanitized test body at
+    // -O0 makes its volumes slowly, and a fixed wait then killed writers
+    // that had committed nothing).
+    int done[2];
+    ASSERT_EQ(pipe(done), 0);
     const pid_t pid = fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
+      close(done[0]);
       Options o;
       o.compression_level = 1;
       auto c = Cache::Open(path, o);
@@ -56,12 +64,18 @@ TEST(Crash, SigkillDuringPutsLosesNothingCommittedAndLeavesNoPartialEntry) {
         const Volume v = crash_volume(s);
         if (!(*c)->put(content_key(v), v, PutOptions{"{\"seed\": " + std::to_string(s) + "}"}).ok())
           _exit(4);
+        if (write(done[1], "p", 1) != 1) _exit(5);
       }
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(60 + rng() % 400));
+    close(done[1]);
+    char byte = 0;
+    const ssize_t got = read(done[0], &byte, 1);
+    if (got == 1) std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 400));
     kill(pid, SIGKILL);
+    close(done[0]);
     int status = 0;
     waitpid(pid, &status, 0);
+    ASSERT_EQ(got, 1) << "round " << round << ": the writer ended before its first put returned";
     ASSERT_TRUE(WIFSIGNALED(status)) << "round " << round << ": the writer ended on its own";
 
     Options o;
