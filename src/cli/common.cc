@@ -27,6 +27,10 @@ int key_error(const Status& s) {
   return s.is_not_found() || s.is_invalid_argument() ? usage_error(s) : fail(s);
 }
 
+Status errno_status(const std::string& what) {
+  return Status::IOError(what + ": " + std::strerror(errno));
+}
+
 ScratchDir::~ScratchDir() {
   std::error_code ec;
   if (!path_.empty()) std::filesystem::remove_all(path_, ec);
@@ -35,9 +39,7 @@ ScratchDir::~ScratchDir() {
 Status ScratchDir::Create(const std::string& prefix) {
   const char* tmp = std::getenv("TMPDIR");
   std::string templ = std::string(tmp && *tmp ? tmp : "/tmp") + "/" + prefix + "-XXXXXX";
-  if (!mkdtemp(templ.data())) {
-    return Status::IOError("cannot create " + templ + ": " + std::strerror(errno));
-  }
+  if (!mkdtemp(templ.data())) return errno_status("cannot create " + templ);
   path_ = templ;
   return Status::OK();
 }

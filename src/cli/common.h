@@ -53,6 +53,9 @@ void warn_failed_pushes(Cache* cache);
 Result<OperationKey> resolve(Cache* cache, const std::string& text);
 Result<std::vector<OperationKey>> resolve_all(Cache* cache, const std::vector<std::string>& keys);
 
+// IOError "<what>: <strerror(errno)>", for a system call that just failed.
+Status errno_status(const std::string& what);
+
 // A private folder (mkdtemp: a random name, mode 0700) under $TMPDIR or
 // /tmp, removed with everything in it however the command ends.
 class ScratchDir {

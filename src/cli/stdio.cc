@@ -3,13 +3,13 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <csignal>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <vector>
+
+#include "cli/common.h"
 
 namespace voxcache::cli {
 namespace {
@@ -23,10 +23,6 @@ std::string extension_of(const std::string& head) {
   if (starts("\x89PNG\r\n\x1a\n")) return ".png";
   if (head.size() >= 348 && head.compare(344, 4, std::string("n+1\0", 4)) == 0) return ".nii";
   return "";
-}
-
-Status errno_status(const std::string& what) {
-  return Status::IOError(what + ": " + std::strerror(errno));
 }
 
 struct FileCloser {

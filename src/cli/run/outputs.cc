@@ -5,8 +5,9 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <filesystem>
+
+#include "cli/common.h"
 
 namespace voxcache::cli::run {
 
@@ -24,13 +25,9 @@ std::string parent_of(const std::string& path) {
 Result<std::string> folder_beside(const std::string& path) {
   std::string t = parent_of(path) + "/.voxcache-XXXXXX";
   if (!mkdtemp(t.data())) {
-    return Status::IOError("cannot write beside " + path + ": " + std::strerror(errno));
+    return errno_status("cannot write beside " + path);
   }
   return t;
-}
-
-Status errno_status(const std::string& what) {
-  return Status::IOError(what + ": " + std::strerror(errno));
 }
 
 // Writes `bytes` into a new file (O_EXCL, O_NOFOLLOW: never through a link
