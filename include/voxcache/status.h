@@ -59,6 +59,10 @@ class [[nodiscard]] VOXCACHE_EXPORT Status {
 
   // Returns a status with the same code and `context + ": " + message`.
   Status with_context(const std::string& context) const;
+  // Returns a status with the same code and `message` (OK stays OK): for a
+  // layer that rewords what a lower one said, e.g. names a file the caller
+  // gave in place of a temporary one.
+  Status with_message(std::string message) const;
 
  private:
   Status(Code code, std::string msg) : code_(code), message_(std::move(msg)) {}

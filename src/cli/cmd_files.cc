@@ -70,10 +70,11 @@ int cmd_import(const Globals& g, const std::vector<std::string>& files, const st
   // "-": standard input, through a file (ITK reads files).
   ScratchDir scratch;
   std::string stdin_file;
-  if (std::count(files.begin(), files.end(), "-") > 1) {
+  const auto stdin_count = std::count(files.begin(), files.end(), "-");
+  if (stdin_count > 1) {
     return usage_error(Status::InvalidArgument("- (standard input) can be imported once"));
   }
-  if (std::count(files.begin(), files.end(), "-") == 1) {
+  if (stdin_count == 1) {
     Status s = scratch.Create("voxcache-stdin");
     Result<std::string> got = s.ok() ? stdin_to_file(scratch.path()) : Result<std::string>(s);
     if (!got.ok()) {
@@ -183,16 +184,18 @@ int cmd_export(const Globals& g, const ExportArgs& a) {
   }
   const std::string ext = std::filesystem::path(target).extension().string();
   const bool picture = ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp";
-  bool auto_window = false;
-  Window window{0, 1};
+  std::optional<Window> asked;  // MIN,MAX given; none: the automatic window
   if (!a.window.empty()) {
     if (!picture) {
       return usage_error(Status::InvalidArgument("--window is for pictures (.png, .jpg, .bmp); " +
                                                  a.file + " keeps the voxels exact"));
     }
-    if (Status s = parse_window(a.window, &auto_window, &window.lo, &window.hi); !s.ok()) {
+    bool automatic = false;
+    Window w{0, 1};
+    if (Status s = parse_window(a.window, &automatic, &w.lo, &w.hi); !s.ok()) {
       return usage_error(s);
     }
+    if (!automatic) asked = w;
   }
   uint64_t first_frame = 0, frame_count = 0;
   if (!a.frames.empty()) {
@@ -255,8 +258,7 @@ int cmd_export(const Globals& g, const ExportArgs& a) {
   const bool flat = vol->frames() == 1 && (d[0] == 1 || d[1] == 1 || d[2] == 1);
   if (picture && flat && (!a.window.empty() || !exact)) {
     Window w;
-    Result<Volume> pic = windowed(
-        *vol, auto_window || a.window.empty() ? std::nullopt : std::optional<Window>(window), &w);
+    Result<Volume> pic = windowed(*vol, asked, &w);
     if (!pic.ok()) return fail(pic.status());
     vol = std::move(pic);
     used = w;
@@ -265,12 +267,13 @@ int cmd_export(const Globals& g, const ExportArgs& a) {
   if (s.ok() && to_stdout) s = file_to_stdout(target);
   if (!s.ok() && to_stdout) {
     // The scratch file is voxcache's business: the user asked for stdout.
+    const std::string shown = "standard output";
     std::string msg = s.message();
-    for (size_t at; (at = msg.find(target)) != std::string::npos;) {
-      msg.replace(at, target.size(), "standard output");
+    for (size_t at = msg.find(target); at != std::string::npos;
+         at = msg.find(target, at + shown.size())) {
+      msg.replace(at, target.size(), shown);
     }
-    std::cerr << "voxcache: " << code_name(s.code()) << ": " << msg << "\n";
-    return kExitFailure;
+    s = s.with_message(std::move(msg));
   }
   if (!s.ok()) return fail(s);
   if (a.json) {

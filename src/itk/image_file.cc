@@ -284,23 +284,7 @@ Status naming_target(const Status& s, const std::string& tmp, const std::string&
   for (size_t at = msg.find(tmp); at != std::string::npos; at = msg.find(tmp, at + target.size())) {
     msg.replace(at, tmp.size(), target);
   }
-  switch (s.code()) {
-    case Status::Code::kOk:
-      return s;
-    case Status::Code::kNotFound:
-      return Status::NotFound(msg);
-    case Status::Code::kInvalidArgument:
-      return Status::InvalidArgument(msg);
-    case Status::Code::kCorruption:
-      return Status::Corruption(msg);
-    case Status::Code::kNotSupported:
-      return Status::NotSupported(msg);
-    case Status::Code::kBusy:
-      return Status::Busy(msg);
-    case Status::Code::kIOError:
-      break;
-  }
-  return Status::IOError(msg);
+  return s.with_message(std::move(msg));
 }
 
 }  // namespace

@@ -35,6 +35,11 @@ Status Status::with_context(const std::string& context) const {
   return Status(code_, context + ": " + message_);
 }
 
+Status Status::with_message(std::string message) const {
+  if (ok()) return *this;
+  return Status(code_, std::move(message));
+}
+
 namespace internal {
 
 void die_on_failed_result(const Status& status) {

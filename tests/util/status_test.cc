@@ -19,6 +19,8 @@ TEST(Status, CodesMessagesAndContext) {
   EXPECT_EQ(s.to_string(), "NotFound: no entry ab");
   EXPECT_EQ(s.with_context("get").to_string(), "NotFound: get: no entry ab");
   EXPECT_TRUE(Status::OK().with_context("get").ok());
+  EXPECT_EQ(s.with_message("other words").to_string(), "NotFound: other words");
+  EXPECT_TRUE(Status::OK().with_message("words").ok());
   EXPECT_TRUE(Status::Corruption("x").is_corruption());
   EXPECT_TRUE(Status::IOError("x").is_io_error());
   EXPECT_TRUE(Status::Busy("x").is_busy());
